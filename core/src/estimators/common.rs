@@ -1,0 +1,239 @@
+//! Machinery shared by the estimators: chaining per-unit logit gradients to parameters,
+//! straight-through back-propagation, loss tables, and the generic exact job and sampler of
+//! estimators that are a function of the joint discrete sample ([`JointRule`]).
+
+use super::{ExactJob, Sampler};
+use crate::error::Result;
+use crate::limits;
+use crate::model::Model;
+use crate::rng::Stream;
+use crate::stats::{Method, Weighted};
+use crate::trace::{first_changed_layer, Trace};
+use std::ops::Range;
+
+/// `out[θ] = ∂ĝ/∂θ` from per-unit logit gradients `ga`: `W_k[i][j] ← ga_ki · input_kj`, `c_k[i] ← ga_ki`.
+pub fn chain_params(model: &Model, t: &Trace, ga: &[f64], out: &mut [f64]) {
+    let mut off = 0;
+    for (k, layer) in model.layers.iter().enumerate() {
+        let input = t.input(model, k);
+        let r = t.range(k);
+        let g = &ga[r];
+        let fan_in = layer.fan_in;
+        for (i, &gi) in g.iter().enumerate() {
+            let row = &mut out[off + i * fan_in..off + (i + 1) * fan_in];
+            for (o, x) in row.iter_mut().zip(input) {
+                *o = gi * x;
+            }
+        }
+        off += layer.weights.len();
+        out[off..off + g.len()].copy_from_slice(g);
+        off += g.len();
+    }
+}
+
+/// Back-propagate `∂f/∂h_L` through every layer, multiplying each unit's incoming signal by its
+/// surrogate derivative `surrogate(trace, unit)`: `ga_k = δ_k ⊙ s_k`, `δ_{k−1} = W_kᵀ ga_k`.
+pub fn backprop<F: Fn(&Trace, usize) -> f64>(model: &Model, t: &Trace, df: &[f64], surrogate: F, ga: &mut [f64]) {
+    let nl = model.layers.len();
+    let mut delta: Vec<f64> = df.to_vec();
+    for k in (0..nl).rev() {
+        let r = t.range(k);
+        for (i, u) in r.clone().enumerate() {
+            ga[u] = delta[i] * surrogate(t, u);
+        }
+        if k > 0 {
+            let layer = &model.layers[k];
+            let mut next = vec![0.0; layer.fan_in];
+            for (i, u) in r.enumerate() {
+                let g = ga[u];
+                for (n, w) in next.iter_mut().zip(layer.row(i)) {
+                    *n += w * g;
+                }
+            }
+            delta = next;
+        }
+    }
+}
+
+/// `h − σ(a)` for a binary unit, without subtraction: `σ(−a)` if h = 1, `−σ(a)` if h = 0.
+#[inline]
+pub fn centred(t: &Trace, u: usize) -> f64 {
+    if t.h[u] > 0.5 {
+        t.q[u]
+    } else {
+        -t.p[u]
+    }
+}
+
+/// `f` and `∂f/∂h` over all `2^{w_L}` states of the last layer, computed once per job.
+pub struct LossTables {
+    pub width: usize,
+    pub f: Vec<f64>,
+    /// `2^{w_L} × w_L`, empty when the loss has no derivative.
+    pub df: Vec<f64>,
+}
+
+impl LossTables {
+    pub fn new(model: &Model, with_gradient: bool) -> LossTables {
+        let width = model.output_width();
+        let n = 1usize << width;
+        let f = (0..n as u64).map(|s| model.loss.value_bits(s, width)).collect();
+        let mut df = Vec::new();
+        if with_gradient && model.loss.is_differentiable() {
+            df = vec![0.0; n * width];
+            let mut h = vec![0.0; width];
+            for s in 0..n {
+                for (i, x) in h.iter_mut().enumerate() {
+                    *x = (s >> i & 1) as f64;
+                }
+                model.loss.gradient(&h, &mut df[s * width..(s + 1) * width]);
+            }
+        }
+        LossTables { width, f, df }
+    }
+    #[inline]
+    pub fn f(&self, bits: u64) -> f64 {
+        self.f[bits as usize]
+    }
+    #[inline]
+    pub fn df(&self, bits: u64) -> &[f64] {
+        if self.df.is_empty() {
+            &[]
+        } else {
+            &self.df[bits as usize * self.width..(bits as usize + 1) * self.width]
+        }
+    }
+}
+
+/// How a [`JointRule`] reads the loss: from tables (exact enumeration) or directly (sampling).
+pub enum LossAccess<'a> {
+    Table(&'a LossTables),
+    Direct(&'a Model),
+}
+
+impl LossAccess<'_> {
+    /// `f` at a last-layer state.
+    pub fn f_bits(&self, bits: u64) -> f64 {
+        match self {
+            LossAccess::Table(t) => t.f(bits),
+            LossAccess::Direct(m) => m.loss.value_bits(bits, m.output_width()),
+        }
+    }
+}
+
+/// An estimator that is a function of the joint discrete sample.
+pub trait JointRule: Sync {
+    /// Needs `∂f/∂h` at the sampled state.
+    fn needs_df(&self) -> bool;
+    /// Per-unit logit gradients `ga` (flat over all units) for the trace, given `f` and `∂f/∂h`
+    /// at its last-layer state.
+    fn unit_gradient(&self, t: &Trace, f: f64, df: &[f64], loss: &LossAccess, ga: &mut [f64]);
+}
+
+/// Exact moments of a [`JointRule`] by enumerating all `2^{Σ w_k}` joint states.
+pub struct JointJob<'a, R: JointRule> {
+    pub rule: R,
+    pub model: &'a Model,
+    tables: LossTables,
+}
+
+impl<'a, R: JointRule> JointJob<'a, R> {
+    pub fn new(rule: R, model: &'a Model, what: &str) -> Result<Self> {
+        limits::check_joint(model, what)?;
+        let tables = LossTables::new(model, rule.needs_df());
+        Ok(JointJob { rule, model, tables })
+    }
+}
+
+impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
+    fn method(&self) -> Method {
+        Method::Exact
+    }
+    fn total(&self) -> u64 {
+        1u64 << self.model.units()
+    }
+    fn dim(&self) -> usize {
+        self.model.num_params()
+    }
+    fn run(&self, range: Range<u64>) -> Weighted {
+        let model = self.model;
+        let mut acc = Weighted::new(model.num_params());
+        let mut t = Trace::new(model);
+        let mut ga = vec![0.0; model.units()];
+        let mut out = vec![0.0; model.num_params()];
+        let last = model.layers.len() - 1;
+        let loss = LossAccess::Table(&self.tables);
+        let mut prev: Option<u64> = None;
+        for idx in range {
+            let from = match prev {
+                None => 0,
+                Some(p) => first_changed_layer(&t.widths, p, idx),
+            };
+            t.set_joint(model, idx, from);
+            prev = Some(idx);
+            let w = t.joint_prob();
+            if w == 0.0 {
+                continue;
+            }
+            let bits = t.bits[last];
+            self.rule.unit_gradient(&t, self.tables.f(bits), self.tables.df(bits), &loss, &mut ga);
+            chain_params(model, &t, &ga, &mut out);
+            acc.add(w, &out);
+        }
+        acc
+    }
+}
+
+/// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain.
+pub struct JointSampler<'a, R: JointRule> {
+    pub rule: R,
+    pub model: &'a Model,
+    trace: Trace,
+    ga: Vec<f64>,
+    df: Vec<f64>,
+}
+
+impl<'a, R: JointRule> JointSampler<'a, R> {
+    pub fn new(rule: R, model: &'a Model) -> Self {
+        JointSampler {
+            rule,
+            model,
+            trace: Trace::new(model),
+            ga: vec![0.0; model.units()],
+            df: vec![0.0; model.output_width()],
+        }
+    }
+}
+
+impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
+    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
+        let model = self.model;
+        self.trace.sample(model, rng);
+        let h = self.trace.output();
+        let f = model.loss.value(h);
+        let df: &[f64] = if self.rule.needs_df() {
+            model.loss.gradient(h, &mut self.df);
+            &self.df
+        } else {
+            &[]
+        };
+        self.rule.unit_gradient(&self.trace, f, df, &LossAccess::Direct(model), &mut self.ga);
+        chain_params(model, &self.trace, &self.ga, out);
+    }
+}
+
+/// The plan of a joint-sample estimator: exact by enumeration within the limit, else Monte Carlo.
+pub fn joint_plan(model: &Model, idealised: Option<&str>) -> super::Plan {
+    if model.units() <= limits::JOINT_LOG2 {
+        super::Plan { method: Method::Exact, note: idealised.map(str::to_string) }
+    } else {
+        super::Plan {
+            method: Method::MonteCarlo,
+            note: Some(format!(
+                "Monte Carlo: {} stochastic units exceed the exact joint-enumeration limit of {}",
+                model.units(),
+                limits::JOINT_LOG2
+            )),
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Gradient estimators: one file per estimator, each implementing [`Estimator`], collected in one
+//! [`registry`] that drives the CLI, the page and the tests.
+//!
+//! Most estimators here are a *function of the joint discrete sample*; they implement the small
+//! [`JointRule`] trait (per-unit logit gradients for a trace) and get their exact moments by joint
+//! enumeration and their Monte-Carlo sampler for free (see [`common`]). The others build their own
+//! exact job (LOO's moment expansion, ARM/DisARM's 3^n cells, quadrature for the relaxations) and
+//! their own sampler.
+
+use crate::error::{Error, Result};
+use crate::exact::ExactSolution;
+use crate::model::Model;
+use crate::rng::Stream;
+use crate::stats::{Method, Weighted};
+use serde::Serialize;
+use std::ops::Range;
+
+pub mod common;
+
+mod arm;
+mod concrete;
+mod disarm;
+mod local_expectation;
+mod muprop;
+mod reinforce;
+mod reinforce_loo;
+mod reinforce_ma;
+mod reinforce_optimal;
+mod st;
+mod st_gumbel;
+mod st_sigmoid;
+mod st_tempered;
+
+/// Broad family, for grouping in the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    ScoreFunction,
+    StraightThrough,
+    Relaxation,
+    Antithetic,
+    ControlVariate,
+    RaoBlackwell,
+}
+
+/// Which network depths an estimator supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Depth {
+    /// Any number of stochastic layers.
+    Any,
+    /// Defined only for a single stochastic layer; deeper networks answer "not applicable".
+    SingleLayer,
+}
+
+/// A per-estimator hyper-parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hyper {
+    Tau,
+    K,
+    Decay,
+}
+
+/// Static description of an estimator.
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    /// Stable key used by the CLI (`--estimator`) and the page's URL.
+    pub key: &'static str,
+    pub name: &'static str,
+    pub family: Family,
+    pub unbiased: bool,
+    /// Needs `∂f/∂h` (a differentiable real extension of the loss).
+    pub needs_loss_gradient: bool,
+    pub uses_tau: bool,
+    /// Keeps state between draws (a running baseline); its exact figures are for the idealised
+    /// estimator with the exact baseline.
+    pub stateful: bool,
+    pub depth: Depth,
+    pub hyper: &'static [Hyper],
+    /// Loss evaluations per estimate, in words (the number for a model is [`Estimator::loss_evaluations`]).
+    pub evaluations: &'static str,
+    /// Plain-text formula (per unit, gradient with respect to the logit `a`).
+    pub formula: &'static str,
+    /// The same formula as presentation MathML (rendered natively by browsers).
+    pub formula_mathml: &'static str,
+    /// One plain paragraph: what it does, why it is (un)biased, what it costs.
+    pub explanation: &'static str,
+    pub citation: &'static str,
+    /// Range of τ recommended by the estimator's authors, if any (the page notes it; computing
+    /// outside it is allowed).
+    pub recommended_tau: Option<(f64, f64)>,
+}
+
+/// Hyper-parameters shared by the estimators (each uses the ones its [`Meta::hyper`] lists).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct HyperParams {
+    /// Temperature τ of relaxations and tempered surrogates.
+    pub tau: f64,
+    /// Number of samples of the leave-one-out estimator.
+    pub k: u32,
+    /// Decay of running (moving-average) baselines.
+    pub decay: f64,
+}
+
+impl Default for HyperParams {
+    fn default() -> Self {
+        HyperParams { tau: 0.5, k: 2, decay: 0.9 }
+    }
+}
+
+pub const TAU_RANGE: (f64, f64) = (0.01, 100.0);
+pub const K_RANGE: (u32, u32) = (2, 64);
+
+impl HyperParams {
+    /// Refuse values outside the documented ranges.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.tau.is_finite() && self.tau >= TAU_RANGE.0 && self.tau <= TAU_RANGE.1) {
+            return Err(Error::Hyper(format!("tau must be in [{}, {}], got {}", TAU_RANGE.0, TAU_RANGE.1, self.tau)));
+        }
+        if self.k < K_RANGE.0 || self.k > K_RANGE.1 {
+            return Err(Error::Hyper(format!("k must be in [{}, {}], got {}", K_RANGE.0, K_RANGE.1, self.k)));
+        }
+        if !(self.decay.is_finite() && (0.0..1.0).contains(&self.decay)) {
+            return Err(Error::Hyper(format!("decay must be in [0, 1), got {}", self.decay)));
+        }
+        Ok(())
+    }
+}
+
+/// How an estimator's moments will be obtained for a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The best available method.
+    pub method: Method,
+    /// Why this method (e.g. "Monte Carlo: exact moments need a single stochastic layer"), or what
+    /// the exact figure means ("idealised: baseline = exact E[f]").
+    pub note: Option<String>,
+}
+
+/// A unit of exact work: items `0..total` (joint states, cells, …), processed in chunks of
+/// [`EXACT_CHUNK`] and merged in chunk order.
+pub trait ExactJob: Send + Sync {
+    fn method(&self) -> Method;
+    fn total(&self) -> u64;
+    /// Dimension of the accumulator.
+    fn dim(&self) -> usize;
+    fn run(&self, range: Range<u64>) -> Weighted;
+    /// Per-parameter `(mean, variance)` from the merged accumulator.
+    fn finish(&self, acc: &Weighted) -> (Vec<f64>, Vec<f64>) {
+        acc.finish()
+    }
+}
+
+/// Items per exact chunk. Fixed: chunking never depends on the number of workers.
+pub const EXACT_CHUNK: u64 = 4096;
+/// Draws per Monte-Carlo chunk (each chunk has its own random stream).
+pub const MC_CHUNK: u64 = 256;
+
+/// Draws one estimate at a time. A stateful sampler (running baseline) must see its draws in order.
+pub trait Sampler: Send {
+    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]);
+}
+
+/// One gradient estimator.
+pub trait Estimator: Sync {
+    fn meta(&self) -> &'static Meta;
+
+    /// `Err(NotApplicable)` when the estimator does not apply to the model.
+    fn check(&self, model: &Model) -> Result<()> {
+        check_common(self.meta(), model)
+    }
+
+    /// Loss evaluations per estimate for this model.
+    fn loss_evaluations(&self, model: &Model, hp: &HyperParams) -> f64;
+
+    /// The method [`Estimator::exact_job`] would use, or Monte Carlo with the reason.
+    fn plan(&self, model: &Model, hp: &HyperParams) -> Plan;
+
+    /// The exact (or quadrature) job; `Err(Limit)` past its size limit, `Err(NotApplicable)` where no
+    /// exact computation exists for this model (then use Monte Carlo).
+    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>>;
+
+    /// A fresh Monte-Carlo sampler.
+    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>>;
+}
+
+/// Applicability rules shared by all estimators.
+pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
+    if meta.needs_loss_gradient {
+        if let Some(reason) = model.loss.not_differentiable_reason() {
+            return Err(Error::NotApplicable(format!("{} needs ∂f/∂h, but {reason}", meta.key)));
+        }
+    }
+    if meta.depth == Depth::SingleLayer && model.layers.len() > 1 {
+        return Err(Error::NotApplicable(format!(
+            "{} is defined here for a single stochastic layer only (this model has {})",
+            meta.key,
+            model.layers.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Every estimator, in display order.
+pub fn registry() -> &'static [&'static dyn Estimator] {
+    static ALL: [&dyn Estimator; 13] = [
+        &reinforce::Reinforce,
+        &reinforce_ma::ReinforceMa,
+        &reinforce_optimal::ReinforceOptimal,
+        &reinforce_loo::ReinforceLoo,
+        &arm::Arm,
+        &disarm::Disarm,
+        &local_expectation::LocalExpectation,
+        &muprop::Muprop,
+        &st::St,
+        &st_sigmoid::StSigmoid,
+        &st_tempered::StTempered,
+        &concrete::Concrete,
+        &st_gumbel::StGumbel,
+    ];
+    &ALL
+}
+
+/// Look an estimator up by key.
+pub fn find(key: &str) -> Option<&'static dyn Estimator> {
+    registry().iter().copied().find(|e| e.meta().key == key)
+}
+
+/// All keys, for error messages.
+pub fn keys() -> Vec<&'static str> {
+    registry().iter().map(|e| e.meta().key).collect()
+}

@@ -1,0 +1,89 @@
+//! `reinforce-optimal`: REINFORCE with Bengio's variance-minimising per-unit baseline
+//! `L̄_i = E[(h_i − σ_i)² f] / E[(h_i − σ_i)²]` (Bengio et al. 2013, Corollary 1, Eq. 10).
+//!
+//! The running estimator keeps two moving averages per unit, of `(h_i − σ_i)² f` and of
+//! `(h_i − σ_i)²` (decay 0.9 as in Léonard's code), and uses their ratio (0 until the denominator
+//! is positive) *before* updating them with the current sample. Its exact figures are for the
+//! idealised estimator with the exact `L̄_i`, which the layer chain computes alongside the gradient.
+
+use super::common::{centred, chain_params, joint_plan, JointJob};
+use super::reinforce::ScoreRule;
+use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use crate::error::Result;
+use crate::exact::ExactSolution;
+use crate::model::Model;
+use crate::rng::Stream;
+use crate::trace::Trace;
+
+pub struct ReinforceOptimal;
+
+static META: Meta = Meta {
+    key: "reinforce-optimal",
+    name: "REINFORCE, optimal per-unit baseline (Bengio)",
+    family: Family::ScoreFunction,
+    unbiased: true,
+    needs_loss_gradient: false,
+    uses_tau: false,
+    stateful: true,
+    depth: Depth::Any,
+    hyper: &[Hyper::Decay],
+    evaluations: "1",
+    formula: "ĝ_i = (h_i − σ(a_i)) · (f(h) − L̄_i),  L̄_i = E[(h_i − σ_i)² f] / E[(h_i − σ_i)²]",
+    formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>)</mo><mo>)</mo><mo>·</mo><mo>(</mo><mi>f</mi><mo>−</mo><msub><mover><mi>L</mi><mo>‾</mo></mover><mi>i</mi></msub><mo>)</mo><mo>,</mo><mspace width=\"1em\"/><msub><mover><mi>L</mi><mo>‾</mo></mover><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mi>E</mi><mo>[</mo><msup><mrow><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><msub><mi>σ</mi><mi>i</mi></msub><mo>)</mo></mrow><mn>2</mn></msup><mi>f</mi><mo>]</mo></mrow><mrow><mi>E</mi><mo>[</mo><msup><mrow><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><msub><mi>σ</mi><mi>i</mi></msub><mo>)</mo></mrow><mn>2</mn></msup><mo>]</mo></mrow></mfrac></math>",
+    explanation: "Bengio's unbiased estimator with the baseline that minimises each unit's variance among constant baselines: a weighted average of the loss whose weights, (h_i − σ_i)², differ per unit. For a Bernoulli unit it weights E[f | h_i = 1] by 1 − p and E[f | h_i = 0] by p — the reverse of E[f]. The paper tracks numerator and denominator with moving averages (decay 0.9); exact figures use the exact L̄_i.",
+    citation: "Y. Bengio, N. Léonard, A. Courville (2013), arXiv:1308.3432, Corollary 1 (Eq. 10); L. Weaver, N. Tao (2001), UAI; Goodfellow, Bengio, Courville (2016), Deep Learning, eq. 20.68.",
+    recommended_tau: None,
+};
+
+struct Running<'a> {
+    model: &'a Model,
+    decay: f64,
+    numer: Vec<f64>,
+    denom: Vec<f64>,
+    trace: Trace,
+    ga: Vec<f64>,
+}
+
+impl Sampler for Running<'_> {
+    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
+        self.trace.sample(self.model, rng);
+        let f = self.model.loss.value(self.trace.output());
+        let d = self.decay;
+        for u in 0..self.ga.len() {
+            let c = centred(&self.trace, u);
+            let baseline = if self.denom[u] > 0.0 { self.numer[u] / self.denom[u] } else { 0.0 };
+            self.ga[u] = c * (f - baseline);
+            // Update after use: the baseline never sees the sample it centres.
+            self.numer[u] = d * self.numer[u] + (1.0 - d) * c * c * f;
+            self.denom[u] = d * self.denom[u] + (1.0 - d) * c * c;
+        }
+        chain_params(self.model, &self.trace, &self.ga, out);
+    }
+}
+
+impl Estimator for ReinforceOptimal {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
+        1.0
+    }
+    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
+        joint_plan(model, Some("idealised: exact figures use the exact per-unit baselines L̄_i; the sampled running estimator tracks them with moving averages"))
+    }
+    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+        let baseline: Vec<f64> = sol.optimal_baseline.iter().flatten().copied().collect();
+        Ok(Box::new(JointJob::new(ScoreRule { baseline }, model, "reinforce-optimal's exact moments")?))
+    }
+    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+        let n = model.units();
+        Ok(Box::new(Running {
+            model,
+            decay: hp.decay,
+            numer: vec![0.0; n],
+            denom: vec![0.0; n],
+            trace: Trace::new(model),
+            ga: vec![0.0; n],
+        }))
+    }
+}

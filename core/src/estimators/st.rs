@@ -1,0 +1,95 @@
+//! `st`: straight-through with the identity surrogate (Hinton 2012; Bengio et al. 2013, Eq. 13):
+//! back-propagate through the hard threshold as if it were the identity.
+
+use super::common::{backprop, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
+use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use crate::error::Result;
+use crate::exact::ExactSolution;
+use crate::math;
+use crate::model::Model;
+use crate::trace::Trace;
+
+pub struct St;
+
+static META: Meta = Meta {
+    key: "st",
+    name: "Straight-through (identity)",
+    family: Family::StraightThrough,
+    unbiased: false,
+    needs_loss_gradient: true,
+    uses_tau: false,
+    stateful: false,
+    depth: Depth::Any,
+    hyper: &[],
+    evaluations: "1",
+    formula: "ĝ_i = ∂f/∂h_i (h),  back-propagated through every layer with derivative 1",
+    formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mo>∂</mo><mi>f</mi></mrow><mrow><mo>∂</mo><msub><mi>h</mi><mi>i</mi></msub></mrow></mfrac><mo>(</mo><mi>h</mi><mo>)</mo></math>",
+    explanation: "Sample the binary units as usual, then back-propagate as if the threshold were the identity function. Cheap and low-variance, but biased: even for a loss that is linear in h it is off by the factor 1/(σ(a)(1 − σ(a))), and when f curves (the toy (h − t)²) its expectation can have the wrong sign. Bengio et al. report it worked best without the sigmoid derivative.",
+    citation: "G. Hinton (2012), Neural Networks for Machine Learning, lecture 15b (as cited); Y. Bengio, N. Léonard, A. Courville (2013), arXiv:1308.3432, Eq. 13.",
+    recommended_tau: None,
+};
+
+/// The straight-through surrogate derivative of a unit.
+#[derive(Clone, Copy)]
+pub(crate) enum Surrogate {
+    Identity,
+    Sigmoid,
+    Tempered(f64),
+}
+
+impl Surrogate {
+    #[inline]
+    pub(crate) fn derivative(self, t: &Trace, u: usize) -> f64 {
+        match self {
+            Surrogate::Identity => 1.0,
+            Surrogate::Sigmoid => t.p[u] * t.q[u],
+            Surrogate::Tempered(tau) => {
+                let x = t.a[u] / tau;
+                math::sigmoid(x) * math::sigmoid(-x) / tau
+            }
+        }
+    }
+}
+
+/// The rule with access to the model's weights.
+pub(crate) struct StModelRule<'a> {
+    pub model: &'a Model,
+    pub surrogate: Surrogate,
+}
+
+impl JointRule for StModelRule<'_> {
+    fn needs_df(&self) -> bool {
+        true
+    }
+    fn unit_gradient(&self, t: &Trace, _f: f64, df: &[f64], _loss: &LossAccess, ga: &mut [f64]) {
+        let s = self.surrogate;
+        backprop(self.model, t, df, |t, u| s.derivative(t, u), ga);
+    }
+}
+
+/// Shared `Estimator` plumbing of the three straight-through variants.
+pub(crate) fn st_exact_job<'a>(model: &'a Model, surrogate: Surrogate, what: &str) -> Result<Box<dyn ExactJob + 'a>> {
+    Ok(Box::new(JointJob::new(StModelRule { model, surrogate }, model, what)?))
+}
+
+pub(crate) fn st_sampler<'a>(model: &'a Model, surrogate: Surrogate) -> Box<dyn Sampler + 'a> {
+    Box::new(JointSampler::new(StModelRule { model, surrogate }, model))
+}
+
+impl Estimator for St {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
+        1.0
+    }
+    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
+        joint_plan(model, None)
+    }
+    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+        st_exact_job(model, Surrogate::Identity, "st's exact moments")
+    }
+    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+        Ok(st_sampler(model, Surrogate::Identity))
+    }
+}

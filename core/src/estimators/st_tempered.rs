@@ -1,0 +1,47 @@
+//! `st-tempered`: straight-through with a tempered sigmoid surrogate (Paulus et al. 2021, eq. 5):
+//! the forward sample is unchanged; the backward pass uses `σ(a/τ)(1 − σ(a/τ))/τ`. τ = 1 is `st-sigmoid`.
+
+use super::common::joint_plan;
+use super::st::{st_exact_job, st_sampler, Surrogate};
+use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use crate::error::Result;
+use crate::exact::ExactSolution;
+use crate::model::Model;
+
+pub struct StTempered;
+
+static META: Meta = Meta {
+    key: "st-tempered",
+    name: "Straight-through, tempered sigmoid",
+    family: Family::StraightThrough,
+    unbiased: false,
+    needs_loss_gradient: true,
+    uses_tau: true,
+    stateful: false,
+    depth: Depth::Any,
+    hyper: &[Hyper::Tau],
+    evaluations: "1",
+    formula: "ĝ_i = ∂f/∂h_i (h) · σ(a_i/τ)(1 − σ(a_i/τ))/τ",
+    formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mo>∂</mo><mi>f</mi></mrow><mrow><mo>∂</mo><msub><mi>h</mi><mi>i</mi></msub></mrow></mfrac><mo>(</mo><mi>h</mi><mo>)</mo><mo>·</mo><mfrac><mrow><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>/</mo><mi>τ</mi><mo>)</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>/</mo><mi>τ</mi><mo>)</mo><mo>)</mo></mrow><mi>τ</mi></mfrac></math>",
+    explanation: "Straight-through whose backward pass uses a sigmoid of slope 1/τ while the forward sample keeps P(h = 1) = σ(a). Small τ sharpens the surrogate towards the step function's derivative (large near a = 0, vanishing elsewhere); large τ flattens it. τ = 1 recovers st-sigmoid. The bias does not vanish for any τ.",
+    citation: "M. B. Paulus, C. J. Maddison, A. Krause (2021), Rao-Blackwellizing the Straight-Through Gumbel-Softmax Gradient Estimator, ICLR, eq. 5; J. Chung, S. Ahn, Y. Bengio (2017), slope annealing, ICLR.",
+    recommended_tau: None,
+};
+
+impl Estimator for StTempered {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
+        1.0
+    }
+    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
+        joint_plan(model, None)
+    }
+    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+        st_exact_job(model, Surrogate::Tempered(hp.tau), "st-tempered's exact moments")
+    }
+    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+        Ok(st_sampler(model, Surrogate::Tempered(hp.tau)))
+    }
+}

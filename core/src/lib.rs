@@ -1,0 +1,28 @@
+//! # stochgrad-core
+//!
+//! The pure engine of stochgrad (no web crates; compiles natively and to `wasm32`):
+//!
+//! * [`model`] / [`loss`] — the sigmoid belief network, its losses and MODEL.json;
+//! * [`exact`] — exact `E[f]` and `∇θ E[f]` by the layer chain;
+//! * [`estimators`] — every gradient estimator, one file each, behind one trait and one registry;
+//! * [`moments`] — each estimator's mean and variance (exact, quadrature or Monte Carlo) and the
+//!   figures derived from them ([`stats`]);
+//! * [`settings`] — the deterministic `Settings → Model` map shared by the page and the CLI;
+//! * [`rng`] — seeded streams fixed by their algorithm, identical natively and in wasm.
+
+pub mod error;
+pub mod estimators;
+pub mod exact;
+pub mod limits;
+pub mod loss;
+pub mod math;
+pub mod model;
+pub mod moments;
+pub mod params;
+pub mod quadrature;
+pub mod rng;
+pub mod stats;
+pub mod trace;
+
+pub use error::{Error, Result};
+pub use model::Model;

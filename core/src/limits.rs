@@ -1,0 +1,66 @@
+//! Documented size limits of each kind of exact computation. Past a limit the computation is
+//! refused with a clear message instead of running for minutes (or freezing a browser tab).
+//!
+//! | computation | cost | limit |
+//! |---|---|---|
+//! | E[f] and ∇ (layer chain) | Σ_k 2^(w_{k−1}+w_k) | every `w_{k−1} + w_k ≤ 24` (and `w_1 ≤ 24`) |
+//! | exact moments of joint-sample estimators | 2^(Σ w_k) × parameters | `Σ w_k ≤ 20` |
+//! | ARM / DisARM exact moments (one layer) | 3^n × parameters | `n ≤ 13` |
+//! | Monte Carlo | samples × cost of one draw | `samples ≤ 10^9`; units `≤ 64` |
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+
+/// Largest `w_{k−1} + w_k` (log2 of a layer pair's transition matrix size) for the layer chain.
+pub const CHAIN_LOG2: usize = 24;
+/// Largest `Σ w_k` for joint enumeration.
+pub const JOINT_LOG2: usize = 20;
+/// Largest width of a single stochastic layer for ARM/DisARM's 3^n cells.
+pub const CELLS_UNITS: usize = 13;
+/// Largest Monte-Carlo sample count of one request.
+pub const MAX_SAMPLES: u64 = 1_000_000_000;
+
+/// Check the layer chain's limit.
+pub fn check_chain(model: &Model) -> Result<()> {
+    let w = model.widths();
+    if w[0] > CHAIN_LOG2 {
+        return Err(Error::Limit(format!(
+            "the exact gradient enumerates 2^{} states of layer 1; the limit is 2^{CHAIN_LOG2}",
+            w[0]
+        )));
+    }
+    for k in 1..w.len() {
+        if w[k - 1] + w[k] > CHAIN_LOG2 {
+            return Err(Error::Limit(format!(
+                "the exact gradient enumerates 2^({}+{}) state pairs between layers {} and {}; the limit is w_(k-1) + w_k <= {CHAIN_LOG2}",
+                w[k - 1],
+                w[k],
+                k,
+                k + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Check the joint enumeration's limit.
+pub fn check_joint(model: &Model, what: &str) -> Result<()> {
+    let n = model.units();
+    if n > JOINT_LOG2 {
+        return Err(Error::Limit(format!(
+            "{what} enumerates all 2^{n} joint states; the limit is 2^{JOINT_LOG2} (at most {JOINT_LOG2} stochastic units in total)"
+        )));
+    }
+    Ok(())
+}
+
+/// Check ARM/DisARM's 3^n cells.
+pub fn check_cells(model: &Model, what: &str) -> Result<()> {
+    let n = model.units();
+    if n > CELLS_UNITS {
+        return Err(Error::Limit(format!(
+            "{what} integrates over 3^{n} cells of the shared uniforms; the limit is 3^{CELLS_UNITS} (at most {CELLS_UNITS} units)"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Losses `f(h_L)` on the last layer, with the real-valued extension that straight-through and
+//! relaxation estimators differentiate (`∂f/∂h`). `match` is a 0/1 loss with no derivative.
+
+use crate::math;
+use crate::model::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
+use serde_json::{json, Value};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loss {
+    /// `Σ_i (h_i − t_i)²` — the REBAR/RELAX toy.
+    Toy { target: Vec<f64> },
+    /// `(v·h + c − y)²`.
+    Readout { weights: Vec<f64>, bias: f64, target: f64 },
+    /// `−log softmax(V h + c)_label`; `weights` is `classes × width`, row-major.
+    Softmax { weights: Vec<f64>, bias: Vec<f64>, label: usize },
+    /// `1 − 1[h = pattern]`: a reward-style loss that is not differentiable.
+    Match { pattern: Vec<u8> },
+}
+
+impl Loss {
+    /// The kind's key as written in MODEL.json.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Loss::Toy { .. } => "toy",
+            Loss::Readout { .. } => "readout",
+            Loss::Softmax { .. } => "softmax",
+            Loss::Match { .. } => "match",
+        }
+    }
+
+    /// Whether `f` has a real-valued extension with a derivative `∂f/∂h`.
+    pub fn is_differentiable(&self) -> bool {
+        !matches!(self, Loss::Match { .. })
+    }
+
+    /// Why `∂f/∂h` does not exist, for "not applicable" messages.
+    pub fn not_differentiable_reason(&self) -> Option<String> {
+        match self {
+            Loss::Match { .. } => Some(
+                "the match loss 1 − 1[h = pattern] is a 0/1 reward with no derivative ∂f/∂h; only score-function estimators apply"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// `f(h)` for a real-valued `h` (for `match`, `h` must be binary: entries are compared with ½).
+    pub fn value(&self, h: &[f64]) -> f64 {
+        match self {
+            Loss::Toy { target } => h.iter().zip(target).map(|(x, t)| (x - t) * (x - t)).sum(),
+            Loss::Readout { weights, bias, target } => {
+                let r: f64 = weights.iter().zip(h).map(|(v, x)| v * x).sum::<f64>() + bias - target;
+                r * r
+            }
+            Loss::Softmax { weights, bias, label } => {
+                let z = softmax_logits(weights, bias, h);
+                math::log_sum_exp(&z) - z[*label]
+            }
+            Loss::Match { pattern } => {
+                let hit = h.iter().zip(pattern).all(|(x, &p)| (*x > 0.5) == (p == 1));
+                if hit {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+
+    /// `f` at a binary state given as a bit mask of `width` bits.
+    pub fn value_bits(&self, bits: u64, width: usize) -> f64 {
+        match self {
+            Loss::Match { pattern } => {
+                let hit = (0..width).all(|i| (bits >> i & 1) as u8 == pattern[i]);
+                if hit {
+                    0.0
+                } else {
+                    1.0
+                }
+            }
+            _ => {
+                let h: Vec<f64> = (0..width).map(|i| (bits >> i & 1) as f64).collect();
+                self.value(&h)
+            }
+        }
+    }
+
+    /// `∂f/∂h` at a real-valued `h`. Returns `false` (and leaves `out` untouched) for `match`.
+    pub fn gradient(&self, h: &[f64], out: &mut [f64]) -> bool {
+        match self {
+            Loss::Toy { target } => {
+                for ((o, x), t) in out.iter_mut().zip(h).zip(target) {
+                    *o = 2.0 * (x - t);
+                }
+                true
+            }
+            Loss::Readout { weights, bias, target } => {
+                let r: f64 = weights.iter().zip(h).map(|(v, x)| v * x).sum::<f64>() + bias - target;
+                for (o, v) in out.iter_mut().zip(weights) {
+                    *o = 2.0 * r * v;
+                }
+                true
+            }
+            Loss::Softmax { weights, bias, label } => {
+                let z = softmax_logits(weights, bias, h);
+                let lse = math::log_sum_exp(&z);
+                let width = h.len();
+                out.iter_mut().take(width).for_each(|o| *o = 0.0);
+                for (c, zc) in z.iter().enumerate() {
+                    let pc = math::exp(zc - lse) - if c == *label { 1.0 } else { 0.0 };
+                    for (j, o) in out.iter_mut().enumerate().take(width) {
+                        *o += pc * weights[c * width + j];
+                    }
+                }
+                true
+            }
+            Loss::Match { .. } => false,
+        }
+    }
+
+    pub(crate) fn from_value(v: &Value, width: usize) -> Result<Loss, ModelError> {
+        let obj = v.as_object().ok_or_else(|| ModelError::new("loss", "expected an object with a \"kind\""))?;
+        let kind = obj
+            .get("kind")
+            .ok_or_else(|| ModelError::new("loss.kind", "missing (one of: toy, readout, softmax, match)"))?
+            .as_str()
+            .ok_or_else(|| ModelError::new("loss.kind", "expected a string"))?;
+        let field = |name: &str| obj.get(name).ok_or_else(|| ModelError::new(format!("loss.{name}"), "missing"));
+        let vector = |name: &str| -> Result<Vec<f64>, ModelError> {
+            let a = number_array(field(name)?, &format!("loss.{name}"))?;
+            if a.len() != width {
+                return Err(ModelError::new(
+                    format!("loss.{name}"),
+                    format!("has {} entries but the last layer has {width} units", a.len()),
+                ));
+            }
+            Ok(a)
+        };
+        match kind {
+            "toy" => {
+                reject_unknown(obj, "loss", &["kind", "target"])?;
+                Ok(Loss::Toy { target: vector("target")? })
+            }
+            "readout" => {
+                reject_unknown(obj, "loss", &["kind", "weights", "bias", "target"])?;
+                let bias = match obj.get("bias") {
+                    None => 0.0,
+                    Some(b) => number(b, "loss.bias")?,
+                };
+                Ok(Loss::Readout { weights: vector("weights")?, bias, target: number(field("target")?, "loss.target")? })
+            }
+            "softmax" => {
+                reject_unknown(obj, "loss", &["kind", "weights", "bias", "label"])?;
+                let rows = field("weights")?
+                    .as_array()
+                    .ok_or_else(|| ModelError::new("loss.weights", "expected an array of rows, one per class"))?;
+                if rows.len() < 2 {
+                    return Err(ModelError::new("loss.weights", "softmax needs at least 2 classes (rows)"));
+                }
+                if rows.len() > MAX_CLASSES {
+                    return Err(ModelError::new("loss.weights", format!("at most {MAX_CLASSES} classes are supported")));
+                }
+                let classes = rows.len();
+                let mut weights = Vec::with_capacity(classes * width);
+                for (c, r) in rows.iter().enumerate() {
+                    let p = format!("loss.weights[{c}]");
+                    let row = number_array(r, &p)?;
+                    if row.len() != width {
+                        return Err(ModelError::new(p, format!("has {} entries but the last layer has {width} units", row.len())));
+                    }
+                    weights.extend(row);
+                }
+                let bias = match obj.get("bias") {
+                    None => vec![0.0; classes],
+                    Some(b) => {
+                        let b = number_array(b, "loss.bias")?;
+                        if b.len() != classes {
+                            return Err(ModelError::new("loss.bias", format!("has {} entries but there are {classes} classes", b.len())));
+                        }
+                        b
+                    }
+                };
+                let lv = field("label")?;
+                let label = match lv.as_u64() {
+                    Some(l) if (l as usize) < classes => l as usize,
+                    Some(l) => {
+                        return Err(ModelError::new("loss.label", format!("{l} is not a class (there are {classes}: 0..{})", classes - 1)))
+                    }
+                    None => return Err(ModelError::new("loss.label", "expected a non-negative integer class index")),
+                };
+                Ok(Loss::Softmax { weights, bias, label })
+            }
+            "match" => {
+                reject_unknown(obj, "loss", &["kind", "pattern"])?;
+                let a = field("pattern")?
+                    .as_array()
+                    .ok_or_else(|| ModelError::new("loss.pattern", "expected an array of 0/1"))?;
+                if a.len() != width {
+                    return Err(ModelError::new(
+                        "loss.pattern",
+                        format!("has {} entries but the last layer has {width} units", a.len()),
+                    ));
+                }
+                let mut pattern = Vec::with_capacity(width);
+                for (i, x) in a.iter().enumerate() {
+                    match x.as_u64() {
+                        Some(b @ (0 | 1)) => pattern.push(b as u8),
+                        _ => return Err(ModelError::new(format!("loss.pattern[{i}]"), "expected 0 or 1")),
+                    }
+                }
+                Ok(Loss::Match { pattern })
+            }
+            other => Err(ModelError::new(
+                "loss.kind",
+                format!("unknown loss \"{other}\" (one of: toy, readout, softmax, match)"),
+            )),
+        }
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Loss::Toy { target } => json!({"kind": "toy", "target": target}),
+            Loss::Readout { weights, bias, target } => {
+                json!({"kind": "readout", "weights": weights, "bias": bias, "target": target})
+            }
+            Loss::Softmax { weights, bias, label } => {
+                let width = weights.len() / bias.len().max(1);
+                let rows: Vec<Value> = weights.chunks(width.max(1)).map(|r| json!(r)).collect();
+                json!({"kind": "softmax", "weights": rows, "bias": bias, "label": label})
+            }
+            Loss::Match { pattern } => json!({"kind": "match", "pattern": pattern}),
+        }
+    }
+}
+
+fn softmax_logits(weights: &[f64], bias: &[f64], h: &[f64]) -> Vec<f64> {
+    let width = h.len();
+    bias.iter()
+        .enumerate()
+        .map(|(c, b)| b + weights[c * width..(c + 1) * width].iter().zip(h).map(|(v, x)| v * x).sum::<f64>())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finite_difference(loss: &Loss, h: &[f64]) -> Vec<f64> {
+        (0..h.len())
+            .map(|i| {
+                let e = 1e-6;
+                let mut hp = h.to_vec();
+                let mut hm = h.to_vec();
+                hp[i] += e;
+                hm[i] -= e;
+                (loss.value(&hp) - loss.value(&hm)) / (2.0 * e)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let h = [0.3, 1.0, 0.0];
+        let losses = [
+            Loss::Toy { target: vec![0.45, 0.1, 0.9] },
+            Loss::Readout { weights: vec![1.0, -2.0, 3.0], bias: 0.5, target: 1.0 },
+            Loss::Softmax { weights: vec![1.0, -1.0, 0.5, 0.2, 0.3, -0.7], bias: vec![0.1, -0.2], label: 1 },
+        ];
+        for loss in &losses {
+            let mut g = [0.0; 3];
+            assert!(loss.gradient(&h, &mut g));
+            let fd = finite_difference(loss, &h);
+            for (a, b) in g.iter().zip(&fd) {
+                assert!((a - b).abs() < 1e-7, "{loss:?}: {g:?} vs {fd:?}");
+            }
+        }
+        let m = Loss::Match { pattern: vec![1, 0, 0] };
+        assert!(!m.gradient(&h, &mut [0.0; 3]));
+        assert_eq!(m.value_bits(0b001, 3), 0.0);
+        assert_eq!(m.value_bits(0b011, 3), 1.0);
+    }
+}

@@ -1,0 +1,279 @@
+//! The stochastic network: a sigmoid belief network with an input vector, `L ≥ 1` layers of binary
+//! stochastic units and a loss on the last layer, and its MODEL.json form.
+//!
+//! ```text
+//! a_k = W_k h_{k−1} + c_k      (h_0 = x, the input; may be empty)
+//! h_{k,i} = 1[u < σ(a_{k,i})],  u ~ U(0, 1)
+//! loss = f(h_L)
+//! ```
+//! Parameters θ are every `W_k` and `c_k`; gradients are of `E[f]` with respect to θ.
+//!
+//! Parsing goes through [`serde_json::Value`] and hand-written validation so that every malformed
+//! file gets one line naming the field (`layers[1].weights[0][2]: expected a finite number`), and
+//! nothing panics, whatever the input.
+
+use crate::loss::Loss;
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// Hard bounds on what a MODEL.json may describe at all. The computations have their own, tighter,
+/// size limits (see [`crate::limits`]); these only keep the data structures sane.
+pub const MAX_LAYERS: usize = 8;
+/// Widths are stored as bit masks in a `u64`.
+pub const MAX_WIDTH: usize = 30;
+pub const MAX_INPUT: usize = 4096;
+pub const MAX_CLASSES: usize = 256;
+
+/// The kind of stochastic unit in a layer (`"unit"` in MODEL.json).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    /// `h = 1[u < σ(a)]` — the only kind implemented so far.
+    Binary,
+}
+
+impl UnitKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            UnitKind::Binary => "binary",
+        }
+    }
+}
+
+/// One layer of stochastic units: `a = W h_prev + c`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Row-major `width × fan_in` weights.
+    pub weights: Vec<f64>,
+    pub bias: Vec<f64>,
+    pub fan_in: usize,
+    pub unit: UnitKind,
+}
+
+impl Layer {
+    pub fn width(&self) -> usize {
+        self.bias.len()
+    }
+    /// Row `i` of `W` (the weights into unit `i`).
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.weights[i * self.fan_in..(i + 1) * self.fan_in]
+    }
+    /// Pre-activations `a = W h + c` for a real-valued input `h`.
+    pub fn preactivation(&self, h: &[f64], out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate().take(self.width()) {
+            let row = self.row(i);
+            let mut s = self.bias[i];
+            for (w, x) in row.iter().zip(h) {
+                s += w * x;
+            }
+            *o = s;
+        }
+    }
+    /// Pre-activations for a binary input given as a bit mask (bit j = unit j of the previous layer).
+    pub fn preactivation_bits(&self, bits: u64, out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate().take(self.width()) {
+            let row = self.row(i);
+            let mut s = self.bias[i];
+            for (j, w) in row.iter().enumerate() {
+                if bits >> j & 1 == 1 {
+                    s += w;
+                }
+            }
+            *o = s;
+        }
+    }
+}
+
+/// A complete model: input, layers and loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub input: Vec<f64>,
+    pub layers: Vec<Layer>,
+    pub loss: Loss,
+}
+
+/// An error in a model file: the JSON path of the offending field and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    pub path: String,
+    pub message: String,
+}
+
+impl ModelError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ModelError { path: path.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+impl Model {
+    /// Widths `w_1..w_L`.
+    pub fn widths(&self) -> Vec<usize> {
+        self.layers.iter().map(Layer::width).collect()
+    }
+    /// Total number of stochastic units `Σ w_k`.
+    pub fn units(&self) -> usize {
+        self.layers.iter().map(Layer::width).sum()
+    }
+    /// Width of the last (loss) layer.
+    pub fn output_width(&self) -> usize {
+        self.layers.last().map_or(0, Layer::width)
+    }
+    /// Number of parameters (all `W_k` entries and `c_k` entries).
+    pub fn num_params(&self) -> usize {
+        self.layers.iter().map(|l| l.weights.len() + l.bias.len()).sum()
+    }
+    /// Offset of layer `k`'s block in the flat parameter vector: `[W_k row-major, c_k]`.
+    pub fn param_offset(&self, k: usize) -> usize {
+        self.layers[..k].iter().map(|l| l.weights.len() + l.bias.len()).sum()
+    }
+
+    /// Parse and validate a MODEL.json text.
+    pub fn from_json_str(text: &str) -> Result<Model, ModelError> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| ModelError::new("", format!("not valid JSON ({e})")))?;
+        Model::from_value(&v)
+    }
+
+    /// Validate a parsed JSON value.
+    pub fn from_value(v: &Value) -> Result<Model, ModelError> {
+        let obj = v.as_object().ok_or_else(|| ModelError::new("", "the model must be a JSON object"))?;
+        reject_unknown(obj, "", &["input", "layers", "loss"])?;
+        let input = match obj.get("input") {
+            None => Vec::new(),
+            Some(x) => number_array(x, "input")?,
+        };
+        if input.len() > MAX_INPUT {
+            return Err(ModelError::new("input", format!("at most {MAX_INPUT} inputs are supported")));
+        }
+        let layers_v = obj.get("layers").ok_or_else(|| ModelError::new("layers", "missing"))?;
+        let layers_a = layers_v
+            .as_array()
+            .ok_or_else(|| ModelError::new("layers", "expected an array of layers"))?;
+        if layers_a.is_empty() {
+            return Err(ModelError::new("layers", "at least one layer is needed"));
+        }
+        if layers_a.len() > MAX_LAYERS {
+            return Err(ModelError::new("layers", format!("at most {MAX_LAYERS} layers are supported")));
+        }
+        let mut layers = Vec::with_capacity(layers_a.len());
+        let mut fan_in = input.len();
+        for (k, lv) in layers_a.iter().enumerate() {
+            let layer = parse_layer(lv, k, fan_in)?;
+            fan_in = layer.width();
+            layers.push(layer);
+        }
+        let loss_v = obj.get("loss").ok_or_else(|| ModelError::new("loss", "missing"))?;
+        let loss = Loss::from_value(loss_v, fan_in)?;
+        Ok(Model { input, layers, loss })
+    }
+
+    /// The MODEL.json form (the inverse of [`Model::from_value`]).
+    pub fn to_value(&self) -> Value {
+        let layers: Vec<Value> = self
+            .layers
+            .iter()
+            .map(|l| {
+                let rows: Vec<Value> = (0..l.width()).map(|i| json!(l.row(i))).collect();
+                let mut m = Map::new();
+                m.insert("weights".into(), Value::Array(rows));
+                m.insert("bias".into(), json!(l.bias));
+                if l.unit != UnitKind::Binary {
+                    m.insert("unit".into(), json!(l.unit.key()));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        json!({ "input": self.input, "layers": layers, "loss": self.loss.to_value() })
+    }
+
+    /// Pretty MODEL.json text.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
+    }
+}
+
+fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError> {
+    let p = format!("layers[{k}]");
+    let obj = lv.as_object().ok_or_else(|| ModelError::new(&p, "expected an object with \"weights\" and \"bias\""))?;
+    reject_unknown(obj, &p, &["weights", "bias", "unit"])?;
+    let unit = match obj.get("unit") {
+        None => UnitKind::Binary,
+        Some(Value::String(s)) if s == "binary" => UnitKind::Binary,
+        Some(Value::String(s)) if s == "sts" || s == "noisy-rectifier" => {
+            return Err(ModelError::new(
+                format!("{p}.unit"),
+                format!("unit type \"{s}\" is not supported yet (only \"binary\")"),
+            ))
+        }
+        Some(Value::String(s)) => {
+            return Err(ModelError::new(format!("{p}.unit"), format!("unknown unit type \"{s}\" (known: \"binary\")")))
+        }
+        Some(_) => return Err(ModelError::new(format!("{p}.unit"), "expected a string")),
+    };
+    let bias = number_array(obj.get("bias").ok_or_else(|| ModelError::new(format!("{p}.bias"), "missing"))?, &format!("{p}.bias"))?;
+    let width = bias.len();
+    if width == 0 {
+        return Err(ModelError::new(format!("{p}.bias"), "a layer needs at least one unit"));
+    }
+    if width > MAX_WIDTH {
+        return Err(ModelError::new(format!("{p}.bias"), format!("{width} units; at most {MAX_WIDTH} per layer are supported")));
+    }
+    let wv = obj.get("weights").ok_or_else(|| ModelError::new(format!("{p}.weights"), "missing"))?;
+    let rows = wv
+        .as_array()
+        .ok_or_else(|| ModelError::new(format!("{p}.weights"), "expected an array of rows"))?;
+    if rows.len() != width {
+        return Err(ModelError::new(
+            format!("{p}.weights"),
+            format!("has {} rows but the layer has {width} units (length of bias)", rows.len()),
+        ));
+    }
+    let mut weights = Vec::with_capacity(width * fan_in);
+    for (i, r) in rows.iter().enumerate() {
+        let rp = format!("{p}.weights[{i}]");
+        let row = number_array(r, &rp)?;
+        if row.len() != fan_in {
+            let what = if k == 0 { "the input length" } else { "the previous layer's width" };
+            return Err(ModelError::new(rp, format!("has {} entries but {what} is {fan_in}", row.len())));
+        }
+        weights.extend(row);
+    }
+    Ok(Layer { weights, bias, fan_in, unit })
+}
+
+/// Refuse keys a model file does not define, so a typo (`"bais"`) is not silently ignored.
+pub(crate) fn reject_unknown(obj: &Map<String, Value>, path: &str, known: &[&str]) -> Result<(), ModelError> {
+    for key in obj.keys() {
+        if !known.contains(&key.as_str()) {
+            let p = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            return Err(ModelError::new(p, format!("unknown field (expected one of: {})", known.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+/// A finite number.
+pub(crate) fn number(v: &Value, path: &str) -> Result<f64, ModelError> {
+    match v.as_f64() {
+        Some(x) if x.is_finite() => Ok(x),
+        _ => Err(ModelError::new(path, "expected a finite number")),
+    }
+}
+
+/// An array of finite numbers.
+pub(crate) fn number_array(v: &Value, path: &str) -> Result<Vec<f64>, ModelError> {
+    let a = v.as_array().ok_or_else(|| ModelError::new(path, "expected an array of numbers"))?;
+    a.iter().enumerate().map(|(i, x)| number(x, &format!("{path}[{i}]"))).collect()
+}

@@ -1,0 +1,181 @@
+//! Moments of an estimator against the exact gradient: exact (or quadrature) where the engine can,
+//! Monte Carlo otherwise, always in fixed-size chunks merged in chunk order (so a job can report
+//! progress, be cancelled between chunks, and be split across workers with the same result).
+
+use crate::error::{Error, Result};
+use crate::estimators::{Estimator, ExactJob, HyperParams, Sampler, EXACT_CHUNK, MC_CHUNK};
+use crate::exact::ExactSolution;
+use crate::limits;
+use crate::model::Model;
+use crate::rng::Stream;
+use crate::stats::{Batch, Figures, McAccumulator, Method, Weighted};
+
+/// Which method the caller wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodChoice {
+    /// Exact or quadrature where available, else Monte Carlo.
+    Auto,
+    /// Exact or quadrature only (an error where not available).
+    Exact,
+    /// Monte Carlo even where exact figures exist.
+    MonteCarlo,
+}
+
+/// What to compute.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub hp: HyperParams,
+    pub method: MethodChoice,
+    /// Monte-Carlo draws.
+    pub samples: u64,
+    /// Sampling seed (the stream is per (seed, estimator key)).
+    pub seed: u64,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request { hp: HyperParams::default(), method: MethodChoice::Auto, samples: 100_000, seed: 1 }
+    }
+}
+
+/// An estimator's moments and figures.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub estimator: &'static str,
+    pub method: Method,
+    pub mean: Vec<f64>,
+    pub variance: Vec<f64>,
+    /// Standard error of each mean entry (Monte Carlo only).
+    pub stderr: Option<Vec<f64>>,
+    pub samples: Option<u64>,
+    pub figures: Figures,
+    pub notes: Vec<String>,
+}
+
+/// Progress callback: `(done, total)`; return `false` to cancel.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
+
+/// Run an exact job over all its items, chunk by chunk.
+pub fn run_exact(job: &dyn ExactJob, progress: Progress) -> Result<(Vec<f64>, Vec<f64>)> {
+    let total = job.total();
+    let mut acc = Weighted::new(job.dim());
+    let mut start = 0;
+    while start < total {
+        let end = (start + EXACT_CHUNK).min(total);
+        acc.merge(&job.run(start..end));
+        start = end;
+        if !progress(start, total) {
+            return Err(Error::Cancelled);
+        }
+    }
+    Ok(job.finish(&acc))
+}
+
+/// Draw Monte-Carlo chunk `chunk` (draws `[chunk·MC_CHUNK, …)`, `draws ≤ MC_CHUNK` of them) with its own stream.
+pub fn mc_chunk(sampler: &mut dyn Sampler, seed: u64, key: &str, chunk: u64, draws: u64, dim: usize) -> Batch {
+    let mut rng = Stream::new(seed, key, chunk);
+    let mut batch = Batch::new(dim);
+    let mut out = vec![0.0; dim];
+    for _ in 0..draws {
+        sampler.draw(&mut rng, &mut out);
+        batch.add(&out);
+    }
+    batch
+}
+
+/// Run `samples` Monte-Carlo draws in chunks.
+pub fn run_monte_carlo(sampler: &mut dyn Sampler, seed: u64, key: &str, samples: u64, dim: usize, progress: Progress) -> Result<McAccumulator> {
+    let mut acc = McAccumulator::new(dim);
+    let chunks = samples.div_ceil(MC_CHUNK);
+    for c in 0..chunks {
+        let draws = (samples - c * MC_CHUNK).min(MC_CHUNK);
+        acc.push_chunk(&mc_chunk(sampler, seed, key, c, draws, dim));
+        if !progress((c + 1) * MC_CHUNK.min(samples), samples) {
+            return Err(Error::Cancelled);
+        }
+    }
+    Ok(acc)
+}
+
+fn finite(what: &str, v: &[f64]) -> Result<()> {
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::Numerical(format!("{what} overflowed (the model's logits or loss values are too large to represent)")))
+    }
+}
+
+/// Compute an estimator's moments and figures for a model whose exact solution is `sol`.
+pub fn moments(model: &Model, sol: &ExactSolution, est: &dyn Estimator, req: &Request, progress: Progress) -> Result<Report> {
+    req.hp.validate()?;
+    est.check(model)?;
+    let meta = est.meta();
+    let plan = est.plan(model, &req.hp);
+    let evals = est.loss_evaluations(model, &req.hp);
+    let mut notes: Vec<String> = Vec::new();
+    let use_exact = match req.method {
+        MethodChoice::Exact => {
+            if plan.method == Method::MonteCarlo {
+                // Give the precise reason (limit or construction) from the job itself.
+                est.exact_job(model, &req.hp, sol)?;
+                return Err(Error::NotApplicable(plan.note.unwrap_or_else(|| "no exact computation".into())));
+            }
+            true
+        }
+        MethodChoice::Auto => plan.method != Method::MonteCarlo,
+        MethodChoice::MonteCarlo => false,
+    };
+    if let Some((lo, hi)) = meta.recommended_tau {
+        if meta.uses_tau && (req.hp.tau < lo || req.hp.tau > hi) {
+            notes.push(format!("{}'s authors recommend τ in [{lo}, {hi}]; computed at τ = {}", meta.key, req.hp.tau));
+        }
+    }
+    if use_exact {
+        let job = est.exact_job(model, &req.hp, sol)?;
+        let method = job.method();
+        let (mean, variance) = run_exact(job.as_ref(), progress)?;
+        finite("the exact mean", &mean)?;
+        finite("the exact variance", &variance)?;
+        if let Some(n) = plan.note {
+            notes.push(n);
+        }
+        let figures = Figures::from_exact(method, &mean, &variance, &sol.gradient, evals);
+        return Ok(Report { estimator: meta.key, method, mean, variance, stderr: None, samples: None, figures, notes });
+    }
+    if req.samples < 2 * MC_CHUNK || req.samples > limits::MAX_SAMPLES {
+        return Err(Error::Hyper(format!(
+            "samples must be in [{}, {}] for Monte Carlo, got {}",
+            2 * MC_CHUNK,
+            limits::MAX_SAMPLES,
+            req.samples
+        )));
+    }
+    if req.method == MethodChoice::Auto {
+        if let Some(n) = plan.note {
+            notes.push(n);
+        }
+    }
+    if meta.stateful {
+        notes.push(format!("running estimator (decay {}), as sampled; its draws are not independent", req.hp.decay));
+    }
+    let mut sampler = est.sampler(model, &req.hp, sol)?;
+    let dim = model.num_params();
+    let acc = run_monte_carlo(sampler.as_mut(), req.seed, meta.key, req.samples, dim, progress)?;
+    let total = acc.total();
+    let variance = total.variance();
+    let n = total.n as f64;
+    let stderr: Vec<f64> = variance.iter().map(|v| (v / n).sqrt()).collect();
+    finite("the Monte-Carlo mean", &total.mean)?;
+    finite("the Monte-Carlo variance", &variance)?;
+    let figures = Figures::from_monte_carlo(&acc, &sol.gradient, evals);
+    Ok(Report {
+        estimator: meta.key,
+        method: Method::MonteCarlo,
+        mean: total.mean,
+        variance,
+        stderr: Some(stderr),
+        samples: Some(total.n),
+        figures,
+        notes,
+    })
+}

@@ -1,0 +1,180 @@
+//! One forward pass through the network (a *trace*): per layer the input, the pre-activations,
+//! `σ(a)`, `σ(−a)` and the sampled state. Traces are filled either by sampling (Monte Carlo) or
+//! by enumerating joint states (exact moments), and estimators read them.
+
+use crate::exact::probabilities;
+use crate::model::Model;
+use crate::rng::Stream;
+
+/// A forward pass. Per-layer vectors are stored flat; `unit_offset[k]` is the first unit of layer `k`.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub widths: Vec<usize>,
+    pub unit_offset: Vec<usize>,
+    /// Sampled binary state of each layer (bit i = unit i).
+    pub bits: Vec<u64>,
+    /// `h` of every unit as a real number (0/1 for binary passes, relaxed values for relaxed passes).
+    pub h: Vec<f64>,
+    /// Pre-activations.
+    pub a: Vec<f64>,
+    /// `σ(a)`.
+    pub p: Vec<f64>,
+    /// `σ(−a)`.
+    pub q: Vec<f64>,
+    /// `P(s_k | s_{k−1})` of each layer's sampled state (binary passes).
+    pub layer_prob: Vec<f64>,
+}
+
+impl Trace {
+    pub fn new(model: &Model) -> Trace {
+        let widths = model.widths();
+        let mut unit_offset = Vec::with_capacity(widths.len() + 1);
+        let mut o = 0;
+        for w in &widths {
+            unit_offset.push(o);
+            o += w;
+        }
+        unit_offset.push(o);
+        Trace {
+            bits: vec![0; widths.len()],
+            h: vec![0.0; o],
+            a: vec![0.0; o],
+            p: vec![0.0; o],
+            q: vec![0.0; o],
+            layer_prob: vec![1.0; widths.len()],
+            widths,
+            unit_offset,
+        }
+    }
+
+    #[inline]
+    pub fn layers(&self) -> usize {
+        self.widths.len()
+    }
+
+    /// Range of layer `k`'s units in the flat vectors.
+    #[inline]
+    pub fn range(&self, k: usize) -> std::ops::Range<usize> {
+        self.unit_offset[k]..self.unit_offset[k + 1]
+    }
+
+    /// The last layer's `h`.
+    pub fn output(&self) -> &[f64] {
+        &self.h[self.range(self.layers() - 1)]
+    }
+
+    /// The input of layer `k` (`x` for k = 0, else the previous layer's `h`).
+    pub fn input<'a>(&'a self, model: &'a Model, k: usize) -> &'a [f64] {
+        if k == 0 {
+            &model.input
+        } else {
+            &self.h[self.range(k - 1)]
+        }
+    }
+
+    /// Joint probability of the binary state.
+    pub fn joint_prob(&self) -> f64 {
+        self.layer_prob.iter().product()
+    }
+
+    /// Recompute layer `k`'s pre-activations and probabilities from its input.
+    pub fn compute_layer(&mut self, model: &Model, k: usize) {
+        let r = self.range(k);
+        let layer = &model.layers[k];
+        if k == 0 {
+            layer.preactivation(&model.input, &mut self.a[r.clone()]);
+        } else {
+            let rp = self.range(k - 1);
+            layer.preactivation(&self.h[rp], &mut self.a[r.clone()]);
+        }
+        let (a, p, q) = (&self.a[r.clone()], &mut self.p[r.clone()], &mut self.q[r.clone()]);
+        probabilities(a, p, q);
+    }
+
+    /// Set layer `k`'s binary state (after [`Trace::compute_layer`]) and its probability.
+    pub fn set_bits(&mut self, k: usize, bits: u64) {
+        let r = self.range(k);
+        self.bits[k] = bits;
+        let mut prob = 1.0;
+        for (i, u) in r.enumerate() {
+            if bits >> i & 1 == 1 {
+                self.h[u] = 1.0;
+                prob *= self.p[u];
+            } else {
+                self.h[u] = 0.0;
+                prob *= self.q[u];
+            }
+        }
+        self.layer_prob[k] = prob;
+    }
+
+    /// Sample layer `k` (and everything after it) with `h = 1[u < σ(a)]`, one uniform per unit in
+    /// unit order.
+    pub fn sample_from(&mut self, model: &Model, k0: usize, rng: &mut Stream) {
+        for k in k0..self.layers() {
+            self.compute_layer(model, k);
+            let r = self.range(k);
+            let mut bits = 0u64;
+            for (i, u) in r.enumerate() {
+                if rng.uniform() < self.p[u] {
+                    bits |= 1 << i;
+                }
+            }
+            self.set_bits(k, bits);
+        }
+    }
+
+    /// Forward-sample a whole pass.
+    pub fn sample(&mut self, model: &Model, rng: &mut Stream) {
+        self.sample_from(model, 0, rng);
+    }
+
+    /// Recompute layers `k0..` thresholding each unit's given uniform: `h = 1[u < σ(a)]`
+    /// (common random numbers: the same `u` after a change upstream).
+    pub fn propagate_with_uniforms(&mut self, model: &Model, k0: usize, u: &[f64]) {
+        for k in k0..self.layers() {
+            self.compute_layer(model, k);
+            let r = self.range(k);
+            let mut bits = 0u64;
+            for (i, unit) in r.enumerate() {
+                if u[unit] < self.p[unit] {
+                    bits |= 1 << i;
+                }
+            }
+            self.set_bits(k, bits);
+        }
+    }
+
+    /// Set the joint state with index `idx` in the fixed enumeration order (the last layer's bits
+    /// vary fastest), recomputing only the layers at or after `changed_from`.
+    pub fn set_joint(&mut self, model: &Model, idx: u64, changed_from: usize) {
+        let nl = self.layers();
+        let mut shift = 0u32;
+        let mut bits = vec![0u64; nl];
+        for k in (0..nl).rev() {
+            let w = self.widths[k] as u32;
+            bits[k] = (idx >> shift) & ((1u64 << w) - 1);
+            shift += w;
+        }
+        for (k, &b) in bits.iter().enumerate().skip(changed_from) {
+            self.compute_layer(model, k);
+            self.set_bits(k, b);
+        }
+    }
+}
+
+/// The first layer whose state differs between joint indices `prev` and `next` (enumeration order:
+/// the last layer's bits vary fastest, so most steps only change the last layer).
+pub fn first_changed_layer(widths: &[usize], prev: u64, next: u64) -> usize {
+    let diff = prev ^ next;
+    let mut shift = 0u32;
+    let mut first = widths.len();
+    for k in (0..widths.len()).rev() {
+        let w = widths[k] as u32;
+        if (diff >> shift) & ((1u64 << w) - 1) != 0 {
+            first = k;
+        }
+        shift += w;
+    }
+    first
+}
