@@ -1,1 +1,81 @@
-fn main() {}
+//! Criterion benchmarks: the exact layer chain, exact joint moments, and Monte-Carlo draws per second.
+//! Run with `make bench` (or `cargo bench -p stochgrad-core`); numbers go into BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
+use stochgrad_core::exact::solve;
+use stochgrad_core::moments::{mc_chunk, run_exact};
+use stochgrad_core::settings::{LossKind, Settings};
+use stochgrad_core::Model;
+
+fn network(widths: &[usize]) -> Model {
+    Settings {
+        widths: widths.to_vec(),
+        inputs: 4,
+        loss: LossKind::Readout,
+        target: 1.0,
+        logit: 0.0,
+        weight_scale: 1.0,
+        bias_spread: 1.0,
+        ..Settings::default()
+    }
+    .to_model()
+}
+
+fn exact_gradient(c: &mut Criterion) {
+    let mut g = c.benchmark_group("exact_gradient");
+    g.sample_size(10);
+    for widths in [vec![8, 8], vec![10, 10, 10], vec![12, 12]] {
+        let m = network(&widths);
+        let name = format!("{widths:?}");
+        g.bench_with_input(BenchmarkId::from_parameter(name), &m, |b, m| b.iter(|| black_box(solve(m).unwrap())));
+    }
+    g.finish();
+}
+
+fn joint_moments(c: &mut Criterion) {
+    let mut g = c.benchmark_group("exact_moments_16_units");
+    g.sample_size(10);
+    let m = network(&[8, 8]);
+    let sol = solve(&m).unwrap();
+    let hp = HyperParams::default();
+    for key in ["reinforce", "st"] {
+        let est = stochgrad_core::estimators::find(key).unwrap();
+        g.bench_function(key, |b| {
+            b.iter(|| {
+                let job = est.exact_job(&m, &hp, &sol).unwrap();
+                black_box(run_exact(job.as_ref(), &mut |_, _| true).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+fn monte_carlo(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mc_draws_8x8");
+    g.sample_size(10);
+    let m = network(&[8, 8]);
+    let sol = solve(&m).unwrap();
+    let hp = HyperParams::default();
+    let draws = 16 * MC_CHUNK;
+    g.throughput(Throughput::Elements(draws));
+    for est in registry() {
+        if est.check(&m).is_err() {
+            continue;
+        }
+        let key = est.meta().key;
+        g.bench_function(key, |b| {
+            b.iter(|| {
+                let mut s = est.sampler(&m, &hp, &sol).unwrap();
+                for chunk in 0..16 {
+                    black_box(mc_chunk(s.as_mut(), 1, key, chunk, MC_CHUNK, m.num_params()));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, exact_gradient, joint_moments, monte_carlo);
+criterion_main!(benches);

@@ -21,6 +21,7 @@ pub mod moments;
 pub mod params;
 pub mod quadrature;
 pub mod rng;
+pub mod settings;
 pub mod stats;
 pub mod trace;
 

@@ -32,39 +32,57 @@ const WGK: [f64; 8] = [
 ];
 const WG: [f64; 4] = [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
 
-/// One 15-point Kronrod estimate and its difference from the embedded 7-point Gauss estimate.
-fn gk15<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64) -> (f64, f64) {
+/// One 15-point Kronrod estimate, its difference from the embedded 7-point Gauss estimate, and the
+/// Kronrod estimate of `∫|f|` (the scale of the rounding error of the first two).
+fn gk15<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64) -> (f64, f64, f64) {
     let c = 0.5 * (a + b);
     let h = 0.5 * (b - a);
     let fc = f(c);
     let mut kronrod = fc * WGK[7];
     let mut gauss = fc * WG[3];
+    let mut abs = fc.abs() * WGK[7];
     for j in 0..7 {
         let x = h * XGK[j];
-        let s = f(c - x) + f(c + x);
+        let (fl, fr) = (f(c - x), f(c + x));
+        let s = fl + fr;
         kronrod += WGK[j] * s;
+        abs += WGK[j] * (fl.abs() + fr.abs());
         if j % 2 == 1 {
             gauss += WG[j / 2] * s;
         }
     }
-    (kronrod * h, ((kronrod - gauss) * h).abs())
+    (kronrod * h, ((kronrod - gauss) * h).abs(), abs * h.abs())
 }
 
-fn adapt<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, whole: (f64, f64), tol: f64, depth: u32) -> f64 {
-    let (est, err) = whole;
-    if err <= tol || depth == 0 || (b - a).abs() < 1e-12 {
+/// An error estimate below `ROUNDING · ∫|f|` is rounding noise (QUADPACK's 50 ε): an absolute
+/// tolerance below it can never be met, and bisecting on would run to the full depth (2^40
+/// intervals: a hang for integrands of size ≳ 100).
+const ROUNDING: f64 = 50.0 * f64::EPSILON;
+
+/// At most this many bisections per [`integrate`] call (QUADPACK's `limit`); past it the remaining
+/// intervals keep their 15-point estimates. Smooth integrands need a few dozen; only integrands
+/// whose evaluation is noisier than the tolerance (a difference of two large numbers, e.g. a
+/// variance about a mean of 10^12) reach it, and would otherwise bisect 2^40 intervals deep.
+const MAX_SPLITS: u32 = 1000;
+
+fn adapt<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, whole: (f64, f64, f64), tol: f64, depth: u32, splits: &mut u32) -> f64 {
+    let (est, err, abs) = whole;
+    if err <= tol || err <= ROUNDING * abs || !err.is_finite() || depth == 0 || *splits == 0 || (b - a).abs() < 1e-12 {
         return est;
     }
+    *splits -= 1;
     let m = 0.5 * (a + b);
     let left = gk15(f, a, m);
     let right = gk15(f, m, b);
-    adapt(f, a, m, left, tol * 0.5, depth - 1) + adapt(f, m, b, right, tol * 0.5, depth - 1)
+    adapt(f, a, m, left, tol * 0.5, depth - 1, splits) + adapt(f, m, b, right, tol * 0.5, depth - 1, splits)
 }
 
-/// `∫_a^b f` to an absolute tolerance `tol` (bisection up to depth 40).
+/// `∫_a^b f` to an absolute tolerance `tol` (bisection up to depth 40, at most [`MAX_SPLITS`]
+/// bisections, and no further than rounding allows).
 pub fn integrate<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, tol: f64) -> f64 {
     let whole = gk15(f, a, b);
-    adapt(f, a, b, whole, tol, 40)
+    let mut splits = MAX_SPLITS;
+    adapt(f, a, b, whole, tol, 40, &mut splits)
 }
 
 /// `∫ f` over consecutive break points.
@@ -134,5 +152,25 @@ mod tests {
         // E[z | b = 1] for a = 0 is 2 ln 2 (the mean of a half-logistic).
         let m = conditional_expectations(0.0, true, 1.0, &[&|z| z])[0];
         assert!((m - 2.0 * std::f64::consts::LN_2).abs() < 1e-12, "{m}");
+    }
+
+    #[test]
+    fn large_integrands_terminate() {
+        // An absolute tolerance of 1e-15 is below the rounding error of these integrands; they
+        // must still finish promptly (this used to bisect 2^40 intervals deep).
+        let start = std::time::Instant::now();
+        for scale in [1e2, 1e8, 1e30] {
+            let m = conditional_expectations(-1.0, true, 0.5, &[&|z: f64| scale * (1.0 + z.tanh())])[0];
+            let one = conditional_expectations(-1.0, true, 0.5, &[&|z: f64| 1.0 + z.tanh()])[0];
+            assert!((m / scale - one).abs() < 1e-12 * one, "{scale}: {m}");
+        }
+        let nan = conditional_expectations(0.0, true, 0.5, &[&|_z: f64| f64::NAN])[0];
+        assert!(nan.is_nan());
+        // A variance about a huge mean: the integrand's own rounding noise exceeds any tolerance.
+        let g = |z: f64| 1e15 * (1.0 + 0.01 * (z / 100.0).tanh());
+        let m = conditional_expectations(0.0, true, 100.0, &[&g])[0];
+        let v = conditional_expectations(0.0, true, 100.0, &[&|z: f64| (g(z) - m).powi(2)])[0];
+        assert!(v.is_finite() && v > 0.0, "{v}");
+        assert!(start.elapsed().as_secs_f64() < 5.0, "{:?}", start.elapsed());
     }
 }

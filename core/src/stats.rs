@@ -34,9 +34,13 @@ impl Weighted {
         }
         let total = self.weight + w;
         let frac = w / total;
+        // The new mean as a convex combination, `m·(W/total) + x·(w/total)`, not `m + (x − m)·frac`:
+        // when one item carries almost all the weight (a saturated unit, p ≈ 1 − 1e−13), `1 − frac`
+        // would be formed by cancellation and a tiny mean would lose its relative precision.
+        let keep = self.weight / total;
         for ((m, s), &xi) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(x) {
             let d = xi - *m;
-            *m += d * frac;
+            *m = *m * keep + xi * frac;
             *s += w * d * (xi - *m);
         }
         self.weight = total;
@@ -65,10 +69,12 @@ impl Weighted {
         }
         let total = self.weight + other.weight;
         let fb = other.weight / total;
+        let fa = self.weight / total;
         let prod = self.weight * other.weight / total;
         for i in 0..self.mean.len() {
             let d = other.mean[i] - self.mean[i];
-            self.mean[i] += d * fb;
+            // Convex combination, for the same reason as in `add`.
+            self.mean[i] = self.mean[i] * fa + other.mean[i] * fb;
             self.m2[i] += other.m2[i] + d * d * prod;
             self.within[i] += other.within[i];
         }

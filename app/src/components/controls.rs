@@ -1,0 +1,251 @@
+//! The control panel: playback, estimators, temperature, network, loss, seeds.
+
+use super::widgets::{NumberInput, Select, Slider};
+use crate::plots::look;
+use crate::state::{limits, Action, State};
+use stochgrad_core::estimators::{registry, Estimator};
+use stochgrad_core::settings::{bounds, LossKind};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub state: UseReducerHandle<State>,
+}
+
+fn dispatch<T: 'static>(state: &UseReducerHandle<State>, f: impl Fn(T) -> Action + 'static) -> Callback<T> {
+    let s = state.clone();
+    Callback::from(move |v: T| s.dispatch(f(v)))
+}
+
+fn button(state: &UseReducerHandle<State>, action: Action) -> Callback<MouseEvent> {
+    let s = state.clone();
+    Callback::from(move |_| s.dispatch(action.clone()))
+}
+
+/// Play / pause / step / reset / new samples / new network, and the sampling pace.
+#[function_component(Playback)]
+pub fn playback(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    let page = &st.page;
+    let playing = page.playing;
+    let toggle = if playing { button(st, Action::Pause) } else { button(st, Action::Play) };
+    let spf_log = (page.samples_per_frame as f64).log2();
+    let random = st.network_is_random();
+    let auto = [0u64, 1_000, 10_000, 100_000, 1_000_000];
+    html! {
+        <section class="panel" aria-labelledby="h-playback">
+            <h2 id="h-playback">{ "Sampling" }</h2>
+            <div class="buttons">
+                <button id="play" class={classes!("primary", playing.then_some("active"))} aria-pressed={playing.to_string()}
+                    onclick={toggle} title="Play / pause (space)">
+                    { if playing { "❚❚ Pause" } else { "▶ Play" } }
+                </button>
+                <button id="step" onclick={button(st, Action::Step)} title="Draw one frame, then pause (→)">{ "Step" }</button>
+                <button id="reset" onclick={button(st, Action::Reset)} title="Start over with the same seeds (r)">{ "Reset" }</button>
+                <button id="new-samples" onclick={button(st, Action::NewSamples)} title="Next sampling seed; the exact answer does not change (n)">{ "New samples" }</button>
+                <button id="new-network" onclick={button(st, Action::NewNetwork)} disabled={!random}
+                    title={ if random { "Next network seed: new weights" } else { "This model has no random weights (weight scale 0, no inputs)" } }>
+                    { "New network" }
+                </button>
+            </div>
+            <Slider label="Samples per frame" id={Some(AttrValue::from("samples-per-frame"))}
+                value={spf_log} min={8.0} max={16.0} step={1.0}
+                value_text={format!("{} per estimator, 10 frames/s", crate::format::thousands(page.samples_per_frame))}
+                onchange={dispatch(st, |v: f64| Action::SetSamplesPerFrame(2f64.powf(v.round()) as u64))} />
+            <Select label="Pause automatically after" id={Some(AttrValue::from("max-samples"))}
+                options={auto.iter().map(|n| (n.to_string(), if *n == 0 { "never".to_string() } else { format!("{} samples", crate::format::thousands(*n)) })).collect::<Vec<_>>()}
+                value={page.max_samples.to_string()}
+                onchange={dispatch(st, |v: String| Action::SetMaxSamples(v.parse().unwrap_or(0)))} />
+        </section>
+    }
+}
+
+/// The estimator picker, grouped unbiased / biased; inapplicable ones greyed with the reason.
+#[function_component(EstimatorPicker)]
+pub fn estimator_picker(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    let model = use_memo(st.page.model.clone(), |s| s.clone().to_model());
+    let item = |e: &&'static dyn Estimator| {
+        let m = e.meta();
+        let key = m.key.to_string();
+        let checked = st.page.estimators.contains(&key);
+        let na = e.check(&model).err().map(|err| err.to_string());
+        let on = {
+            let s = st.clone();
+            let key = key.clone();
+            Callback::from(move |_: Event| s.dispatch(Action::ToggleEstimator(key.clone())))
+        };
+        let id = format!("est-{key}");
+        let look = look(m.key);
+        html! {
+            <li class={classes!("estimator", na.is_some().then_some("na"))}>
+                <input type="checkbox" id={id.clone()} checked={checked} onchange={on} data-key={key.clone()} />
+                <label for={id} title={na.clone().unwrap_or_else(|| m.formula.to_string())}>
+                    <span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>
+                    <span class="name">{ m.name }</span>
+                    if let Some(reason) = &na { <small class="reason">{ format!("not applicable: {}", short_reason(reason)) }</small> }
+                </label>
+            </li>
+        }
+    };
+    let unbiased: Vec<&'static dyn Estimator> = registry().iter().copied().filter(|e| e.meta().unbiased).collect();
+    let biased: Vec<&'static dyn Estimator> = registry().iter().copied().filter(|e| !e.meta().unbiased).collect();
+    html! {
+        <section class="panel" aria-labelledby="h-estimators">
+            <h2 id="h-estimators">{ "Estimators" }</h2>
+            <fieldset>
+                <legend>{ "Unbiased" }</legend>
+                <ul class="estimators">{ for unbiased.iter().map(item) }</ul>
+            </fieldset>
+            <fieldset>
+                <legend>{ "Biased" }</legend>
+                <ul class="estimators">{ for biased.iter().map(item) }</ul>
+            </fieldset>
+        </section>
+    }
+}
+
+fn short_reason(reason: &str) -> String {
+    let r = reason.strip_prefix("not applicable: ").unwrap_or(reason);
+    if r.contains("∂f/∂h") {
+        "needs ∂f/∂h, which the match loss does not have".to_string()
+    } else if r.contains("single stochastic layer") {
+        "single stochastic layer only".to_string()
+    } else {
+        r.to_string()
+    }
+}
+
+/// τ on a log slider, and the estimators' own hyper-parameters.
+#[function_component(HyperControls)]
+pub fn hyper_controls(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    let page = &st.page;
+    let uses_tau = page.estimators.iter().filter_map(|k| stochgrad_core::estimators::find(k)).any(|e| e.meta().uses_tau);
+    let recommendations: Vec<String> = page
+        .estimators
+        .iter()
+        .filter_map(|k| stochgrad_core::estimators::find(k))
+        .filter_map(|e| {
+            let m = e.meta();
+            m.recommended_tau.filter(|(lo, hi)| page.tau < *lo || page.tau > *hi).map(|(lo, hi)| {
+                format!("{}: its authors recommend τ ∈ [{lo}, {hi}]; computed at τ = {:.2} anyway", m.name, page.tau)
+            })
+        })
+        .collect();
+    let uses_k = page.estimators.iter().any(|k| k == "reinforce-loo");
+    let uses_decay = page.estimators.iter().any(|k| k == "reinforce-ma" || k == "reinforce-optimal");
+    html! {
+        <section class="panel" aria-labelledby="h-hyper">
+            <h2 id="h-hyper">{ "Temperature and estimator settings" }</h2>
+            <Slider label="Temperature τ (log scale)" id={Some(AttrValue::from("tau"))}
+                value={page.tau.log10()} min={-1.3} max={1.0} step={0.01}
+                value_text={format!("τ = {:.2}", page.tau)}
+                hint={ if uses_tau { None } else { Some(AttrValue::from("no selected estimator uses τ")) } }
+                onchange={dispatch(st, |v: f64| Action::SetTau(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::TAU.0, limits::TAU.1)))} />
+            { for recommendations.iter().map(|r| html! { <p class="note">{ r.clone() }</p> }) }
+            if uses_k {
+                <Slider label="Leave-one-out samples k" id={Some(AttrValue::from("loo-k"))}
+                    value={page.k as f64} min={limits::K.0 as f64} max={limits::K.1 as f64} step={1.0}
+                    value_text={format!("k = {}", page.k)}
+                    onchange={dispatch(st, |v: f64| Action::SetK(v.round() as u32))} />
+            }
+            if uses_decay {
+                <Slider label="Running-baseline decay" id={Some(AttrValue::from("decay"))}
+                    value={page.decay} min={0.0} max={0.99} step={0.01}
+                    value_text={format!("decay = {:.2}", page.decay)}
+                    onchange={dispatch(st, Action::SetDecay)} />
+            }
+        </section>
+    }
+}
+
+/// Layers, widths, inputs, logits, weights.
+#[function_component(NetworkControls)]
+pub fn network_controls(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    let m = &st.page.model;
+    let layers = m.widths.len();
+    html! {
+        <section class="panel" aria-labelledby="h-network">
+            <h2 id="h-network">{ "Network" }</h2>
+            <Select label="Stochastic layers" id={Some(AttrValue::from("layers"))}
+                options={(bounds::LAYERS.0..=bounds::LAYERS.1).map(|n| (n.to_string(), n.to_string())).collect::<Vec<_>>()}
+                value={layers.to_string()}
+                onchange={dispatch(st, |v: String| Action::SetLayers(v.parse().unwrap_or(1)))} />
+            { for m.widths.iter().enumerate().map(|(k, w)| html! {
+                <Slider label={format!("Width of layer {}", k + 1)} id={Some(AttrValue::from(format!("width-{}", k + 1)))}
+                    value={*w as f64} min={bounds::WIDTH.0 as f64} max={bounds::WIDTH.1 as f64} step={1.0}
+                    value_text={format!("{w} unit{}", if *w == 1 { "" } else { "s" })}
+                    onchange={dispatch(st, move |v: f64| Action::SetWidth(k, v.round() as usize))} />
+            }) }
+            <Slider label="Inputs x" id={Some(AttrValue::from("inputs"))}
+                value={m.inputs as f64} min={bounds::INPUTS.0 as f64} max={bounds::INPUTS.1 as f64} step={1.0}
+                value_text={ if m.inputs == 0 { "none (logits = biases)".to_string() } else { format!("{} (random, from the network seed)", m.inputs) } }
+                onchange={dispatch(st, |v: f64| Action::SetInputs(v.round() as usize))} />
+            <Slider label="Logit a (every bias)" id={Some(AttrValue::from("logit"))}
+                value={m.logit} min={-10.0} max={10.0} step={0.1}
+                value_text={format!("a = {:.1}, σ(a) = {:.3}", m.logit, stochgrad_core::math::sigmoid(m.logit))}
+                onchange={dispatch(st, |v: f64| Action::SetLogit((v * 10.0).round() / 10.0))} />
+            <Slider label="Weight scale" id={Some(AttrValue::from("weight-scale"))}
+                value={m.weight_scale} min={0.0} max={3.0} step={0.1}
+                value_text={ if m.weight_scale == 0.0 { "0 (no weights)".to_string() } else { format!("{:.1} / √fan-in", m.weight_scale) } }
+                onchange={dispatch(st, |v: f64| Action::SetWeightScale((v * 10.0).round() / 10.0))} />
+        </section>
+    }
+}
+
+/// The loss and its target.
+#[function_component(LossControls)]
+pub fn loss_controls(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    let m = &st.page.model;
+    let options = vec![
+        ("toy".to_string(), "toy: Σ (h − t)²".to_string()),
+        ("readout".to_string(), "readout: (v·h + c − y)²".to_string()),
+        ("softmax".to_string(), "softmax cross-entropy".to_string()),
+        ("match".to_string(), "match / reward: 1 − 1[h = pattern]".to_string()),
+    ];
+    html! {
+        <section class="panel" aria-labelledby="h-loss">
+            <h2 id="h-loss">{ "Loss" }</h2>
+            <Select label="Loss f(h)" id={Some(AttrValue::from("loss"))} options={options} value={m.loss.key().to_string()}
+                onchange={dispatch(st, |v: String| Action::SetLoss(LossKind::from_key(&v).unwrap_or(LossKind::Toy)))} />
+            {
+                match m.loss {
+                    LossKind::Toy => html! {
+                        <Slider label="Target t" id={Some(AttrValue::from("target"))} value={m.target} min={0.0} max={1.0} step={0.001}
+                            value_text={format!("t = {:.3}", m.target)}
+                            onchange={dispatch(st, |v: f64| Action::SetTarget((v * 1000.0).round() / 1000.0))} />
+                    },
+                    LossKind::Readout => html! {
+                        <Slider label="Target y" id={Some(AttrValue::from("target"))} value={m.target} min={-3.0} max={3.0} step={0.1}
+                            value_text={format!("y = {:.1} (v random from the network seed)", m.target)}
+                            onchange={dispatch(st, |v: f64| Action::SetTarget((v * 10.0).round() / 10.0))} />
+                    },
+                    LossKind::Softmax => html! {
+                        <p class="note">{ format!("{} classes, label {}, class weights V random from the network seed.", m.classes, m.label) }</p>
+                    },
+                    LossKind::Match => html! {
+                        <p class="note">{ "Reward-only loss: f = 0 when every output unit is on, else 1. It has no derivative, so only score-function estimators (REINFORCE family, ARM, DisARM, local expectation) apply." }</p>
+                    },
+                }
+            }
+        </section>
+    }
+}
+
+/// The two seeds, kept separate: the network seed changes the exact answer, the sampling seed does not.
+#[function_component(SeedControls)]
+pub fn seed_controls(p: &ControlsProps) -> Html {
+    let st = &p.state;
+    html! {
+        <section class="panel" aria-labelledby="h-seeds">
+            <h2 id="h-seeds">{ "Seeds" }</h2>
+            <NumberInput label="Network seed (weights, inputs)" id={Some(AttrValue::from("network-seed"))}
+                value={st.page.model.network_seed} onchange={dispatch(st, Action::SetNetworkSeed)} />
+            <NumberInput label="Sampling seed (Monte Carlo)" id={Some(AttrValue::from("sampling-seed"))}
+                value={st.page.sampling_seed} onchange={dispatch(st, Action::SetSamplingSeed)} />
+        </section>
+    }
+}

@@ -1,0 +1,122 @@
+//! A `<canvas>` that draws one plot (a pure function of its data), crisp on high-DPI screens,
+//! with export buttons for PNG (2×), SVG and the data as CSV.
+
+use crate::plots::{to_svg, PlotData, Style};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct PlotProps<D: PlotData> {
+    pub data: D,
+    /// Changes when the window is resized (forces a redraw).
+    pub epoch: u32,
+    #[prop_or_default]
+    pub lecture: bool,
+    /// DOM id of the figure.
+    pub id: AttrValue,
+}
+
+fn dark_mode() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+fn style(scale: f64, lecture: bool) -> Style {
+    Style { scale, dark: dark_mode(), lecture }
+}
+
+/// Size the canvas to its CSS box × device pixel ratio and draw.
+fn draw<D: PlotData>(canvas: &HtmlCanvasElement, data: &D, lecture: bool) {
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    let w = canvas.client_width().max(200) as f64;
+    let h = canvas.client_height().max(150) as f64;
+    canvas.set_width((w * dpr).round() as u32);
+    canvas.set_height((h * dpr).round() as u32);
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
+    let root = backend.into_drawing_area();
+    if let Err(e) = data.draw(&root, &style(dpr, lecture)) {
+        web_sys::console::warn_1(&format!("plot {}: {e}", data.title()).into());
+    }
+    let _ = root.present();
+}
+
+#[function_component(Plot)]
+pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
+    let canvas = use_node_ref();
+    {
+        let canvas = canvas.clone();
+        let lecture = p.lecture;
+        use_effect_with((p.data.clone(), p.epoch, lecture), move |(data, _, lecture)| {
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                draw(&c, data, *lecture);
+            }
+            || ()
+        });
+    }
+    let stem = p.data.file_stem();
+    let csv = {
+        let data = p.data.clone();
+        let stem = stem.clone();
+        Callback::from(move |_| super::download(&format!("stochgrad-{stem}.csv"), "text/csv", &data.csv()))
+    };
+    let svg = {
+        let data = p.data.clone();
+        let stem = stem.clone();
+        let canvas = canvas.clone();
+        let lecture = p.lecture;
+        Callback::from(move |_| {
+            let (w, h) = canvas.cast::<HtmlCanvasElement>().map_or((800, 500), |c| (c.client_width().max(200) as u32, c.client_height().max(150) as u32));
+            let text = to_svg(&data, w, h, &Style { scale: 1.0, dark: false, lecture });
+            super::download(&format!("stochgrad-{stem}.svg"), "image/svg+xml", &text);
+        })
+    };
+    let png = {
+        let data = p.data.clone();
+        let stem = stem.clone();
+        let canvas = canvas.clone();
+        let lecture = p.lecture;
+        Callback::from(move |_| export_png(&canvas, &data, &stem, lecture))
+    };
+    html! {
+        <figure class="plot" id={p.id.clone()}>
+            <figcaption>
+                <span class="plot-title">{ p.data.title() }</span>
+                <span class="exports">
+                    <button class="small" onclick={png} title="Download as PNG at 2× resolution">{ "PNG" }</button>
+                    <button class="small" onclick={svg} title="Download as SVG">{ "SVG" }</button>
+                    <button class="small" onclick={csv} title="Download the data behind this plot as CSV">{ "CSV" }</button>
+                </span>
+            </figcaption>
+            <canvas ref={canvas} role="img" aria-label={p.data.describe()}></canvas>
+        </figure>
+    }
+}
+
+/// Draw the plot on an off-screen canvas at twice the on-screen size and download it as PNG.
+fn export_png<D: PlotData>(canvas: &NodeRef, data: &D, stem: &str, lecture: bool) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(on_screen) = canvas.cast::<HtmlCanvasElement>() else { return };
+    let Ok(el) = doc.create_element("canvas") else { return };
+    let Ok(off) = el.dyn_into::<HtmlCanvasElement>() else { return };
+    let (w, h) = (on_screen.client_width().max(200) as u32, on_screen.client_height().max(150) as u32);
+    off.set_width(2 * w);
+    off.set_height(2 * h);
+    if let Some(backend) = CanvasBackend::with_canvas_object(off.clone()) {
+        let root = backend.into_drawing_area();
+        let _ = data.draw(&root, &Style { scale: 2.0, dark: false, lecture });
+        let _ = root.present();
+    }
+    if let Ok(url) = off.to_data_url_with_type("image/png") {
+        if let Ok(a) = doc.create_element("a") {
+            if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
+                a.set_href(&url);
+                a.set_download(&format!("stochgrad-{stem}.png"));
+                a.click();
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The results side: the exact answer, the plots, the readout table and the estimator cards.
+
+use super::plot::Plot;
+use super::widgets::Select;
+use crate::format::{method, sig, with_se};
+use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
+use crate::protocol::{Fig, MomentsView};
+use crate::state::{Action, Row, State};
+use stochgrad_core::estimators::find;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ResultsProps {
+    pub state: UseReducerHandle<State>,
+    pub epoch: u32,
+}
+
+fn fig(f: &Fig) -> String {
+    with_se(f.value, f.stderr)
+}
+
+#[function_component(Results)]
+pub fn results(p: &ResultsProps) -> Html {
+    let st = &p.state;
+    let epoch = p.epoch;
+    let exact = st.exact.as_ref();
+    let summary = match exact {
+        None => html! { <p class="summary">{ "Computing the exact gradient…" }</p> },
+        Some(e) => html! {
+            <p class="summary" id="exact-summary">
+                { "Exact (enumeration): " }
+                <span>{ "E[f] = " }<strong id="expected-loss" data-value={e.expected_loss.to_string()}>{ sig(e.expected_loss, 6) }</strong></span>
+                { " · " }
+                <span>{ "‖∇‖ = " }<strong id="grad-norm" data-value={e.gradient_norm().to_string()}>{ sig(e.gradient_norm(), 6) }</strong></span>
+                { format!(" · {} parameters · computed in {:.0} ms", e.gradient.len(), e.millis) }
+            </p>
+        },
+    };
+    let param_select = exact.map(|e| {
+        let options: Vec<(String, String)> = e
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i.to_string(), format!("{n}   (∂E[f]/∂{n} = {})", sig(e.gradient[i], 4))))
+            .collect();
+        let s = st.clone();
+        html! {
+            <Select label="Parameter shown in the convergence plot" id={Some(AttrValue::from("param"))}
+                options={options} value={st.page.param.to_string()}
+                onchange={Callback::from(move |v: String| s.dispatch(Action::SetParam(v.parse().unwrap_or(0))))} />
+        }
+    });
+    let toggle = {
+        let s = st.clone();
+        Callback::from(move |_| s.dispatch(Action::ToggleVarXEvals))
+    };
+    let notes = st.notes.iter().map(|n| html! { <li>{ n.clone() }</li> });
+    html! {
+        <section class="results" aria-label="Results">
+            { summary }
+            if !st.notes.is_empty() {
+                <ul class="notes" role="note">{ for notes }</ul>
+            }
+            if let Some(f) = &st.failure {
+                <p class="failure" role="alert">{ f.clone() }</p>
+            }
+            <div class="plot-grid">
+                <div class="wide">
+                    { param_select.unwrap_or_default() }
+                    <Plot<Convergence> id="plot-convergence" data={Convergence::from_state(st)} {epoch} />
+                </div>
+                <div>
+                    <label class="toggle">
+                        <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
+                        { " show variance × loss evaluations (the cost-fair comparison)" }
+                    </label>
+                    <Plot<Bars> id="plot-bars" data={Bars::from_state(st)} {epoch} />
+                </div>
+                <div><Plot<Agreement> id="plot-agreement" data={Agreement::from_state(st)} {epoch} /></div>
+                <div><Plot<TauSweep> id="plot-tau" data={TauSweep::from_state(st)} {epoch} /></div>
+                <div><Plot<WidthSweep> id="plot-width" data={WidthSweep::from_state(st)} {epoch} /></div>
+            </div>
+            <Readout state={st.clone()} />
+            <Cards state={st.clone()} />
+            <HowToRead />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct StateProps {
+    pub state: UseReducerHandle<State>,
+}
+
+/// One row's cells from its best figures.
+fn figure_cells(v: &MomentsView) -> Html {
+    let cos = v.cosine.as_ref().map_or("—".to_string(), fig);
+    html! {
+        <>
+            <td class="num bias">{ fig(&v.bias_sq) }</td>
+            <td class="num var">{ fig(&v.variance_trace) }</td>
+            <td class="num mse">{ fig(&v.mse) }</td>
+            <td class="num cos">{ cos }</td>
+            <td class="num evals">{ sig(v.loss_evaluations, 3) }</td>
+            <td class="num vxe">{ fig(&v.variance_x_evals) }</td>
+        </>
+    }
+}
+
+/// The readout table: each estimator's bias², variance, MSE, cosine and how they were obtained.
+#[function_component(Readout)]
+pub fn readout(p: &StateProps) -> Html {
+    let st = &p.state;
+    let rows = st.page.estimators.iter().map(|key| {
+        let Some(est) = find(key) else { return html! {} };
+        let m = est.meta();
+        let row: Row = st.rows.get(key).cloned().unwrap_or_default();
+        let look = look(key);
+        let name = html! {
+            <th scope="row"><span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>{ m.name }</th>
+        };
+        if let Some(reason) = &row.not_applicable {
+            return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="7">{ reason.clone() }</td></tr> };
+        }
+        match row.best() {
+            None => html! { <tr data-key={key.clone()}>{ name }<td colspan="7" class="pending">{ "computing…" }</td></tr> },
+            Some(v) => {
+                let label = method(&v.method, v.samples);
+                let label = match (&row.exact, &row.mc) {
+                    (Some(_), Some(mc)) => format!("{label} (Monte Carlo n = {})", crate::format::thousands(mc.samples.unwrap_or(0))),
+                    _ => label,
+                };
+                let idealised = if m.stateful && row.exact.is_some() { " · idealised baseline" } else { "" };
+                html! {
+                    <tr data-key={key.clone()} data-method={v.method.clone()}
+                        data-bias={v.bias_sq.value.to_string()} data-variance={v.variance_trace.value.to_string()}
+                        data-mean={format!("{:?}", v.mean)}>
+                        { name }
+                        <td class="method">{ format!("{label}{idealised}") }</td>
+                        { figure_cells(v) }
+                    </tr>
+                }
+            }
+        }
+    });
+    html! {
+        <section class="readout" aria-labelledby="h-readout">
+            <h2 id="h-readout">{ "Readout" }</h2>
+            <div class="table-wrap">
+            <table id="readout">
+                <thead><tr>
+                    <th scope="col">{ "estimator" }</th>
+                    <th scope="col">{ "method" }</th>
+                    <th scope="col" title="‖E[ĝ] − ∇‖²; Monte Carlo: debiased, ± standard error">{ "bias²" }</th>
+                    <th scope="col" title="tr Var[ĝ], the sum of the parameters' variances">{ "variance" }</th>
+                    <th scope="col" title="bias² + variance">{ "MSE" }</th>
+                    <th scope="col" title="cos(E[ĝ], ∇): 1 = right direction, −1 = opposite">{ "cosine" }</th>
+                    <th scope="col" title="loss evaluations per estimate">{ "evals" }</th>
+                    <th scope="col" title="variance × loss evaluations">{ "var × evals" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            </div>
+            <p class="legend-note">{ "Exact figures come from enumerating every binary configuration (or quadrature over the relaxations' logistic noise); Monte-Carlo figures are shown ± one standard error, with bias² debiased so that an unbiased estimator's sampling noise does not show up as bias." }</p>
+        </section>
+    }
+}
+
+/// Each selected estimator's formula (MathML), explanation and citation.
+#[function_component(Cards)]
+pub fn cards(p: &StateProps) -> Html {
+    let st = &p.state;
+    let cards = st.page.estimators.iter().filter_map(|k| find(k)).map(|e| {
+        let m = e.meta();
+        let look = look(m.key);
+        let row = st.rows.get(m.key).cloned().unwrap_or_default();
+        let note = row.not_applicable.clone().or(row.mc_only.clone());
+        html! {
+            <article class="card" id={format!("card-{}", m.key)}>
+                <h3>
+                    <span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>
+                    { m.name }
+                    <span class={classes!("badge", if m.unbiased { "unbiased" } else { "biased" })}>{ if m.unbiased { "unbiased" } else { "biased" } }</span>
+                </h3>
+                <div class="formula">{ Html::from_html_unchecked(AttrValue::from(m.formula_mathml)) }</div>
+                <p>{ m.explanation }</p>
+                <p class="meta">{ format!("Loss evaluations: {}. Needs ∂f/∂h: {}. ", m.evaluations, if m.needs_loss_gradient { "yes" } else { "no" }) }</p>
+                if let Some(n) = note { <p class="meta">{ n }</p> }
+                <p class="cite">{ m.citation }</p>
+            </article>
+        }
+    });
+    html! {
+        <section class="cards" aria-labelledby="h-cards">
+            <h2 id="h-cards">{ "The estimators" }</h2>
+            <div class="card-grid">{ for cards }</div>
+        </section>
+    }
+}
+
+#[function_component(HowToRead)]
+pub fn how_to_read() -> Html {
+    html! {
+        <section class="how" aria-labelledby="h-how">
+            <h2 id="h-how">{ "How to read the plots" }</h2>
+            <dl>
+                <dt>{ "Convergence" }</dt>
+                <dd>{ "Each estimator's running Monte-Carlo mean for one parameter, with a band of ±2 standard errors, against the number of samples (log scale). The thick line is the exact gradient; each estimator's dashed line is its exact expectation. An unbiased estimator's band closes in on the thick line; a biased one's closes in on its own dashed line — for straight-through at a = −1 that line is on the other side of zero: it points the wrong way." }</dd>
+                <dt>{ "Bias² and variance" }</dt>
+                <dd>{ "Squared bias ‖E[ĝ] − ∇‖² and total variance tr Var[ĝ] per estimator, log scale. Solid bars are exact; lighter, hatched bars are Monte Carlo with an error bar. Tick “variance × loss evaluations” to compare estimators at equal cost." }</dd>
+                <dt>{ "Per-parameter agreement" }</dt>
+                <dd>{ "Every parameter's estimated mean against its exact gradient: points on the diagonal are right; points in the top-left or bottom-right quadrants have the wrong sign." }</dd>
+                <dt>{ "Temperature sweep" }</dt>
+                <dd>{ "For the estimators with a temperature τ: bias² and variance against τ. Lower τ trades bias for variance; the vertical line is the current τ." }</dd>
+                <dt>{ "Width sweep" }</dt>
+                <dd>{ "Variance and bias² as every layer's width grows (a different random network at each width, from the same seed). Exact up to the enumeration limit, Monte Carlo beyond it." }</dd>
+            </dl>
+        </section>
+    }
+}

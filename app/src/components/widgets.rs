@@ -1,0 +1,118 @@
+//! Small reusable, labelled, keyboard-operable controls (native inputs only).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// A unique DOM id for `<label for>`.
+pub fn next_id(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SliderProps {
+    pub label: AttrValue,
+    /// Current value (in the slider's own units).
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+    /// Text shown next to the label and read by screen readers, e.g. "τ = 0.50".
+    pub value_text: AttrValue,
+    pub onchange: Callback<f64>,
+    #[prop_or_default]
+    pub hint: Option<AttrValue>,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+    #[prop_or_default]
+    pub disabled: bool,
+}
+
+/// `<input type=range>` with a `<label>`, a live value and `aria-valuetext`. Reports on `input`
+/// (while dragging) so the readout follows the thumb.
+#[function_component(Slider)]
+pub fn slider(p: &SliderProps) -> Html {
+    let id = use_memo((), |_| next_id("slider"));
+    let id: String = p.id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| (*id).clone());
+    let onchange = p.onchange.clone();
+    let oninput = Callback::from(move |e: InputEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let Ok(v) = input.value().parse::<f64>() {
+            onchange.emit(v);
+        }
+    });
+    html! {
+        <div class="control slider">
+            <label for={id.clone()}>
+                <span class="label-text">{ p.label.clone() }</span>
+                <output for={id.clone()} class="value">{ p.value_text.clone() }</output>
+            </label>
+            <input type="range" id={id} min={p.min.to_string()} max={p.max.to_string()} step={p.step.to_string()}
+                value={p.value.to_string()} aria-valuetext={p.value_text.clone()} {oninput} disabled={p.disabled} />
+            if let Some(h) = &p.hint { <small class="hint">{ h.clone() }</small> }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SelectProps {
+    pub label: AttrValue,
+    /// (value, text) pairs.
+    pub options: Vec<(String, String)>,
+    pub value: String,
+    pub onchange: Callback<String>,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+}
+
+/// A labelled `<select>`.
+#[function_component(Select)]
+pub fn select(p: &SelectProps) -> Html {
+    let id = use_memo((), |_| next_id("select"));
+    let id: String = p.id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| (*id).clone());
+    let onchange = p.onchange.clone();
+    let on = Callback::from(move |e: Event| {
+        let s: HtmlSelectElement = e.target_unchecked_into();
+        onchange.emit(s.value());
+    });
+    html! {
+        <div class="control select">
+            <label for={id.clone()}>{ p.label.clone() }</label>
+            <select id={id} onchange={on}>
+                { for p.options.iter().map(|(v, t)| html! {
+                    <option value={v.clone()} selected={*v == p.value}>{ t.clone() }</option>
+                }) }
+            </select>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NumberProps {
+    pub label: AttrValue,
+    pub value: u64,
+    pub onchange: Callback<u64>,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+}
+
+/// A labelled integer input (seeds). Invalid text is ignored until it parses.
+#[function_component(NumberInput)]
+pub fn number_input(p: &NumberProps) -> Html {
+    let id = use_memo((), |_| next_id("number"));
+    let id: String = p.id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| (*id).clone());
+    let onchange = p.onchange.clone();
+    let on = Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let Ok(v) = input.value().trim().parse::<u64>() {
+            onchange.emit(v);
+        }
+    });
+    html! {
+        <div class="control number">
+            <label for={id.clone()}>{ p.label.clone() }</label>
+            <input type="number" id={id} min="0" step="1" value={p.value.to_string()} onchange={on} inputmode="numeric" />
+        </div>
+    }
+}

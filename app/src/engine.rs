@@ -1,0 +1,452 @@
+//! The worker's job runner: turns a [`JobSpec`] into a stream of [`Out`] summaries using the core.
+//!
+//! It is written against a small [`Port`] trait (send, yield, wait) so the same code runs in the Web
+//! Worker (see `reactor.rs`) and in native tests with a scripted port. Work is done in chunks; between
+//! chunks the runner yields a macrotask and reads commands, so a new job cancels the stale one within
+//! one chunk, and play / pause / step take effect at once.
+//!
+//! Order of work: the exact solution; each estimator's exact (or quadrature) moments; then Monte-Carlo
+//! frames while playing, with the τ and width sweeps computed point by point in between.
+
+#![allow(async_fn_in_trait)]
+
+use crate::protocol::{Cmd, Fig, JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use stochgrad_core::estimators::{find, Estimator, ExactJob, HyperParams, EXACT_CHUNK, MC_CHUNK};
+use stochgrad_core::exact::{solve, ExactSolution};
+use stochgrad_core::moments::mc_chunk;
+use stochgrad_core::params;
+use stochgrad_core::stats::{Figure, Figures, McAccumulator, Method, Weighted};
+use stochgrad_core::{Error, Model};
+
+/// Frames per second while playing (each frame draws `samples_per_frame` per estimator).
+pub const FRAME_MS: f64 = 100.0;
+/// Longest stretch of computation between two yields.
+pub const SLICE_MS: f64 = 8.0;
+/// Draws per Monte-Carlo sweep point (where no exact figure exists).
+pub const SWEEP_SAMPLES: u64 = 8 * MC_CHUNK;
+/// The τ grid of the temperature sweep.
+pub fn tau_grid() -> Vec<f64> {
+    let n = 17;
+    (0..n).map(|i| 0.05 * (200f64).powf(i as f64 / (n - 1) as f64)).collect()
+}
+/// Largest width of the width sweep.
+pub const SWEEP_MAX_WIDTH: usize = 12;
+
+/// The worker's connection to the page.
+pub trait Port {
+    async fn send(&mut self, out: Out);
+    /// Yield to the event loop; `Some(Some(cmd))` if a command is waiting, `Some(None)` if the page
+    /// went away, `None` if nothing arrived.
+    async fn yield_now(&mut self) -> Option<Option<Cmd>>;
+    /// Wait up to `ms` for a command (same answers as [`Port::yield_now`]).
+    async fn idle(&mut self, ms: f64) -> Option<Option<Cmd>>;
+    /// Wait for the next command; `None` if the page went away.
+    async fn wait(&mut self) -> Option<Cmd>;
+    fn now_ms(&self) -> f64;
+}
+
+/// Why a job stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// A new command that is not for this job (a new `Start`).
+    Next(Cmd),
+    /// The page closed the bridge.
+    Closed,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// Serve commands until the page goes away.
+pub async fn serve<P: Port>(port: &mut P) {
+    let mut next: Option<Cmd> = None;
+    loop {
+        let cmd = match next.take() {
+            Some(c) => c,
+            None => match port.wait().await {
+                Some(c) => c,
+                None => return,
+            },
+        };
+        match cmd {
+            Cmd::Start(spec) => match run_job(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Ping(x) => port.send(Out::Pong(x)).await,
+            // Play/pause/step of a job that is no longer running: nothing to do.
+            _ => {}
+        }
+    }
+}
+
+/// Play state of the running job.
+struct Control {
+    id: u64,
+    playing: bool,
+    step: bool,
+    last_yield: f64,
+}
+
+impl Control {
+    /// Apply a command; `Err` if it ends the job.
+    async fn apply<P: Port>(&mut self, cmd: Cmd, port: &mut P) -> Result<(), Stop> {
+        match cmd {
+            Cmd::Start(_) => Err(Stop::Next(cmd)),
+            Cmd::Cancel => Err(Stop::Cancelled),
+            Cmd::Ping(x) => {
+                port.send(Out::Pong(x)).await;
+                Ok(())
+            }
+            Cmd::Play { id } if id == self.id => {
+                self.playing = true;
+                Ok(())
+            }
+            Cmd::Pause { id } if id == self.id => {
+                self.playing = false;
+                self.step = false;
+                Ok(())
+            }
+            Cmd::Step { id } if id == self.id => {
+                self.playing = false;
+                self.step = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Yield if the current slice is used up, and apply any waiting commands.
+    async fn checkpoint<P: Port>(&mut self, port: &mut P) -> Result<(), Stop> {
+        if port.now_ms() - self.last_yield < SLICE_MS {
+            return Ok(());
+        }
+        self.force_yield(port).await
+    }
+
+    async fn force_yield<P: Port>(&mut self, port: &mut P) -> Result<(), Stop> {
+        loop {
+            match port.yield_now().await {
+                None => break,
+                Some(None) => return Err(Stop::Closed),
+                Some(Some(cmd)) => self.apply(cmd, port).await?,
+            }
+        }
+        self.last_yield = port.now_ms();
+        Ok(())
+    }
+}
+
+fn fig(f: Figure) -> Fig {
+    Fig { value: f.value, stderr: f.stderr }
+}
+
+/// Convert core figures and moments to the message form.
+pub fn view(figures: &Figures, mean: Vec<f64>, variance: Vec<f64>, stderr: Option<Vec<f64>>, samples: Option<u64>, notes: Vec<String>) -> MomentsView {
+    MomentsView {
+        method: figures.method.key().to_string(),
+        mean,
+        variance,
+        stderr,
+        samples,
+        bias_sq: fig(figures.bias_sq_norm),
+        variance_trace: fig(figures.variance_trace),
+        mse: fig(figures.mse),
+        cosine: figures.cosine.map(fig),
+        loss_evaluations: figures.loss_evaluations,
+        variance_x_evals: fig(figures.variance_x_evals),
+        notes,
+    }
+}
+
+/// Exact job in chunks with yields. `progress` names the phase for progress messages.
+async fn run_exact_chunked<P: Port>(
+    job: &dyn ExactJob,
+    ctl: &mut Control,
+    port: &mut P,
+    phase: Option<&str>,
+) -> Result<(Vec<f64>, Vec<f64>), Stop> {
+    let total = job.total();
+    let mut acc = Weighted::new(job.dim());
+    let mut start = 0;
+    let mut last_progress = port.now_ms();
+    while start < total {
+        let end = (start + EXACT_CHUNK).min(total);
+        acc.merge(&job.run(start..end));
+        start = end;
+        if let Some(phase) = phase {
+            if port.now_ms() - last_progress > 100.0 {
+                last_progress = port.now_ms();
+                port.send(Out::Progress { id: ctl.id, phase: phase.to_string(), done: start, total }).await;
+            }
+        }
+        ctl.checkpoint(port).await?;
+    }
+    Ok(job.finish(&acc))
+}
+
+fn finite(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+/// Moments of one estimator: exact where the plan allows, else `samples` Monte-Carlo draws.
+async fn point<P: Port>(
+    model: &Model,
+    sol: &ExactSolution,
+    est: &dyn Estimator,
+    hp: &HyperParams,
+    seed: u64,
+    samples: u64,
+    ctl: &mut Control,
+    port: &mut P,
+) -> Result<Result<MomentsView, String>, Stop> {
+    if let Err(e) = est.check(model) {
+        return Ok(Err(e.to_string()));
+    }
+    let evals = est.loss_evaluations(model, hp);
+    let plan = est.plan(model, hp);
+    if plan.method != Method::MonteCarlo {
+        let job = match est.exact_job(model, hp, sol) {
+            Ok(j) => j,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, None).await?;
+        if !finite(&mean) || !finite(&var) {
+            return Ok(Err("a figure overflowed".into()));
+        }
+        let figures = Figures::from_exact(job.method(), &mean, &var, &sol.gradient, evals);
+        return Ok(Ok(view(&figures, mean, var, None, None, Vec::new())));
+    }
+    let mut sampler = match est.sampler(model, hp, sol) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let dim = model.num_params();
+    let mut acc = McAccumulator::new(dim);
+    for c in 0..samples.div_ceil(MC_CHUNK) {
+        acc.push_chunk(&mc_chunk(sampler.as_mut(), seed, est.meta().key, c, MC_CHUNK, dim));
+        ctl.checkpoint(port).await?;
+    }
+    Ok(mc_view(&acc, sol, evals))
+}
+
+fn mc_view(acc: &McAccumulator, sol: &ExactSolution, evals: f64) -> Result<MomentsView, String> {
+    let total = acc.total();
+    let var = total.variance();
+    let n = total.n.max(1) as f64;
+    let se: Vec<f64> = var.iter().map(|v| (v / n).sqrt()).collect();
+    if !finite(&total.mean) || !finite(&var) {
+        return Err("a Monte-Carlo figure overflowed".into());
+    }
+    let figures = Figures::from_monte_carlo(acc, &sol.gradient, evals);
+    Ok(view(&figures, total.mean, var, Some(se), Some(total.n), Vec::new()))
+}
+
+/// A pending sweep series.
+struct SweepTask {
+    kind: SweepKind,
+    key: String,
+    xs: Vec<f64>,
+    points: Vec<SweepPoint>,
+}
+
+/// Run one job until it is replaced, cancelled or the page goes away.
+pub async fn run_job<P: Port>(spec: JobSpec, port: &mut P) -> Stop {
+    let mut ctl = Control { id: spec.id, playing: spec.playing, step: false, last_yield: port.now_ms() };
+    match run_job_inner(&spec, &mut ctl, port).await {
+        Ok(()) => Stop::Cancelled,
+        Err(stop) => stop,
+    }
+}
+
+async fn fail_and_wait<P: Port>(ctl: &mut Control, port: &mut P, message: String) -> Result<(), Stop> {
+    port.send(Out::Failed { id: ctl.id, message }).await;
+    loop {
+        match port.wait().await {
+            None => return Err(Stop::Closed),
+            Some(cmd) => ctl.apply(cmd, port).await?,
+        }
+    }
+}
+
+async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P) -> Result<(), Stop> {
+    let id = spec.id;
+    if let Err(e) = spec.hp.validate() {
+        return fail_and_wait(ctl, port, e.to_string()).await;
+    }
+    let mut settings = spec.settings.clone();
+    let _ = settings.sanitize();
+    let model = settings.to_model();
+    let t0 = port.now_ms();
+    let sol = match solve(&model) {
+        Ok(s) => s,
+        Err(e) => return fail_and_wait(ctl, port, e.to_string()).await,
+    };
+    if !sol.expected_loss.is_finite() || !finite(&sol.gradient) {
+        return fail_and_wait(ctl, port, Error::Numerical("the exact gradient overflowed".into()).to_string()).await;
+    }
+    let names = (0..model.num_params()).map(|i| params::name(&model, i)).collect();
+    port.send(Out::Exact {
+        id,
+        expected_loss: sol.expected_loss,
+        gradient: sol.gradient.clone(),
+        param_names: names,
+        millis: port.now_ms() - t0,
+    })
+    .await;
+    ctl.force_yield(port).await?;
+
+    // Exact (or quadrature) moments of each estimator.
+    let ests: Vec<&'static dyn Estimator> = spec.estimators.iter().filter_map(|k| find(k)).collect();
+    let mut applicable: Vec<&'static dyn Estimator> = Vec::new();
+    for &est in &ests {
+        let key = est.meta().key.to_string();
+        if let Err(e) = est.check(&model) {
+            port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: false, note: None }).await;
+            continue;
+        }
+        applicable.push(est);
+        let plan = est.plan(&model, &spec.hp);
+        if plan.method == Method::MonteCarlo {
+            let why = plan.note.clone().unwrap_or_else(|| "Monte Carlo only".into());
+            port.send(Out::EstimatorExact { id, key, result: Err(why), mc_only: true, note: None }).await;
+            continue;
+        }
+        let job = match est.exact_job(&model, &spec.hp, &sol) {
+            Ok(j) => j,
+            Err(e) => {
+                port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: true, note: None }).await;
+                continue;
+            }
+        };
+        let phase = format!("exact moments of {key}");
+        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, Some(&phase)).await?;
+        let evals = est.loss_evaluations(&model, &spec.hp);
+        let result = if finite(&mean) && finite(&var) {
+            let figures = Figures::from_exact(job.method(), &mean, &var, &sol.gradient, evals);
+            Ok(view(&figures, mean, var, None, None, plan.note.iter().cloned().collect()))
+        } else {
+            Err("a figure overflowed".to_string())
+        };
+        port.send(Out::EstimatorExact { id, key, result, mc_only: false, note: plan.note.clone() }).await;
+        ctl.checkpoint(port).await?;
+    }
+
+    // Monte-Carlo state per applicable estimator.
+    let dim = model.num_params();
+    struct Mc<'a> {
+        key: &'static str,
+        sampler: Box<dyn stochgrad_core::estimators::Sampler + 'a>,
+        acc: McAccumulator,
+        next_chunk: u64,
+        evals: f64,
+    }
+    let mut mcs: Vec<Mc> = Vec::new();
+    for &est in &applicable {
+        if let Ok(sampler) = est.sampler(&model, &spec.hp, &sol) {
+            mcs.push(Mc {
+                key: est.meta().key,
+                sampler,
+                acc: McAccumulator::new(dim),
+                next_chunk: 0,
+                evals: est.loss_evaluations(&model, &spec.hp),
+            });
+        }
+    }
+
+    // Sweeps.
+    let mut sweeps: Vec<SweepTask> = Vec::new();
+    if spec.sweeps {
+        for &est in &applicable {
+            if est.meta().uses_tau {
+                sweeps.push(SweepTask { kind: SweepKind::Tau, key: est.meta().key.into(), xs: tau_grid(), points: Vec::new() });
+            }
+        }
+        for &est in &applicable {
+            let xs = (1..=SWEEP_MAX_WIDTH).map(|w| w as f64).collect();
+            sweeps.push(SweepTask { kind: SweepKind::Width, key: est.meta().key.into(), xs, points: Vec::new() });
+        }
+    }
+
+    let chunks_per_frame = spec.samples_per_frame.max(1).div_ceil(MC_CHUNK);
+    loop {
+        let frame_start = port.now_ms();
+        let drawing = (ctl.playing || ctl.step) && !mcs.is_empty();
+        if drawing {
+            let mut views = Vec::with_capacity(mcs.len());
+            for mc in mcs.iter_mut() {
+                for _ in 0..chunks_per_frame {
+                    let batch = mc_chunk(mc.sampler.as_mut(), spec.sampling_seed, mc.key, mc.next_chunk, MC_CHUNK, dim);
+                    mc.acc.push_chunk(&batch);
+                    mc.next_chunk += 1;
+                    ctl.checkpoint(port).await?;
+                }
+                match mc_view(&mc.acc, &sol, mc.evals) {
+                    Ok(view) => views.push((mc.key.to_string(), view)),
+                    Err(e) => port.send(Out::Failed { id, message: format!("{}: {e}", mc.key) }).await,
+                }
+            }
+            port.send(Out::Frame { id, views }).await;
+            let samples = mcs.iter().map(|m| m.acc.samples()).min().unwrap_or(0);
+            if ctl.step {
+                ctl.step = false;
+                port.send(Out::Paused { id, samples, reason: "step".into() }).await;
+            } else if spec.max_samples > 0 && samples >= spec.max_samples {
+                ctl.playing = false;
+                port.send(Out::Paused { id, samples, reason: format!("reached {} samples", spec.max_samples) }).await;
+            }
+        }
+        // One sweep point between frames.
+        if let Some(task) = sweeps.first_mut() {
+            let x = task.xs[task.points.len()];
+            let est = find(&task.key).expect("key from the registry");
+            let (m, s, h);
+            let (model_ref, sol_ref, hp_ref): (&Model, &ExactSolution, &HyperParams) = match task.kind {
+                SweepKind::Tau => {
+                    h = HyperParams { tau: x, ..spec.hp };
+                    (&model, &sol, &h)
+                }
+                SweepKind::Width => {
+                    let mut st = settings.clone();
+                    st.widths = vec![x as usize; st.widths.len()];
+                    m = st.to_model();
+                    s = solve(&m);
+                    match &s {
+                        Ok(sol_w) => (&m, sol_w, &spec.hp),
+                        Err(_) => (&model, &sol, &spec.hp),
+                    }
+                }
+            };
+            let r = point(model_ref, sol_ref, est, hp_ref, spec.sampling_seed, SWEEP_SAMPLES, ctl, port).await?;
+            if let Ok(v) = r {
+                task.points.push(SweepPoint { x, method: v.method, bias_sq: v.bias_sq, variance_trace: v.variance_trace });
+            } else {
+                task.xs.remove(task.points.len());
+            }
+            if task.points.len() == task.xs.len() {
+                let done = sweeps.remove(0);
+                port.send(Out::Sweep { id, kind: done.kind, key: done.key, points: done.points }).await;
+            }
+            ctl.force_yield(port).await?;
+        }
+        if ctl.playing && !mcs.is_empty() {
+            // Pace the frames.
+            let rest = FRAME_MS - (port.now_ms() - frame_start);
+            if rest > 0.0 && sweeps.is_empty() {
+                match port.idle(rest).await {
+                    None => {}
+                    Some(None) => return Err(Stop::Closed),
+                    Some(Some(cmd)) => ctl.apply(cmd, port).await?,
+                }
+                ctl.last_yield = port.now_ms();
+            }
+        } else if sweeps.is_empty() && !ctl.step {
+            port.send(Out::Idle { id }).await;
+            match port.wait().await {
+                None => return Err(Stop::Closed),
+                Some(cmd) => ctl.apply(cmd, port).await?,
+            }
+            ctl.last_yield = port.now_ms();
+        }
+    }
+}

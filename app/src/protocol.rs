@@ -1,0 +1,112 @@
+//! Messages between the page and its Web Worker(s). Everything crossing the boundary is a
+//! summary (means, variances, figures, progress), never raw samples.
+//!
+//! The page sends [`Cmd::Start`] with a job id; the worker answers with [`Out`] messages carrying
+//! that id, and the page's reducer drops any message whose id is not the current one (stale).
+
+use serde::{Deserialize, Serialize};
+use stochgrad_core::estimators::HyperParams;
+use stochgrad_core::settings::Settings;
+
+/// Sweep of a figure against τ or against the layer width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SweepKind {
+    Tau,
+    Width,
+}
+
+/// What one job computes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub id: u64,
+    /// The model settings; the worker builds the model with `Settings::to_model`, exactly as the
+    /// page's "Export model" does, so the exported MODEL.json is what was computed.
+    pub settings: Settings,
+    /// Estimator keys to compute, in display order.
+    pub estimators: Vec<String>,
+    pub hp: HyperParams,
+    pub sampling_seed: u64,
+    /// Monte-Carlo draws per estimator per frame (rounded up to whole chunks).
+    pub samples_per_frame: u64,
+    /// Stop drawing (auto-pause) once every estimator has this many samples; 0 = never.
+    pub max_samples: u64,
+    /// Start drawing immediately.
+    pub playing: bool,
+    /// Compute the τ and width sweeps.
+    pub sweeps: bool,
+}
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Cmd {
+    /// Start a new job (cancels the current one).
+    Start(Box<JobSpec>),
+    /// Resume Monte-Carlo frames.
+    Play { id: u64 },
+    /// Stop after the current frame.
+    Pause { id: u64 },
+    /// Draw exactly one frame, then pause.
+    Step { id: u64 },
+    /// Drop the current job.
+    Cancel,
+    /// Liveness check; answered with [`Out::Pong`].
+    Ping(u32),
+}
+
+/// A figure with an optional standard error (Monte Carlo).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fig {
+    pub value: f64,
+    pub stderr: Option<f64>,
+}
+
+/// One estimator's moments and figures (exact, quadrature or Monte Carlo).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MomentsView {
+    /// "exact", "quadrature" or "monte-carlo".
+    pub method: String,
+    pub mean: Vec<f64>,
+    pub variance: Vec<f64>,
+    /// Monte Carlo: standard error of each mean entry.
+    pub stderr: Option<Vec<f64>>,
+    pub samples: Option<u64>,
+    pub bias_sq: Fig,
+    pub variance_trace: Fig,
+    pub mse: Fig,
+    pub cosine: Option<Fig>,
+    pub loss_evaluations: f64,
+    pub variance_x_evals: Fig,
+    pub notes: Vec<String>,
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    pub x: f64,
+    pub method: String,
+    pub bias_sq: Fig,
+    pub variance_trace: Fig,
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Out {
+    /// The exact answer for the job's model.
+    Exact { id: u64, expected_loss: f64, gradient: Vec<f64>, param_names: Vec<String>, millis: f64 },
+    /// An estimator's exact/quadrature moments, or why there are none (`Err`: not applicable, or the
+    /// reason it is Monte Carlo only — `mc_only` tells which).
+    EstimatorExact { id: u64, key: String, result: Result<MomentsView, String>, mc_only: bool, note: Option<String> },
+    /// One frame: the running Monte-Carlo summary of every drawing estimator.
+    Frame { id: u64, views: Vec<(String, MomentsView)> },
+    /// A finished sweep series for one estimator.
+    Sweep { id: u64, kind: SweepKind, key: String, points: Vec<SweepPoint> },
+    /// Long computations report progress (`phase` says what).
+    Progress { id: u64, phase: String, done: u64, total: u64 },
+    /// The job's Monte-Carlo state changed (paused after a step or at the sample limit).
+    Paused { id: u64, samples: u64, reason: String },
+    /// The job cannot run (invalid settings, size limit).
+    Failed { id: u64, message: String },
+    /// The current job has finished everything it will do until told to play.
+    Idle { id: u64 },
+    Pong(u32),
+}

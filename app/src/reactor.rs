@@ -1,0 +1,73 @@
+//! The Web Worker side (wasm only): a yew-agent reactor whose scope implements the engine's
+//! [`Port`]. Between chunks it yields a *macrotask* (a `MessageChannel` round trip, without
+//! `setTimeout`'s 4 ms clamp) so that commands from the page are delivered and a new job cancels
+//! the stale one at once.
+
+use crate::engine::{serve, Port};
+use crate::protocol::{Cmd, Out};
+use futures::future::{select, Either};
+use futures::{FutureExt, SinkExt, StreamExt};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use yew_agent::reactor::{reactor, ReactorScope};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(cb: &js_sys::Function, ms: i32) -> JsValue;
+}
+
+/// Resolve after one macrotask.
+async fn yield_macrotask() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Ok(ch) = web_sys::MessageChannel::new() {
+            ch.port1().set_onmessage(Some(&resolve));
+            let _ = ch.port2().post_message(&JsValue::NULL);
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+async fn sleep(ms: f64) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms.max(0.0) as i32);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+struct ScopePort {
+    scope: ReactorScope<Cmd, Out>,
+}
+
+impl Port for ScopePort {
+    async fn send(&mut self, out: Out) {
+        let _ = self.scope.send(out).await;
+    }
+    async fn yield_now(&mut self) -> Option<Option<Cmd>> {
+        yield_macrotask().await;
+        self.scope.next().now_or_never()
+    }
+    async fn idle(&mut self, ms: f64) -> Option<Option<Cmd>> {
+        let next = self.scope.next();
+        let timer = Box::pin(sleep(ms));
+        match select(next, timer).await {
+            Either::Left((cmd, _)) => Some(cmd),
+            Either::Right(_) => None,
+        }
+    }
+    async fn wait(&mut self) -> Option<Cmd> {
+        self.scope.next().await
+    }
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+}
+
+/// The engine reactor: serves jobs until the page drops the bridge.
+#[reactor(EngineReactor)]
+pub async fn engine_reactor(scope: ReactorScope<Cmd, Out>) {
+    let mut port = ScopePort { scope };
+    serve(&mut port).await;
+}

@@ -1,0 +1,611 @@
+//! All of the page's state in one reducer: the user's settings ([`Page`]) and what the worker has
+//! reported for the current job. [`State::reduce`] is a pure function (tested natively); the app's
+//! effects only send [`State::job_spec`] to the worker when `job_id` changes, and play/pause/step
+//! when those change.
+
+use crate::protocol::{JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use stochgrad_core::estimators::{find, registry, HyperParams};
+use stochgrad_core::settings::{bounds, LossKind, Settings};
+
+/// Bounds of the page's own controls.
+pub mod limits {
+    pub const TAU: (f64, f64) = (0.05, 10.0);
+    pub const SAMPLES_PER_FRAME: (u64, u64) = (256, 65_536);
+    pub const K: (u32, u32) = (2, 16);
+    pub const DECAY: (f64, f64) = (0.0, 0.999);
+}
+
+/// Everything the user sets (and, later, the URL holds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The model: widths, inputs, loss, target, logit, weight scale, network seed.
+    pub model: Settings,
+    /// Selected estimator keys, in registry order.
+    pub estimators: Vec<String>,
+    /// Temperature τ.
+    pub tau: f64,
+    /// Samples of the leave-one-out estimator.
+    pub k: u32,
+    /// Decay of the running baselines.
+    pub decay: f64,
+    /// Monte-Carlo draws per estimator per frame (10 frames a second while playing).
+    pub samples_per_frame: u64,
+    /// Seed of the Monte-Carlo draws (separate from the network seed).
+    pub sampling_seed: u64,
+    /// Parameter shown in the convergence plot (index into the flat parameter vector).
+    pub param: usize,
+    pub playing: bool,
+    /// Show variance × loss evaluations instead of variance in the bar plot.
+    pub var_x_evals: bool,
+    /// Auto-pause after this many samples per estimator (0 = never).
+    pub max_samples: u64,
+}
+
+/// The estimators selected on first load: straight-through visibly points the wrong way.
+pub const DEFAULT_ESTIMATORS: [&str; 5] = ["reinforce", "reinforce-optimal", "st", "st-sigmoid", "concrete"];
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            model: Settings::default(),
+            estimators: DEFAULT_ESTIMATORS.iter().map(|s| s.to_string()).collect(),
+            tau: 0.5,
+            k: 2,
+            decay: 0.9,
+            samples_per_frame: 256,
+            sampling_seed: 1,
+            param: 0,
+            playing: true,
+            var_x_evals: false,
+            max_samples: 0,
+        }
+    }
+}
+
+impl Page {
+    pub fn hp(&self) -> HyperParams {
+        HyperParams { tau: self.tau, k: self.k, decay: self.decay }
+    }
+}
+
+/// A running-mean snapshot for the convergence plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistPoint {
+    pub n: u64,
+    pub mean: Vec<f64>,
+    pub stderr: Vec<f64>,
+}
+
+/// What is known about one selected estimator in the current job.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row {
+    /// Exact (or quadrature) moments.
+    pub exact: Option<MomentsView>,
+    /// Why there are no exact moments (Monte Carlo only), if so.
+    pub mc_only: Option<String>,
+    /// Why the estimator does not apply to this model, if so.
+    pub not_applicable: Option<String>,
+    /// Latest Monte-Carlo summary.
+    pub mc: Option<MomentsView>,
+    /// Log-spaced history of the running means (shared, so cloning the state is cheap).
+    pub history: Rc<Vec<HistPoint>>,
+}
+
+impl Row {
+    /// The figures to show: exact where available, else Monte Carlo.
+    pub fn best(&self) -> Option<&MomentsView> {
+        self.exact.as_ref().or(self.mc.as_ref())
+    }
+}
+
+/// The exact answer of the current job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExactView {
+    pub expected_loss: f64,
+    pub gradient: Vec<f64>,
+    pub names: Vec<String>,
+    pub millis: f64,
+}
+
+impl ExactView {
+    pub fn gradient_norm(&self) -> f64 {
+        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+    }
+}
+
+/// The whole page state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub page: Page,
+    /// Increments whenever results must be recomputed; the worker's messages carry it.
+    pub job_id: u64,
+    /// Increments on every "step" press.
+    pub step_counter: u64,
+    pub exact: Option<ExactView>,
+    pub rows: BTreeMap<String, Row>,
+    pub sweeps: Vec<(SweepKind, String, Vec<SweepPoint>)>,
+    pub progress: Option<(String, u64, u64)>,
+    pub failure: Option<String>,
+    /// Corrections made to settings (clamping) and other notes for the user.
+    pub notes: Vec<String>,
+    /// The worker has nothing more to do until play.
+    pub idle: bool,
+    /// Why drawing paused by itself (sample limit), if it did.
+    pub paused_reason: Option<String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new(Page::default())
+    }
+}
+
+/// History keeps a point only when `n` has grown by this factor since the previous kept point
+/// (the newest point always replaces the last one), so it stays log-spaced and short.
+const HISTORY_RATIO: f64 = 1.05;
+
+/// Every user and worker event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    SetTau(f64),
+    ToggleEstimator(String),
+    SetLayers(usize),
+    SetWidth(usize, usize),
+    SetInputs(usize),
+    SetLoss(LossKind),
+    SetTarget(f64),
+    SetLogit(f64),
+    SetWeightScale(f64),
+    SetNetworkSeed(u64),
+    SetSamplingSeed(u64),
+    SetSamplesPerFrame(u64),
+    SetParam(usize),
+    SetK(u32),
+    SetDecay(f64),
+    SetMaxSamples(u64),
+    ToggleVarXEvals,
+    Play,
+    Pause,
+    Step,
+    /// Start over with the same seeds.
+    Reset,
+    /// Next sampling seed (same network).
+    NewSamples,
+    /// Next network seed.
+    NewNetwork,
+    /// Replace every setting (a preset, or the URL).
+    Load(Box<Page>),
+    Worker(Box<Out>),
+}
+
+impl State {
+    pub fn new(page: Page) -> State {
+        let mut s = State {
+            page,
+            job_id: 1,
+            step_counter: 0,
+            exact: None,
+            rows: BTreeMap::new(),
+            sweeps: Vec::new(),
+            progress: None,
+            failure: None,
+            notes: Vec::new(),
+            idle: false,
+            paused_reason: None,
+        };
+        s.notes = s.sanitize();
+        s.clear_results();
+        s
+    }
+
+    /// Clamp every setting into its bounds; one note per correction.
+    pub fn sanitize(&mut self) -> Vec<String> {
+        let p = &mut self.page;
+        let mut notes = p.model.sanitize();
+        let clamp = |v: f64, (lo, hi): (f64, f64), what: &str, default: f64, notes: &mut Vec<String>| {
+            if !v.is_finite() {
+                notes.push(format!("{what} is not a number; using {default}"));
+                default
+            } else if v < lo || v > hi {
+                let c = v.clamp(lo, hi);
+                notes.push(format!("{what} {v} is outside [{lo}, {hi}]; using {c}"));
+                c
+            } else {
+                v
+            }
+        };
+        p.tau = clamp(p.tau, limits::TAU, "τ", 0.5, &mut notes);
+        p.decay = clamp(p.decay, limits::DECAY, "decay", 0.9, &mut notes);
+        if p.k < limits::K.0 || p.k > limits::K.1 {
+            let c = p.k.clamp(limits::K.0, limits::K.1);
+            notes.push(format!("k {} is outside {}–{}; using {c}", p.k, limits::K.0, limits::K.1));
+            p.k = c;
+        }
+        let (lo, hi) = limits::SAMPLES_PER_FRAME;
+        if p.samples_per_frame < lo || p.samples_per_frame > hi {
+            let c = p.samples_per_frame.clamp(lo, hi);
+            notes.push(format!("samples per frame {} is outside {lo}–{hi}; using {c}", p.samples_per_frame));
+            p.samples_per_frame = c;
+        }
+        let mut keys = Vec::new();
+        for k in &p.estimators {
+            if find(k).is_none() {
+                notes.push(format!("unknown estimator \"{k}\" ignored"));
+            } else if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        // Registry order, so colours and rows are stable.
+        p.estimators = registry().iter().map(|e| e.meta().key.to_string()).filter(|k| keys.contains(k)).collect();
+        let n = p.model.clone().to_model().num_params();
+        if p.param >= n {
+            notes.push(format!("parameter {} does not exist (the model has {n}); showing parameter 0", p.param));
+            p.param = 0;
+        }
+        notes
+    }
+
+    fn clear_results(&mut self) {
+        self.exact = None;
+        self.rows = self.page.estimators.iter().map(|k| (k.clone(), Row::default())).collect();
+        self.sweeps.clear();
+        self.progress = None;
+        self.failure = None;
+        self.idle = false;
+        self.paused_reason = None;
+    }
+
+    /// New results are needed (settings changed, reset, new seed).
+    fn restart(&mut self) {
+        let notes = self.sanitize();
+        self.notes = notes;
+        self.job_id += 1;
+        self.clear_results();
+    }
+
+    /// The worker request for the current job.
+    pub fn job_spec(&self) -> JobSpec {
+        JobSpec {
+            id: self.job_id,
+            settings: self.page.model.clone(),
+            estimators: self.page.estimators.clone(),
+            hp: self.page.hp(),
+            sampling_seed: self.page.sampling_seed,
+            samples_per_frame: self.page.samples_per_frame,
+            max_samples: self.page.max_samples,
+            playing: self.page.playing,
+            sweeps: true,
+        }
+    }
+
+    /// Whether the current model has any random part that a new network seed would change.
+    pub fn network_is_random(&self) -> bool {
+        let m = &self.page.model;
+        let has_weights = m.inputs > 0 || m.widths.len() > 1;
+        m.inputs > 0
+            || (m.weight_scale > 0.0 && has_weights)
+            || m.bias_spread > 0.0
+            || matches!(m.loss, LossKind::Readout | LossKind::Softmax)
+    }
+
+    /// Apply an action (pure).
+    pub fn reduce(mut self, action: Action) -> State {
+        use Action::*;
+        match action {
+            SetTau(t) => {
+                self.page.tau = t;
+                self.restart();
+            }
+            ToggleEstimator(k) => {
+                if let Some(i) = self.page.estimators.iter().position(|e| *e == k) {
+                    self.page.estimators.remove(i);
+                } else {
+                    self.page.estimators.push(k);
+                }
+                self.restart();
+            }
+            SetLayers(n) => {
+                let n = n.clamp(bounds::LAYERS.0, bounds::LAYERS.1);
+                let last = *self.page.model.widths.last().unwrap_or(&1);
+                self.page.model.widths.resize(n, last);
+                self.restart();
+            }
+            SetWidth(layer, w) => {
+                if layer < self.page.model.widths.len() {
+                    self.page.model.widths[layer] = w;
+                }
+                self.restart();
+            }
+            SetInputs(n) => {
+                self.page.model.inputs = n;
+                self.restart();
+            }
+            SetLoss(l) => {
+                self.page.model.loss = l;
+                self.restart();
+            }
+            SetTarget(t) => {
+                self.page.model.target = t;
+                self.restart();
+            }
+            SetLogit(a) => {
+                self.page.model.logit = a;
+                self.restart();
+            }
+            SetWeightScale(s) => {
+                self.page.model.weight_scale = s;
+                self.restart();
+            }
+            SetNetworkSeed(s) => {
+                self.page.model.network_seed = s;
+                self.restart();
+            }
+            SetSamplingSeed(s) => {
+                self.page.sampling_seed = s;
+                self.restart();
+            }
+            SetSamplesPerFrame(n) => {
+                self.page.samples_per_frame = n;
+                self.restart();
+            }
+            SetParam(i) => {
+                // Display only: no recomputation.
+                let n = self.exact.as_ref().map_or(usize::MAX, |e| e.gradient.len());
+                if i < n {
+                    self.page.param = i;
+                }
+            }
+            SetK(k) => {
+                self.page.k = k;
+                self.restart();
+            }
+            SetDecay(d) => {
+                self.page.decay = d;
+                self.restart();
+            }
+            SetMaxSamples(n) => {
+                self.page.max_samples = n;
+                self.restart();
+            }
+            ToggleVarXEvals => self.page.var_x_evals = !self.page.var_x_evals,
+            Play => {
+                self.page.playing = true;
+                self.paused_reason = None;
+                self.idle = false;
+            }
+            Pause => self.page.playing = false,
+            Step => {
+                self.page.playing = false;
+                self.step_counter += 1;
+                self.idle = false;
+            }
+            Reset => self.restart(),
+            NewSamples => {
+                self.page.sampling_seed = self.page.sampling_seed.wrapping_add(1);
+                self.restart();
+            }
+            NewNetwork => {
+                self.page.model.network_seed = self.page.model.network_seed.wrapping_add(1);
+                self.restart();
+            }
+            Load(page) => {
+                self.page = *page;
+                self.restart();
+            }
+            Worker(out) => self.absorb(*out),
+        }
+        self
+    }
+
+    /// Take in a worker message (stale job ids are dropped).
+    fn absorb(&mut self, out: Out) {
+        match out {
+            Out::Exact { id, expected_loss, gradient, param_names, millis } if id == self.job_id => {
+                if self.page.param >= gradient.len() {
+                    self.page.param = 0;
+                }
+                self.exact = Some(ExactView { expected_loss, gradient, names: param_names, millis });
+            }
+            Out::EstimatorExact { id, key, result, mc_only, .. } if id == self.job_id => {
+                let row = self.rows.entry(key).or_default();
+                match result {
+                    Ok(v) => row.exact = Some(v),
+                    Err(reason) if mc_only => row.mc_only = Some(reason),
+                    Err(reason) => row.not_applicable = Some(reason),
+                }
+                self.progress = None;
+            }
+            Out::Frame { id, views } if id == self.job_id => {
+                for (key, view) in views {
+                    self.absorb_mc(key, view);
+                }
+                self.idle = false;
+            }
+            Out::Sweep { id, kind, key, points } if id == self.job_id => {
+                self.sweeps.retain(|(k, e, _)| !(*k == kind && *e == key));
+                self.sweeps.push((kind, key, points));
+            }
+            Out::Progress { id, phase, done, total } if id == self.job_id => {
+                self.progress = Some((phase, done, total));
+            }
+            Out::Paused { id, reason, .. } if id == self.job_id => {
+                self.page.playing = false;
+                if reason != "step" {
+                    self.paused_reason = Some(reason);
+                }
+            }
+            Out::Failed { id, message } if id == self.job_id => self.failure = Some(message),
+            Out::Idle { id } if id == self.job_id => {
+                self.idle = true;
+                self.progress = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Take in one estimator's Monte-Carlo summary, extending its log-spaced history.
+    fn absorb_mc(&mut self, key: String, view: MomentsView) {
+        let row = self.rows.entry(key).or_default();
+        if let (Some(n), Some(se)) = (view.samples, view.stderr.clone()) {
+            let point = HistPoint { n, mean: view.mean.clone(), stderr: se };
+            let history = Rc::make_mut(&mut row.history);
+            match history.len() {
+                0 | 1 => history.push(point),
+                len => {
+                    // Replace the newest point until n has grown enough past the one before it.
+                    let prev_kept = history[len - 2].n as f64;
+                    if (history[len - 1].n as f64) < prev_kept * HISTORY_RATIO {
+                        history[len - 1] = point;
+                    } else {
+                        history.push(point);
+                    }
+                }
+            }
+        }
+        row.mc = Some(view);
+    }
+
+    /// The sweep series of one kind, in selection order.
+    pub fn sweep(&self, kind: SweepKind) -> Vec<(&str, &[SweepPoint])> {
+        self.page
+            .estimators
+            .iter()
+            .filter_map(|k| {
+                self.sweeps.iter().find(|(sk, key, _)| *sk == kind && key == k).map(|(_, key, p)| (key.as_str(), p.as_slice()))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Fig;
+
+    fn view(n: u64, mean: f64) -> MomentsView {
+        MomentsView {
+            method: "monte-carlo".into(),
+            mean: vec![mean],
+            variance: vec![1.0],
+            stderr: Some(vec![0.1]),
+            samples: Some(n),
+            bias_sq: Fig { value: 0.0, stderr: Some(0.0) },
+            variance_trace: Fig { value: 1.0, stderr: None },
+            mse: Fig { value: 1.0, stderr: None },
+            cosine: None,
+            loss_evaluations: 1.0,
+            variance_x_evals: Fig { value: 1.0, stderr: None },
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn default_state_is_the_lecture_view() {
+        let s = State::default();
+        assert_eq!(s.page.model.widths, vec![1]);
+        assert_eq!(s.page.model.logit, -1.0);
+        assert_eq!(s.page.model.target, 0.45);
+        assert_eq!(s.page.estimators, DEFAULT_ESTIMATORS.to_vec());
+        assert!(s.notes.is_empty());
+        assert_eq!(s.rows.len(), 5);
+    }
+
+    #[test]
+    fn settings_changes_restart_and_stale_messages_are_dropped() {
+        let s = State::default();
+        let id = s.job_id;
+        let s = s.reduce(Action::SetTau(1.0));
+        assert_eq!(s.job_id, id + 1);
+        assert_eq!(s.page.tau, 1.0);
+        // A message of the old job is ignored; one of the new job is taken.
+        let s = s.reduce(Action::Worker(Box::new(Out::Exact {
+            id,
+            expected_loss: 9.0,
+            gradient: vec![1.0],
+            param_names: vec!["c1[0]".into()],
+            millis: 0.0,
+        })));
+        assert!(s.exact.is_none());
+        let s = s.reduce(Action::Worker(Box::new(Out::Exact {
+            id: id + 1,
+            expected_loss: 0.2,
+            gradient: vec![0.0196],
+            param_names: vec!["c1[0]".into()],
+            millis: 0.0,
+        })));
+        assert_eq!(s.exact.as_ref().unwrap().expected_loss, 0.2);
+        // Display-only changes do not restart.
+        let s2 = s.clone().reduce(Action::ToggleVarXEvals);
+        assert_eq!(s2.job_id, s.job_id);
+        assert!(s2.exact.is_some());
+    }
+
+    #[test]
+    fn toggling_estimators_keeps_registry_order() {
+        let s = State::default().reduce(Action::ToggleEstimator("arm".into()));
+        assert!(s.page.estimators.contains(&"arm".to_string()));
+        let pos = |k: &str| s.page.estimators.iter().position(|e| e == k).unwrap();
+        assert!(pos("reinforce-optimal") < pos("arm") && pos("arm") < pos("st"));
+        let s = s.reduce(Action::ToggleEstimator("arm".into()));
+        assert!(!s.page.estimators.contains(&"arm".to_string()));
+    }
+
+    #[test]
+    fn history_is_log_spaced_and_ends_at_the_latest() {
+        let mut s = State::default();
+        let id = s.job_id;
+        for i in 1..=1000u64 {
+            s = s.reduce(Action::Worker(Box::new(Out::Frame { id, views: vec![("reinforce".into(), view(256 * i, 0.0))] })));
+        }
+        let h = &s.rows["reinforce"].history;
+        assert_eq!(h.last().unwrap().n, 256_000);
+        assert!(h.len() < 160, "{}", h.len());
+        for w in h.windows(2).take(h.len() - 2) {
+            assert!(w[1].n as f64 >= w[0].n as f64 * HISTORY_RATIO * 0.999);
+        }
+    }
+
+    #[test]
+    fn play_pause_step_and_auto_pause() {
+        let s = State::default();
+        assert!(s.page.playing);
+        let s = s.reduce(Action::Pause);
+        assert!(!s.page.playing);
+        let s = s.reduce(Action::Step);
+        assert_eq!(s.step_counter, 1);
+        let s = s.reduce(Action::Play);
+        let id = s.job_id;
+        let s = s.reduce(Action::Worker(Box::new(Out::Paused { id, samples: 1000, reason: "reached 1000 samples".into() })));
+        assert!(!s.page.playing);
+        assert_eq!(s.paused_reason.as_deref(), Some("reached 1000 samples"));
+    }
+
+    #[test]
+    fn bad_values_are_clamped_with_notes() {
+        let mut page = Page::default();
+        page.tau = -3.0;
+        page.model.widths = vec![40];
+        page.estimators.push("no-such-estimator".into());
+        let s = State::new(page);
+        assert_eq!(s.page.tau, limits::TAU.0);
+        assert_eq!(s.page.model.widths, vec![bounds::WIDTH.1]);
+        assert!(!s.page.estimators.contains(&"no-such-estimator".to_string()));
+        assert_eq!(s.notes.len(), 3, "{:?}", s.notes);
+    }
+
+    #[test]
+    fn reset_keeps_seeds_and_new_samples_changes_only_the_sampling_seed() {
+        let s = State::default();
+        let (seed, net) = (s.page.sampling_seed, s.page.model.network_seed);
+        let r = s.clone().reduce(Action::Reset);
+        assert_eq!((r.page.sampling_seed, r.page.model.network_seed), (seed, net));
+        assert_eq!(r.job_id, s.job_id + 1);
+        let n = s.clone().reduce(Action::NewSamples);
+        assert_eq!(n.page.sampling_seed, seed + 1);
+        assert_eq!(n.page.model.network_seed, net);
+        assert_eq!(n.job_spec().settings, s.job_spec().settings, "new samples never change the model");
+    }
+}

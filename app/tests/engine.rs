@@ -1,0 +1,229 @@
+//! The worker's job runner, driven natively through a scripted port.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use stochgrad_app::engine::{serve, Port};
+use stochgrad_app::protocol::{Cmd, JobSpec, Out, SweepKind};
+use stochgrad_app::state::{Page, State};
+
+/// Commands are delivered in order; `after` says how many yields must pass before each.
+struct Script {
+    cmds: VecDeque<(u32, Cmd)>,
+    yields: u32,
+    clock: Cell<f64>,
+    out: Vec<Out>,
+}
+
+impl Script {
+    fn new(cmds: Vec<(u32, Cmd)>) -> Script {
+        Script {
+            cmds: cmds.into(),
+            yields: 0,
+            clock: Cell::new(0.0),
+            out: Vec::new(),
+        }
+    }
+    fn due(&mut self) -> Option<Cmd> {
+        match self.cmds.front() {
+            Some((after, _)) if *after <= self.yields => self.cmds.pop_front().map(|(_, c)| c),
+            _ => None,
+        }
+    }
+}
+
+impl Port for Script {
+    async fn send(&mut self, out: Out) {
+        self.out.push(out);
+    }
+    async fn yield_now(&mut self) -> Option<Option<Cmd>> {
+        self.yields += 1;
+        self.due().map(Some)
+    }
+    async fn idle(&mut self, ms: f64) -> Option<Option<Cmd>> {
+        self.clock.set(self.clock.get() + ms);
+        self.yields += 1;
+        self.due().map(Some)
+    }
+    async fn wait(&mut self) -> Option<Cmd> {
+        self.cmds.pop_front().map(|(_, c)| c)
+    }
+    fn now_ms(&self) -> f64 {
+        // Every call advances simulated time by 1 ms, so slices end and yields happen.
+        let t = self.clock.get() + 1.0;
+        self.clock.set(t);
+        t
+    }
+}
+
+fn spec(playing: bool, sweeps: bool, max_samples: u64) -> JobSpec {
+    let mut s = State::new(Page::default()).job_spec();
+    s.playing = playing;
+    s.sweeps = sweeps;
+    s.max_samples = max_samples;
+    s
+}
+
+fn run(cmds: Vec<(u32, Cmd)>) -> Vec<Out> {
+    let mut port = Script::new(cmds);
+    futures::executor::block_on(serve(&mut port));
+    port.out
+}
+
+#[test]
+fn a_paused_job_sends_the_exact_answers_then_idles() {
+    let out = run(vec![(0, Cmd::Start(Box::new(spec(false, false, 0))))]);
+    let exact = out.iter().find_map(|o| match o {
+        Out::Exact {
+            gradient,
+            expected_loss,
+            ..
+        } => Some((gradient.clone(), *expected_loss)),
+        _ => None,
+    });
+    let (g, ef) = exact.expect("exact answer");
+    // p = σ(−1), E[f] = p(1−t)² + (1−p)t², dE/da = p(1−p)((1−t)² − t²).
+    let p = 1.0 / (1.0 + 1f64.exp());
+    assert!((ef - (p * 0.55f64.powi(2) + (1.0 - p) * 0.45f64.powi(2))).abs() < 1e-15);
+    assert!((g[0] - p * (1.0 - p) * (0.55f64.powi(2) - 0.45f64.powi(2))).abs() < 1e-15);
+    let mut exact_keys = vec![];
+    for o in &out {
+        if let Out::EstimatorExact { key, result, .. } = o {
+            let v = result
+                .as_ref()
+                .expect("all default estimators have exact/quadrature moments here");
+            exact_keys.push((key.clone(), v.method.clone(), v.mean[0]));
+        }
+    }
+    let keys: Vec<&str> = exact_keys.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "reinforce",
+            "reinforce-optimal",
+            "st",
+            "st-sigmoid",
+            "concrete"
+        ]
+    );
+    let concrete = &exact_keys[4];
+    assert_eq!(concrete.1, "quadrature");
+    assert!(
+        (exact_keys[0].2 - g[0]).abs() < 1e-15,
+        "reinforce is unbiased"
+    );
+    assert!(exact_keys[2].2 < 0.0, "st points the wrong way at a = −1");
+    assert!(matches!(out.last(), Some(Out::Idle { .. })));
+    assert!(
+        !out.iter().any(|o| matches!(o, Out::Frame { .. })),
+        "paused: no Monte Carlo"
+    );
+}
+
+#[test]
+fn playing_streams_summaries_and_auto_pauses_deterministically() {
+    let cmds = || vec![(0, Cmd::Start(Box::new(spec(true, false, 1024))))];
+    let a = run(cmds());
+    let b = run(cmds());
+    assert_eq!(a, b, "same seeds, same messages");
+    let mcs: Vec<(String, u64)> = a
+        .iter()
+        .filter_map(|o| match o {
+            Out::Frame { views, .. } => Some(
+                views
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.samples.unwrap()))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(
+        mcs.iter()
+            .filter(|(k, _)| k == "reinforce")
+            .map(|(_, n)| *n)
+            .max(),
+        Some(1024)
+    );
+    assert!(a
+        .iter()
+        .any(|o| matches!(o, Out::Paused { reason, .. } if reason.contains("1024"))));
+}
+
+#[test]
+fn step_draws_one_frame() {
+    let s = spec(false, false, 0);
+    let id = s.id;
+    let out = run(vec![(0, Cmd::Start(Box::new(s))), (0, Cmd::Step { id })]);
+    let frames = out
+        .iter()
+        .filter(|o| matches!(o, Out::Frame { .. }))
+        .count();
+    assert_eq!(frames, 1);
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Out::Paused { reason, .. } if reason == "step")));
+}
+
+#[test]
+fn a_new_start_replaces_the_running_job() {
+    let first = spec(true, true, 0);
+    let mut second = spec(false, false, 0);
+    second.id = first.id + 1;
+    second.hp.tau = 1.0;
+    let out = run(vec![
+        (0, Cmd::Start(Box::new(first))),
+        (40, Cmd::Start(Box::new(second.clone()))),
+    ]);
+    let last_exact = out
+        .iter()
+        .rposition(|o| matches!(o, Out::Exact { id, .. } if *id == second.id));
+    assert!(last_exact.is_some(), "the second job ran");
+    // After the second job started, nothing of the first is sent.
+    let after = &out[last_exact.unwrap()..];
+    assert!(after
+        .iter()
+        .all(|o| !matches!(o, Out::Frame { id, .. } | Out::Sweep { id, .. } if *id != second.id)));
+    assert!(matches!(out.last(), Some(Out::Idle { id }) if *id == second.id));
+}
+
+#[test]
+fn sweeps_cover_tau_and_width() {
+    let out = run(vec![(0, Cmd::Start(Box::new(spec(false, true, 0))))]);
+    let tau: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Sweep {
+                kind: SweepKind::Tau,
+                key,
+                points,
+                ..
+            } => Some((key.clone(), points.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        tau,
+        vec![(
+            "concrete".to_string(),
+            stochgrad_app::engine::tau_grid().len()
+        )]
+    );
+    let width: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Sweep {
+                kind: SweepKind::Width,
+                key,
+                points,
+                ..
+            } => Some((key.clone(), points.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(width.len(), 5);
+    for (key, n) in &width {
+        assert_eq!(*n, stochgrad_app::engine::SWEEP_MAX_WIDTH, "{key}");
+    }
+}

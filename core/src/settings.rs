@@ -1,0 +1,219 @@
+//! The deterministic `Settings → Model` map: the page's model controls (widths, inputs, loss and
+//! its target, logit, weight scale, *network seed*) map to exactly one MODEL.json. The *sampling*
+//! seed is not part of it, so "new samples" never changes the exact answer.
+//!
+//! Draw order from the network stream (`Stream::new(network_seed, "network", 0)`), fixed forever:
+//! 1. the input `x_j ~ N(0, 1)`, j = 1..inputs;
+//! 2. per layer k = 1..L: `W_k` row-major, each `N(0, 1) · weight_scale / √fan_in`, then
+//!    `c_k[i] = logit + N(0, 1) · bias_spread`;
+//! 3. the loss's own parameters: readout `v_i ~ N(0, 1)`; softmax `V ~ N(0, 1) · 2` (classes × w_L).
+//!
+//! A zero scale draws nothing (so `weight_scale = 0`, `bias_spread = 0` gives every unit logit `logit`
+//! exactly, whatever the seed): the default is the t = 0.45 toy at a = −1.
+
+use crate::loss::Loss;
+use crate::model::{Layer, Model, UnitKind};
+use crate::rng::Stream;
+use serde::{Deserialize, Serialize};
+
+/// The loss kinds the page offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    Toy,
+    Readout,
+    Softmax,
+    Match,
+}
+
+impl LossKind {
+    pub const ALL: [LossKind; 4] = [LossKind::Toy, LossKind::Readout, LossKind::Softmax, LossKind::Match];
+    pub fn key(self) -> &'static str {
+        match self {
+            LossKind::Toy => "toy",
+            LossKind::Readout => "readout",
+            LossKind::Softmax => "softmax",
+            LossKind::Match => "match",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<LossKind> {
+        LossKind::ALL.into_iter().find(|k| k.key() == s)
+    }
+}
+
+/// Bounds the page (and URL) accept; values outside are clamped with a note.
+pub mod bounds {
+    pub const LAYERS: (usize, usize) = (1, 3);
+    /// Per-layer width: two adjacent layers of 12 are the layer chain's 2^24 limit.
+    pub const WIDTH: (usize, usize) = (1, 12);
+    pub const INPUTS: (usize, usize) = (0, 8);
+    pub const TARGET: (f64, f64) = (-5.0, 5.0);
+    pub const LOGIT: (f64, f64) = (-30.0, 30.0);
+    pub const SCALE: (f64, f64) = (0.0, 10.0);
+    pub const CLASSES: (usize, usize) = (2, 10);
+}
+
+/// The model part of the page's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Widths `w_1..w_L` of the stochastic layers.
+    pub widths: Vec<usize>,
+    /// Length of the input vector `x` (0: the first layer's logits are its biases).
+    pub inputs: usize,
+    pub loss: LossKind,
+    /// Toy: every output unit's target `t`; readout: the target `y`.
+    pub target: f64,
+    /// Mean logit: every bias is `logit` (plus the spread below).
+    pub logit: f64,
+    /// Standard deviation of the weights, times `1/√fan_in`.
+    pub weight_scale: f64,
+    /// Standard deviation of the biases around `logit`.
+    pub bias_spread: f64,
+    /// Softmax: number of classes.
+    pub classes: usize,
+    /// Softmax: the label; match: unused.
+    pub label: usize,
+    /// Match: the rewarded pattern, bit i = unit i of the last layer.
+    pub pattern: u64,
+    /// Seed of the weights, input and loss parameters.
+    pub network_seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            widths: vec![1],
+            inputs: 0,
+            loss: LossKind::Toy,
+            target: 0.45,
+            logit: -1.0,
+            weight_scale: 0.0,
+            bias_spread: 0.0,
+            classes: 3,
+            label: 0,
+            pattern: u64::MAX,
+            network_seed: 1,
+        }
+    }
+}
+
+fn clamp_usize(v: &mut usize, (lo, hi): (usize, usize), what: &str, notes: &mut Vec<String>) {
+    if *v < lo || *v > hi {
+        let c = (*v).clamp(lo, hi);
+        notes.push(format!("{what} {} is outside {lo}–{hi}; using {c}", *v));
+        *v = c;
+    }
+}
+
+fn clamp_f64(v: &mut f64, (lo, hi): (f64, f64), default: f64, what: &str, notes: &mut Vec<String>) {
+    if !v.is_finite() {
+        notes.push(format!("{what} is not a number; using {default}"));
+        *v = default;
+    } else if *v < lo || *v > hi {
+        let c = v.clamp(lo, hi);
+        notes.push(format!("{what} {} is outside [{lo}, {hi}]; using {c}", *v));
+        *v = c;
+    }
+}
+
+impl Settings {
+    /// Clamp every field into its bounds; returns one note per correction.
+    pub fn sanitize(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let d = Settings::default();
+        if self.widths.is_empty() {
+            notes.push("no layers given; using one layer".to_string());
+            self.widths = d.widths.clone();
+        }
+        if self.widths.len() > bounds::LAYERS.1 {
+            notes.push(format!("{} layers is more than {}; keeping the first {}", self.widths.len(), bounds::LAYERS.1, bounds::LAYERS.1));
+            self.widths.truncate(bounds::LAYERS.1);
+        }
+        for (k, w) in self.widths.iter_mut().enumerate() {
+            clamp_usize(w, bounds::WIDTH, &format!("width of layer {}", k + 1), &mut notes);
+        }
+        clamp_usize(&mut self.inputs, bounds::INPUTS, "number of inputs", &mut notes);
+        clamp_f64(&mut self.target, bounds::TARGET, d.target, "target", &mut notes);
+        clamp_f64(&mut self.logit, bounds::LOGIT, d.logit, "logit", &mut notes);
+        clamp_f64(&mut self.weight_scale, bounds::SCALE, d.weight_scale, "weight scale", &mut notes);
+        clamp_f64(&mut self.bias_spread, bounds::SCALE, d.bias_spread, "bias spread", &mut notes);
+        clamp_usize(&mut self.classes, bounds::CLASSES, "number of classes", &mut notes);
+        if self.label >= self.classes {
+            notes.push(format!("label {} is not one of the {} classes; using 0", self.label, self.classes));
+            self.label = 0;
+        }
+        notes
+    }
+
+    /// The model these settings describe (call [`Settings::sanitize`] first for untrusted values).
+    pub fn to_model(&self) -> Model {
+        let mut rng = Stream::new(self.network_seed, "network", 0);
+        let input: Vec<f64> = (0..self.inputs).map(|_| rng.normal()).collect();
+        let mut layers = Vec::with_capacity(self.widths.len());
+        let mut fan_in = self.inputs;
+        for &w in &self.widths {
+            let scale = if fan_in > 0 { self.weight_scale / (fan_in as f64).sqrt() } else { 0.0 };
+            let weights: Vec<f64> =
+                (0..w * fan_in).map(|_| if scale > 0.0 { rng.normal() * scale } else { 0.0 }).collect();
+            let bias: Vec<f64> = (0..w)
+                .map(|_| if self.bias_spread > 0.0 { self.logit + rng.normal() * self.bias_spread } else { self.logit })
+                .collect();
+            layers.push(Layer { weights, bias, fan_in, unit: UnitKind::Binary });
+            fan_in = w;
+        }
+        let width = fan_in;
+        let loss = match self.loss {
+            LossKind::Toy => Loss::Toy { target: vec![self.target; width] },
+            LossKind::Readout => {
+                Loss::Readout { weights: (0..width).map(|_| rng.normal()).collect(), bias: 0.0, target: self.target }
+            }
+            LossKind::Softmax => Loss::Softmax {
+                weights: (0..self.classes * width).map(|_| 2.0 * rng.normal()).collect(),
+                bias: vec![0.0; self.classes],
+                label: self.label.min(self.classes - 1),
+            },
+            LossKind::Match => Loss::Match { pattern: (0..width).map(|i| (self.pattern >> i & 1) as u8).collect() },
+        };
+        Model { input, layers, loss }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_the_toy_at_a_minus_one() {
+        let m = Settings::default().to_model();
+        assert_eq!(m.layers.len(), 1);
+        assert_eq!(m.layers[0].bias, vec![-1.0]);
+        assert_eq!(m.loss, Loss::Toy { target: vec![0.45] });
+        assert!(m.input.is_empty());
+    }
+
+    #[test]
+    fn same_settings_same_model_and_seed_matters() {
+        let s = Settings { widths: vec![3, 2], inputs: 2, weight_scale: 1.0, bias_spread: 0.5, loss: LossKind::Softmax, ..Settings::default() };
+        let a = s.to_model();
+        let b = s.clone().to_model();
+        assert_eq!(a, b);
+        let c = Settings { network_seed: 2, ..s.clone() }.to_model();
+        assert_ne!(a, c);
+        // Every generated model is valid: it round-trips through MODEL.json.
+        let back = Model::from_value(&a.to_value()).unwrap();
+        assert_eq!(a, back);
+    }
+
+    #[test]
+    fn sanitize_clamps_and_reports() {
+        let mut s = Settings { widths: vec![40, 0, 3, 5], target: f64::NAN, logit: -100.0, label: 7, ..Settings::default() };
+        let notes = s.sanitize();
+        assert_eq!(s.widths, vec![12, 1, 3]);
+        assert_eq!(s.target, 0.45);
+        assert_eq!(s.logit, -30.0);
+        assert_eq!(s.label, 0);
+        assert!(notes.len() >= 5, "{notes:?}");
+        let mut ok = Settings::default();
+        assert!(ok.sanitize().is_empty());
+    }
+}

@@ -1,0 +1,230 @@
+// The end-to-end tests (run by e2e/run.mjs). Each test gets a context with the browser, the base URL,
+// the CLI path and a temporary directory.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+const sigmoid = (a) => 1 / (1 + Math.exp(-a));
+
+async function openPage(ctx, { url = ctx.base, viewport = { width: 1280, height: 800 } } = {}) {
+  const page = await ctx.browser.newPage({ viewport, acceptDownloads: true });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('#expected-loss', { timeout: 30000 });
+  return { page, errors };
+}
+
+/** The readout row of an estimator, as numbers. */
+async function row(page, key) {
+  return page.locator(`#readout tr[data-key="${key}"]`).evaluate((tr) => ({
+    method: tr.dataset.method || null,
+    bias: tr.dataset.bias === undefined ? null : Number(tr.dataset.bias),
+    variance: tr.dataset.variance === undefined ? null : Number(tr.dataset.variance),
+    mean: tr.dataset.mean ? JSON.parse(tr.dataset.mean) : null,
+    text: tr.textContent,
+  }));
+}
+
+async function waitRow(page, key, pred = (r) => r.method, timeout = 20000) {
+  const t0 = Date.now();
+  for (;;) {
+    const count = await page.locator(`#readout tr[data-key="${key}"]`).count();
+    if (count) {
+      const r = await row(page, key);
+      if (pred(r)) return r;
+    }
+    if (Date.now() - t0 > timeout) throw new Error(`row ${key} not ready after ${timeout} ms`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Samples per estimator from the status line ("Sampling: 12,800 samples per estimator"). */
+async function samples(page) {
+  const text = await page.locator('.status').textContent();
+  const m = text.match(/([\d,]+) samples per estimator/);
+  return m ? Number(m[1].replace(/,/g, '')) : 0;
+}
+
+/** Set a range input (or select) and fire the events a user's drag would. */
+async function setInput(page, selector, value) {
+  await page.locator(selector).evaluate((el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, String(value));
+}
+
+function close(a, b, rel, what) {
+  const tol = rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-300;
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (rel ${rel})`);
+}
+
+const flatten = (layered) => layered.layers.flatMap((l) => [...l.weights.flat(), ...l.bias]);
+
+export const tests = [
+  ['the default view loads without errors and shows the lecture story', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const ef = Number(await page.locator('#expected-loss').getAttribute('data-value'));
+    const p = sigmoid(-1), t = 0.45;
+    close(ef, p * (1 - t) ** 2 + (1 - p) * t ** 2, 1e-12, 'E[f]');
+    const g = p * (1 - p) * ((1 - t) ** 2 - t ** 2);
+    const reinforce = await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    close(reinforce.mean[0], g, 1e-12, 'REINFORCE mean = exact gradient');
+    const st = await waitRow(page, 'st', (r) => r.method === 'exact');
+    assert.ok(st.mean[0] < 0 && g > 0, `straight-through has the wrong sign: ${st.mean[0]} vs ${g}`);
+    const concrete = await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
+    assert.ok(concrete.bias > 0);
+    // It samples by itself (playing on load) and draws the five plots.
+    await page.waitForFunction(() => /samples per estimator/.test(document.querySelector('.status').textContent), null, { timeout: 15000 });
+    assert.equal(await page.locator('figure.plot canvas').count(), 5);
+    const blank = await page.locator('#plot-convergence canvas').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let ink = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;
+      return ink;
+    });
+    assert.ok(blank > 1000, `the convergence plot has ink (${blank} dark pixels)`);
+    assert.deepEqual(errors, [], 'no console errors');
+    await page.close();
+  }],
+
+  ['moving the τ slider changes the τ readout and the figures', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const before = await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
+    await setInput(page, '#tau', Math.log10(2.0));
+    await page.waitForFunction(() => document.querySelector('label[for="tau"] output').textContent.includes('τ = 2.00'));
+    const after = await waitRow(page, 'concrete', (r) => r.method === 'quadrature' && r.bias !== before.bias);
+    assert.notEqual(after.variance, before.variance);
+    // Keyboard: arrow keys move the focused slider.
+    await page.locator('#tau').focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => !document.querySelector('label[for="tau"] output').textContent.includes('τ = 2.00'));
+    assert.match(await page.locator('#tau').getAttribute('aria-valuetext'), /^τ = \d\.\d\d$/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['selecting an estimator adds its row, its card and its series', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    assert.equal(await page.locator('#readout tr[data-key="disarm"]').count(), 0);
+    await page.locator('#est-disarm').check();
+    const r = await waitRow(page, 'disarm', (x) => x.method === 'exact');
+    const exactGrad = (await waitRow(page, 'reinforce', (x) => x.method === 'exact')).mean[0];
+    close(r.mean[0], exactGrad, 1e-12, 'DisARM is unbiased');
+    assert.equal(await page.locator('#card-disarm').count(), 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['play and pause start and stop the sampling', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.waitForFunction(() => /samples per estimator/.test(document.querySelector('.status').textContent), null, { timeout: 15000 });
+    await page.locator('#play').click(); // pause
+    await page.waitForTimeout(400);
+    const n1 = await samples(page);
+    await page.waitForTimeout(800);
+    const n2 = await samples(page);
+    assert.equal(n2, n1, 'paused: no new samples');
+    assert.equal(await page.locator('#play').getAttribute('aria-pressed'), 'false');
+    await page.locator('#play').click(); // play
+    await page.waitForFunction((n) => {
+      const m = document.querySelector('.status').textContent.match(/([\d,]+) samples per estimator/);
+      return m && Number(m[1].replace(/,/g, '')) > n;
+    }, n2, { timeout: 10000 });
+    // Step draws exactly one frame.
+    await page.locator('#play').click();
+    await page.waitForTimeout(400);
+    const n3 = await samples(page);
+    await page.locator('#step').click();
+    await page.waitForFunction((n) => {
+      const m = document.querySelector('.status').textContent.match(/([\d,]+) samples per estimator/);
+      return m && Number(m[1].replace(/,/g, '')) > n;
+    }, n3, { timeout: 10000 });
+    await page.waitForTimeout(400);
+    assert.equal(await samples(page), n3 + 256, 'one frame of 256 samples');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['a width at the enumeration limit keeps the page responsive', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '2');
+    await setInput(page, '#weight-scale', '1');
+    await setInput(page, '#width-1', '12');
+    // Measure frame gaps on the main thread while the worker enumerates 2^24 state pairs.
+    await page.evaluate(() => {
+      window.__gaps = [];
+      let last = performance.now();
+      const tick = (t) => { window.__gaps.push(t - last); last = t; if (window.__gaps.length < 100000) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    });
+    await setInput(page, '#width-2', '12');
+    await page.waitForFunction(() => document.querySelector('#exact-summary') && /24 parameters|\d+ parameters/.test(document.querySelector('#exact-summary').textContent)
+      && document.querySelector('#width-2').value === '12', null, { timeout: 60000 });
+    await page.waitForFunction(() => document.querySelector('#expected-loss'), null, { timeout: 60000 });
+    await page.waitForTimeout(3000);
+    const maxGap = await page.evaluate(() => Math.max(...window.__gaps.slice(1)));
+    assert.ok(maxGap < 500, `longest frame gap ${maxGap.toFixed(0)} ms`);
+    // Still usable: a click on pause is honoured.
+    await page.locator('#play').click();
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'false');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['one engine, one answer: the exported model gives the same numbers in the CLI', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '2');
+    await setInput(page, '#inputs', '2');
+    await setInput(page, '#weight-scale', '1');
+    await setInput(page, '#width-1', '3');
+    await setInput(page, '#width-2', '2');
+    await page.selectOption('#loss', 'readout');
+    for (const key of ['reinforce-loo', 'st-tempered']) await page.locator(`#est-${key}`).check();
+    const keys = ['reinforce', 'reinforce-optimal', 'reinforce-loo', 'st', 'st-sigmoid', 'st-tempered'];
+    const rows = {};
+    for (const k of keys) rows[k] = await waitRow(page, k, (r) => r.method === 'exact' && r.mean && r.mean.length === 3 * 2 + 3 + 2 * 3 + 2);
+    const download = page.waitForEvent('download');
+    await page.locator('#export-model').click();
+    const file = path.join(ctx.tmp, (await download).suggestedFilename());
+    await (await download).saveAs(file);
+    const model = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(model.layers.length, 2);
+    const tau = (await page.locator('label[for="tau"] output').textContent()).match(/τ = ([\d.]+)/)[1];
+    const exact = JSON.parse(ctx.execFileSync(ctx.cli, ['exact', file]).toString());
+    close(exact.expected_loss, Number(await page.locator('#expected-loss').getAttribute('data-value')), 1e-12, 'E[f]');
+    for (const k of keys) {
+      const out = JSON.parse(ctx.execFileSync(ctx.cli, ['moments', file, '--estimator', k, '--method', 'exact', '--tau', tau]).toString());
+      const mean = flatten(out.mean);
+      assert.equal(mean.length, rows[k].mean.length);
+      mean.forEach((m, i) => close(m, rows[k].mean[i], 1e-12, `${k} mean[${i}]`));
+      close(out.bias_sq_norm, rows[k].bias, 1e-12, `${k} bias²`);
+      close(out.variance_trace, rows[k].variance, 1e-12, `${k} variance`);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['the page is served from a sub-path too', async (ctx) => {
+    if (!fs.existsSync(path.resolve('app/dist-sub/index.html'))) return; // built by `make test-e2e`
+    const { page, errors } = await openPage(ctx, { url: ctx.base + 'sub/' });
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['screenshots at 1280×800 and 1920×1080', async (ctx) => {
+    for (const [w, h] of [[1280, 800], [1920, 1080]]) {
+      const { page, errors } = await openPage(ctx, { viewport: { width: w, height: h } });
+      await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
+      await page.waitForTimeout(2500);
+      await page.screenshot({ path: path.join(ctx.shots, `page-${w}x${h}.png`) });
+      await page.screenshot({ path: path.join(ctx.shots, `page-${w}x${h}-full.png`), fullPage: true });
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+  }],
+];
