@@ -114,6 +114,13 @@ impl ExactView {
     pub fn gradient_norm(&self) -> f64 {
         self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
     }
+
+    /// Squared figures (bias², variances) below this are rounding noise of an exact zero: a few
+    /// ulps of the loss's and the gradient's size, squared. Shown as 0.
+    pub fn rounding_floor(&self) -> f64 {
+        let scale = self.expected_loss.abs().max(self.gradient_norm());
+        (1e-13 * scale).powi(2)
+    }
 }
 
 /// The whole page state.

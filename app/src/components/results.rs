@@ -19,6 +19,15 @@ fn fig(f: &Fig) -> String {
     with_se(f.value, f.stderr)
 }
 
+/// An exact squared figure at rounding level is an exact zero.
+fn fig_floor(f: &Fig, floor: f64) -> String {
+    if f.stderr.is_none() && f.value.abs() <= floor {
+        "0".to_string()
+    } else {
+        fig(f)
+    }
+}
+
 #[function_component(Results)]
 pub fn results(p: &ResultsProps) -> Html {
     let st = &p.state;
@@ -32,7 +41,7 @@ pub fn results(p: &ResultsProps) -> Html {
                 <span>{ "E[f] = " }<strong id="expected-loss" data-value={e.expected_loss.to_string()}>{ sig(e.expected_loss, 6) }</strong></span>
                 { " · " }
                 <span>{ "‖∇‖ = " }<strong id="grad-norm" data-value={e.gradient_norm().to_string()}>{ sig(e.gradient_norm(), 6) }</strong></span>
-                { format!(" · {} parameters · computed in {:.0} ms", e.gradient.len(), e.millis) }
+                { format!(" · {} parameter{} · computed in {:.0} ms", e.gradient.len(), if e.gradient.len() == 1 { "" } else { "s" }, e.millis) }
             </p>
         },
     };
@@ -93,16 +102,16 @@ pub struct StateProps {
 }
 
 /// One row's cells from its best figures.
-fn figure_cells(v: &MomentsView) -> Html {
+fn figure_cells(v: &MomentsView, floor: f64) -> Html {
     let cos = v.cosine.as_ref().map_or("—".to_string(), fig);
     html! {
         <>
-            <td class="num bias">{ fig(&v.bias_sq) }</td>
-            <td class="num var">{ fig(&v.variance_trace) }</td>
-            <td class="num mse">{ fig(&v.mse) }</td>
+            <td class="num bias">{ fig_floor(&v.bias_sq, floor) }</td>
+            <td class="num var">{ fig_floor(&v.variance_trace, floor) }</td>
+            <td class="num mse">{ fig_floor(&v.mse, floor) }</td>
             <td class="num cos">{ cos }</td>
             <td class="num evals">{ sig(v.loss_evaluations, 3) }</td>
-            <td class="num vxe">{ fig(&v.variance_x_evals) }</td>
+            <td class="num vxe">{ fig_floor(&v.variance_x_evals, floor) }</td>
         </>
     }
 }
@@ -111,6 +120,7 @@ fn figure_cells(v: &MomentsView) -> Html {
 #[function_component(Readout)]
 pub fn readout(p: &StateProps) -> Html {
     let st = &p.state;
+    let floor = st.exact.as_ref().map_or(0.0, |e| e.rounding_floor());
     let rows = st.page.estimators.iter().map(|key| {
         let Some(est) = find(key) else { return html! {} };
         let m = est.meta();
@@ -120,15 +130,15 @@ pub fn readout(p: &StateProps) -> Html {
             <th scope="row"><span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>{ m.name }</th>
         };
         if let Some(reason) = &row.not_applicable {
-            return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="7">{ reason.clone() }</td></tr> };
+            return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="8">{ reason.clone() }</td></tr> };
         }
         match row.best() {
-            None => html! { <tr data-key={key.clone()}>{ name }<td colspan="7" class="pending">{ "computing…" }</td></tr> },
+            None => html! { <tr data-key={key.clone()}>{ name }<td colspan="8" class="pending">{ "computing…" }</td></tr> },
             Some(v) => {
                 let label = method(&v.method, v.samples);
-                let label = match (&row.exact, &row.mc) {
-                    (Some(_), Some(mc)) => format!("{label} (Monte Carlo n = {})", crate::format::thousands(mc.samples.unwrap_or(0))),
-                    _ => label,
+                let drawn = match (&row.exact, &row.mc) {
+                    (Some(_), Some(mc)) => format!("{} drawn", crate::format::thousands(mc.samples.unwrap_or(0))),
+                    _ => String::new(),
                 };
                 let idealised = if m.stateful && row.exact.is_some() { " · idealised baseline" } else { "" };
                 html! {
@@ -137,7 +147,8 @@ pub fn readout(p: &StateProps) -> Html {
                         data-mean={format!("{:?}", v.mean)}>
                         { name }
                         <td class="method">{ format!("{label}{idealised}") }</td>
-                        { figure_cells(v) }
+                        { figure_cells(v, floor) }
+                        <td class="num drawn">{ drawn }</td>
                     </tr>
                 }
             }
@@ -157,6 +168,7 @@ pub fn readout(p: &StateProps) -> Html {
                     <th scope="col" title="cos(E[ĝ], ∇): 1 = right direction, −1 = opposite">{ "cosine" }</th>
                     <th scope="col" title="loss evaluations per estimate">{ "evals" }</th>
                     <th scope="col" title="variance × loss evaluations">{ "var × evals" }</th>
+                    <th scope="col" title="Monte-Carlo samples drawn so far (for the convergence plot)">{ "samples" }</th>
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>

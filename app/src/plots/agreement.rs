@@ -1,0 +1,321 @@
+//! Every gradient component: the estimator's mean against the exact gradient, with y = x.
+
+use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::{csv_text, look, num, opt, Marker, PlotData, Style};
+use crate::format;
+use crate::state::State;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+/// One estimator's means of every component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgreeSeries {
+    pub key: String,
+    /// "exact", "quadrature" or "monte-carlo".
+    pub method: String,
+    pub mean: Vec<f64>,
+    /// Monte Carlo: standard errors of the means.
+    pub stderr: Option<Vec<f64>>,
+}
+
+impl AgreeSeries {
+    pub fn is_mc(&self) -> bool {
+        self.method == "monte-carlo"
+    }
+    /// `(parameter index, mean, standard error)` of the drawable components.
+    fn points<'a>(
+        &'a self,
+        gradient: &'a [f64],
+    ) -> impl Iterator<Item = (usize, f64, f64, f64)> + 'a {
+        self.mean
+            .iter()
+            .zip(gradient)
+            .enumerate()
+            .filter_map(move |(i, (&m, &g))| {
+                let se = self
+                    .stderr
+                    .as_ref()
+                    .and_then(|s| s.get(i).copied())
+                    .filter(|s| s.is_finite() && *s > 0.0);
+                (m.is_finite() && g.is_finite()).then_some((i, g, m, se.unwrap_or(0.0)))
+            })
+    }
+}
+
+/// Estimated against exact gradient, every parameter, every selected estimator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agreement {
+    pub names: Vec<String>,
+    /// The exact gradient (empty until it is known).
+    pub gradient: Vec<f64>,
+    pub series: Vec<AgreeSeries>,
+}
+
+impl Agreement {
+    pub fn from_state(state: &State) -> Self {
+        let (names, gradient) = match &state.exact {
+            Some(e) => (e.names.clone(), e.gradient.clone()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let series = state
+            .page
+            .estimators
+            .iter()
+            .filter_map(|key| {
+                let row = state.rows.get(key)?;
+                if row.not_applicable.is_some() {
+                    return None;
+                }
+                let m = row.best()?;
+                let mc = m.method == "monte-carlo";
+                Some(AgreeSeries {
+                    key: key.clone(),
+                    method: m.method.clone(),
+                    mean: m.mean.clone(),
+                    stderr: if mc { m.stderr.clone() } else { None },
+                })
+            })
+            .collect();
+        Agreement {
+            names,
+            gradient,
+            series,
+        }
+    }
+
+    fn name(&self, i: usize) -> String {
+        self.names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("θ{i}"))
+    }
+}
+
+impl PlotData for Agreement {
+    fn title(&self) -> &'static str {
+        "Estimated against exact gradient"
+    }
+
+    fn file_stem(&self) -> String {
+        "agreement".into()
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        style: &Style,
+    ) -> Result<(), String> {
+        let th = Theme::new(style);
+        let mut entries: Vec<Entry> = self
+            .series
+            .iter()
+            .map(|s| {
+                let l = look(&s.key);
+                let swatch = if s.is_mc() {
+                    Swatch::ErrorBar {
+                        color: l.color,
+                        marker: l.marker,
+                    }
+                } else {
+                    Swatch::Line {
+                        color: l.color,
+                        dashed: false,
+                        width: 0,
+                        marker: Some((l.marker, true)),
+                    }
+                };
+                Entry::new(swatch, s.key.clone())
+            })
+            .collect();
+        let any_mc = self.series.iter().any(|s| s.is_mc());
+        let any_exact = self.series.iter().any(|s| !s.is_mc());
+        if any_exact {
+            entries.push(Entry::new(
+                Swatch::Line {
+                    color: th.fg,
+                    dashed: false,
+                    width: 0,
+                    marker: Some((Marker::Circle, true)),
+                },
+                "exact E[ĝ]",
+            ));
+        }
+        if any_mc {
+            entries.push(Entry::new(
+                Swatch::ErrorBar {
+                    color: th.fg,
+                    marker: Marker::Circle,
+                },
+                "Monte Carlo mean ± 2 s.e.",
+            ));
+        }
+        entries.push(Entry::new(
+            Swatch::Line {
+                color: th.muted,
+                dashed: true,
+                width: th.thin * 2,
+                marker: None,
+            },
+            "y = x",
+        ));
+        let Some(area) = kit::layout(root, &th, None, &entries)? else {
+            return Ok(());
+        };
+
+        // One range for both axes, so that the diagonal runs corner to corner: the exact gradient
+        // and the means (error bars are clipped, never stretch the scale).
+        let mut vals: Vec<f64> = self.gradient.to_vec();
+        for s in &self.series {
+            vals.extend(s.points(&self.gradient).map(|p| p.2));
+        }
+        let (lo, hi) = kit::lin_range(vals, (-1.0, 1.0));
+        let fmt = kit::lin_fmt(lo, hi);
+        let ylw = kit::y_label_width(&area, &th, &[fmt(&lo), fmt(&hi), fmt(&((lo + hi) / 2.0))])?;
+        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(err)?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        kit::mesh(
+            &mut chart,
+            &th,
+            AxisLabels {
+                desc: "exact ∂E[f]/∂θ",
+                fmt: &fmt,
+                n: kit::n_labels(pw, &th, 5.0),
+                log: None,
+            },
+            AxisLabels {
+                desc: "estimated E[ĝ]",
+                fmt: &fmt,
+                n: kit::n_labels(ph, &th, 2.5),
+                log: None,
+            },
+        )?;
+        let fr = Frame {
+            x: Axis::lin(lo, hi),
+            y: Axis::lin(lo, hi),
+        };
+        let pa = chart.plotting_area();
+        if lo < 0.0 && hi > 0.0 {
+            let zero = th.grid.stroke_width(th.thin * 2);
+            kit::polyline(pa, &fr, &[(lo, 0.0), (hi, 0.0)], zero, None)?;
+            kit::polyline(pa, &fr, &[(0.0, lo), (0.0, hi)], zero, None)?;
+        }
+        kit::polyline(
+            pa,
+            &fr,
+            &[(lo, lo), (hi, hi)],
+            th.muted.stroke_width(th.thin * 2),
+            Some((th.px(6.0), th.px(4.0))),
+        )?;
+        let style_label = th
+            .text(th.small, th.muted)
+            .pos(kit::anchor(HPos::Left, VPos::Top));
+        let at = lo + 0.86 * (hi - lo);
+        kit::label_at(pa, (at, at), (th.px(8.0), th.px(2.0)), "y = x", style_label)?;
+
+        for s in self.series.iter().filter(|s| s.is_mc()) {
+            let l = look(&s.key);
+            for (_, g, m, se) in s.points(&self.gradient) {
+                if se > 0.0 {
+                    kit::error_bar(pa, &fr, g, m - 2.0 * se, m + 2.0 * se, l.color, &th)?;
+                }
+            }
+        }
+        for s in &self.series {
+            let l = look(&s.key);
+            let pts: Vec<(f64, f64)> = s
+                .points(&self.gradient)
+                .map(|(_, g, m, _)| (g, m))
+                .collect();
+            kit::markers(pa, &fr, &pts, l.marker, l.color, !s.is_mc(), &th)?;
+        }
+        if self.gradient.is_empty() {
+            kit::note(
+                &pa.strip_coord_spec(),
+                &th,
+                "waiting for the exact gradient…",
+            )?;
+        } else if self.series.is_empty() {
+            kit::note(&pa.strip_coord_spec(), &th, "no estimates yet")?;
+        }
+        Ok(())
+    }
+
+    fn csv(&self) -> String {
+        let header = [
+            "estimator",
+            "parameter",
+            "exact_gradient",
+            "method",
+            "mean",
+            "stderr",
+        ];
+        let rows: Vec<Vec<String>> = self
+            .series
+            .iter()
+            .flat_map(|s| {
+                s.mean
+                    .iter()
+                    .zip(&self.gradient)
+                    .enumerate()
+                    .map(move |(i, (&m, &g))| {
+                        vec![
+                            s.key.clone(),
+                            self.name(i),
+                            num(g),
+                            s.method.clone(),
+                            num(m),
+                            opt(s.stderr.as_ref().and_then(|v| v.get(i).copied())),
+                        ]
+                    })
+            })
+            .collect();
+        csv_text(&header, &rows)
+    }
+
+    fn describe(&self) -> String {
+        if self.gradient.is_empty() {
+            return "Scatter plot of estimated against exact gradient: waiting for the exact gradient.".into();
+        }
+        if self.series.is_empty() {
+            return format!(
+                "Scatter plot of estimated against exact gradient for {} parameters: no estimates yet.",
+                self.gradient.len()
+            );
+        }
+        let parts: Vec<String> = self
+            .series
+            .iter()
+            .map(|s| {
+                let (mut worst, mut at) = (0.0f64, None);
+                for (i, g, m, _) in s.points(&self.gradient) {
+                    if (m - g).abs() >= worst {
+                        worst = (m - g).abs();
+                        at = Some(i);
+                    }
+                }
+                let what = if s.is_mc() {
+                    "Monte-Carlo means"
+                } else {
+                    "exact means"
+                };
+                match at {
+                    Some(i) => format!(
+                        "{} ({what}, largest gap {} at {})",
+                        s.key,
+                        format::sig(worst, 3),
+                        self.name(i)
+                    ),
+                    None => format!("{} ({what})", s.key),
+                }
+            })
+            .collect();
+        format!(
+            "Scatter plot of each estimator's mean against the exact gradient for {} parameters, with the line y = x: {}.",
+            self.gradient.len(),
+            parts.join("; ")
+        )
+    }
+}

@@ -1,0 +1,367 @@
+//! Convergence of the running Monte-Carlo means of one gradient component.
+
+use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::{csv_text, look, num, opt, slug, Marker, PlotData, Style};
+use crate::format;
+use crate::state::State;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+/// One estimator's running means of the focused parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvSeries {
+    pub key: String,
+    /// The estimator's exact expectation of this component (exact or quadrature), if known.
+    pub exact_mean: Option<f64>,
+    /// `(samples drawn, running mean, standard error)`, finite, `samples > 0`.
+    pub points: Vec<(u64, f64, f64)>,
+}
+
+/// Running means of `∂E[f]/∂θ` against samples drawn, for the focused parameter θ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Convergence {
+    pub param: usize,
+    pub param_name: String,
+    /// The exact gradient component.
+    pub exact: Option<f64>,
+    pub series: Vec<ConvSeries>,
+}
+
+impl Convergence {
+    pub fn from_state(state: &State) -> Self {
+        let param = state.page.param;
+        let exact = state.exact.as_ref();
+        let param_name = exact
+            .and_then(|e| e.names.get(param).cloned())
+            .unwrap_or_else(|| format!("θ{param}"));
+        let series = state
+            .page
+            .estimators
+            .iter()
+            .filter_map(|key| {
+                let row = state.rows.get(key)?;
+                if row.not_applicable.is_some() {
+                    return None;
+                }
+                let exact_mean = row
+                    .exact
+                    .as_ref()
+                    .and_then(|m| m.mean.get(param).copied())
+                    .filter(|v| v.is_finite());
+                let points: Vec<(u64, f64, f64)> = row
+                    .history
+                    .iter()
+                    .filter_map(|h| {
+                        let m = *h.mean.get(param)?;
+                        let se = h.stderr.get(param).copied().unwrap_or(0.0);
+                        let se = if se.is_finite() && se >= 0.0 { se } else { 0.0 };
+                        (h.n > 0 && m.is_finite()).then_some((h.n, m, se))
+                    })
+                    .collect();
+                (exact_mean.is_some() || !points.is_empty()).then(|| ConvSeries {
+                    key: key.clone(),
+                    exact_mean,
+                    points,
+                })
+            })
+            .collect();
+        Convergence {
+            param,
+            param_name,
+            exact: exact
+                .and_then(|e| e.gradient.get(param).copied())
+                .filter(|g| g.is_finite()),
+            series,
+        }
+    }
+
+    fn has_history(&self) -> bool {
+        self.series.iter().any(|s| !s.points.is_empty())
+    }
+
+    fn y_label(&self) -> String {
+        format!("∂E[f]/∂{}", self.param_name)
+    }
+}
+
+impl PlotData for Convergence {
+    fn title(&self) -> &'static str {
+        "Convergence of the running means"
+    }
+
+    fn file_stem(&self) -> String {
+        let s = slug(&self.param_name);
+        format!(
+            "convergence-{}",
+            if s.is_empty() {
+                self.param.to_string()
+            } else {
+                s
+            }
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        style: &Style,
+    ) -> Result<(), String> {
+        let th = Theme::new(style);
+        let has_hist = self.has_history();
+
+        let mut entries: Vec<Entry> = self
+            .series
+            .iter()
+            .map(|s| {
+                let l = look(&s.key);
+                Entry::new(
+                    Swatch::Line {
+                        color: l.color,
+                        dashed: false,
+                        width: th.line,
+                        marker: Some((l.marker, !has_hist)),
+                    },
+                    s.key.clone(),
+                )
+            })
+            .collect();
+        if has_hist {
+            entries.push(Entry::new(
+                Swatch::Band {
+                    color: th.muted,
+                    marker: Some(Marker::Circle),
+                },
+                "running mean ± 2 s.e. (Monte Carlo)",
+            ));
+        }
+        if self.series.iter().any(|s| s.exact_mean.is_some()) {
+            entries.push(Entry::new(
+                Swatch::Line {
+                    color: th.muted,
+                    dashed: true,
+                    width: th.line,
+                    marker: Some((Marker::Circle, true)),
+                },
+                "estimator's exact E[ĝ]",
+            ));
+        }
+        if self.exact.is_some() {
+            entries.push(Entry::new(
+                Swatch::Line {
+                    color: th.exact,
+                    dashed: false,
+                    width: th.thick,
+                    marker: None,
+                },
+                "exact ∇",
+            ));
+        }
+        let Some(area) = kit::layout(root, &th, None, &entries)? else {
+            return Ok(());
+        };
+
+        // Ranges: x over the samples drawn; y a window around the exact values and the latest
+        // means ± 4 s.e. (the first noisy points are clipped, never stretch the scale).
+        let (x0, x1) = if has_hist {
+            kit::log_range(
+                self.series
+                    .iter()
+                    .flat_map(|s| s.points.iter().map(|p| p.0 as f64)),
+                12.0,
+                (1e2, 1e5),
+            )
+        } else {
+            (1e2, 1e5)
+        };
+        let mut ys: Vec<f64> = Vec::new();
+        ys.extend(self.exact);
+        for s in &self.series {
+            ys.extend(s.exact_mean);
+            if let Some(&(_, m, se)) = s.points.last() {
+                ys.extend([m - 4.0 * se, m + 4.0 * se]);
+            }
+        }
+        let (y0, y1) = kit::lin_range(ys, (-1.0, 1.0));
+
+        let xfmt = kit::count_fmt(x0, x1);
+        let yfmt = kit::lin_fmt(y0, y1);
+        let ylw = kit::y_label_width(
+            &area,
+            &th,
+            &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))],
+        )?;
+        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
+            .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+            .map_err(err)?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        let y_desc = self.y_label();
+        kit::mesh(
+            &mut chart,
+            &th,
+            AxisLabels {
+                desc: "samples drawn (log scale)",
+                fmt: &xfmt,
+                n: kit::n_labels(pw, &th, 4.0),
+                log: Some((x0, x1)),
+            },
+            AxisLabels {
+                desc: &y_desc,
+                fmt: &yfmt,
+                n: kit::n_labels(ph, &th, 2.5),
+                log: None,
+            },
+        )?;
+        let fr = Frame {
+            x: Axis::log(x0, x1),
+            y: Axis::lin(y0, y1),
+        };
+        let pa = chart.plotting_area();
+
+        // ±2 s.e. bands, under everything.
+        for s in self.series.iter().filter(|s| s.points.len() > 1) {
+            let l = look(&s.key);
+            let mut poly: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|&(n, m, se)| (n as f64, m + 2.0 * se))
+                .collect();
+            poly.extend(
+                s.points
+                    .iter()
+                    .rev()
+                    .map(|&(n, m, se)| (n as f64, m - 2.0 * se)),
+            );
+            kit::polygon(pa, &fr, &poly, l.color.mix(0.14))?;
+        }
+        // The exact gradient.
+        if let Some(g) = self.exact {
+            kit::polyline(
+                pa,
+                &fr,
+                &[(x0, g), (x1, g)],
+                th.exact.stroke_width(th.thick),
+                None,
+            )?;
+            let style = th
+                .text(th.small, th.fg)
+                .pos(kit::anchor(HPos::Right, VPos::Bottom));
+            kit::label_at(
+                pa,
+                (x1, g),
+                (-th.px(4.0), -(th.thick as i32) - th.px(2.0)),
+                "exact ∇",
+                style,
+            )?;
+        }
+        // Running means, with hollow markers (Monte Carlo) at a few points and the latest.
+        for (i, s) in self.series.iter().enumerate() {
+            let l = look(&s.key);
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|&(n, m, _)| (n as f64, m)).collect();
+            kit::polyline(pa, &fr, &pts, l.color.stroke_width(th.line), None)?;
+            let step = (pts.len() / 6).max(1);
+            let marked: Vec<(f64, f64)> = pts
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| (j + i) % step == 0 || *j + 1 == pts.len())
+                .map(|(_, p)| *p)
+                .collect();
+            kit::markers(pa, &fr, &marked, l.marker, l.color, false, &th)?;
+        }
+        // Each estimator's exact expectation: dashed, on top of the exact gradient, with a filled
+        // marker near the right end (staggered so that coinciding lines stay identifiable).
+        let (lx0, lx1) = (x0.log10(), x1.log10());
+        for (i, s) in self.series.iter().enumerate() {
+            let Some(e) = s.exact_mean else { continue };
+            let l = look(&s.key);
+            kit::polyline(
+                pa,
+                &fr,
+                &[(x0, e), (x1, e)],
+                l.color.stroke_width(th.line),
+                Some((th.px(7.0), th.px(5.0))),
+            )?;
+            let frac = 0.95 - 0.045 * (i % 12) as f64;
+            let xm = 10f64.powf(lx0 + frac * (lx1 - lx0));
+            kit::markers(pa, &fr, &[(xm, e)], l.marker, l.color, true, &th)?;
+        }
+        if !has_hist {
+            kit::note_at(
+                &pa.strip_coord_spec(),
+                &th,
+                "no samples yet — press play",
+                0.25,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn csv(&self) -> String {
+        let header = [
+            "estimator",
+            "parameter",
+            "samples",
+            "running_mean",
+            "stderr",
+            "exact_mean_of_estimator",
+            "exact_gradient",
+        ];
+        let rows: Vec<Vec<String>> = self
+            .series
+            .iter()
+            .flat_map(|s| {
+                s.points.iter().map(move |&(n, m, se)| {
+                    vec![
+                        s.key.clone(),
+                        self.param_name.clone(),
+                        n.to_string(),
+                        num(m),
+                        num(se),
+                        opt(s.exact_mean),
+                        opt(self.exact),
+                    ]
+                })
+            })
+            .collect();
+        csv_text(&header, &rows)
+    }
+
+    fn describe(&self) -> String {
+        let what = self.y_label();
+        let exact = match self.exact {
+            Some(g) => format!("; the exact gradient is {}", format::sig(g, 4)),
+            None => String::new(),
+        };
+        if !self.has_history() {
+            return format!("Convergence plot of {what}: no samples drawn yet{exact}.");
+        }
+        let parts: Vec<String> = self
+            .series
+            .iter()
+            .map(|s| {
+                let latest = match s.points.last() {
+                    Some(&(n, m, se)) => {
+                        format!(
+                            "{} after {} samples",
+                            format::with_se(m, Some(se)),
+                            format::thousands(n)
+                        )
+                    }
+                    None => "no samples yet".into(),
+                };
+                match s.exact_mean {
+                    Some(e) => format!(
+                        "{} {latest} (its exact expectation {})",
+                        s.key,
+                        format::sig(e, 4)
+                    ),
+                    None => format!("{} {latest}", s.key),
+                }
+            })
+            .collect();
+        format!(
+            "Running means of the estimates of {what} against samples drawn (log scale), with ±2 standard-error bands: {}{exact}.",
+            parts.join("; ")
+        )
+    }
+}

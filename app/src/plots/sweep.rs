@@ -1,0 +1,335 @@
+//! What the τ and width sweeps share: bias² (dashed) and variance trace (solid) against x, log y.
+
+use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::{csv_text, look, num, opt, Marker, Style};
+use crate::format;
+use crate::protocol::{Fig, SweepKind, SweepPoint};
+use crate::state::State;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+/// One estimator's sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSeries {
+    pub key: String,
+    /// Points with a finite x (positive on a log axis), in x order.
+    pub points: Vec<SweepPoint>,
+}
+
+/// The selected estimators' sweeps of one kind (points with drawable x only).
+pub(crate) fn series(state: &State, kind: SweepKind, log_x: bool) -> Vec<SweepSeries> {
+    state
+        .sweep(kind)
+        .into_iter()
+        .map(|(key, points)| {
+            let mut points: Vec<SweepPoint> = points
+                .iter()
+                .filter(|p| p.x.is_finite() && (!log_x || p.x > 0.0))
+                .cloned()
+                .collect();
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            SweepSeries {
+                key: key.to_string(),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+fn is_mc(p: &SweepPoint) -> bool {
+    p.method == "monte-carlo"
+}
+
+fn se(f: &Fig) -> f64 {
+    f.stderr
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(0.0)
+}
+
+/// How a sweep is drawn.
+pub(crate) struct Spec<'a> {
+    pub log_x: bool,
+    pub x_desc: &'a str,
+    /// Fixed x range (otherwise from the data).
+    pub x_range: Option<(f64, f64)>,
+    /// The current setting: x and its label ("τ = 0.50").
+    pub current: Option<(f64, String)>,
+    pub subtitle: Option<&'a str>,
+    /// Shown when there is nothing to draw.
+    pub empty_note: &'a str,
+    /// Tick labels on a linear x axis.
+    pub x_fmt: Option<&'a dyn Fn(&f64) -> String>,
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    style: &Style,
+    series: &[SweepSeries],
+    spec: &Spec,
+) -> Result<(), String> {
+    let th = Theme::new(style);
+    let any_mc = series.iter().any(|s| s.points.iter().any(is_mc));
+    let mut entries: Vec<Entry> = series
+        .iter()
+        .map(|s| {
+            let l = look(&s.key);
+            // A bias² of exactly zero cannot be drawn on the log axis: say so in the legend.
+            let zero_bias = s.points.iter().all(|p| p.bias_sq.value.abs() <= 1e-30);
+            let label = if zero_bias {
+                format!("{} (bias² = 0)", s.key)
+            } else {
+                s.key.clone()
+            };
+            Entry::new(
+                Swatch::Line {
+                    color: l.color,
+                    dashed: false,
+                    width: th.line,
+                    marker: Some((l.marker, true)),
+                },
+                label,
+            )
+        })
+        .collect();
+    if !series.is_empty() {
+        entries.push(Entry::new(
+            Swatch::Line {
+                color: th.fg,
+                dashed: false,
+                width: th.line,
+                marker: None,
+            },
+            "variance (trace)",
+        ));
+        entries.push(Entry::new(
+            Swatch::Line {
+                color: th.fg,
+                dashed: true,
+                width: th.line,
+                marker: None,
+            },
+            "bias²",
+        ));
+    }
+    if any_mc {
+        entries.push(Entry::new(
+            Swatch::ErrorBar {
+                color: th.fg,
+                marker: Marker::Circle,
+            },
+            "Monte Carlo ± 2 s.e.",
+        ));
+    }
+    let Some(area) = kit::layout(root, &th, spec.subtitle, &entries)? else {
+        return Ok(());
+    };
+
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.x))
+        .chain(spec.current.as_ref().map(|c| c.0));
+    let (x0, x1) = match spec.x_range {
+        Some(r) => r,
+        None if spec.log_x => kit::log_range_loose(xs, (0.1, 10.0)),
+        None => kit::lin_range(xs, (0.0, 1.0)),
+    };
+    let mut ys = Vec::new();
+    for p in series.iter().flat_map(|s| s.points.iter()) {
+        for f in [&p.bias_sq, &p.variance_trace] {
+            ys.push(f.value);
+            let s = se(f);
+            if is_mc(p) && s > 0.0 {
+                ys.extend([f.value - 2.0 * s, f.value + 2.0 * s]);
+            }
+        }
+    }
+    let (y0, y1) = kit::log_range(ys, 12.0, (1e-4, 1.0));
+    let yfmt = kit::log_fmt(y0, y1);
+    let log_xfmt = kit::log_fmt(x0, x1);
+    let lin_xfmt = kit::lin_fmt(x0, x1);
+    let xfmt: &dyn Fn(&f64) -> String = match (spec.x_fmt, spec.log_x) {
+        (Some(f), _) => f,
+        (None, true) => &log_xfmt,
+        (None, false) => &lin_xfmt,
+    };
+    let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1)])?;
+    let xlh = kit::x_label_height(&th);
+    let x_axis = if spec.log_x {
+        Axis::log(x0, x1)
+    } else {
+        Axis::lin(x0, x1)
+    };
+    let fr = Frame {
+        x: x_axis,
+        y: Axis::log(y0, y1),
+    };
+    if spec.log_x {
+        let mut chart = kit::builder(&area, &th, xlh, ylw)
+            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+            .map_err(err)?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        kit::mesh(
+            &mut chart,
+            &th,
+            AxisLabels {
+                desc: spec.x_desc,
+                fmt: xfmt,
+                n: kit::n_labels(pw, &th, 4.0),
+                log: Some((x0, x1)),
+            },
+            AxisLabels {
+                desc: "bias²  /  variance (trace)",
+                fmt: &yfmt,
+                n: kit::n_labels(ph, &th, 2.5),
+                log: Some((y0, y1)),
+            },
+        )?;
+        content(chart.plotting_area(), &fr, &th, series, spec)
+    } else {
+        let mut chart = kit::builder(&area, &th, xlh, ylw)
+            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+            .map_err(err)?;
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
+        kit::mesh(
+            &mut chart,
+            &th,
+            AxisLabels {
+                desc: spec.x_desc,
+                fmt: xfmt,
+                n: kit::n_labels(pw, &th, 3.0).clamp(6, 12),
+                log: None,
+            },
+            AxisLabels {
+                desc: "bias²  /  variance (trace)",
+                fmt: &yfmt,
+                n: kit::n_labels(ph, &th, 2.5),
+                log: Some((y0, y1)),
+            },
+        )?;
+        content(chart.plotting_area(), &fr, &th, series, spec)
+    }
+}
+
+fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    pa: &kit::Plot<DB, X, Y>,
+    fr: &Frame,
+    th: &Theme,
+    series: &[SweepSeries],
+    spec: &Spec,
+) -> Result<(), String> {
+    if let Some((x, label)) = &spec.current {
+        if fr.x.contains(*x) {
+            kit::polyline(
+                pa,
+                fr,
+                &[(*x, fr.y.lo), (*x, fr.y.hi)],
+                th.muted.stroke_width(th.thin * 2),
+                None,
+            )?;
+            let style = th
+                .text(th.small, th.fg)
+                .pos(kit::anchor(HPos::Left, VPos::Top));
+            kit::label_at(pa, (*x, fr.y.hi), (th.px(4.0), th.px(3.0)), label, style)?;
+        }
+    }
+    for s in series {
+        let l = look(&s.key);
+        let var: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|p| (p.x, p.variance_trace.value))
+            .collect();
+        let bias: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.bias_sq.value)).collect();
+        for p in s.points.iter().filter(|p| is_mc(p)) {
+            for f in [&p.bias_sq, &p.variance_trace] {
+                let e = se(f);
+                if e > 0.0 {
+                    kit::error_bar(
+                        pa,
+                        fr,
+                        p.x,
+                        f.value - 2.0 * e,
+                        f.value + 2.0 * e,
+                        l.color,
+                        th,
+                    )?;
+                }
+            }
+        }
+        kit::polyline(pa, fr, &var, l.color.stroke_width(th.line), None)?;
+        kit::polyline(
+            pa,
+            fr,
+            &bias,
+            l.color.stroke_width(th.line),
+            Some((th.px(7.0), th.px(4.0))),
+        )?;
+        for pts in [&var, &bias] {
+            for (p, q) in s.points.iter().zip(pts.iter()) {
+                kit::markers(pa, fr, &[*q], l.marker, l.color, !is_mc(p), th)?;
+            }
+        }
+    }
+    if series.is_empty() {
+        kit::note(&pa.strip_coord_spec(), th, spec.empty_note)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn csv(x_name: &str, series: &[SweepSeries]) -> String {
+    let header = [
+        x_name,
+        "estimator",
+        "method",
+        "bias_sq",
+        "bias_sq_stderr",
+        "variance_trace",
+        "variance_trace_stderr",
+    ];
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .flat_map(|s| {
+            s.points.iter().map(move |p| {
+                vec![
+                    num(p.x),
+                    s.key.clone(),
+                    p.method.clone(),
+                    num(p.bias_sq.value),
+                    opt(p.bias_sq.stderr),
+                    num(p.variance_trace.value),
+                    opt(p.variance_trace.stderr),
+                ]
+            })
+        })
+        .collect();
+    csv_text(&header, &rows)
+}
+
+/// "reinforce: 7 points, variance 0.1–0.5, bias² 0–0.02".
+pub(crate) fn summary(series: &[SweepSeries]) -> String {
+    series
+        .iter()
+        .map(|s| {
+            let range = |f: &dyn Fn(&SweepPoint) -> f64| {
+                let v: Vec<f64> = s.points.iter().map(f).filter(|v| v.is_finite()).collect();
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if v.is_empty() {
+                    "—".to_string()
+                } else {
+                    format!("{} to {}", format::sig(lo, 3), format::sig(hi, 3))
+                }
+            };
+            format!(
+                "{} ({} points; variance {}, bias² {})",
+                s.key,
+                s.points.len(),
+                range(&|p| p.variance_trace.value),
+                range(&|p| p.bias_sq.value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,98 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the core gives the same numbers in wasm
+//! as natively, the plots draw on a real canvas, and the mounted app's controls drive the reducer.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+use stochgrad_app::components::App;
+use stochgrad_app::plots::{Convergence, PlotData, Style};
+use stochgrad_app::state::{Action, State};
+use stochgrad_core::exact::solve;
+use stochgrad_core::rng::Stream;
+use stochgrad_core::Model;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlCanvasElement, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_random_stream_is_the_same_as_natively() {
+    // The same value is pinned in core/src/rng.rs's native test: same seed, same draws.
+    assert_eq!(Stream::new(1, "reinforce", 0).next_u64(), 10_047_915_164_823_349_614);
+}
+
+#[wasm_bindgen_test]
+fn exact_answers_match_the_reference_in_wasm() {
+    // estimators.md §C.3: three units, f = (w·h − y)², E[f] = 4.727060549.
+    let m = Model::from_json_str(
+        r#"{"layers": [{"weights": [[],[],[]], "bias": [0.5, -1, 1.5]}],
+            "loss": {"kind": "readout", "weights": [1, -2, 3], "bias": 0, "target": 1}}"#,
+    )
+    .unwrap();
+    let sol = solve(&m).unwrap();
+    assert!((sol.expected_loss - 4.727060549).abs() < 5e-10);
+    for (g, r) in sol.gradient.iter().zip([0.6649855797, -0.845575044, 0.5231250553]) {
+        assert!((g - r).abs() < 5e-10, "{g} vs {r}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_plot_draws_on_a_canvas() {
+    let canvas: HtmlCanvasElement = document().create_element("canvas").unwrap().dyn_into().unwrap();
+    canvas.set_width(600);
+    canvas.set_height(300);
+    document().body().unwrap().append_child(&canvas).unwrap();
+    let mut state = State::default();
+    state = state.reduce(Action::Worker(Box::new(stochgrad_app::protocol::Out::Exact {
+        id: 1,
+        expected_loss: 0.2,
+        gradient: vec![0.0196],
+        param_names: vec!["c1[0]".into()],
+        millis: 0.0,
+    })));
+    let data = Convergence::from_state(&state);
+    let backend = plotters_canvas::CanvasBackend::with_canvas_object(canvas.clone()).unwrap();
+    use plotters::prelude::IntoDrawingArea;
+    let root = backend.into_drawing_area();
+    data.draw(&root, &Style::default()).unwrap();
+    root.present().unwrap();
+    let url = canvas.to_data_url().unwrap();
+    assert!(url.starts_with("data:image/png;base64,") && url.len() > 3000, "the canvas has a drawing ({} bytes)", url.len());
+    canvas.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_mounted_page_follows_its_controls() {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    let app = yew::Renderer::<App>::with_root(root.clone()).render();
+    yew::platform::time::sleep(Duration::from_millis(100)).await;
+    // The default lecture view: five estimators ticked, τ = 0.50.
+    let checked = root.query_selector_all("li.estimator input:checked").unwrap().length();
+    assert_eq!(checked, 5);
+    let tau_text = || root.query_selector("label[for=tau] output").unwrap().unwrap().text_content().unwrap();
+    assert_eq!(tau_text(), "τ = 0.50");
+    // Drag τ to 10^0.3 ≈ 2.
+    let tau: HtmlInputElement = root.query_selector("#tau").unwrap().unwrap().dyn_into().unwrap();
+    tau.set_value("0.3");
+    tau.dispatch_event(&web_sys::InputEvent::new("input").unwrap()).unwrap();
+    yew::platform::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(tau_text(), "τ = 2.00");
+    assert_eq!(tau.get_attribute("aria-valuetext").as_deref(), Some("τ = 2.00"));
+    // Ticking an estimator adds its card; pausing flips the button.
+    let arm: HtmlElement = root.query_selector("#est-arm").unwrap().unwrap().dyn_into().unwrap();
+    arm.click();
+    yew::platform::time::sleep(Duration::from_millis(100)).await;
+    assert!(root.query_selector("#card-arm").unwrap().is_some());
+    let play: HtmlElement = root.query_selector("#play").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(play.get_attribute("aria-pressed").as_deref(), Some("true"));
+    play.click();
+    yew::platform::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(play.get_attribute("aria-pressed").as_deref(), Some("false"));
+    app.destroy();
+    root.remove();
+}

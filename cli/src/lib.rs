@@ -1,0 +1,486 @@
+//! The `stochgrad` command line, as a library: [`run`] takes the arguments and standard input
+//! and returns the text for standard output or one [`CliError`]. `main.rs` only prints and exits,
+//! so the tests can run the whole command line in-process (and fuzz it quickly).
+//!
+//! Commands (see `docs/cli.md` and [`usage`]):
+//! * `stochgrad estimators` — the registry with metadata, as JSON;
+//! * `stochgrad exact MODEL.json` — `E[f]`, `∇θ E[f]` and the optimal per-unit baselines;
+//! * `stochgrad moments MODEL.json --estimator KEY …` — an estimator's mean and variance against the
+//!   exact gradient, with bias², variance trace, MSE and cosine.
+//!
+//! Nothing non-finite is ever printed: every number is checked before it is written, and a
+//! non-finite one turns the whole answer into a `numerical problem` error.
+
+pub mod args;
+mod pretty;
+
+use args::{Command, ExactArgs, Format, MomentsArgs};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::io::Read;
+use stochgrad_core::estimators::{self, Hyper, HyperParams};
+use stochgrad_core::exact::{self, ExactSolution};
+use stochgrad_core::model::ModelError;
+use stochgrad_core::moments::{self, Request};
+use stochgrad_core::stats::{Figure, Method};
+use stochgrad_core::{params, Error as CoreError, Model};
+
+/// Exit code of a successful run.
+pub const EXIT_OK: i32 = 0;
+/// Exit code of every reported error (usage, unreadable or invalid model, limits, not applicable, …).
+pub const EXIT_ERROR: i32 = 2;
+
+/// A model file larger than this is refused before parsing (a valid model is at most a few MB).
+pub const MAX_MODEL_BYTES: u64 = 64 << 20;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The help text. The estimators using each hyper-parameter and the ranges come from the core, so
+/// the text cannot drift from the registry.
+pub fn usage() -> String {
+    let users = |h: Hyper| {
+        let keys: Vec<&str> = estimators::registry()
+            .iter()
+            .map(|e| e.meta())
+            .filter(|m| m.hyper.contains(&h))
+            .map(|m| m.key)
+            .collect();
+        keys.join(", ")
+    };
+    let d = Request::default();
+    let (tau, k) = (estimators::TAU_RANGE, estimators::K_RANGE);
+    let min_samples = 2 * estimators::MC_CHUNK;
+    let max_samples = stochgrad_core::limits::MAX_SAMPLES;
+    format!(
+        "\
+stochgrad {VERSION} — exact gradients and gradient-estimator moments for small stochastic binary networks
+
+USAGE:
+    stochgrad estimators
+    stochgrad exact MODEL.json [--format json|csv]
+    stochgrad moments MODEL.json --estimator KEY [--tau T] [--k K] [--decay D]
+                      [--samples N] [--seed S] [--method auto|exact|monte-carlo]
+                      [--format json|csv]
+    stochgrad help | --help | -h
+    stochgrad --version
+
+COMMANDS:
+    estimators   List the gradient estimators with their metadata (JSON array).
+    exact        Exact expected loss E[f], its gradient and the optimal per-unit baselines.
+    moments      Mean and variance of one estimator's gradient estimate, against the exact
+                 gradient: bias², variance trace, MSE, cosine, variance × loss evaluations.
+
+ARGUMENTS:
+    MODEL.json   The network and its loss (see docs/cli.md); `-` reads standard input.
+
+FLAGS (moments):
+    --estimator KEY  Estimator key, see `stochgrad estimators` (required).
+    --tau T          Temperature, in [{tau_lo}, {tau_hi}]; default {tau_d}.
+                     Used by: {tau_users}.
+    --k K            Samples, in [{k_lo}, {k_hi}]; default {k_d}.
+                     Used by: {k_users}.
+    --decay D        Decay of running baselines, in [0, 1); default {decay_d}.
+                     Used by: {decay_users}.
+    --samples N      Monte-Carlo draws, in [{min_samples}, {max_samples}]; default {samples_d}.
+    --seed S         Monte-Carlo seed, an unsigned 64-bit integer; default {seed_d}.
+    --method M       auto (default): exact or quadrature where available, else Monte Carlo;
+                     exact: exact or quadrature, or an error; monte-carlo: always sample.
+
+FLAGS (exact, moments):
+    --format F       json (default) or csv (a header row, then one row per parameter).
+
+Flags may be written `--name VALUE` or `--name=VALUE`, before or after MODEL.json.
+Output goes to standard output. Errors are one line on standard error, exit code 2.
+",
+        tau_lo = tau.0,
+        tau_hi = tau.1,
+        tau_d = d.hp.tau,
+        tau_users = users(Hyper::Tau),
+        k_lo = k.0,
+        k_hi = k.1,
+        k_d = d.hp.k,
+        k_users = users(Hyper::K),
+        decay_d = d.hp.decay,
+        decay_users = users(Hyper::Decay),
+        samples_d = d.samples,
+        seed_d = d.seed,
+    )
+}
+
+/// Everything that makes the command line fail; each renders as one line.
+#[derive(Debug)]
+pub enum CliError {
+    /// A mistake on the command line.
+    Usage(String),
+    /// The model file could not be read (missing, unreadable, too big, not UTF-8).
+    Read(String),
+    /// An error of the core: invalid model, size limit, not applicable, setting out of range,
+    /// numerical overflow.
+    Core(CoreError),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) => write!(f, "{m} (see `stochgrad --help`)"),
+            CliError::Read(m) => write!(f, "{m}"),
+            CliError::Core(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<CoreError> for CliError {
+    fn from(e: CoreError) -> Self {
+        CliError::Core(e)
+    }
+}
+
+impl CliError {
+    /// The line printed on standard error: `stochgrad: …`, guaranteed to be a single line.
+    pub fn line(&self) -> String {
+        one_line(&format!("stochgrad: {self}"))
+    }
+}
+
+/// Collapse any line breaks so a message is always one line.
+pub fn one_line(s: &str) -> String {
+    s.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Run the command line `args` (without the program name); `stdin` is read only for `-`.
+/// Returns the complete standard output (ending in a newline).
+pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
+    match args::parse(args).map_err(CliError::Usage)? {
+        Command::Help => Ok(usage()),
+        Command::Version => Ok(format!("stochgrad {VERSION}\n")),
+        Command::Estimators => estimators_json(),
+        Command::Exact(a) => exact_command(&a, stdin),
+        Command::Moments(a) => moments_command(&a, stdin),
+    }
+}
+
+/// `stochgrad estimators`.
+fn estimators_json() -> Result<String, CliError> {
+    let metas: Vec<&estimators::Meta> = estimators::registry().iter().map(|e| e.meta()).collect();
+    for m in &metas {
+        if let Some((lo, hi)) = m.recommended_tau {
+            finite(&format!("{}'s recommended τ", m.key), &[lo, hi])?;
+        }
+    }
+    to_json(&metas)
+}
+
+#[derive(Serialize)]
+struct ExactOut {
+    expected_loss: f64,
+    gradient: Value,
+    optimal_baseline: Vec<Vec<f64>>,
+}
+
+/// `stochgrad exact`.
+fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
+    let model = load_model(&a.model, stdin)?;
+    let sol = solve(&model)?;
+    match a.format {
+        Format::Json => to_json(&ExactOut {
+            expected_loss: sol.expected_loss,
+            gradient: params::layered(&model, &sol.gradient),
+            optimal_baseline: sol.optimal_baseline.clone(),
+        }),
+        Format::Csv => {
+            let mut out = String::from("parameter,exact_gradient\n");
+            for (i, g) in sol.gradient.iter().enumerate() {
+                out.push_str(&format!("{},{}\n", params::name(&model, i), num(*g)));
+            }
+            Ok(out)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FigureStderr {
+    bias_sq_norm: f64,
+    variance_trace: f64,
+    mse: f64,
+    cosine: Option<f64>,
+    variance_x_evals: f64,
+}
+
+#[derive(Serialize)]
+struct MomentsOut {
+    estimator: &'static str,
+    method: &'static str,
+    mean: Value,
+    variance: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr: Option<Value>,
+    exact_gradient: Value,
+    expected_loss: f64,
+    bias_sq_norm: f64,
+    variance_trace: f64,
+    mse: f64,
+    cosine: Option<f64>,
+    loss_evaluations: f64,
+    variance_x_evals: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    samples: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    figure_stderr: Option<FigureStderr>,
+    notes: Vec<String>,
+}
+
+/// `stochgrad moments`.
+fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
+    // Everything that can be checked without the model is checked before reading it.
+    let est = estimators::find(&a.estimator).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown estimator \"{}\" (known: {})",
+            args::shorten(&a.estimator),
+            estimators::keys().join(", ")
+        ))
+    })?;
+    let defaults = Request::default();
+    let hp = HyperParams {
+        tau: a.tau.unwrap_or(defaults.hp.tau),
+        k: a.k.unwrap_or(defaults.hp.k),
+        decay: a.decay.unwrap_or(defaults.hp.decay),
+    };
+    hp.validate()?;
+    let req = Request {
+        hp,
+        method: a.method,
+        samples: a.samples.unwrap_or(defaults.samples),
+        seed: a.seed.unwrap_or(defaults.seed),
+    };
+    let model = load_model(&a.model, stdin)?;
+    est.check(&model)?;
+    let sol = solve(&model)?;
+    let report = moments::moments(&model, &sol, est, &req, &mut |_, _| true)?;
+
+    let meta = est.meta();
+    let mut notes = report.notes.clone();
+    for (given, hyper, flag) in [
+        (a.tau.is_some(), Hyper::Tau, "--tau"),
+        (a.k.is_some(), Hyper::K, "--k"),
+        (a.decay.is_some(), Hyper::Decay, "--decay"),
+    ] {
+        if given && !meta.hyper.contains(&hyper) {
+            notes.push(format!("{flag} is ignored: {} does not use it", meta.key));
+        }
+    }
+    let mc = report.method == Method::MonteCarlo;
+    if !mc && (a.samples.is_some() || a.seed.is_some()) {
+        notes.push(format!(
+            "--samples and --seed are ignored: the moments are {}",
+            report.method.key()
+        ));
+    }
+
+    let np = model.num_params();
+    if report.mean.len() != np || report.variance.len() != np {
+        return Err(CoreError::Numerical(
+            "the estimator returned moments of the wrong dimension".into(),
+        )
+        .into());
+    }
+    finite("the mean", &report.mean)?;
+    finite("the variance", &report.variance)?;
+    let fig = &report.figures;
+    let figures = [
+        ("bias_sq_norm", fig.bias_sq_norm),
+        ("variance_trace", fig.variance_trace),
+        ("mse", fig.mse),
+        ("variance_x_evals", fig.variance_x_evals),
+    ];
+    for (name, f) in figures {
+        finite(name, &[f.value])?;
+    }
+    if let Some(c) = fig.cosine {
+        finite("cosine", &[c.value])?;
+    }
+    finite("loss_evaluations", &[fig.loss_evaluations])?;
+
+    let (stderr, figure_stderr) = if mc {
+        let se = report.stderr.clone().unwrap_or_default();
+        if se.len() != np {
+            return Err(
+                CoreError::Numerical("the Monte-Carlo standard errors are missing".into()).into(),
+            );
+        }
+        finite("the standard error of the mean", &se)?;
+        let need = |name: &str, f: Figure| -> Result<f64, CliError> {
+            match f.stderr {
+                Some(s) if s.is_finite() => Ok(s),
+                _ => Err(CoreError::Numerical(format!(
+                    "the standard error of {name} overflowed or could not be estimated"
+                ))
+                .into()),
+            }
+        };
+        let fs = FigureStderr {
+            bias_sq_norm: need("bias_sq_norm", fig.bias_sq_norm)?,
+            variance_trace: need("variance_trace", fig.variance_trace)?,
+            mse: need("mse", fig.mse)?,
+            cosine: match fig.cosine {
+                Some(c) => Some(need("cosine", c)?),
+                None => None,
+            },
+            variance_x_evals: need("variance_x_evals", fig.variance_x_evals)?,
+        };
+        (Some(se), Some(fs))
+    } else {
+        (None, None)
+    };
+
+    match a.format {
+        Format::Json => to_json(&MomentsOut {
+            estimator: report.estimator,
+            method: report.method.key(),
+            mean: params::layered(&model, &report.mean),
+            variance: params::layered(&model, &report.variance),
+            stderr: stderr.as_ref().map(|se| params::layered(&model, se)),
+            exact_gradient: params::layered(&model, &sol.gradient),
+            expected_loss: sol.expected_loss,
+            bias_sq_norm: fig.bias_sq_norm.value,
+            variance_trace: fig.variance_trace.value,
+            mse: fig.mse.value,
+            cosine: fig.cosine.map(|c| c.value),
+            loss_evaluations: fig.loss_evaluations,
+            variance_x_evals: fig.variance_x_evals.value,
+            samples: if mc { report.samples } else { None },
+            seed: if mc { Some(req.seed) } else { None },
+            figure_stderr,
+            notes,
+        }),
+        Format::Csv => {
+            let mut out = String::from("parameter,exact_gradient,mean,variance,stderr\n");
+            for i in 0..np {
+                let se = stderr.as_ref().map_or(String::new(), |s| num(s[i]));
+                out.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    params::name(&model, i),
+                    num(sol.gradient[i]),
+                    num(report.mean[i]),
+                    num(report.variance[i]),
+                    se
+                ));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The exact solution, refused if any of it is non-finite.
+fn solve(model: &Model) -> Result<ExactSolution, CliError> {
+    let sol = exact::solve(model)?;
+    finite("the expected loss", &[sol.expected_loss])?;
+    finite("the exact gradient", &sol.gradient)?;
+    for b in &sol.optimal_baseline {
+        finite("the optimal baseline", b)?;
+    }
+    Ok(sol)
+}
+
+/// Read and validate MODEL.json from a path or (`-`) from `stdin`.
+pub fn load_model(path: &str, stdin: &mut dyn Read) -> Result<Model, CliError> {
+    let what = if path == "-" {
+        "standard input".to_string()
+    } else {
+        format!("model file \"{}\"", args::shorten(path))
+    };
+    let mut bytes = Vec::new();
+    let read = if path == "-" {
+        stdin.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| CliError::Read(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_MODEL_BYTES {
+        return Err(CliError::Read(format!(
+            "{what} is larger than {} MiB; a model file is at most a few MB",
+            MAX_MODEL_BYTES >> 20
+        )));
+    }
+    parse_model(&bytes)
+}
+
+/// Parse MODEL.json bytes, distinguishing an empty file, a truncated file, text that is not UTF-8
+/// and text that is not JSON before the core validates the structure.
+pub fn parse_model(bytes: &[u8]) -> Result<Model, CliError> {
+    let invalid = |m: String| CliError::Core(CoreError::Model(ModelError::new("", m)));
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        invalid(format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(invalid(
+            "the file is empty (expected a JSON object with \"layers\" and \"loss\")".into(),
+        ));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            invalid(format!("the JSON ends early (truncated file?): {e}"))
+        } else {
+            invalid(format!("not valid JSON ({e})"))
+        }
+    })?;
+    Model::from_value(&value).map_err(|e| CliError::Core(e.into()))
+}
+
+/// Refuse non-finite numbers before anything is printed.
+fn finite(what: &str, v: &[f64]) -> Result<(), CliError> {
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(CoreError::Numerical(format!(
+            "{what} is not finite (the model's logits or loss values are too large to represent)"
+        ))
+        .into())
+    }
+}
+
+/// A finite number as JSON writes it (shortest round-trip form), for the CSV.
+fn num(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
+}
+
+fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CliError> {
+    let compact = serde_json::to_string(v).map_err(|e| {
+        CliError::Core(CoreError::Numerical(format!(
+            "cannot write the JSON output: {e}"
+        )))
+    })?;
+    Ok(pretty::layout(&compact).unwrap_or_else(|| compact + "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_joins_lines() {
+        assert_eq!(one_line("a\nb\r\n  c\n"), "a b c");
+    }
+
+    #[test]
+    fn parse_model_classifies_failures() {
+        let msg = |b: &[u8]| parse_model(b).unwrap_err().to_string();
+        assert!(msg(b"").contains("empty"));
+        assert!(msg(b"{\"layers\": [").contains("truncated"));
+        assert!(msg(b"{layers}").contains("not valid JSON"));
+        assert!(msg(b"\xff\xfe").contains("not UTF-8"));
+        assert!(msg(b"[]").contains("must be a JSON object"));
+    }
+}
