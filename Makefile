@@ -17,11 +17,9 @@ setup-serve:
 serve: setup-serve
 	cd app && trunk serve --release --port $(PORT)
 
-## Static release build into app/dist (works from any web server, also under a sub-path:
-## `make build PUBLIC_URL=/stochgrad/`).
-PUBLIC_URL ?= /
+## Static release build into app/dist: relative URLs, so it works from any web server and any sub-path.
 build: setup-serve
-	cd app && trunk build --release --public-url $(PUBLIC_URL)
+	cd app && trunk build --release
 
 ## Everything: formatting, lints, native tests, browser tests, end-to-end tests.
 test: setup lint test-native test-wasm test-e2e
@@ -38,7 +36,6 @@ test-wasm:
 	cargo test -p stochgrad-app --target wasm32-unknown-unknown
 
 test-e2e: build
-	cd app && trunk build --release --public-url /sub/ --dist dist-sub
 	cargo build --release -p stochgrad-cli
 	node e2e/run.mjs --dist app/dist --port $(E2E_PORT) --cli target/release/stochgrad
 
@@ -48,4 +45,4 @@ bench: setup
 
 clean:
 	cargo clean
-	rm -rf app/dist app/dist-sub
+	rm -rf app/dist

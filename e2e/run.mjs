@@ -31,17 +31,12 @@ const TYPES = {
   '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
-// A static server: `/` serves dist; `/sub/` serves dist too (the sub-path deployment check needs a
-// build made with --public-url /sub/, found in dist-sub if present).
+// A static server: `/` and the sub-path `/sub/` both serve the same build (its URLs are relative).
 function serve() {
-  const distSub = fs.existsSync(dist + '-sub') ? dist + '-sub' : null;
   const server = http.createServer((req, res) => {
     let url = decodeURIComponent(req.url.split('?')[0]);
-    let root = dist;
-    if (url.startsWith('/sub/') && distSub) {
-      root = distSub;
-      url = url.slice(4);
-    }
+    const root = dist;
+    if (url.startsWith('/sub/')) url = url.slice(4);
     let file = path.join(root, url);
     if (!file.startsWith(root)) { res.writeHead(403); res.end(); return; }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');

@@ -215,7 +215,6 @@ export const tests = [
   }],
 
   ['the page is served from a sub-path too', async (ctx) => {
-    if (!fs.existsSync(path.resolve('app/dist-sub/index.html'))) return; // built by `make test-e2e`
     const { page, errors } = await openPage(ctx, { url: ctx.base + 'sub/' });
     await waitRow(page, 'reinforce', (r) => r.method === 'exact');
     assert.deepEqual(errors, []);
