@@ -142,7 +142,14 @@ fn fig(f: Figure) -> Fig {
 }
 
 /// Convert core figures and moments to the message form.
-pub fn view(figures: &Figures, mean: Vec<f64>, variance: Vec<f64>, stderr: Option<Vec<f64>>, samples: Option<u64>, notes: Vec<String>) -> MomentsView {
+pub fn view(
+    figures: &Figures,
+    mean: Vec<f64>,
+    variance: Vec<f64>,
+    stderr: Option<Vec<f64>>,
+    samples: Option<u64>,
+    notes: Vec<String>,
+) -> MomentsView {
     MomentsView {
         method: figures.method.key().to_string(),
         mean,
@@ -190,16 +197,22 @@ fn finite(v: &[f64]) -> bool {
 }
 
 /// Moments of one estimator: exact where the plan allows, else `samples` Monte-Carlo draws.
-async fn point<P: Port>(
-    model: &Model,
-    sol: &ExactSolution,
-    est: &dyn Estimator,
-    hp: &HyperParams,
+/// What one sweep point computes.
+struct PointSpec<'a> {
+    model: &'a Model,
+    sol: &'a ExactSolution,
+    est: &'a dyn Estimator,
+    hp: &'a HyperParams,
     seed: u64,
     samples: u64,
+}
+
+async fn point<P: Port>(
+    spec: PointSpec<'_>,
     ctl: &mut Control,
     port: &mut P,
 ) -> Result<Result<MomentsView, String>, Stop> {
+    let PointSpec { model, sol, est, hp, seed, samples } = spec;
     if let Err(e) = est.check(model) {
         return Ok(Err(e.to_string()));
     }
@@ -359,7 +372,12 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
     if spec.sweeps {
         for &est in &applicable {
             if est.meta().uses_tau {
-                sweeps.push(SweepTask { kind: SweepKind::Tau, key: est.meta().key.into(), xs: tau_grid(), points: Vec::new() });
+                sweeps.push(SweepTask {
+                    kind: SweepKind::Tau,
+                    key: est.meta().key.into(),
+                    xs: tau_grid(),
+                    points: Vec::new(),
+                });
             }
         }
         for &est in &applicable {
@@ -417,9 +435,22 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                     }
                 }
             };
-            let r = point(model_ref, sol_ref, est, hp_ref, spec.sampling_seed, SWEEP_SAMPLES, ctl, port).await?;
+            let ps = PointSpec {
+                model: model_ref,
+                sol: sol_ref,
+                est,
+                hp: hp_ref,
+                seed: spec.sampling_seed,
+                samples: SWEEP_SAMPLES,
+            };
+            let r = point(ps, ctl, port).await?;
             if let Ok(v) = r {
-                task.points.push(SweepPoint { x, method: v.method, bias_sq: v.bias_sq, variance_trace: v.variance_trace });
+                task.points.push(SweepPoint {
+                    x,
+                    method: v.method,
+                    bias_sq: v.bias_sq,
+                    variance_trace: v.variance_trace,
+                });
             } else {
                 task.xs.remove(task.points.len());
             }

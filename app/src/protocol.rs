@@ -88,25 +88,60 @@ pub struct SweepPoint {
     pub variance_trace: Fig,
 }
 
-/// Worker → page.
+/// Worker → page. (Variants differ in size; they are serialized across the worker boundary anyway.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Out {
     /// The exact answer for the job's model.
-    Exact { id: u64, expected_loss: f64, gradient: Vec<f64>, param_names: Vec<String>, millis: f64 },
+    Exact {
+        id: u64,
+        expected_loss: f64,
+        gradient: Vec<f64>,
+        param_names: Vec<String>,
+        millis: f64,
+    },
     /// An estimator's exact/quadrature moments, or why there are none (`Err`: not applicable, or the
     /// reason it is Monte Carlo only — `mc_only` tells which).
-    EstimatorExact { id: u64, key: String, result: Result<MomentsView, String>, mc_only: bool, note: Option<String> },
+    EstimatorExact {
+        id: u64,
+        key: String,
+        result: Result<MomentsView, String>,
+        mc_only: bool,
+        note: Option<String>,
+    },
     /// One frame: the running Monte-Carlo summary of every drawing estimator.
-    Frame { id: u64, views: Vec<(String, MomentsView)> },
+    Frame {
+        id: u64,
+        views: Vec<(String, MomentsView)>,
+    },
     /// A finished sweep series for one estimator.
-    Sweep { id: u64, kind: SweepKind, key: String, points: Vec<SweepPoint> },
+    Sweep {
+        id: u64,
+        kind: SweepKind,
+        key: String,
+        points: Vec<SweepPoint>,
+    },
     /// Long computations report progress (`phase` says what).
-    Progress { id: u64, phase: String, done: u64, total: u64 },
+    Progress {
+        id: u64,
+        phase: String,
+        done: u64,
+        total: u64,
+    },
     /// The job's Monte-Carlo state changed (paused after a step or at the sample limit).
-    Paused { id: u64, samples: u64, reason: String },
+    Paused {
+        id: u64,
+        samples: u64,
+        reason: String,
+    },
     /// The job cannot run (invalid settings, size limit).
-    Failed { id: u64, message: String },
+    Failed {
+        id: u64,
+        message: String,
+    },
     /// The current job has finished everything it will do until told to play.
-    Idle { id: u64 },
+    Idle {
+        id: u64,
+    },
     Pong(u32),
 }

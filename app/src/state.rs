@@ -481,7 +481,10 @@ impl State {
             .estimators
             .iter()
             .filter_map(|k| {
-                self.sweeps.iter().find(|(sk, key, _)| *sk == kind && key == k).map(|(_, key, p)| (key.as_str(), p.as_slice()))
+                self.sweeps
+                    .iter()
+                    .find(|(sk, key, _)| *sk == kind && key == k)
+                    .map(|(_, key, p)| (key.as_str(), p.as_slice()))
             })
             .collect()
     }
@@ -565,7 +568,10 @@ mod tests {
         let mut s = State::default();
         let id = s.job_id;
         for i in 1..=1000u64 {
-            s = s.reduce(Action::Worker(Box::new(Out::Frame { id, views: vec![("reinforce".into(), view(256 * i, 0.0))] })));
+            s = s.reduce(Action::Worker(Box::new(Out::Frame {
+                id,
+                views: vec![("reinforce".into(), view(256 * i, 0.0))],
+            })));
         }
         let h = &s.rows["reinforce"].history;
         assert_eq!(h.last().unwrap().n, 256_000);
@@ -585,15 +591,18 @@ mod tests {
         assert_eq!(s.step_counter, 1);
         let s = s.reduce(Action::Play);
         let id = s.job_id;
-        let s = s.reduce(Action::Worker(Box::new(Out::Paused { id, samples: 1000, reason: "reached 1000 samples".into() })));
+        let s = s.reduce(Action::Worker(Box::new(Out::Paused {
+            id,
+            samples: 1000,
+            reason: "reached 1000 samples".into(),
+        })));
         assert!(!s.page.playing);
         assert_eq!(s.paused_reason.as_deref(), Some("reached 1000 samples"));
     }
 
     #[test]
     fn bad_values_are_clamped_with_notes() {
-        let mut page = Page::default();
-        page.tau = -3.0;
+        let mut page = Page { tau: -3.0, ..Page::default() };
         page.model.widths = vec![40];
         page.estimators.push("no-such-estimator".into());
         let s = State::new(page);

@@ -17,12 +17,7 @@ struct Script {
 
 impl Script {
     fn new(cmds: Vec<(u32, Cmd)>) -> Script {
-        Script {
-            cmds: cmds.into(),
-            yields: 0,
-            clock: Cell::new(0.0),
-            out: Vec::new(),
-        }
+        Script { cmds: cmds.into(), yields: 0, clock: Cell::new(0.0), out: Vec::new() }
     }
     fn due(&mut self) -> Option<Cmd> {
         match self.cmds.front() {
@@ -74,11 +69,7 @@ fn run(cmds: Vec<(u32, Cmd)>) -> Vec<Out> {
 fn a_paused_job_sends_the_exact_answers_then_idles() {
     let out = run(vec![(0, Cmd::Start(Box::new(spec(false, false, 0))))]);
     let exact = out.iter().find_map(|o| match o {
-        Out::Exact {
-            gradient,
-            expected_loss,
-            ..
-        } => Some((gradient.clone(), *expected_loss)),
+        Out::Exact { gradient, expected_loss, .. } => Some((gradient.clone(), *expected_loss)),
         _ => None,
     });
     let (g, ef) = exact.expect("exact answer");
@@ -89,35 +80,18 @@ fn a_paused_job_sends_the_exact_answers_then_idles() {
     let mut exact_keys = vec![];
     for o in &out {
         if let Out::EstimatorExact { key, result, .. } = o {
-            let v = result
-                .as_ref()
-                .expect("all default estimators have exact/quadrature moments here");
+            let v = result.as_ref().expect("all default estimators have exact/quadrature moments here");
             exact_keys.push((key.clone(), v.method.clone(), v.mean[0]));
         }
     }
     let keys: Vec<&str> = exact_keys.iter().map(|(k, _, _)| k.as_str()).collect();
-    assert_eq!(
-        keys,
-        vec![
-            "reinforce",
-            "reinforce-optimal",
-            "st",
-            "st-sigmoid",
-            "concrete"
-        ]
-    );
+    assert_eq!(keys, vec!["reinforce", "reinforce-optimal", "st", "st-sigmoid", "concrete"]);
     let concrete = &exact_keys[4];
     assert_eq!(concrete.1, "quadrature");
-    assert!(
-        (exact_keys[0].2 - g[0]).abs() < 1e-15,
-        "reinforce is unbiased"
-    );
+    assert!((exact_keys[0].2 - g[0]).abs() < 1e-15, "reinforce is unbiased");
     assert!(exact_keys[2].2 < 0.0, "st points the wrong way at a = −1");
     assert!(matches!(out.last(), Some(Out::Idle { .. })));
-    assert!(
-        !out.iter().any(|o| matches!(o, Out::Frame { .. })),
-        "paused: no Monte Carlo"
-    );
+    assert!(!out.iter().any(|o| matches!(o, Out::Frame { .. })), "paused: no Monte Carlo");
 }
 
 #[test]
@@ -129,26 +103,15 @@ fn playing_streams_summaries_and_auto_pauses_deterministically() {
     let mcs: Vec<(String, u64)> = a
         .iter()
         .filter_map(|o| match o {
-            Out::Frame { views, .. } => Some(
-                views
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.samples.unwrap()))
-                    .collect::<Vec<_>>(),
-            ),
+            Out::Frame { views, .. } => {
+                Some(views.iter().map(|(k, v)| (k.clone(), v.samples.unwrap())).collect::<Vec<_>>())
+            }
             _ => None,
         })
         .flatten()
         .collect();
-    assert_eq!(
-        mcs.iter()
-            .filter(|(k, _)| k == "reinforce")
-            .map(|(_, n)| *n)
-            .max(),
-        Some(1024)
-    );
-    assert!(a
-        .iter()
-        .any(|o| matches!(o, Out::Paused { reason, .. } if reason.contains("1024"))));
+    assert_eq!(mcs.iter().filter(|(k, _)| k == "reinforce").map(|(_, n)| *n).max(), Some(1024));
+    assert!(a.iter().any(|o| matches!(o, Out::Paused { reason, .. } if reason.contains("1024"))));
 }
 
 #[test]
@@ -156,14 +119,9 @@ fn step_draws_one_frame() {
     let s = spec(false, false, 0);
     let id = s.id;
     let out = run(vec![(0, Cmd::Start(Box::new(s))), (0, Cmd::Step { id })]);
-    let frames = out
-        .iter()
-        .filter(|o| matches!(o, Out::Frame { .. }))
-        .count();
+    let frames = out.iter().filter(|o| matches!(o, Out::Frame { .. })).count();
     assert_eq!(frames, 1);
-    assert!(out
-        .iter()
-        .any(|o| matches!(o, Out::Paused { reason, .. } if reason == "step")));
+    assert!(out.iter().any(|o| matches!(o, Out::Paused { reason, .. } if reason == "step")));
 }
 
 #[test]
@@ -172,19 +130,12 @@ fn a_new_start_replaces_the_running_job() {
     let mut second = spec(false, false, 0);
     second.id = first.id + 1;
     second.hp.tau = 1.0;
-    let out = run(vec![
-        (0, Cmd::Start(Box::new(first))),
-        (40, Cmd::Start(Box::new(second.clone()))),
-    ]);
-    let last_exact = out
-        .iter()
-        .rposition(|o| matches!(o, Out::Exact { id, .. } if *id == second.id));
+    let out = run(vec![(0, Cmd::Start(Box::new(first))), (40, Cmd::Start(Box::new(second.clone())))]);
+    let last_exact = out.iter().rposition(|o| matches!(o, Out::Exact { id, .. } if *id == second.id));
     assert!(last_exact.is_some(), "the second job ran");
     // After the second job started, nothing of the first is sent.
     let after = &out[last_exact.unwrap()..];
-    assert!(after
-        .iter()
-        .all(|o| !matches!(o, Out::Frame { id, .. } | Out::Sweep { id, .. } if *id != second.id)));
+    assert!(after.iter().all(|o| !matches!(o, Out::Frame { id, .. } | Out::Sweep { id, .. } if *id != second.id)));
     assert!(matches!(out.last(), Some(Out::Idle { id }) if *id == second.id));
 }
 
@@ -194,31 +145,15 @@ fn sweeps_cover_tau_and_width() {
     let tau: Vec<_> = out
         .iter()
         .filter_map(|o| match o {
-            Out::Sweep {
-                kind: SweepKind::Tau,
-                key,
-                points,
-                ..
-            } => Some((key.clone(), points.len())),
+            Out::Sweep { kind: SweepKind::Tau, key, points, .. } => Some((key.clone(), points.len())),
             _ => None,
         })
         .collect();
-    assert_eq!(
-        tau,
-        vec![(
-            "concrete".to_string(),
-            stochgrad_app::engine::tau_grid().len()
-        )]
-    );
+    assert_eq!(tau, vec![("concrete".to_string(), stochgrad_app::engine::tau_grid().len())]);
     let width: Vec<_> = out
         .iter()
         .filter_map(|o| match o {
-            Out::Sweep {
-                kind: SweepKind::Width,
-                key,
-                points,
-                ..
-            } => Some((key.clone(), points.len())),
+            Out::Sweep { kind: SweepKind::Width, key, points, .. } => Some((key.clone(), points.len())),
             _ => None,
         })
         .collect();

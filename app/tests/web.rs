@@ -61,7 +61,11 @@ fn a_plot_draws_on_a_canvas() {
     data.draw(&root, &Style::default()).unwrap();
     root.present().unwrap();
     let url = canvas.to_data_url().unwrap();
-    assert!(url.starts_with("data:image/png;base64,") && url.len() > 3000, "the canvas has a drawing ({} bytes)", url.len());
+    assert!(
+        url.starts_with("data:image/png;base64,") && url.len() > 3000,
+        "the canvas has a drawing ({} bytes)",
+        url.len()
+    );
     canvas.remove();
 }
 

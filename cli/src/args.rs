@@ -49,16 +49,7 @@ pub enum Command {
 
 const COMMANDS: &str = "estimators, exact, moments, help";
 const EXACT_FLAGS: &[&str] = &["format"];
-const MOMENTS_FLAGS: &[&str] = &[
-    "estimator",
-    "tau",
-    "k",
-    "decay",
-    "samples",
-    "seed",
-    "method",
-    "format",
-];
+const MOMENTS_FLAGS: &[&str] = &["estimator", "tau", "k", "decay", "samples", "seed", "method", "format"];
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -121,10 +112,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     "k" => {
                         let k = parse_integer("k", &value)?;
                         if k > u64::from(K_RANGE.1) {
-                            return Err(format!(
-                                "--k must be in [{}, {}], got {k}",
-                                K_RANGE.0, K_RANGE.1
-                            ));
+                            return Err(format!("--k must be in [{}, {}], got {k}", K_RANGE.0, K_RANGE.1));
                         }
                         // In range of u32 by the check above.
                         m.k = Some(k as u32);
@@ -149,21 +137,14 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 }
             }
             if !have_estimator {
-                return Err(
-                    "moments needs --estimator KEY (run `stochgrad estimators` for the keys)"
-                        .into(),
-                );
+                return Err("moments needs --estimator KEY (run `stochgrad estimators` for the keys)".into());
             }
             Ok(Command::Moments(m))
         }
-        other if other.starts_with('-') => Err(format!(
-            "unknown option \"{}\" (expected a command first: {COMMANDS})",
-            shorten(other)
-        )),
-        other => Err(format!(
-            "unknown command \"{}\" (expected one of: {COMMANDS})",
-            shorten(other)
-        )),
+        other if other.starts_with('-') => {
+            Err(format!("unknown option \"{}\" (expected a command first: {COMMANDS})", shorten(other)))
+        }
+        other => Err(format!("unknown command \"{}\" (expected one of: {COMMANDS})", shorten(other))),
     }
 }
 
@@ -172,11 +153,7 @@ type Flags<'f> = Vec<(&'f str, String)>;
 
 /// Split `args` into positionals and `(flag, value)` pairs, refusing unknown, repeated and
 /// value-less flags.
-fn scan<'f>(
-    command: &str,
-    args: &[String],
-    known: &[&'f str],
-) -> Result<(Vec<String>, Flags<'f>), String> {
+fn scan<'f>(command: &str, args: &[String], known: &[&'f str]) -> Result<(Vec<String>, Flags<'f>), String> {
     let mut positionals = Vec::new();
     let mut flags: Flags<'f> = Vec::new();
     let mut i = 0;
@@ -200,19 +177,9 @@ fn scan<'f>(
             let expected = if known.is_empty() {
                 "it takes no flags".to_string()
             } else {
-                format!(
-                    "expected one of: {}",
-                    known
-                        .iter()
-                        .map(|k| format!("--{k}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+                format!("expected one of: {}", known.iter().map(|k| format!("--{k}")).collect::<Vec<_>>().join(", "))
             };
-            return Err(format!(
-                "unknown flag \"{}\" for {command} ({expected})",
-                shorten(a)
-            ));
+            return Err(format!("unknown flag \"{}\" for {command} ({expected})", shorten(a)));
         };
         if flags.iter().any(|(n, _)| *n == flag) {
             return Err(format!("--{flag} is given more than once"));
@@ -237,14 +204,9 @@ fn scan<'f>(
 
 fn one_model(command: &str, mut pos: Vec<String>) -> Result<String, String> {
     match pos.len() {
-        0 => Err(format!(
-            "{command} needs a MODEL.json argument (a path, or - for standard input)"
-        )),
+        0 => Err(format!("{command} needs a MODEL.json argument (a path, or - for standard input)")),
         1 => Ok(pos.remove(0)),
-        _ => Err(format!(
-            "{command} takes one MODEL.json argument, got an extra argument \"{}\"",
-            shorten(&pos[1])
-        )),
+        _ => Err(format!("{command} takes one MODEL.json argument, got an extra argument \"{}\"", shorten(&pos[1]))),
     }
 }
 
@@ -252,20 +214,14 @@ fn parse_format(v: &str) -> Result<Format, String> {
     match v {
         "json" => Ok(Format::Json),
         "csv" => Ok(Format::Csv),
-        other => Err(format!(
-            "--format must be json or csv, got \"{}\"",
-            shorten(other)
-        )),
+        other => Err(format!("--format must be json or csv, got \"{}\"", shorten(other))),
     }
 }
 
 fn parse_finite(name: &str, v: &str) -> Result<f64, String> {
     match v.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(format!(
-            "--{name} expects a finite number, got \"{}\"",
-            shorten(v)
-        )),
+        _ => Err(format!("--{name} expects a finite number, got \"{}\"", shorten(v))),
     }
 }
 
@@ -276,10 +232,7 @@ fn parse_integer(name: &str, v: &str) -> Result<u64, String> {
         }
         return Err(format!("--{name} is too large: \"{}\"", shorten(v)));
     }
-    Err(format!(
-        "--{name} expects a non-negative integer, got \"{}\"",
-        shorten(v)
-    ))
+    Err(format!("--{name} expects a non-negative integer, got \"{}\"", shorten(v)))
 }
 
 /// Quote user text safely on one line: control characters escaped, long text cut.
@@ -301,37 +254,17 @@ mod tests {
 
     #[test]
     fn flags_in_any_order_and_with_equals() {
-        let c = parse(&args(&[
-            "moments",
-            "--tau=0.25",
-            "m.json",
-            "--estimator",
-            "concrete",
-            "--k",
-            "4",
-        ]))
-        .unwrap();
-        let Command::Moments(m) = c else {
-            panic!("{c:?}")
-        };
-        assert_eq!(
-            (m.model.as_str(), m.estimator.as_str(), m.tau, m.k),
-            ("m.json", "concrete", Some(0.25), Some(4))
-        );
+        let c = parse(&args(&["moments", "--tau=0.25", "m.json", "--estimator", "concrete", "--k", "4"])).unwrap();
+        let Command::Moments(m) = c else { panic!("{c:?}") };
+        assert_eq!((m.model.as_str(), m.estimator.as_str(), m.tau, m.k), ("m.json", "concrete", Some(0.25), Some(4)));
         assert_eq!(m.method, MethodChoice::Auto);
         assert_eq!(
             parse(&args(&["exact", "-", "--format", "csv"])).unwrap(),
-            Command::Exact(ExactArgs {
-                model: "-".into(),
-                format: Format::Csv
-            })
+            Command::Exact(ExactArgs { model: "-".into(), format: Format::Csv })
         );
         assert_eq!(
             parse(&args(&["exact", "--", "--odd-name"])).unwrap(),
-            Command::Exact(ExactArgs {
-                model: "--odd-name".into(),
-                format: Format::Json
-            })
+            Command::Exact(ExactArgs { model: "--odd-name".into(), format: Format::Json })
         );
     }
 
@@ -340,50 +273,22 @@ mod tests {
         let err = |s: &[&str]| parse(&args(s)).unwrap_err();
         assert!(err(&[]).contains("no command"));
         assert!(err(&["frobnicate"]).contains("unknown command"));
-        assert!(
-            err(&["exact", "m.json", "--tau", "1"]).contains("unknown flag \"--tau\" for exact")
-        );
+        assert!(err(&["exact", "m.json", "--tau", "1"]).contains("unknown flag \"--tau\" for exact"));
         assert!(err(&["moments", "m.json", "--estimator"]).contains("--estimator needs a value"));
         assert!(
-            err(&["moments", "m.json", "--estimator", "st", "--tau", "abc"])
-                .contains("--tau expects a finite number")
+            err(&["moments", "m.json", "--estimator", "st", "--tau", "abc"]).contains("--tau expects a finite number")
         );
         assert!(
-            err(&["moments", "m.json", "--estimator", "st", "--tau", "NaN"])
-                .contains("--tau expects a finite number")
+            err(&["moments", "m.json", "--estimator", "st", "--tau", "NaN"]).contains("--tau expects a finite number")
         );
+        assert!(err(&["moments", "m.json", "--estimator", "st", "--k", "-3"])
+            .contains("--k expects a non-negative integer"));
+        assert!(err(&["moments", "m.json", "--estimator", "st", "--k", "99999999999"]).contains("--k must be in"));
         assert!(
-            err(&["moments", "m.json", "--estimator", "st", "--k", "-3"])
-                .contains("--k expects a non-negative integer")
+            err(&["moments", "m.json", "--estimator", "st", "--seed", "99999999999999999999999"]).contains("too large")
         );
-        assert!(err(&[
-            "moments",
-            "m.json",
-            "--estimator",
-            "st",
-            "--k",
-            "99999999999"
-        ])
-        .contains("--k must be in"));
-        assert!(err(&[
-            "moments",
-            "m.json",
-            "--estimator",
-            "st",
-            "--seed",
-            "99999999999999999999999"
-        ])
-        .contains("too large"));
         assert!(err(&["moments", "m.json"]).contains("needs --estimator"));
-        assert!(err(&[
-            "moments",
-            "m.json",
-            "--estimator",
-            "st",
-            "--estimator",
-            "st"
-        ])
-        .contains("more than once"));
+        assert!(err(&["moments", "m.json", "--estimator", "st", "--estimator", "st"]).contains("more than once"));
         assert!(err(&["exact"]).contains("needs a MODEL.json"));
         assert!(err(&["exact", "a", "b"]).contains("extra argument"));
         assert!(err(&["estimators", "x"]).contains("takes no arguments"));
@@ -392,10 +297,7 @@ mod tests {
 
     #[test]
     fn help_and_version_win() {
-        assert_eq!(
-            parse(&args(&["moments", "--bogus", "-h"])).unwrap(),
-            Command::Help
-        );
+        assert_eq!(parse(&args(&["moments", "--bogus", "-h"])).unwrap(), Command::Help);
         assert_eq!(parse(&args(&["help", "moments"])).unwrap(), Command::Help);
         assert_eq!(parse(&args(&["--version"])).unwrap(), Command::Version);
     }

@@ -40,12 +40,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// the text cannot drift from the registry.
 pub fn usage() -> String {
     let users = |h: Hyper| {
-        let keys: Vec<&str> = estimators::registry()
-            .iter()
-            .map(|e| e.meta())
-            .filter(|m| m.hyper.contains(&h))
-            .map(|m| m.key)
-            .collect();
+        let keys: Vec<&str> =
+            estimators::registry().iter().map(|e| e.meta()).filter(|m| m.hyper.contains(&h)).map(|m| m.key).collect();
         keys.join(", ")
     };
     let d = Request::default();
@@ -147,11 +143,7 @@ impl CliError {
 
 /// Collapse any line breaks so a message is always one line.
 pub fn one_line(s: &str) -> String {
-    s.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.split(['\n', '\r']).map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// Run the command line `args` (without the program name); `stdin` is read only for `-`.
@@ -279,18 +271,12 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     }
     let mc = report.method == Method::MonteCarlo;
     if !mc && (a.samples.is_some() || a.seed.is_some()) {
-        notes.push(format!(
-            "--samples and --seed are ignored: the moments are {}",
-            report.method.key()
-        ));
+        notes.push(format!("--samples and --seed are ignored: the moments are {}", report.method.key()));
     }
 
     let np = model.num_params();
     if report.mean.len() != np || report.variance.len() != np {
-        return Err(CoreError::Numerical(
-            "the estimator returned moments of the wrong dimension".into(),
-        )
-        .into());
+        return Err(CoreError::Numerical("the estimator returned moments of the wrong dimension".into()).into());
     }
     finite("the mean", &report.mean)?;
     finite("the variance", &report.variance)?;
@@ -312,9 +298,7 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     let (stderr, figure_stderr) = if mc {
         let se = report.stderr.clone().unwrap_or_default();
         if se.len() != np {
-            return Err(
-                CoreError::Numerical("the Monte-Carlo standard errors are missing".into()).into(),
-            );
+            return Err(CoreError::Numerical("the Monte-Carlo standard errors are missing".into()).into());
         }
         finite("the standard error of the mean", &se)?;
         let need = |name: &str, f: Figure| -> Result<f64, CliError> {
@@ -392,11 +376,8 @@ fn solve(model: &Model) -> Result<ExactSolution, CliError> {
 
 /// Read and validate MODEL.json from a path or (`-`) from `stdin`.
 pub fn load_model(path: &str, stdin: &mut dyn Read) -> Result<Model, CliError> {
-    let what = if path == "-" {
-        "standard input".to_string()
-    } else {
-        format!("model file \"{}\"", args::shorten(path))
-    };
+    let what =
+        if path == "-" { "standard input".to_string() } else { format!("model file \"{}\"", args::shorten(path)) };
     let mut bytes = Vec::new();
     let read = if path == "-" {
         stdin.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes)
@@ -417,17 +398,11 @@ pub fn load_model(path: &str, stdin: &mut dyn Read) -> Result<Model, CliError> {
 /// and text that is not JSON before the core validates the structure.
 pub fn parse_model(bytes: &[u8]) -> Result<Model, CliError> {
     let invalid = |m: String| CliError::Core(CoreError::Model(ModelError::new("", m)));
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        invalid(format!(
-            "the file is not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        ))
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| invalid(format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to())))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
-        return Err(invalid(
-            "the file is empty (expected a JSON object with \"layers\" and \"loss\")".into(),
-        ));
+        return Err(invalid("the file is empty (expected a JSON object with \"layers\" and \"loss\")".into()));
     }
     let value: Value = serde_json::from_str(text).map_err(|e| {
         if e.is_eof() {
@@ -457,11 +432,8 @@ fn num(x: f64) -> String {
 }
 
 fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CliError> {
-    let compact = serde_json::to_string(v).map_err(|e| {
-        CliError::Core(CoreError::Numerical(format!(
-            "cannot write the JSON output: {e}"
-        )))
-    })?;
+    let compact = serde_json::to_string(v)
+        .map_err(|e| CliError::Core(CoreError::Numerical(format!("cannot write the JSON output: {e}"))))?;
     Ok(pretty::layout(&compact).unwrap_or_else(|| compact + "\n"))
 }
 

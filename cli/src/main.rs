@@ -9,11 +9,7 @@ use stochgrad_cli::{one_line, run, EXIT_ERROR};
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}",
-            one_line(&format!("stochgrad: internal error: {info}"))
-        );
+        let _ = writeln!(std::io::stderr(), "{}", one_line(&format!("stochgrad: internal error: {info}")));
     }));
     let mut args = Vec::new();
     for (i, a) in std::env::args_os().skip(1).enumerate() {
@@ -25,10 +21,7 @@ fn main() -> ExitCode {
     match run(&args, &mut std::io::stdin().lock()) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(out.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
                 // The reader went away (`stochgrad estimators | head`): nothing left to report.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

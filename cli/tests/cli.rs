@@ -27,8 +27,7 @@ fn ok_json(args: &[&str], stdin: &str) -> Value {
     let r = stochgrad(args, stdin.as_bytes());
     assert_eq!(r.code, 0, "{args:?}: {r:?}");
     assert!(r.stderr.is_empty(), "{args:?}: stderr {:?}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.stdout));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.stdout));
     assert_no_stray_null(&v, "");
     v
 }
@@ -54,28 +53,14 @@ fn close(a: f64, b: f64, tol: f64, what: &str) {
 
 #[test]
 fn help_and_version() {
-    for args in [
-        &["help"][..],
-        &["--help"],
-        &["-h"],
-        &["moments", "m.json", "--help"],
-    ] {
+    for args in [&["help"][..], &["--help"], &["-h"], &["moments", "m.json", "--help"]] {
         let r = stochgrad(args, b"");
         assert_eq!(r.code, 0, "{args:?}");
-        assert!(
-            r.stdout.contains("USAGE") && r.stdout.contains("--estimator KEY"),
-            "{args:?}"
-        );
+        assert!(r.stdout.contains("USAGE") && r.stdout.contains("--estimator KEY"), "{args:?}");
         assert!(r.stderr.is_empty());
     }
     let r = stochgrad(&["--version"], b"");
-    assert_eq!(
-        (r.code, r.stdout.trim()),
-        (
-            0,
-            format!("stochgrad {}", env!("CARGO_PKG_VERSION")).as_str()
-        )
-    );
+    assert_eq!((r.code, r.stdout.trim()), (0, format!("stochgrad {}", env!("CARGO_PKG_VERSION")).as_str()));
 }
 
 #[test]
@@ -111,13 +96,7 @@ fn estimators_lists_the_registry_with_metadata() {
         assert!(e["unbiased"].is_boolean() && e["hyper"].is_array());
     }
     let reinforce = &list[0];
-    assert_eq!(
-        (
-            reinforce["family"].as_str(),
-            reinforce["unbiased"].as_bool()
-        ),
-        (Some("score-function"), Some(true))
-    );
+    assert_eq!((reinforce["family"].as_str(), reinforce["unbiased"].as_bool()), (Some("score-function"), Some(true)));
 }
 
 /// `p = σ(−1)`, `E[f] = p(1−t)² + (1−p)t²`, `g = p(1−p)((1−t)² − t²)`, computed here independently.
@@ -137,25 +116,14 @@ fn exact_on_the_toy() {
     let v = ok_json(&["exact", "-"], &model);
     close(v["expected_loss"].as_f64().unwrap(), ef, 1e-12, "E[f]");
     close(bias0(&v["gradient"]), g, 1e-12, "∂E[f]/∂c");
-    assert_eq!(
-        v["gradient"]["layers"][0]["weights"],
-        serde_json::json!([[]])
-    );
+    assert_eq!(v["gradient"]["layers"][0]["weights"], serde_json::json!([[]]));
     // Bengio's optimal baseline for one unit: E[(h−p)² f] / E[(h−p)²] = (1−p)·f(1) + p·f(0).
     let p = 1.0 / (1.0 + 1f64.exp());
     let lbar = (1.0 - p) * (1.0 - t) * (1.0 - t) + p * t * t;
-    close(
-        v["optimal_baseline"][0][0].as_f64().unwrap(),
-        lbar,
-        1e-12,
-        "optimal baseline",
-    );
+    close(v["optimal_baseline"][0][0].as_f64().unwrap(), lbar, 1e-12, "optimal baseline");
 
     // The same model read from a file gives the same output.
-    let path = std::env::temp_dir().join(format!(
-        "stochgrad-cli-test-{}-toy.json",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("stochgrad-cli-test-{}-toy.json", std::process::id()));
     std::fs::write(&path, &model).unwrap();
     let from_file = stochgrad(&["exact", path.to_str().unwrap()], b"");
     let from_stdin = stochgrad(&["exact", "-"], model.as_bytes());
@@ -197,24 +165,11 @@ fn moments_exact_for_reinforce_on_the_toy() {
     close(v["variance_trace"].as_f64().unwrap(), var, 1e-12, "tr Var");
     close(v["mse"].as_f64().unwrap(), var, 1e-12, "MSE");
     close(v["cosine"].as_f64().unwrap(), 1.0, 1e-12, "cosine");
-    close(
-        v["loss_evaluations"].as_f64().unwrap(),
-        1.0,
-        0.0,
-        "evaluations",
-    );
-    close(
-        v["variance_x_evals"].as_f64().unwrap(),
-        var,
-        1e-12,
-        "var × evals",
-    );
+    close(v["loss_evaluations"].as_f64().unwrap(), 1.0, 0.0, "evaluations");
+    close(v["variance_x_evals"].as_f64().unwrap(), var, 1e-12, "var × evals");
     assert!(v["notes"].as_array().unwrap().is_empty());
     for absent in ["stderr", "samples", "figure_stderr"] {
-        assert!(
-            v.get(absent).is_none(),
-            "{absent} must be absent for exact moments"
-        );
+        assert!(v.get(absent).is_none(), "{absent} must be absent for exact moments");
     }
 }
 
@@ -223,41 +178,17 @@ fn moments_monte_carlo_has_standard_errors() {
     let t = 0.45;
     let (_, _, g) = toy_reference(t);
     let model = toy(-1.0, t);
-    let args = [
-        "moments",
-        "-",
-        "--estimator",
-        "reinforce",
-        "--method",
-        "monte-carlo",
-        "--samples",
-        "20000",
-        "--seed",
-        "7",
-    ];
+    let args =
+        ["moments", "-", "--estimator", "reinforce", "--method", "monte-carlo", "--samples", "20000", "--seed", "7"];
     let v = ok_json(&args, &model);
     assert_eq!(v["method"], "monte-carlo");
     assert_eq!(v["samples"], 20000);
     assert_eq!(v["seed"], 7);
     let se = bias0(&v["stderr"]);
     assert!(se > 0.0 && se < 0.01, "stderr {se}");
-    close(
-        bias0(&v["mean"]),
-        g,
-        6.0 * se,
-        "Monte-Carlo mean within 6 standard errors",
-    );
-    for f in [
-        "bias_sq_norm",
-        "variance_trace",
-        "mse",
-        "cosine",
-        "variance_x_evals",
-    ] {
-        assert!(
-            v["figure_stderr"][f].as_f64().is_some_and(|x| x >= 0.0),
-            "figure_stderr.{f}"
-        );
+    close(bias0(&v["mean"]), g, 6.0 * se, "Monte-Carlo mean within 6 standard errors");
+    for f in ["bias_sq_norm", "variance_trace", "mse", "cosine", "variance_x_evals"] {
+        assert!(v["figure_stderr"][f].as_f64().is_some_and(|x| x >= 0.0), "figure_stderr.{f}");
     }
     // Same seed, same output; another seed, another sample.
     let first = stochgrad(&args, model.as_bytes());
@@ -272,27 +203,17 @@ fn moments_monte_carlo_has_standard_errors() {
 #[test]
 fn every_estimator_runs_on_a_small_model() {
     for key in KEYS {
-        let v = ok_json(
-            &["moments", "-", "--estimator", key, "--samples", "2048"],
-            READOUT3,
-        );
+        let v = ok_json(&["moments", "-", "--estimator", key, "--samples", "2048"], READOUT3);
         assert_eq!(v["estimator"], key);
         let method = v["method"].as_str().unwrap();
-        assert!(
-            ["exact", "quadrature", "monte-carlo"].contains(&method),
-            "{key}: {method}"
-        );
+        assert!(["exact", "quadrature", "monte-carlo"].contains(&method), "{key}: {method}");
         assert_eq!(v.get("stderr").is_some(), method == "monte-carlo", "{key}");
     }
     // Deeper and with an input: every estimator that applies runs; muprop is single-layer only.
     for key in KEYS {
         let args = ["moments", "-", "--estimator", key, "--samples", "1024"];
         if key == "muprop" {
-            err(
-                &args,
-                SOFTMAX2,
-                &["not applicable", "single stochastic layer"],
-            );
+            err(&args, SOFTMAX2, &["not applicable", "single stochastic layer"]);
         } else {
             ok_json(&args, SOFTMAX2);
         }
@@ -305,76 +226,27 @@ fn cosine_is_null_when_the_gradient_is_zero() {
     let model = toy(0.3, 0.5);
     let v = ok_json(&["moments", "-", "--estimator", "reinforce"], &model);
     assert!(v["cosine"].is_null());
-    let v = ok_json(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--method",
-            "monte-carlo",
-            "--samples",
-            "1024",
-        ],
-        &model,
-    );
+    let v =
+        ok_json(&["moments", "-", "--estimator", "reinforce", "--method", "monte-carlo", "--samples", "1024"], &model);
     assert!(v["cosine"].is_null() && v["figure_stderr"]["cosine"].is_null());
 }
 
 #[test]
 fn notes_name_ignored_flags() {
-    let v = ok_json(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--tau",
-            "2",
-            "--samples",
-            "1000",
-        ],
-        &toy(-1.0, 0.45),
-    );
-    let notes: Vec<&str> = v["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
-    assert!(
-        notes.iter().any(|n| n.contains("--tau is ignored")),
-        "{notes:?}"
-    );
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("--samples and --seed are ignored")),
-        "{notes:?}"
-    );
-    let v = ok_json(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce-ma",
-            "--samples",
-            "1024",
-        ],
-        &toy(-1.0, 0.45),
-    );
-    assert!(
-        !v["notes"].as_array().unwrap().is_empty(),
-        "reinforce-ma's exact figures are idealised: {v}"
-    );
+    let v = ok_json(&["moments", "-", "--estimator", "reinforce", "--tau", "2", "--samples", "1000"], &toy(-1.0, 0.45));
+    let notes: Vec<&str> = v["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert!(notes.iter().any(|n| n.contains("--tau is ignored")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("--samples and --seed are ignored")), "{notes:?}");
+    let v = ok_json(&["moments", "-", "--estimator", "reinforce-ma", "--samples", "1024"], &toy(-1.0, 0.45));
+    assert!(!v["notes"].as_array().unwrap().is_empty(), "reinforce-ma's exact figures are idealised: {v}");
 }
 
 #[test]
 fn csv_has_a_header_and_one_row_per_parameter() {
     // TOY2: W1 2×3, c1 2, W2 1×2, c2 1 = 11 parameters.
     let names = [
-        "W1[0][0]", "W1[0][1]", "W1[0][2]", "W1[1][0]", "W1[1][1]", "W1[1][2]", "c1[0]", "c1[1]",
-        "W2[0][0]", "W2[0][1]", "c2[0]",
+        "W1[0][0]", "W1[0][1]", "W1[0][2]", "W1[1][0]", "W1[1][1]", "W1[1][2]", "c1[0]", "c1[1]", "W2[0][0]",
+        "W2[0][1]", "c2[0]",
     ];
     let exact_json = ok_json(&["exact", "-"], TOY2);
     let r = stochgrad(&["exact", "-", "--format", "csv"], TOY2.as_bytes());
@@ -387,41 +259,19 @@ fn csv_has_a_header_and_one_row_per_parameter() {
         for row in l["weights"].as_array().unwrap() {
             flat.extend(row.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()));
         }
-        flat.extend(
-            l["bias"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap()),
-        );
+        flat.extend(l["bias"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()));
     }
     for ((line, name), g) in lines[1..].iter().zip(names).zip(&flat) {
         let cells: Vec<&str> = line.split(',').collect();
         assert_eq!(cells.len(), 2, "{line}");
         assert_eq!(cells[0], name);
         // serde_json's default float parser may be one ulp off the printed (shortest round-trip) text.
-        close(
-            cells[1].parse::<f64>().unwrap(),
-            *g,
-            4.0 * f64::EPSILON * g.abs(),
-            name,
-        );
+        close(cells[1].parse::<f64>().unwrap(), *g, 4.0 * f64::EPSILON * g.abs(), name);
     }
 
     for (method, has_stderr) in [("exact", false), ("monte-carlo", true)] {
         let r = stochgrad(
-            &[
-                "moments",
-                "-",
-                "--estimator",
-                "arm",
-                "--method",
-                method,
-                "--samples",
-                "1024",
-                "--format",
-                "csv",
-            ],
+            &["moments", "-", "--estimator", "arm", "--method", method, "--samples", "1024", "--format", "csv"],
             TOY2.as_bytes(),
         );
         if method == "exact" {
@@ -443,16 +293,10 @@ fn csv_has_a_header_and_one_row_per_parameter() {
             assert_eq!(!cells[4].is_empty(), has_stderr, "{line}");
         }
     }
-    let r = stochgrad(
-        &["moments", "-", "--estimator", "reinforce", "--format=csv"],
-        TOY2.as_bytes(),
-    );
+    let r = stochgrad(&["moments", "-", "--estimator", "reinforce", "--format=csv"], TOY2.as_bytes());
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 12, "{r:?}");
-    assert!(
-        lines[1..].iter().all(|l| l.ends_with(',')),
-        "stderr is empty for exact moments"
-    );
+    assert!(lines[1..].iter().all(|l| l.ends_with(',')), "stderr is empty for exact moments");
 }
 
 #[test]
@@ -526,25 +370,14 @@ fn malformed_models_each_get_their_own_error() {
     let mut seen = std::collections::HashSet::new();
     for (what, text, needles) in &cases {
         let line = err(&["exact", "-"], text, needles);
-        assert!(
-            line.starts_with("stochgrad: invalid model: "),
-            "{what}: {line}"
-        );
-        assert!(
-            seen.insert(line.clone()),
-            "{what}: the same message as another class: {line}"
-        );
+        assert!(line.starts_with("stochgrad: invalid model: "), "{what}: {line}");
+        assert!(seen.insert(line.clone()), "{what}: the same message as another class: {line}");
     }
     // Not UTF-8.
     let r = stochgrad(&["exact", "-"], b"{\"layers\": \xff}");
-    assert!(assert_one_line_error(&r, "not UTF-8")
-        .contains("not UTF-8 text (invalid byte at offset 11)"));
+    assert!(assert_one_line_error(&r, "not UTF-8").contains("not UTF-8 text (invalid byte at offset 11)"));
     // The same checks apply to `moments`.
-    err(
-        &["moments", "-", "--estimator", "reinforce"],
-        &cases[10].1,
-        &["layers[1].weights[0]"],
-    );
+    err(&["moments", "-", "--estimator", "reinforce"], &cases[10].1, &["layers[1].weights[0]"]);
 }
 
 #[test]
@@ -555,22 +388,11 @@ fn sizes_past_the_limits_are_refused() {
         &["too large: the exact gradient enumerates 2^30 states of layer 1; the limit is 2^24"],
     );
     err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--method",
-            "exact",
-        ],
+        &["moments", "-", "--estimator", "reinforce", "--method", "exact"],
         &wide(21),
         &["too large:", "2^21 joint states", "limit is 2^20"],
     );
-    err(
-        &["moments", "-", "--estimator", "arm", "--method", "exact"],
-        &wide(14),
-        &["too large:", "3^14 cells"],
-    );
+    err(&["moments", "-", "--estimator", "arm", "--method", "exact"], &wide(14), &["too large:", "3^14 cells"]);
     // A deep chain: 13 + 12 units in adjacent layers exceed w_(k-1) + w_k <= 24.
     let rows13 = ["[]"; 13].join(",");
     let rows12 = vec![format!("[{}]", ["0"; 13].join(",")); 12].join(",");
@@ -580,22 +402,14 @@ fn sizes_past_the_limits_are_refused() {
         ["0"; 12].join(","),
         ["0"; 12].join(",")
     );
-    err(
-        &["exact", "-"],
-        &deep,
-        &["too large:", "2^(13+12) state pairs between layers 1 and 2"],
-    );
+    err(&["exact", "-"], &deep, &["too large:", "2^(13+12) state pairs between layers 1 and 2"]);
 }
 
 #[test]
 fn numerical_overflow_is_an_error_not_a_nan() {
     let huge = READOUT3.replace("[1.0, -2.0, 3.0]", "[1e300, -2.0, 3.0]");
     err(&["exact", "-"], &huge, &["numerical problem"]);
-    err(
-        &["moments", "-", "--estimator", "reinforce"],
-        &huge,
-        &["numerical problem"],
-    );
+    err(&["moments", "-", "--estimator", "reinforce"], &huge, &["numerical problem"]);
 }
 
 #[test]
@@ -607,11 +421,7 @@ fn command_line_mistakes() {
     err(&["--tau"], "", &["unknown option"]);
     err(&["exact"], "", &["exact needs a MODEL.json argument"]);
     err(&["exact", "-", "extra"], "", &["extra argument \"extra\""]);
-    err(
-        &["exact", "-", "--format", "xml"],
-        &m,
-        &["--format must be json or csv, got \"xml\""],
-    );
+    err(&["exact", "-", "--format", "xml"], &m, &["--format must be json or csv, got \"xml\""]);
     err(
         &["exact", "-", "--estimator", "st"],
         &m,
@@ -624,90 +434,38 @@ fn command_line_mistakes() {
         &m,
         &["unknown flag \"--foo\" for moments", "--estimator, --tau"],
     );
-    err(
-        &["moments", "-", "-x", "--estimator", "reinforce"],
-        &m,
-        &["unknown flag \"-x\""],
-    );
-    err(
-        &["moments", "-", "--estimator", "concrete", "--tau"],
-        &m,
-        &["--tau needs a value"],
-    );
-    err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "concrete",
-            "--tau",
-            "--k",
-            "3",
-        ],
-        &m,
-        &["--tau needs a value"],
-    );
+    err(&["moments", "-", "-x", "--estimator", "reinforce"], &m, &["unknown flag \"-x\""]);
+    err(&["moments", "-", "--estimator", "concrete", "--tau"], &m, &["--tau needs a value"]);
+    err(&["moments", "-", "--estimator", "concrete", "--tau", "--k", "3"], &m, &["--tau needs a value"]);
     err(
         &["moments", "-", "--estimator", "concrete", "--tau", "abc"],
         &m,
         &["--tau expects a finite number, got \"abc\""],
     );
-    err(
-        &["moments", "-", "--estimator", "concrete", "--tau", "inf"],
-        &m,
-        &["--tau expects a finite number"],
-    );
-    err(
-        &["moments", "-", "--estimator", "concrete", "--tau="],
-        &m,
-        &["--tau needs a value"],
-    );
+    err(&["moments", "-", "--estimator", "concrete", "--tau", "inf"], &m, &["--tau expects a finite number"]);
+    err(&["moments", "-", "--estimator", "concrete", "--tau="], &m, &["--tau needs a value"]);
     err(
         &["moments", "-", "--estimator", "reinforce-loo", "--k", "two"],
         &m,
         &["--k expects a non-negative integer, got \"two\""],
     );
     err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--samples",
-            "1e5",
-        ],
+        &["moments", "-", "--estimator", "reinforce", "--samples", "1e5"],
         &m,
         &["--samples expects a non-negative integer"],
     );
-    err(
-        &["moments", "-", "--estimator", "reinforce", "--seed", "-4"],
-        &m,
-        &["--seed expects a non-negative integer"],
-    );
+    err(&["moments", "-", "--estimator", "reinforce", "--seed", "-4"], &m, &["--seed expects a non-negative integer"]);
     err(
         &["moments", "-", "--estimator", "reinforce", "--method", "mc"],
         &m,
         &["--method must be one of: auto, exact, monte-carlo"],
     );
     err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--seed",
-            "1",
-            "--seed",
-            "2",
-        ],
+        &["moments", "-", "--estimator", "reinforce", "--seed", "1", "--seed", "2"],
         &m,
         &["--seed is given more than once"],
     );
-    let line = err(
-        &["moments", "-", "--estimator", "bogus"],
-        &m,
-        &["unknown estimator \"bogus\" (known: "],
-    );
+    let line = err(&["moments", "-", "--estimator", "bogus"], &m, &["unknown estimator \"bogus\" (known: "]);
     for k in KEYS {
         assert!(line.contains(k), "the known keys are listed: {line}");
     }
@@ -722,34 +480,14 @@ fn command_line_mistakes() {
         &m,
         &["invalid setting: k must be in [2, 64], got 1"],
     );
+    err(&["moments", "-", "--estimator", "reinforce-loo", "--k", "65"], &m, &["k must be in [2, 64], got 65"]);
     err(
-        &["moments", "-", "--estimator", "reinforce-loo", "--k", "65"],
-        &m,
-        &["k must be in [2, 64], got 65"],
-    );
-    err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce-ma",
-            "--decay",
-            "1",
-        ],
+        &["moments", "-", "--estimator", "reinforce-ma", "--decay", "1"],
         &m,
         &["invalid setting: decay must be in [0, 1), got 1"],
     );
     err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "reinforce",
-            "--method",
-            "monte-carlo",
-            "--samples",
-            "10",
-        ],
+        &["moments", "-", "--estimator", "reinforce", "--method", "monte-carlo", "--samples", "10"],
         &m,
         &["invalid setting: samples must be in [512,"],
     );
@@ -770,11 +508,7 @@ fn estimators_that_do_not_apply_say_why() {
         let key = e["key"].as_str().unwrap();
         let args = ["moments", "-", "--estimator", key, "--samples", "1024"];
         if e["needs_loss_gradient"].as_bool().unwrap() {
-            err(
-                &args,
-                MATCH2,
-                &["not applicable:", key, "needs ∂f/∂h", "match loss"],
-            );
+            err(&args, MATCH2, &["not applicable:", key, "needs ∂f/∂h", "match loss"]);
         } else {
             let v = ok_json(&args, MATCH2);
             assert_eq!(v["estimator"], key);
@@ -782,32 +516,11 @@ fn estimators_that_do_not_apply_say_why() {
     }
     // Exact figures that do not exist for this model: an error with --method exact, Monte Carlo with auto.
     err(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "concrete",
-            "--method",
-            "exact",
-        ],
+        &["moments", "-", "--estimator", "concrete", "--method", "exact"],
         READOUT3,
         &["not applicable:", "single stochastic unit"],
     );
-    let v = ok_json(
-        &[
-            "moments",
-            "-",
-            "--estimator",
-            "concrete",
-            "--samples",
-            "1024",
-        ],
-        READOUT3,
-    );
+    let v = ok_json(&["moments", "-", "--estimator", "concrete", "--samples", "1024"], READOUT3);
     assert_eq!(v["method"], "monte-carlo");
-    assert!(
-        v["notes"][0].as_str().unwrap().starts_with("Monte Carlo:"),
-        "{}",
-        v["notes"]
-    );
+    assert!(v["notes"][0].as_str().unwrap().starts_with("Monte Carlo:"), "{}", v["notes"]);
 }

@@ -130,9 +130,7 @@ fn tokens(b: &[u8]) -> Vec<Vec<u8>> {
             out.push(b[start..i].to_vec());
         } else if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.') {
             let start = i;
-            while i < b.len()
-                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'-' | b'+' | b'.'))
-            {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'-' | b'+' | b'.')) {
                 i += 1;
             }
             out.push(b[start..i].to_vec());
@@ -249,9 +247,7 @@ fn mutate(rng: &mut Rng, src: &str) -> Vec<u8> {
             }
             7 => {
                 let mut t = tokens(&b);
-                let strs: Vec<usize> = (0..t.len())
-                    .filter(|&i| t[i].first() == Some(&b'"'))
-                    .collect();
+                let strs: Vec<usize> = (0..t.len()).filter(|&i| t[i].first() == Some(&b'"')).collect();
                 if !strs.is_empty() {
                     let i = *rng.pick(&strs);
                     t[i] = format!("\"{}\"", rng.pick(WORDS)).into_bytes();
@@ -273,12 +269,7 @@ fn mutate(rng: &mut Rng, src: &str) -> Vec<u8> {
                 if !nums.is_empty() {
                     let i = *rng.pick(&nums);
                     let n = String::from_utf8_lossy(&t[i]).into_owned();
-                    t[i] = if rng.below(2) == 0 {
-                        format!("[{n}]")
-                    } else {
-                        format!("-{n}")
-                    }
-                    .into_bytes();
+                    t[i] = if rng.below(2) == 0 { format!("[{n}]") } else { format!("-{n}") }.into_bytes();
                     b = join(&t);
                 }
             }
@@ -320,12 +311,7 @@ fn args(v: &[&str]) -> Vec<String> {
 fn check(argv: &[String], stdin: &[u8], csv: bool) -> bool {
     let start = Instant::now();
     let res = catch_unwind(AssertUnwindSafe(|| run(argv, &mut &stdin[..])));
-    let res = res.unwrap_or_else(|_| {
-        panic!(
-            "panic for {argv:?} <<< {:?}",
-            String::from_utf8_lossy(stdin)
-        )
-    });
+    let res = res.unwrap_or_else(|_| panic!("panic for {argv:?} <<< {:?}", String::from_utf8_lossy(stdin)));
     // Every fuzzed model is small: a slow run means an engine loop that does not converge.
     assert!(
         start.elapsed().as_secs_f64() < 5.0,
@@ -346,18 +332,15 @@ fn check(argv: &[String], stdin: &[u8], csv: bool) -> bool {
                     }
                 }
             } else {
-                let v: serde_json::Value = serde_json::from_str(&out)
-                    .unwrap_or_else(|e| panic!("{argv:?}: invalid JSON ({e}): {out}"));
+                let v: serde_json::Value =
+                    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: invalid JSON ({e}): {out}"));
                 assert_no_stray_null(&v, "");
             }
             true
         }
         Err(e) => {
             let line = e.line();
-            assert!(
-                !line.contains('\n') && !line.contains('\r') && line.starts_with("stochgrad: "),
-                "{line:?}"
-            );
+            assert!(!line.contains('\n') && !line.contains('\r') && line.starts_with("stochgrad: "), "{line:?}");
             false
         }
     }
@@ -423,10 +406,7 @@ fn fuzzed_models_in_process() {
     );
     // The mutations must leave enough valid models to exercise the engine, and break enough to
     // exercise the errors.
-    assert!(
-        parsed > N / 10 && parsed < N * 9 / 10,
-        "{parsed} of {N} parsed"
-    );
+    assert!(parsed > N / 10 && parsed < N * 9 / 10, "{parsed} of {N} parsed");
     assert!(ok_moments > N / 20, "{ok_moments} moments succeeded");
 }
 
@@ -490,34 +470,21 @@ fn fuzzed_command_lines_in_process() {
         let n = rng.below(7);
         let mut argv: Vec<String> = (0..n).map(|_| rng.pick(&pool).to_string()).collect();
         if rng.below(2) == 0 {
-            argv.insert(
-                0,
-                if rng.below(2) == 0 {
-                    "moments"
-                } else {
-                    "exact"
-                }
-                .to_string(),
-            );
+            argv.insert(0, if rng.below(2) == 0 { "moments" } else { "exact" }.to_string());
         }
         // Keep Monte Carlo short when it is chosen without --samples.
-        if argv.first().is_some_and(|a| a == "moments")
-            && !argv.iter().any(|a| a.starts_with("--samples"))
-        {
+        if argv.first().is_some_and(|a| a == "moments") && !argv.iter().any(|a| a.starts_with("--samples")) {
             argv.extend(args(&["--samples", "1024"]));
         }
-        let csv = argv.iter().any(|a| a == "csv")
-            && !argv
-                .iter()
-                .any(|a| a == "help" || a == "json" || a == "estimators");
+        let csv =
+            argv.iter().any(|a| a == "csv") && !argv.iter().any(|a| a == "help" || a == "json" || a == "estimators");
         let res = catch_unwind(AssertUnwindSafe(|| run(&argv, &mut model.as_bytes())))
             .unwrap_or_else(|_| panic!("panic for {argv:?}"));
         match res {
             Ok(out) => {
                 ok += 1;
                 if !csv && out.trim_start().starts_with(['{', '[']) {
-                    let v: serde_json::Value =
-                        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+                    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
                     assert_no_stray_null(&v, "");
                 }
             }
@@ -549,21 +516,14 @@ fn fuzzed_models_through_the_binary() {
             0 => {
                 ok += 1;
                 assert!(r.stderr.is_empty(), "{r:?}");
-                let v: serde_json::Value =
-                    serde_json::from_str(&r.stdout).expect("JSON on success");
+                let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on success");
                 assert_no_stray_null(&v, "");
             }
             2 => {
                 failed += 1;
-                assert_one_line_error(
-                    &r,
-                    &format!("{argv:?} <<< {:?}", String::from_utf8_lossy(&bytes)),
-                );
+                assert_one_line_error(&r, &format!("{argv:?} <<< {:?}", String::from_utf8_lossy(&bytes)));
             }
-            c => panic!(
-                "exit code {c} for {argv:?} <<< {:?}: {r:?}",
-                String::from_utf8_lossy(&bytes)
-            ),
+            c => panic!("exit code {c} for {argv:?} <<< {:?}: {r:?}", String::from_utf8_lossy(&bytes)),
         }
     }
     assert!(ok > 3 && failed > 3, "{ok} succeeded, {failed} failed");

@@ -81,11 +81,7 @@ pub(crate) fn fold_layer(
     let mut len = 1usize;
     for t in (0..w).rev() {
         // tail currently holds Q_t (length `len` = 2^{w−1−t}).
-        let src: &[f64] = if t == 0 {
-            beta
-        } else {
-            &levels[offsets[t - 1]..offsets[t - 1] + 2 * len]
-        };
+        let src: &[f64] = if t == 0 { beta } else { &levels[offsets[t - 1]..offsets[t - 1] + 2 * len] };
         let mut a1 = 0.0;
         let mut a0 = 0.0;
         for r in 0..len {
@@ -244,7 +240,8 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
             beta = prev_beta;
         }
         // L̄ for a unit that never varies (pq = 0 in every state) is irrelevant; use E[β] there later.
-        optimal_baseline.push((0..w).map(|i| if denom[i] > 0.0 { numer[i] / denom[i] } else { f64::NAN }).collect::<Vec<_>>());
+        optimal_baseline
+            .push((0..w).map(|i| if denom[i] > 0.0 { numer[i] / denom[i] } else { f64::NAN }).collect::<Vec<_>>());
         score_second_moment.push(denom);
     }
     optimal_baseline.reverse();

@@ -147,7 +147,11 @@ impl Loss {
                     None => 0.0,
                     Some(b) => number(b, "loss.bias")?,
                 };
-                Ok(Loss::Readout { weights: vector("weights")?, bias, target: number(field("target")?, "loss.target")? })
+                Ok(Loss::Readout {
+                    weights: vector("weights")?,
+                    bias,
+                    target: number(field("target")?, "loss.target")?,
+                })
             }
             "softmax" => {
                 reject_unknown(obj, "loss", &["kind", "weights", "bias", "label"])?;
@@ -158,7 +162,10 @@ impl Loss {
                     return Err(ModelError::new("loss.weights", "softmax needs at least 2 classes (rows)"));
                 }
                 if rows.len() > MAX_CLASSES {
-                    return Err(ModelError::new("loss.weights", format!("at most {MAX_CLASSES} classes are supported")));
+                    return Err(ModelError::new(
+                        "loss.weights",
+                        format!("at most {MAX_CLASSES} classes are supported"),
+                    ));
                 }
                 let classes = rows.len();
                 let mut weights = Vec::with_capacity(classes * width);
@@ -166,7 +173,10 @@ impl Loss {
                     let p = format!("loss.weights[{c}]");
                     let row = number_array(r, &p)?;
                     if row.len() != width {
-                        return Err(ModelError::new(p, format!("has {} entries but the last layer has {width} units", row.len())));
+                        return Err(ModelError::new(
+                            p,
+                            format!("has {} entries but the last layer has {width} units", row.len()),
+                        ));
                     }
                     weights.extend(row);
                 }
@@ -175,7 +185,10 @@ impl Loss {
                     Some(b) => {
                         let b = number_array(b, "loss.bias")?;
                         if b.len() != classes {
-                            return Err(ModelError::new("loss.bias", format!("has {} entries but there are {classes} classes", b.len())));
+                            return Err(ModelError::new(
+                                "loss.bias",
+                                format!("has {} entries but there are {classes} classes", b.len()),
+                            ));
                         }
                         b
                     }
@@ -184,7 +197,10 @@ impl Loss {
                 let label = match lv.as_u64() {
                     Some(l) if (l as usize) < classes => l as usize,
                     Some(l) => {
-                        return Err(ModelError::new("loss.label", format!("{l} is not a class (there are {classes}: 0..{})", classes - 1)))
+                        return Err(ModelError::new(
+                            "loss.label",
+                            format!("{l} is not a class (there are {classes}: 0..{})", classes - 1),
+                        ))
                     }
                     None => return Err(ModelError::new("loss.label", "expected a non-negative integer class index")),
                 };

@@ -141,8 +141,7 @@ impl Model {
 
     /// Parse and validate a MODEL.json text.
     pub fn from_json_str(text: &str) -> Result<Model, ModelError> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| ModelError::new("", format!("not valid JSON ({e})")))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| ModelError::new("", format!("not valid JSON ({e})")))?;
         Model::from_value(&v)
     }
 
@@ -158,9 +157,7 @@ impl Model {
             return Err(ModelError::new("input", format!("at most {MAX_INPUT} inputs are supported")));
         }
         let layers_v = obj.get("layers").ok_or_else(|| ModelError::new("layers", "missing"))?;
-        let layers_a = layers_v
-            .as_array()
-            .ok_or_else(|| ModelError::new("layers", "expected an array of layers"))?;
+        let layers_a = layers_v.as_array().ok_or_else(|| ModelError::new("layers", "expected an array of layers"))?;
         if layers_a.is_empty() {
             return Err(ModelError::new("layers", "at least one layer is needed"));
         }
@@ -222,18 +219,22 @@ fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError>
         }
         Some(_) => return Err(ModelError::new(format!("{p}.unit"), "expected a string")),
     };
-    let bias = number_array(obj.get("bias").ok_or_else(|| ModelError::new(format!("{p}.bias"), "missing"))?, &format!("{p}.bias"))?;
+    let bias = number_array(
+        obj.get("bias").ok_or_else(|| ModelError::new(format!("{p}.bias"), "missing"))?,
+        &format!("{p}.bias"),
+    )?;
     let width = bias.len();
     if width == 0 {
         return Err(ModelError::new(format!("{p}.bias"), "a layer needs at least one unit"));
     }
     if width > MAX_WIDTH {
-        return Err(ModelError::new(format!("{p}.bias"), format!("{width} units; at most {MAX_WIDTH} per layer are supported")));
+        return Err(ModelError::new(
+            format!("{p}.bias"),
+            format!("{width} units; at most {MAX_WIDTH} per layer are supported"),
+        ));
     }
     let wv = obj.get("weights").ok_or_else(|| ModelError::new(format!("{p}.weights"), "missing"))?;
-    let rows = wv
-        .as_array()
-        .ok_or_else(|| ModelError::new(format!("{p}.weights"), "expected an array of rows"))?;
+    let rows = wv.as_array().ok_or_else(|| ModelError::new(format!("{p}.weights"), "expected an array of rows"))?;
     if rows.len() != width {
         return Err(ModelError::new(
             format!("{p}.weights"),

@@ -84,7 +84,14 @@ pub fn mc_chunk(sampler: &mut dyn Sampler, seed: u64, key: &str, chunk: u64, dra
 }
 
 /// Run `samples` Monte-Carlo draws in chunks.
-pub fn run_monte_carlo(sampler: &mut dyn Sampler, seed: u64, key: &str, samples: u64, dim: usize, progress: Progress) -> Result<McAccumulator> {
+pub fn run_monte_carlo(
+    sampler: &mut dyn Sampler,
+    seed: u64,
+    key: &str,
+    samples: u64,
+    dim: usize,
+    progress: Progress,
+) -> Result<McAccumulator> {
     let mut acc = McAccumulator::new(dim);
     let chunks = samples.div_ceil(MC_CHUNK);
     for c in 0..chunks {
@@ -101,12 +108,20 @@ fn finite(what: &str, v: &[f64]) -> Result<()> {
     if v.iter().all(|x| x.is_finite()) {
         Ok(())
     } else {
-        Err(Error::Numerical(format!("{what} overflowed (the model's logits or loss values are too large to represent)")))
+        Err(Error::Numerical(format!(
+            "{what} overflowed (the model's logits or loss values are too large to represent)"
+        )))
     }
 }
 
 /// Compute an estimator's moments and figures for a model whose exact solution is `sol`.
-pub fn moments(model: &Model, sol: &ExactSolution, est: &dyn Estimator, req: &Request, progress: Progress) -> Result<Report> {
+pub fn moments(
+    model: &Model,
+    sol: &ExactSolution,
+    est: &dyn Estimator,
+    req: &Request,
+    progress: Progress,
+) -> Result<Report> {
     req.hp.validate()?;
     est.check(model)?;
     let meta = est.meta();

@@ -30,7 +30,8 @@ const WGK: [f64; 8] = [
     0.204_432_940_075_298_9,
     0.209_482_141_084_727_8,
 ];
-const WG: [f64; 4] = [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
+const WG: [f64; 4] =
+    [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
 
 /// One 15-point Kronrod estimate, its difference from the embedded 7-point Gauss estimate, and the
 /// Kronrod estimate of `∫|f|` (the scale of the rounding error of the first two).
@@ -65,7 +66,15 @@ const ROUNDING: f64 = 50.0 * f64::EPSILON;
 /// variance about a mean of 10^12) reach it, and would otherwise bisect 2^40 intervals deep.
 const MAX_SPLITS: u32 = 1000;
 
-fn adapt<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, whole: (f64, f64, f64), tol: f64, depth: u32, splits: &mut u32) -> f64 {
+fn adapt<F: Fn(f64) -> f64>(
+    f: &F,
+    a: f64,
+    b: f64,
+    whole: (f64, f64, f64),
+    tol: f64,
+    depth: u32,
+    splits: &mut u32,
+) -> f64 {
     let (est, err, abs) = whole;
     if err <= tol || err <= ROUNDING * abs || !err.is_finite() || depth == 0 || *splits == 0 || (b - a).abs() < 1e-12 {
         return est;

@@ -126,7 +126,12 @@ impl Settings {
             self.widths = d.widths.clone();
         }
         if self.widths.len() > bounds::LAYERS.1 {
-            notes.push(format!("{} layers is more than {}; keeping the first {}", self.widths.len(), bounds::LAYERS.1, bounds::LAYERS.1));
+            notes.push(format!(
+                "{} layers is more than {}; keeping the first {}",
+                self.widths.len(),
+                bounds::LAYERS.1,
+                bounds::LAYERS.1
+            ));
             self.widths.truncate(bounds::LAYERS.1);
         }
         for (k, w) in self.widths.iter_mut().enumerate() {
@@ -193,7 +198,14 @@ mod tests {
 
     #[test]
     fn same_settings_same_model_and_seed_matters() {
-        let s = Settings { widths: vec![3, 2], inputs: 2, weight_scale: 1.0, bias_spread: 0.5, loss: LossKind::Softmax, ..Settings::default() };
+        let s = Settings {
+            widths: vec![3, 2],
+            inputs: 2,
+            weight_scale: 1.0,
+            bias_spread: 0.5,
+            loss: LossKind::Softmax,
+            ..Settings::default()
+        };
         let a = s.to_model();
         let b = s.clone().to_model();
         assert_eq!(a, b);
@@ -206,7 +218,8 @@ mod tests {
 
     #[test]
     fn sanitize_clamps_and_reports() {
-        let mut s = Settings { widths: vec![40, 0, 3, 5], target: f64::NAN, logit: -100.0, label: 7, ..Settings::default() };
+        let mut s =
+            Settings { widths: vec![40, 0, 3, 5], target: f64::NAN, logit: -100.0, label: 7, ..Settings::default() };
         let notes = s.sanitize();
         assert_eq!(s.widths, vec![12, 1, 3]);
         assert_eq!(s.target, 0.45);

@@ -104,9 +104,8 @@ fn expected_method(net: &Net, key: &str) -> Option<&'static str> {
     let exact_if = |c: bool| if c { "exact" } else { "monte-carlo" };
     let quad_if = |c: bool| if c { "quadrature" } else { "monte-carlo" };
     Some(match key {
-        "reinforce" | "reinforce-ma" | "reinforce-optimal" | "reinforce-loo" | "st" | "st-sigmoid" | "st-tempered" | "muprop" => {
-            exact_if(n <= 20)
-        }
+        "reinforce" | "reinforce-ma" | "reinforce-optimal" | "reinforce-loo" | "st" | "st-sigmoid" | "st-tempered"
+        | "muprop" => exact_if(n <= 20),
         "local-expectation" => exact_if(nl == 1 && n <= 20),
         "arm" | "disarm" => exact_if(nl == 1 && n <= 13),
         "concrete" => quad_if(n == 1),
@@ -135,10 +134,20 @@ fn check_moments(what: &str, rep: &Report, reference: &Moments, tol: f64, sc: &S
         .sqrt();
     let em = diff_norm(&rep.mean, &reference.mean);
     let bound = tol * (norm(&reference.mean) + tr.sqrt()) + mean_floor + 1e-300;
-    assert!(em <= bound, "{what}: mean differs by {em:e} (bound {bound:e})\n engine {:?}\n ref    {:?}", rep.mean, reference.mean);
+    assert!(
+        em <= bound,
+        "{what}: mean differs by {em:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
+        rep.mean,
+        reference.mean
+    );
     let ev = diff_norm(&rep.variance, &reference.var);
     let bound = tol * second + var_floor + 1e-300;
-    assert!(ev <= bound, "{what}: variance differs by {ev:e} (bound {bound:e})\n engine {:?}\n ref    {:?}", rep.variance, reference.var);
+    assert!(
+        ev <= bound,
+        "{what}: variance differs by {ev:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
+        rep.variance,
+        reference.var
+    );
 }
 
 /// An unbiased estimator's exact mean against the brute-force gradient, by the same rule, with the
@@ -168,7 +177,12 @@ fn check_exact_solution(net: &Net) {
     // ∇: 1e−12 relative in norm, and per entry within 1e−10 relative plus 1e−13 × the entry's rounding
     // scale Σ_s p(s)|f(s) ∂θ log p(s)| (a sum of 2^n terms cannot be trusted beyond n·ε times that).
     let d = diff_norm(&sol.gradient, &bf.grad);
-    assert!(d <= 1e-12 * norm(&bf.grad) + 1e-13 * norm(&bf.abs), "{what}: ‖∇ − ∇_bf‖ = {d:e}\n engine {:?}\n brute  {:?}", sol.gradient, bf.grad);
+    assert!(
+        d <= 1e-12 * norm(&bf.grad) + 1e-13 * norm(&bf.abs),
+        "{what}: ‖∇ − ∇_bf‖ = {d:e}\n engine {:?}\n brute  {:?}",
+        sol.gradient,
+        bf.grad
+    );
     for t in 0..bf.grad.len() {
         let e = (sol.gradient[t] - bf.grad[t]).abs();
         assert!(
@@ -219,8 +233,18 @@ fn brute_force_gradient_matches_finite_differences() {
             minus.set_params(&p);
             let fd = (brute_expected_loss(&plus) - brute_expected_loss(&minus)) / (2.0 * h);
             let tol = 1e-7 * gmax + 1e-9 * bf.expected_loss.abs();
-            assert!((fd - bf.grad[t]).abs() <= tol, "{}: ∂/∂θ[{t}] finite difference {fd} vs {}", net.describe(), bf.grad[t]);
-            assert!((fd - sol.gradient[t]).abs() <= tol, "{}: ∂/∂θ[{t}] finite difference {fd} vs engine {}", net.describe(), sol.gradient[t]);
+            assert!(
+                (fd - bf.grad[t]).abs() <= tol,
+                "{}: ∂/∂θ[{t}] finite difference {fd} vs {}",
+                net.describe(),
+                bf.grad[t]
+            );
+            assert!(
+                (fd - sol.gradient[t]).abs() <= tol,
+                "{}: ∂/∂θ[{t}] finite difference {fd} vs engine {}",
+                net.describe(),
+                sol.gradient[t]
+            );
         }
     }
 }
@@ -289,7 +313,8 @@ fn applicability_and_methods_follow_the_documented_rules() {
                             other => panic!("{what}: an exact request must fail, got {:?}", other.map(|r| r.method)),
                         }
                     } else if net.units() <= 16 {
-                        let r = run(&model, &sol, key, h, MethodChoice::Exact).unwrap_or_else(|err| panic!("{what}: {err}"));
+                        let r = run(&model, &sol, key, h, MethodChoice::Exact)
+                            .unwrap_or_else(|err| panic!("{what}: {err}"));
                         assert_eq!(r.method.key(), m, "{what}: report method");
                     }
                 }
@@ -458,7 +483,8 @@ fn disarm_is_u2g_and_the_conditional_expectation_of_arm() {
     // (cell_moments), and its mean against E[ARM] (the cells' conditional expectations of ARM
     // integrate to the same mean as ARM itself), on single-layer models including saturated ones
     // and a = 0 exactly (where DisARM has zero variance for one unit).
-    let mut nets: Vec<Net> = random_models().into_iter().chain(saturated_models()).filter(|n| n.layers() == 1).collect();
+    let mut nets: Vec<Net> =
+        random_models().into_iter().chain(saturated_models()).filter(|n| n.layers() == 1).collect();
     for kind in LOSS_KINDS {
         let mut rng = XorShift::new(4242);
         let mut n = Net::random(&mut rng, 1, &[1], kind);
@@ -483,7 +509,11 @@ fn disarm_is_u2g_and_the_conditional_expectation_of_arm() {
             assert!(dis.variance[t] <= arm.variance[t] * (1.0 + 1e-12) + 1e-300, "{}", net.describe());
         }
         if net.units() == 1 && net.c[0][0] == 0.0 {
-            assert!(dis.variance.iter().all(|v| *v <= 1e-30), "{}: DisARM at a = 0 must have zero variance", net.describe());
+            assert!(
+                dis.variance.iter().all(|v| *v <= 1e-30),
+                "{}: DisARM at a = 0 must have zero variance",
+                net.describe()
+            );
         }
     }
 }
@@ -541,7 +571,11 @@ fn saturated_logits_give_finite_correct_figures() {
                 // (only where the value is well above the rounding floor of sums of O(f) terms;
                 // e.g. with the match loss E[f|1] − E[f|0] can be ~1e−26, below any f64 resolution)
                 if bf.grad[t].abs() < 1e-10 && bf.grad[t].abs() > 1e-6 * bf.abs[t] {
-                    assert!((sol.gradient[t] - bf.grad[t]).abs() <= 1e-9 * bf.grad[t].abs(), "{}: ∂/∂c[{k}][{i}]", net.describe());
+                    assert!(
+                        (sol.gradient[t] - bf.grad[t]).abs() <= 1e-9 * bf.grad[t].abs(),
+                        "{}: ∂/∂c[{k}][{i}]",
+                        net.describe()
+                    );
                 }
             }
         }

@@ -121,7 +121,8 @@ fn short_reason(reason: &str) -> String {
 pub fn hyper_controls(p: &ControlsProps) -> Html {
     let st = &p.state;
     let page = &st.page;
-    let uses_tau = page.estimators.iter().filter_map(|k| stochgrad_core::estimators::find(k)).any(|e| e.meta().uses_tau);
+    let uses_tau =
+        page.estimators.iter().filter_map(|k| stochgrad_core::estimators::find(k)).any(|e| e.meta().uses_tau);
     let recommendations: Vec<String> = page
         .estimators
         .iter()

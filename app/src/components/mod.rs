@@ -160,7 +160,11 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |_| {
             let model = state.page.model.clone().to_model();
-            download(&format!("stochgrad-model-{}.json", model_stem(&state)), "application/json", &model.to_json_pretty());
+            download(
+                &format!("stochgrad-model-{}.json", model_stem(&state)),
+                "application/json",
+                &model.to_json_pretty(),
+            );
         })
     };
     let status = status_text(&state);

@@ -69,7 +69,9 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
         let canvas = canvas.clone();
         let lecture = p.lecture;
         Callback::from(move |_| {
-            let (w, h) = canvas.cast::<HtmlCanvasElement>().map_or((800, 500), |c| (c.client_width().max(200) as u32, c.client_height().max(150) as u32));
+            let (w, h) = canvas
+                .cast::<HtmlCanvasElement>()
+                .map_or((800, 500), |c| (c.client_width().max(200) as u32, c.client_height().max(150) as u32));
             let text = to_svg(&data, w, h, &Style { scale: 1.0, dark: false, lecture });
             super::download(&format!("stochgrad-{stem}.svg"), "image/svg+xml", &text);
         })

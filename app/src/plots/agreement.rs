@@ -24,22 +24,11 @@ impl AgreeSeries {
         self.method == "monte-carlo"
     }
     /// `(parameter index, mean, standard error)` of the drawable components.
-    fn points<'a>(
-        &'a self,
-        gradient: &'a [f64],
-    ) -> impl Iterator<Item = (usize, f64, f64, f64)> + 'a {
-        self.mean
-            .iter()
-            .zip(gradient)
-            .enumerate()
-            .filter_map(move |(i, (&m, &g))| {
-                let se = self
-                    .stderr
-                    .as_ref()
-                    .and_then(|s| s.get(i).copied())
-                    .filter(|s| s.is_finite() && *s > 0.0);
-                (m.is_finite() && g.is_finite()).then_some((i, g, m, se.unwrap_or(0.0)))
-            })
+    fn points<'a>(&'a self, gradient: &'a [f64]) -> impl Iterator<Item = (usize, f64, f64, f64)> + 'a {
+        self.mean.iter().zip(gradient).enumerate().filter_map(move |(i, (&m, &g))| {
+            let se = self.stderr.as_ref().and_then(|s| s.get(i).copied()).filter(|s| s.is_finite() && *s > 0.0);
+            (m.is_finite() && g.is_finite()).then_some((i, g, m, se.unwrap_or(0.0)))
+        })
     }
 }
 
@@ -77,18 +66,11 @@ impl Agreement {
                 })
             })
             .collect();
-        Agreement {
-            names,
-            gradient,
-            series,
-        }
+        Agreement { names, gradient, series }
     }
 
     fn name(&self, i: usize) -> String {
-        self.names
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("θ{i}"))
+        self.names.get(i).cloned().unwrap_or_else(|| format!("θ{i}"))
     }
 }
 
@@ -101,11 +83,7 @@ impl PlotData for Agreement {
         "agreement".into()
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
         let th = Theme::new(style);
         let mut entries: Vec<Entry> = self
             .series
@@ -113,17 +91,9 @@ impl PlotData for Agreement {
             .map(|s| {
                 let l = look(&s.key);
                 let swatch = if s.is_mc() {
-                    Swatch::ErrorBar {
-                        color: l.color,
-                        marker: l.marker,
-                    }
+                    Swatch::ErrorBar { color: l.color, marker: l.marker }
                 } else {
-                    Swatch::Line {
-                        color: l.color,
-                        dashed: false,
-                        width: 0,
-                        marker: Some((l.marker, true)),
-                    }
+                    Swatch::Line { color: l.color, dashed: false, width: 0, marker: Some((l.marker, true)) }
                 };
                 Entry::new(swatch, s.key.clone())
             })
@@ -132,31 +102,18 @@ impl PlotData for Agreement {
         let any_exact = self.series.iter().any(|s| !s.is_mc());
         if any_exact {
             entries.push(Entry::new(
-                Swatch::Line {
-                    color: th.fg,
-                    dashed: false,
-                    width: 0,
-                    marker: Some((Marker::Circle, true)),
-                },
+                Swatch::Line { color: th.fg, dashed: false, width: 0, marker: Some((Marker::Circle, true)) },
                 "exact E[ĝ]",
             ));
         }
         if any_mc {
             entries.push(Entry::new(
-                Swatch::ErrorBar {
-                    color: th.fg,
-                    marker: Marker::Circle,
-                },
+                Swatch::ErrorBar { color: th.fg, marker: Marker::Circle },
                 "Monte Carlo mean ± 2 s.e.",
             ));
         }
         entries.push(Entry::new(
-            Swatch::Line {
-                color: th.muted,
-                dashed: true,
-                width: th.thin * 2,
-                marker: None,
-            },
+            Swatch::Line { color: th.muted, dashed: true, width: th.thin * 2, marker: None },
             "y = x",
         ));
         let Some(area) = kit::layout(root, &th, None, &entries)? else {
@@ -172,30 +129,16 @@ impl PlotData for Agreement {
         let (lo, hi) = kit::lin_range(vals, (-1.0, 1.0));
         let fmt = kit::lin_fmt(lo, hi);
         let ylw = kit::y_label_width(&area, &th, &[fmt(&lo), fmt(&hi), fmt(&((lo + hi) / 2.0))])?;
-        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
-            .build_cartesian_2d(lo..hi, lo..hi)
-            .map_err(err)?;
+        let mut chart =
+            kit::builder(&area, &th, kit::x_label_height(&th), ylw).build_cartesian_2d(lo..hi, lo..hi).map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels {
-                desc: "exact ∂E[f]/∂θ",
-                fmt: &fmt,
-                n: kit::n_labels(pw, &th, 5.0),
-                log: None,
-            },
-            AxisLabels {
-                desc: "estimated E[ĝ]",
-                fmt: &fmt,
-                n: kit::n_labels(ph, &th, 2.5),
-                log: None,
-            },
+            AxisLabels { desc: "exact ∂E[f]/∂θ", fmt: &fmt, n: kit::n_labels(pw, &th, 5.0), log: None },
+            AxisLabels { desc: "estimated E[ĝ]", fmt: &fmt, n: kit::n_labels(ph, &th, 2.5), log: None },
         )?;
-        let fr = Frame {
-            x: Axis::lin(lo, hi),
-            y: Axis::lin(lo, hi),
-        };
+        let fr = Frame { x: Axis::lin(lo, hi), y: Axis::lin(lo, hi) };
         let pa = chart.plotting_area();
         if lo < 0.0 && hi > 0.0 {
             let zero = th.grid.stroke_width(th.thin * 2);
@@ -209,11 +152,10 @@ impl PlotData for Agreement {
             th.muted.stroke_width(th.thin * 2),
             Some((th.px(6.0), th.px(4.0))),
         )?;
-        let style_label = th
-            .text(th.small, th.muted)
-            .pos(kit::anchor(HPos::Left, VPos::Top));
-        let at = lo + 0.86 * (hi - lo);
-        kit::label_at(pa, (at, at), (th.px(8.0), th.px(2.0)), "y = x", style_label)?;
+        let style_label = th.text(th.small, th.muted).pos(kit::anchor(HPos::Right, VPos::Bottom));
+        // In the padding of the top right corner, above the line (no data there).
+        let at = lo + 0.965 * (hi - lo);
+        kit::label_at(pa, (at, at), (-th.px(6.0), -th.px(2.0)), "y = x", style_label)?;
 
         for s in self.series.iter().filter(|s| s.is_mc()) {
             let l = look(&s.key);
@@ -225,18 +167,11 @@ impl PlotData for Agreement {
         }
         for s in &self.series {
             let l = look(&s.key);
-            let pts: Vec<(f64, f64)> = s
-                .points(&self.gradient)
-                .map(|(_, g, m, _)| (g, m))
-                .collect();
+            let pts: Vec<(f64, f64)> = s.points(&self.gradient).map(|(_, g, m, _)| (g, m)).collect();
             kit::markers(pa, &fr, &pts, l.marker, l.color, !s.is_mc(), &th)?;
         }
         if self.gradient.is_empty() {
-            kit::note(
-                &pa.strip_coord_spec(),
-                &th,
-                "waiting for the exact gradient…",
-            )?;
+            kit::note(&pa.strip_coord_spec(), &th, "waiting for the exact gradient…")?;
         } else if self.series.is_empty() {
             kit::note(&pa.strip_coord_spec(), &th, "no estimates yet")?;
         }
@@ -244,32 +179,21 @@ impl PlotData for Agreement {
     }
 
     fn csv(&self) -> String {
-        let header = [
-            "estimator",
-            "parameter",
-            "exact_gradient",
-            "method",
-            "mean",
-            "stderr",
-        ];
+        let header = ["estimator", "parameter", "exact_gradient", "method", "mean", "stderr"];
         let rows: Vec<Vec<String>> = self
             .series
             .iter()
             .flat_map(|s| {
-                s.mean
-                    .iter()
-                    .zip(&self.gradient)
-                    .enumerate()
-                    .map(move |(i, (&m, &g))| {
-                        vec![
-                            s.key.clone(),
-                            self.name(i),
-                            num(g),
-                            s.method.clone(),
-                            num(m),
-                            opt(s.stderr.as_ref().and_then(|v| v.get(i).copied())),
-                        ]
-                    })
+                s.mean.iter().zip(&self.gradient).enumerate().map(move |(i, (&m, &g))| {
+                    vec![
+                        s.key.clone(),
+                        self.name(i),
+                        num(g),
+                        s.method.clone(),
+                        num(m),
+                        opt(s.stderr.as_ref().and_then(|v| v.get(i).copied())),
+                    ]
+                })
             })
             .collect();
         csv_text(&header, &rows)
@@ -296,18 +220,9 @@ impl PlotData for Agreement {
                         at = Some(i);
                     }
                 }
-                let what = if s.is_mc() {
-                    "Monte-Carlo means"
-                } else {
-                    "exact means"
-                };
+                let what = if s.is_mc() { "Monte-Carlo means" } else { "exact means" };
                 match at {
-                    Some(i) => format!(
-                        "{} ({what}, largest gap {} at {})",
-                        s.key,
-                        format::sig(worst, 3),
-                        self.name(i)
-                    ),
+                    Some(i) => format!("{} ({what}, largest gap {} at {})", s.key, format::sig(worst, 3), self.name(i)),
                     None => format!("{} ({what})", s.key),
                 }
             })

@@ -59,18 +59,11 @@ impl Bars {
                     method: m.method.clone(),
                     samples: m.samples,
                     bias_sq: m.bias_sq,
-                    variance: if var_x_evals {
-                        m.variance_x_evals
-                    } else {
-                        m.variance_trace
-                    },
+                    variance: if var_x_evals { m.variance_x_evals } else { m.variance_trace },
                 })
             })
             .collect();
-        Bars {
-            var_x_evals,
-            groups,
-        }
+        Bars { var_x_evals, groups }
     }
 
     fn variance_name(&self) -> &'static str {
@@ -83,9 +76,7 @@ impl Bars {
 }
 
 fn se(f: &Fig) -> f64 {
-    f.stderr
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .unwrap_or(0.0)
+    f.stderr.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(0.0)
 }
 
 impl PlotData for Bars {
@@ -101,40 +92,19 @@ impl PlotData for Bars {
         }
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
         let th = Theme::new(style);
         let any_mc = self.groups.iter().any(|g| g.is_mc());
         let mut entries = vec![
+            Entry::new(Swatch::Bar { color: th.muted, light: true, hatched: false }, "bias² (left)"),
             Entry::new(
-                Swatch::Bar {
-                    color: th.muted,
-                    light: true,
-                    hatched: false,
-                },
-                "bias² (left)",
-            ),
-            Entry::new(
-                Swatch::Bar {
-                    color: th.muted,
-                    light: false,
-                    hatched: false,
-                },
+                Swatch::Bar { color: th.muted, light: false, hatched: false },
                 format!("{} (right)", self.variance_name()),
             ),
         ];
         if any_mc {
-            entries.push(Entry::new(
-                Swatch::Bar {
-                    color: th.muted,
-                    light: false,
-                    hatched: true,
-                },
-                "Monte Carlo ± 2 s.e.",
-            ));
+            entries
+                .push(Entry::new(Swatch::Bar { color: th.muted, light: false, hatched: true }, "Monte Carlo ± 2 s.e."));
         }
         let Some(area) = kit::layout(root, &th, None, &entries)? else {
             return Ok(());
@@ -149,11 +119,7 @@ impl PlotData for Bars {
                 }
                 let s = se(f);
                 if g.is_mc() && s > 0.0 {
-                    vals.extend(
-                        [f.value + 2.0 * s, f.value - 2.0 * s]
-                            .into_iter()
-                            .filter(|v| *v > ZERO),
-                    );
+                    vals.extend([f.value + 2.0 * s, f.value - 2.0 * s].into_iter().filter(|v| *v > ZERO));
                 }
             }
         }
@@ -178,36 +144,19 @@ impl PlotData for Bars {
         } else {
             marker_h + (th.small * 1.5).round() as u32 + th.px(6.0) as u32
         };
-        let mut chart = kit::builder(&area, &th, x_label, ylw)
-            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-            .map_err(err)?;
+        let mut chart =
+            kit::builder(&area, &th, x_label, ylw).build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?;
         let (_, ph) = chart.plotting_area().dim_in_pixel();
-        let y_desc = if self.var_x_evals {
-            "bias²  /  variance × loss evaluations"
-        } else {
-            "bias²  /  variance (trace)"
-        };
+        let y_desc =
+            if self.var_x_evals { "bias²  /  variance × loss evaluations" } else { "bias²  /  variance (trace)" };
         let none = |_: &f64| String::new();
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels {
-                desc: "",
-                fmt: &none,
-                n: 0,
-                log: None,
-            },
-            AxisLabels {
-                desc: y_desc,
-                fmt: &yfmt,
-                n: kit::n_labels(ph, &th, 2.5),
-                log: Some((y0, y1)),
-            },
+            AxisLabels { desc: "", fmt: &none, n: 0, log: None },
+            AxisLabels { desc: y_desc, fmt: &yfmt, n: kit::n_labels(ph, &th, 2.5), log: Some((y0, y1)) },
         )?;
-        let fr = Frame {
-            x: Axis::lin(x0, x1),
-            y: Axis::log(y0, y1),
-        };
+        let fr = Frame { x: Axis::lin(x0, x1), y: Axis::log(y0, y1) };
         let pa = chart.plotting_area();
         // Pixel drawing on the whole chart area (labels go below the plotting area, where
         // plotters would clamp anything drawn on the plotting area itself).
@@ -227,24 +176,14 @@ impl PlotData for Bars {
             let l = look(&g.key);
             let mc = g.is_mc();
             for (j, f) in [&g.bias_sq, &g.variance].into_iter().enumerate() {
-                let (bx0, bx1) = (
-                    i as f64 + 0.1 + 0.42 * j as f64,
-                    i as f64 + 0.48 + 0.42 * j as f64,
-                );
+                let (bx0, bx1) = (i as f64 + 0.1 + 0.42 * j as f64, i as f64 + 0.48 + 0.42 * j as f64);
                 let (left, right) = (to_px(bx0, y0).0, to_px(bx1, y0).0);
                 let xc = (bx0 + bx1) / 2.0;
                 let light = j == 0;
                 let v = f.value;
                 if v.is_finite() && v >= y0 {
                     let top = to_px(bx0, v.min(y1)).1;
-                    kit::bar_px(
-                        px_area,
-                        &th,
-                        (left, top, right, floor_px),
-                        l.color,
-                        light,
-                        mc,
-                    )?;
+                    kit::bar_px(px_area, &th, (left, top, right, floor_px), l.color, light, mc)?;
                 } else {
                     // At (or below) the floor: a stub on the axis and a word for it.
                     px_area
@@ -260,31 +199,18 @@ impl PlotData for Bars {
                     } else if v <= ZERO {
                         "≈0".to_string()
                     } else {
-                        format!(
-                            "<{}",
-                            kit::pow10_label(y0.log10().round() as i32, kit::plain_decades(y0, y1))
-                        )
+                        format!("<{}", kit::pow10_label(y0.log10().round() as i32, kit::plain_decades(y0, y1)))
                     };
                     let cx = (left + right) / 2;
-                    let bottom_text = th
-                        .text(th.small, th.fg)
-                        .pos(kit::anchor(HPos::Center, VPos::Bottom));
-                    px_area
-                        .draw(&Text::new(
-                            text.clone(),
-                            (cx, floor_px - th.px(3.0)),
-                            bottom_text,
-                        ))
-                        .map_err(err)?;
+                    let bottom_text = th.text(th.small, th.fg).pos(kit::anchor(HPos::Center, VPos::Bottom));
+                    px_area.draw(&Text::new(text.clone(), (cx, floor_px - th.px(3.0)), bottom_text)).map_err(err)?;
                     if light && text == "0" {
                         let up = th
                             .text(th.small, th.muted)
                             .transform(FontTransform::Rotate270)
                             .pos(kit::anchor(HPos::Left, VPos::Center));
                         let y = floor_px - th.px(6.0) - (th.small * 1.1).round() as i32;
-                        px_area
-                            .draw(&Text::new("unbiased", (cx, y), up))
-                            .map_err(err)?;
+                        px_area.draw(&Text::new("unbiased", (cx, y), up)).map_err(err)?;
                     }
                 }
                 if mc {
@@ -297,48 +223,22 @@ impl PlotData for Bars {
             // Under the group: the estimator's marker and key.
             let cx = to_px(i as f64 + 0.5, y0).0;
             let my = floor_px + th.px(4.0) + (th.marker * 1.3).round() as i32;
-            px_area
-                .draw(&kit::marker_el(
-                    (cx, my),
-                    l.marker,
-                    th.marker,
-                    l.color,
-                    !mc,
-                    &th,
-                ))
-                .map_err(err)?;
+            px_area.draw(&kit::marker_el((cx, my), l.marker, th.marker, l.color, !mc, &th)).map_err(err)?;
             let ty = my + (th.marker * 1.3).round() as i32 + th.px(4.0);
             let text = if rotated {
-                label_font
-                    .transform(FontTransform::Rotate270)
-                    .pos(kit::anchor(HPos::Right, VPos::Center))
+                label_font.transform(FontTransform::Rotate270).pos(kit::anchor(HPos::Right, VPos::Center))
             } else {
                 label_font.pos(kit::anchor(HPos::Center, VPos::Top))
             };
-            px_area
-                .draw(&Text::new(g.key.clone(), (cx, ty), text))
-                .map_err(err)?;
+            px_area.draw(&Text::new(g.key.clone(), (cx, ty), text)).map_err(err)?;
         }
         Ok(())
     }
 
     fn csv(&self) -> String {
-        let v = if self.var_x_evals {
-            "variance_x_evals"
-        } else {
-            "variance_trace"
-        };
+        let v = if self.var_x_evals { "variance_x_evals" } else { "variance_trace" };
         let vse = format!("{v}_stderr");
-        let header = [
-            "estimator",
-            "method",
-            "samples",
-            "bias_sq",
-            "bias_sq_stderr",
-            v,
-            &vse,
-            "unbiased",
-        ];
+        let header = ["estimator", "method", "samples", "bias_sq", "bias_sq_stderr", v, &vse, "unbiased"];
         let rows: Vec<Vec<String>> = self
             .groups
             .iter()
@@ -376,10 +276,6 @@ impl PlotData for Bars {
                 )
             })
             .collect();
-        format!(
-            "Bar chart, log scale, of bias² and {} per estimator — {}.",
-            self.variance_name(),
-            parts.join("; ")
-        )
+        format!("Bar chart, log scale, of bias² and {} per estimator — {}.", self.variance_name(), parts.join("; "))
     }
 }

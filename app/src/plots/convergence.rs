@@ -32,9 +32,7 @@ impl Convergence {
     pub fn from_state(state: &State) -> Self {
         let param = state.page.param;
         let exact = state.exact.as_ref();
-        let param_name = exact
-            .and_then(|e| e.names.get(param).cloned())
-            .unwrap_or_else(|| format!("θ{param}"));
+        let param_name = exact.and_then(|e| e.names.get(param).cloned()).unwrap_or_else(|| format!("θ{param}"));
         let series = state
             .page
             .estimators
@@ -44,11 +42,7 @@ impl Convergence {
                 if row.not_applicable.is_some() {
                     return None;
                 }
-                let exact_mean = row
-                    .exact
-                    .as_ref()
-                    .and_then(|m| m.mean.get(param).copied())
-                    .filter(|v| v.is_finite());
+                let exact_mean = row.exact.as_ref().and_then(|m| m.mean.get(param).copied()).filter(|v| v.is_finite());
                 let points: Vec<(u64, f64, f64)> = row
                     .history
                     .iter()
@@ -69,9 +63,7 @@ impl Convergence {
         Convergence {
             param,
             param_name,
-            exact: exact
-                .and_then(|e| e.gradient.get(param).copied())
-                .filter(|g| g.is_finite()),
+            exact: exact.and_then(|e| e.gradient.get(param).copied()).filter(|g| g.is_finite()),
             series,
         }
     }
@@ -92,21 +84,10 @@ impl PlotData for Convergence {
 
     fn file_stem(&self) -> String {
         let s = slug(&self.param_name);
-        format!(
-            "convergence-{}",
-            if s.is_empty() {
-                self.param.to_string()
-            } else {
-                s
-            }
-        )
+        format!("convergence-{}", if s.is_empty() { self.param.to_string() } else { s })
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
         let th = Theme::new(style);
         let has_hist = self.has_history();
 
@@ -116,44 +97,26 @@ impl PlotData for Convergence {
             .map(|s| {
                 let l = look(&s.key);
                 Entry::new(
-                    Swatch::Line {
-                        color: l.color,
-                        dashed: false,
-                        width: th.line,
-                        marker: Some((l.marker, !has_hist)),
-                    },
+                    Swatch::Line { color: l.color, dashed: false, width: th.line, marker: Some((l.marker, !has_hist)) },
                     s.key.clone(),
                 )
             })
             .collect();
         if has_hist {
             entries.push(Entry::new(
-                Swatch::Band {
-                    color: th.muted,
-                    marker: Some(Marker::Circle),
-                },
+                Swatch::Band { color: th.muted, marker: Some(Marker::Circle) },
                 "running mean ± 2 s.e. (Monte Carlo)",
             ));
         }
         if self.series.iter().any(|s| s.exact_mean.is_some()) {
             entries.push(Entry::new(
-                Swatch::Line {
-                    color: th.muted,
-                    dashed: true,
-                    width: th.line,
-                    marker: Some((Marker::Circle, true)),
-                },
+                Swatch::Line { color: th.muted, dashed: true, width: th.line, marker: Some((Marker::Circle, true)) },
                 "estimator's exact E[ĝ]",
             ));
         }
         if self.exact.is_some() {
             entries.push(Entry::new(
-                Swatch::Line {
-                    color: th.exact,
-                    dashed: false,
-                    width: th.thick,
-                    marker: None,
-                },
+                Swatch::Line { color: th.exact, dashed: false, width: th.thick, marker: None },
                 "exact ∇",
             ));
         }
@@ -164,13 +127,7 @@ impl PlotData for Convergence {
         // Ranges: x over the samples drawn; y a window around the exact values and the latest
         // means ± 4 s.e. (the first noisy points are clipped, never stretch the scale).
         let (x0, x1) = if has_hist {
-            kit::log_range(
-                self.series
-                    .iter()
-                    .flat_map(|s| s.points.iter().map(|p| p.0 as f64)),
-                12.0,
-                (1e2, 1e5),
-            )
+            kit::log_range(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0 as f64)), 12.0, (1e2, 1e5))
         } else {
             (1e2, 1e5)
         };
@@ -186,11 +143,7 @@ impl PlotData for Convergence {
 
         let xfmt = kit::count_fmt(x0, x1);
         let yfmt = kit::lin_fmt(y0, y1);
-        let ylw = kit::y_label_width(
-            &area,
-            &th,
-            &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))],
-        )?;
+        let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))])?;
         let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
             .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
             .map_err(err)?;
@@ -205,54 +158,23 @@ impl PlotData for Convergence {
                 n: kit::n_labels(pw, &th, 4.0),
                 log: Some((x0, x1)),
             },
-            AxisLabels {
-                desc: &y_desc,
-                fmt: &yfmt,
-                n: kit::n_labels(ph, &th, 2.5),
-                log: None,
-            },
+            AxisLabels { desc: &y_desc, fmt: &yfmt, n: kit::n_labels(ph, &th, 2.5), log: None },
         )?;
-        let fr = Frame {
-            x: Axis::log(x0, x1),
-            y: Axis::lin(y0, y1),
-        };
+        let fr = Frame { x: Axis::log(x0, x1), y: Axis::lin(y0, y1) };
         let pa = chart.plotting_area();
 
         // ±2 s.e. bands, under everything.
         for s in self.series.iter().filter(|s| s.points.len() > 1) {
             let l = look(&s.key);
-            let mut poly: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .map(|&(n, m, se)| (n as f64, m + 2.0 * se))
-                .collect();
-            poly.extend(
-                s.points
-                    .iter()
-                    .rev()
-                    .map(|&(n, m, se)| (n as f64, m - 2.0 * se)),
-            );
+            let mut poly: Vec<(f64, f64)> = s.points.iter().map(|&(n, m, se)| (n as f64, m + 2.0 * se)).collect();
+            poly.extend(s.points.iter().rev().map(|&(n, m, se)| (n as f64, m - 2.0 * se)));
             kit::polygon(pa, &fr, &poly, l.color.mix(0.14))?;
         }
         // The exact gradient.
         if let Some(g) = self.exact {
-            kit::polyline(
-                pa,
-                &fr,
-                &[(x0, g), (x1, g)],
-                th.exact.stroke_width(th.thick),
-                None,
-            )?;
-            let style = th
-                .text(th.small, th.fg)
-                .pos(kit::anchor(HPos::Right, VPos::Bottom));
-            kit::label_at(
-                pa,
-                (x1, g),
-                (-th.px(4.0), -(th.thick as i32) - th.px(2.0)),
-                "exact ∇",
-                style,
-            )?;
+            kit::polyline(pa, &fr, &[(x0, g), (x1, g)], th.exact.stroke_width(th.thick), None)?;
+            let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Right, VPos::Bottom));
+            kit::label_at(pa, (x1, g), (-th.px(4.0), -(th.thick as i32) - th.px(2.0)), "exact ∇", style)?;
         }
         // Running means, with hollow markers (Monte Carlo) at a few points and the latest.
         for (i, s) in self.series.iter().enumerate() {
@@ -274,24 +196,13 @@ impl PlotData for Convergence {
         for (i, s) in self.series.iter().enumerate() {
             let Some(e) = s.exact_mean else { continue };
             let l = look(&s.key);
-            kit::polyline(
-                pa,
-                &fr,
-                &[(x0, e), (x1, e)],
-                l.color.stroke_width(th.line),
-                Some((th.px(7.0), th.px(5.0))),
-            )?;
+            kit::polyline(pa, &fr, &[(x0, e), (x1, e)], l.color.stroke_width(th.line), Some((th.px(7.0), th.px(5.0))))?;
             let frac = 0.95 - 0.045 * (i % 12) as f64;
             let xm = 10f64.powf(lx0 + frac * (lx1 - lx0));
             kit::markers(pa, &fr, &[(xm, e)], l.marker, l.color, true, &th)?;
         }
         if !has_hist {
-            kit::note_at(
-                &pa.strip_coord_spec(),
-                &th,
-                "no samples yet — press play",
-                0.25,
-            )?;
+            kit::note_at(&pa.strip_coord_spec(), &th, "no samples yet — press play", 0.25)?;
         }
         Ok(())
     }
@@ -341,20 +252,12 @@ impl PlotData for Convergence {
             .map(|s| {
                 let latest = match s.points.last() {
                     Some(&(n, m, se)) => {
-                        format!(
-                            "{} after {} samples",
-                            format::with_se(m, Some(se)),
-                            format::thousands(n)
-                        )
+                        format!("{} after {} samples", format::with_se(m, Some(se)), format::thousands(n))
                     }
                     None => "no samples yet".into(),
                 };
                 match s.exact_mean {
-                    Some(e) => format!(
-                        "{} {latest} (its exact expectation {})",
-                        s.key,
-                        format::sig(e, 4)
-                    ),
+                    Some(e) => format!("{} {latest} (its exact expectation {})", s.key, format::sig(e, 4)),
                     None => format!("{} {latest}", s.key),
                 }
             })

@@ -40,15 +40,9 @@ pub(crate) struct Theme {
 
 impl Theme {
     pub fn new(style: &Style) -> Theme {
-        let s = if style.scale.is_finite() && style.scale > 0.0 {
-            style.scale.clamp(0.25, 8.0)
-        } else {
-            1.0
-        };
+        let s = if style.scale.is_finite() && style.scale > 0.0 { style.scale.clamp(0.25, 8.0) } else { 1.0 };
         let k = if style.lecture { 1.4 } else { 1.0 };
-        let line = ((if style.lecture { 3.0 } else { 2.0 }) * s)
-            .round()
-            .max(1.0) as u32;
+        let line = ((if style.lecture { 3.0 } else { 2.0 }) * s).round().max(1.0) as u32;
         let (bg, fg, muted, grid, grid_light, exact) = if style.dark {
             (
                 RGBColor(0x11, 0x11, 0x11),
@@ -125,11 +119,7 @@ pub(crate) fn lin_range(vals: impl IntoIterator<Item = f64>, default: (f64, f64)
 
 /// Whole decades `[10^a, 10^b]` around the positive finite values, at most `max_decades` wide
 /// (the top is kept; tiny values then fall below the floor).
-pub(crate) fn log_range(
-    vals: impl IntoIterator<Item = f64>,
-    max_decades: f64,
-    default: (f64, f64),
-) -> (f64, f64) {
+pub(crate) fn log_range(vals: impl IntoIterator<Item = f64>, max_decades: f64, default: (f64, f64)) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in vals.into_iter().filter(|v| v.is_finite() && *v > 0.0) {
         lo = lo.min(v);
@@ -158,10 +148,7 @@ fn nudge_down(v: f64) -> f64 {
 }
 
 /// A log range padded by a factor, extended to contain at least one power of ten.
-pub(crate) fn log_range_loose(
-    vals: impl IntoIterator<Item = f64>,
-    default: (f64, f64),
-) -> (f64, f64) {
+pub(crate) fn log_range_loose(vals: impl IntoIterator<Item = f64>, default: (f64, f64)) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in vals.into_iter().filter(|v| v.is_finite() && *v > 0.0) {
         lo = lo.min(v);
@@ -390,12 +377,7 @@ type P = (f64, f64);
 fn clip_segment(p0: P, p1: P, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> Option<(P, P)> {
     let (dx, dy) = (p1.0 - p0.0, p1.1 - p0.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, p0.0 - x0),
-        (dx, x1 - p0.0),
-        (-dy, p0.1 - y0),
-        (dy, y1 - p0.1),
-    ] {
+    for (p, q) in [(-dx, p0.0 - x0), (dx, x1 - p0.0), (-dy, p0.1 - y0), (dy, y1 - p0.1)] {
         if p == 0.0 {
             if q < 0.0 {
                 return None;
@@ -415,10 +397,7 @@ fn clip_segment(p0: P, p1: P, (x0, x1, y0, y1): (f64, f64, f64, f64)) -> Option<
             }
         }
     }
-    Some((
-        (p0.0 + t0 * dx, p0.1 + t0 * dy),
-        (p0.0 + t1 * dx, p0.1 + t1 * dy),
-    ))
+    Some(((p0.0 + t0 * dx, p0.1 + t0 * dy), (p0.0 + t1 * dx, p0.1 + t1 * dy)))
 }
 
 impl Frame {
@@ -477,10 +456,7 @@ impl Frame {
         if current.len() > 1 {
             pieces.push(current);
         }
-        pieces
-            .into_iter()
-            .map(|piece| piece.into_iter().map(|t| self.back_p(t)).collect())
-            .collect()
+        pieces.into_iter().map(|piece| piece.into_iter().map(|t| self.back_p(t)).collect()).collect()
     }
 
     /// A polygon clipped to the frame (Sutherland–Hodgman); undrawable vertices are dropped.
@@ -520,10 +496,7 @@ impl Frame {
                 s = e;
             }
         }
-        poly.into_iter()
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
-            .map(|t| self.back_p(t))
-            .collect()
+        poly.into_iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|t| self.back_p(t)).collect()
     }
 }
 
@@ -531,8 +504,7 @@ impl Frame {
 // Elements
 
 /// A marker element at a coordinate: a filled polygon and its outline.
-pub(crate) type MarkerEl<C, DB> =
-    ComposedElement<C, DB, Polygon<(i32, i32)>, PathElement<(i32, i32)>>;
+pub(crate) type MarkerEl<C, DB> = ComposedElement<C, DB, Polygon<(i32, i32)>, PathElement<(i32, i32)>>;
 
 /// The marker `m` at `at`: filled in `color`, or hollow (filled with the background).
 pub(crate) fn marker_el<C, DB: DrawingBackend>(
@@ -543,37 +515,19 @@ pub(crate) fn marker_el<C, DB: DrawingBackend>(
     filled: bool,
     th: &Theme,
 ) -> MarkerEl<C, DB> {
-    let pts: Vec<(i32, i32)> = m
-        .outline(r)
-        .into_iter()
-        .map(|(x, y)| (x.round() as i32, y.round() as i32))
-        .collect();
+    let pts: Vec<(i32, i32)> = m.outline(r).into_iter().map(|(x, y)| (x.round() as i32, y.round() as i32)).collect();
     let mut outline = pts.clone();
     outline.push(pts[0]);
-    let fill = if filled {
-        color.filled()
-    } else {
-        th.bg.filled()
-    };
-    let width = if filled {
-        th.thin
-    } else {
-        (th.line.saturating_sub(th.thin / 2)).max(th.thin)
-    };
-    EmptyElement::at(at)
-        + Polygon::new(pts, fill)
-        + PathElement::new(outline, color.stroke_width(width))
+    let fill = if filled { color.filled() } else { th.bg.filled() };
+    let width = if filled { th.thin } else { (th.line.saturating_sub(th.thin / 2)).max(th.thin) };
+    EmptyElement::at(at) + Polygon::new(pts, fill) + PathElement::new(outline, color.stroke_width(width))
 }
 
 /// The chart's plotting area.
 pub(crate) type Plot<DB, X, Y> = DrawingArea<DB, Cartesian2d<X, Y>>;
 
 /// A polyline clipped to the frame, solid or dashed (`(dash, gap)` in pixels).
-pub(crate) fn polyline<
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
->(
+pub(crate) fn polyline<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
     pa: &Plot<DB, X, Y>,
     fr: &Frame,
     pts: &[P],
@@ -582,9 +536,7 @@ pub(crate) fn polyline<
 ) -> Result<(), String> {
     for piece in fr.clip_polyline(pts) {
         match dash {
-            Some((d, g)) => pa
-                .draw(&DashedPathElement::new(piece, d.max(1), g.max(1), style))
-                .map_err(err)?,
+            Some((d, g)) => pa.draw(&DashedPathElement::new(piece, d.max(1), g.max(1), style)).map_err(err)?,
             None => pa.draw(&PathElement::new(piece, style)).map_err(err)?,
         }
     }
@@ -592,11 +544,7 @@ pub(crate) fn polyline<
 }
 
 /// A filled polygon clipped to the frame.
-pub(crate) fn polygon<
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
->(
+pub(crate) fn polygon<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
     pa: &Plot<DB, X, Y>,
     fr: &Frame,
     pts: &[P],
@@ -604,19 +552,14 @@ pub(crate) fn polygon<
 ) -> Result<(), String> {
     let clipped = fr.clip_polygon(pts);
     if clipped.len() >= 3 {
-        pa.draw(&Polygon::new(clipped, color.filled()))
-            .map_err(err)?;
+        pa.draw(&Polygon::new(clipped, color.filled())).map_err(err)?;
     }
     Ok(())
 }
 
 /// Markers at the points inside the frame.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn markers<
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
->(
+pub(crate) fn markers<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
     pa: &Plot<DB, X, Y>,
     fr: &Frame,
     pts: &[P],
@@ -626,19 +569,14 @@ pub(crate) fn markers<
     th: &Theme,
 ) -> Result<(), String> {
     for &p in pts.iter().filter(|&&p| fr.contains(p)) {
-        pa.draw(&marker_el(p, m, th.marker, color, filled, th))
-            .map_err(err)?;
+        pa.draw(&marker_el(p, m, th.marker, color, filled, th)).map_err(err)?;
     }
     Ok(())
 }
 
 /// A vertical error bar from `lo` to `hi` at `x`, clipped, with caps where not clipped.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn error_bar<
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
->(
+pub(crate) fn error_bar<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
     pa: &Plot<DB, X, Y>,
     fr: &Frame,
     x: f64,
@@ -655,15 +593,11 @@ pub(crate) fn error_bar<
     if fr.y.log && hi <= 0.0 {
         return Ok(());
     }
-    pa.draw(&PathElement::new(vec![(x, a), (x, b)], style))
-        .map_err(err)?;
+    pa.draw(&PathElement::new(vec![(x, a), (x, b)], style)).map_err(err)?;
     let cap = th.px(3.5);
     for (end, v) in [(a, lo), (b, hi)] {
         if fr.y.contains(v) {
-            pa.draw(
-                &(EmptyElement::at((x, end)) + PathElement::new(vec![(-cap, 0), (cap, 0)], style)),
-            )
-            .map_err(err)?;
+            pa.draw(&(EmptyElement::at((x, end)) + PathElement::new(vec![(-cap, 0), (cap, 0)], style))).map_err(err)?;
         }
     }
     Ok(())
@@ -671,19 +605,14 @@ pub(crate) fn error_bar<
 
 /// A label at a chart coordinate, offset in pixels.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn label_at<
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
->(
+pub(crate) fn label_at<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
     pa: &Plot<DB, X, Y>,
     at: P,
     offset: (i32, i32),
     text: &str,
     style: TextStyle<'static>,
 ) -> Result<(), String> {
-    pa.draw(&(EmptyElement::at(at) + Text::new(text.to_string(), offset, style)))
-        .map_err(err)
+    pa.draw(&(EmptyElement::at(at) + Text::new(text.to_string(), offset, style))).map_err(err)
 }
 
 /// Estimated width of `text` in pixels, with some slack (plotters' native estimate is crude; in the
@@ -698,11 +627,7 @@ pub(crate) fn text_width<DB: DrawingBackend>(
 }
 
 /// A note centred in an area.
-pub(crate) fn note<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    th: &Theme,
-    text: &str,
-) -> Result<(), String> {
+pub(crate) fn note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, th: &Theme, text: &str) -> Result<(), String> {
     note_at(area, th, text, 0.5)
 }
 
@@ -714,12 +639,9 @@ pub(crate) fn note_at<DB: DrawingBackend>(
     frac: f64,
 ) -> Result<(), String> {
     let (w, h) = area.dim_in_pixel();
-    let style = th
-        .text(th.font, th.muted)
-        .pos(anchor(HPos::Center, VPos::Center));
+    let style = th.text(th.font, th.muted).pos(anchor(HPos::Center, VPos::Center));
     let y = (h as f64 * frac).round() as i32;
-    area.draw(&Text::new(text.to_string(), (w as i32 / 2, y), style))
-        .map_err(err)
+    area.draw(&Text::new(text.to_string(), (w as i32 / 2, y), style)).map_err(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -729,23 +651,11 @@ pub(crate) fn note_at<DB: DrawingBackend>(
 #[derive(Clone, Debug)]
 pub(crate) enum Swatch {
     /// A line (dashed or not) with an optional marker (shape, filled) in its middle.
-    Line {
-        color: RGBColor,
-        dashed: bool,
-        width: u32,
-        marker: Option<(Marker, bool)>,
-    },
+    Line { color: RGBColor, dashed: bool, width: u32, marker: Option<(Marker, bool)> },
     /// A translucent band with a line and a hollow marker (a running mean ± 2 s.e.).
-    Band {
-        color: RGBColor,
-        marker: Option<Marker>,
-    },
+    Band { color: RGBColor, marker: Option<Marker> },
     /// A bar: `light` (bias²) or full (variance); `hatched` for Monte Carlo.
-    Bar {
-        color: RGBColor,
-        light: bool,
-        hatched: bool,
-    },
+    Bar { color: RGBColor, light: bool, hatched: bool },
     /// An error bar through a hollow marker.
     ErrorBar { color: RGBColor, marker: Marker },
 }
@@ -758,10 +668,7 @@ pub(crate) struct Entry {
 
 impl Entry {
     pub fn new(swatch: Swatch, label: impl Into<String>) -> Entry {
-        Entry {
-            swatch,
-            label: label.into(),
-        }
+        Entry { swatch, label: label.into() }
     }
 }
 
@@ -783,11 +690,7 @@ pub(crate) fn bar_px<DB: DrawingBackend>(
         (false, true) => 0.22,
         (true, true) => 0.1,
     };
-    area.draw(&Rectangle::new(
-        [(x0, top), (x1, bottom)],
-        color.mix(alpha).filled(),
-    ))
-    .map_err(err)?;
+    area.draw(&Rectangle::new([(x0, top), (x1, bottom)], color.mix(alpha).filled())).map_err(err)?;
     if hatched {
         // 45° lines, clipped to the rectangle.
         let step = th.px(5.0).max(3);
@@ -798,20 +701,12 @@ pub(crate) fn bar_px<DB: DrawingBackend>(
             // The line x + y = k (relative), from its entry to its exit of the box.
             let (ax, ay) = if k <= h { (0, k) } else { (k - h, h) };
             let (bx, by) = if k <= w { (k, 0) } else { (w, k - w) };
-            area.draw(&PathElement::new(
-                vec![(x0 + ax, top + ay), (x0 + bx, top + by)],
-                hatch,
-            ))
-            .map_err(err)?;
+            area.draw(&PathElement::new(vec![(x0 + ax, top + ay), (x0 + bx, top + by)], hatch)).map_err(err)?;
             k += step;
         }
     }
     let outline = color.stroke_width(th.thin);
-    area.draw(&PathElement::new(
-        vec![(x0, bottom), (x0, top), (x1, top), (x1, bottom)],
-        outline,
-    ))
-    .map_err(err)?;
+    area.draw(&PathElement::new(vec![(x0, bottom), (x0, top), (x1, top), (x1, bottom)], outline)).map_err(err)?;
     Ok(())
 }
 
@@ -825,80 +720,39 @@ fn draw_swatch<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let mid = (x + w / 2, cy);
     match *swatch {
-        Swatch::Line {
-            color,
-            dashed,
-            width,
-            marker,
-        } => {
+        Swatch::Line { color, dashed, width, marker } => {
             let style = color.stroke_width(width);
             let pts = vec![(x, cy), (x + w, cy)];
             if width == 0 {
                 // marker only
             } else if dashed {
-                area.draw(&DashedPathElement::new(
-                    pts,
-                    th.px(5.0).max(2),
-                    th.px(3.0).max(2),
-                    style,
-                ))
-                .map_err(err)?;
+                area.draw(&DashedPathElement::new(pts, th.px(5.0).max(2), th.px(3.0).max(2), style)).map_err(err)?;
             } else {
                 area.draw(&PathElement::new(pts, style)).map_err(err)?;
             }
             if let Some((m, filled)) = marker {
-                area.draw(&marker_el(mid, m, th.marker, color, filled, th))
-                    .map_err(err)?;
+                area.draw(&marker_el(mid, m, th.marker, color, filled, th)).map_err(err)?;
             }
         }
         Swatch::Band { color, marker } => {
-            area.draw(&Rectangle::new(
-                [(x, cy - h / 3), (x + w, cy + h / 3)],
-                color.mix(0.18).filled(),
-            ))
-            .map_err(err)?;
-            area.draw(&PathElement::new(
-                vec![(x, cy), (x + w, cy)],
-                color.stroke_width(th.line),
-            ))
-            .map_err(err)?;
+            area.draw(&Rectangle::new([(x, cy - h / 3), (x + w, cy + h / 3)], color.mix(0.18).filled()))
+                .map_err(err)?;
+            area.draw(&PathElement::new(vec![(x, cy), (x + w, cy)], color.stroke_width(th.line))).map_err(err)?;
             if let Some(m) = marker {
-                area.draw(&marker_el(mid, m, th.marker, color, false, th))
-                    .map_err(err)?;
+                area.draw(&marker_el(mid, m, th.marker, color, false, th)).map_err(err)?;
             }
         }
-        Swatch::Bar {
-            color,
-            light,
-            hatched,
-        } => {
-            bar_px(
-                area,
-                th,
-                (x + w / 4, cy - h * 2 / 5, x + 3 * w / 4, cy + h * 2 / 5),
-                color,
-                light,
-                hatched,
-            )?;
+        Swatch::Bar { color, light, hatched } => {
+            bar_px(area, th, (x + w / 4, cy - h * 2 / 5, x + 3 * w / 4, cy + h * 2 / 5), color, light, hatched)?;
         }
         Swatch::ErrorBar { color, marker } => {
             let style = color.stroke_width(th.thin);
             let (t, b) = (cy - h * 2 / 5, cy + h * 2 / 5);
             let cap = th.px(3.5);
-            area.draw(&PathElement::new(vec![(mid.0, t), (mid.0, b)], style))
-                .map_err(err)?;
-            area.draw(&PathElement::new(
-                vec![(mid.0 - cap, t), (mid.0 + cap, t)],
-                style,
-            ))
-            .map_err(err)?;
-            area.draw(&PathElement::new(
-                vec![(mid.0 - cap, b), (mid.0 + cap, b)],
-                style,
-            ))
-            .map_err(err)?;
-            area.draw(&marker_el(mid, marker, th.marker, color, false, th))
-                .map_err(err)?;
+            area.draw(&PathElement::new(vec![(mid.0, t), (mid.0, b)], style)).map_err(err)?;
+            area.draw(&PathElement::new(vec![(mid.0 - cap, t), (mid.0 + cap, t)], style)).map_err(err)?;
+            area.draw(&PathElement::new(vec![(mid.0 - cap, b), (mid.0 + cap, b)], style)).map_err(err)?;
+            area.draw(&marker_el(mid, marker, th.marker, color, false, th)).map_err(err)?;
         }
     }
     Ok(())
@@ -925,17 +779,12 @@ pub(crate) fn layout<DB: DrawingBackend>(
     let pad = th.px(8.0);
     let mut y = pad / 2;
     if let Some(sub) = subtitle {
-        let style = th
-            .text(th.small, th.muted)
-            .pos(anchor(HPos::Left, VPos::Top));
-        root.draw(&Text::new(sub.to_string(), (pad, y), style))
-            .map_err(err)?;
+        let style = th.text(th.small, th.muted).pos(anchor(HPos::Left, VPos::Top));
+        root.draw(&Text::new(sub.to_string(), (pad, y), style)).map_err(err)?;
         y += (th.small * 1.5).round() as i32;
     }
     if !entries.is_empty() {
-        let font = th
-            .text(th.small, th.fg)
-            .pos(anchor(HPos::Left, VPos::Center));
+        let font = th.text(th.small, th.fg).pos(anchor(HPos::Left, VPos::Center));
         let row_h = (th.small * 1.6).round() as i32;
         let (sw, gap, spacing) = (th.px(26.0), th.px(5.0), th.px(14.0));
         let mut x = pad;
@@ -950,12 +799,7 @@ pub(crate) fn layout<DB: DrawingBackend>(
             }
             let cy = y + row_h / 2;
             draw_swatch(root, th, &e.swatch, (x, cy), sw, row_h)?;
-            root.draw(&Text::new(
-                e.label.clone(),
-                (x + sw + gap, cy),
-                font.clone(),
-            ))
-            .map_err(err)?;
+            root.draw(&Text::new(e.label.clone(), (x + sw + gap, cy), font.clone())).map_err(err)?;
             x += ew + spacing;
         }
         y += row_h;

@@ -27,9 +27,10 @@ mod width_sweep;
 #[cfg(test)]
 mod tests;
 
-pub use agreement::Agreement;
-pub use bars::Bars;
-pub use convergence::Convergence;
+pub use agreement::{AgreeSeries, Agreement};
+pub use bars::{BarGroup, Bars};
+pub use convergence::{ConvSeries, Convergence};
+pub use sweep::SweepSeries;
 pub use tau_sweep::TauSweep;
 pub use width_sweep::WidthSweep;
 
@@ -46,11 +47,7 @@ pub struct Style {
 
 impl Default for Style {
     fn default() -> Self {
-        Style {
-            scale: 1.0,
-            dark: false,
-            lecture: false,
-        }
+        Style { scale: 1.0, dark: false, lecture: false }
     }
 }
 
@@ -100,12 +97,7 @@ impl Marker {
             }
             Marker::Triangle => vec![(0.0, -1.15 * r), (r, 0.6 * r), (-r, 0.6 * r)],
             Marker::TriangleDown => vec![(0.0, 1.15 * r), (-r, -0.6 * r), (r, -0.6 * r)],
-            Marker::Diamond => vec![
-                (0.0, -1.2 * r),
-                (0.85 * r, 0.0),
-                (0.0, 1.2 * r),
-                (-0.85 * r, 0.0),
-            ],
+            Marker::Diamond => vec![(0.0, -1.2 * r), (0.85 * r, 0.0), (0.0, 1.2 * r), (-0.85 * r, 0.0)],
             Marker::Plus | Marker::Cross => {
                 let (w, l) = (0.38 * r, 1.1 * r);
                 let plus = vec![
@@ -126,26 +118,16 @@ impl Marker {
                     plus
                 } else {
                     let c = std::f64::consts::FRAC_1_SQRT_2;
-                    plus.into_iter()
-                        .map(|(x, y)| (c * (x - y), c * (x + y)))
-                        .collect()
+                    plus.into_iter().map(|(x, y)| (c * (x - y), c * (x + y))).collect()
                 }
             }
-            Marker::Star => polar(
-                10,
-                &|i| if i % 2 == 0 { 1.3 * r } else { 0.55 * r },
-                -PI / 2.0,
-            ),
+            Marker::Star => polar(10, &|i| if i % 2 == 0 { 1.3 * r } else { 0.55 * r }, -PI / 2.0),
         }
     }
 
     /// An SVG `points` attribute of the outline centred at (`cx`, `cy`).
     fn svg_points(self, cx: f64, cy: f64, r: f64) -> String {
-        self.outline(r)
-            .iter()
-            .map(|(x, y)| format!("{:.2},{:.2}", cx + x, cy + y))
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.outline(r).iter().map(|(x, y)| format!("{:.2},{:.2}", cx + x, cy + y)).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -168,11 +150,7 @@ impl Look {
     /// `px` CSS pixels high and twice as wide.
     pub fn swatch_svg(&self, px: u32) -> String {
         let (w, h) = (2.0 * px as f64, px as f64);
-        let dash = if self.dashed {
-            r#" stroke-dasharray="4 2""#
-        } else {
-            ""
-        };
+        let dash = if self.dashed { r#" stroke-dasharray="4 2""# } else { "" };
         format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" aria-hidden="true"><line x1="1" y1="{y}" x2="{x2}" y2="{y}" stroke="{c}" stroke-width="2"{dash}/><polygon points="{p}" fill="{c}"/></svg>"#,
             y = h / 2.0,
@@ -190,37 +168,17 @@ impl Look {
 const PALETTE: [(RGBColor, &str, Marker, bool); 13] = [
     (RGBColor(0x00, 0x72, 0xB2), "#0072B2", Marker::Circle, false), // reinforce: blue
     (RGBColor(0x56, 0xB4, 0xE9), "#56B4E9", Marker::Square, true),  // reinforce-ma: sky blue
-    (
-        RGBColor(0x00, 0x9E, 0x73),
-        "#009E73",
-        Marker::Triangle,
-        false,
-    ), // reinforce-optimal: bluish green
+    (RGBColor(0x00, 0x9E, 0x73), "#009E73", Marker::Triangle, false), // reinforce-optimal: bluish green
     (RGBColor(0x75, 0x70, 0xB3), "#7570B3", Marker::Diamond, true), // reinforce-loo: violet
-    (
-        RGBColor(0x99, 0x77, 0x00),
-        "#997700",
-        Marker::TriangleDown,
-        false,
-    ), // arm: ochre
+    (RGBColor(0x99, 0x77, 0x00), "#997700", Marker::TriangleDown, false), // arm: ochre
     (RGBColor(0xE7, 0x29, 0x8A), "#E7298A", Marker::Plus, true),    // disarm: magenta
     (RGBColor(0x66, 0xA6, 0x1E), "#66A61E", Marker::Star, false),   // local-expectation: leaf green
     (RGBColor(0x8C, 0x56, 0x4B), "#8C564B", Marker::Cross, true),   // muprop: brown
     (RGBColor(0xD5, 0x5E, 0x00), "#D55E00", Marker::Square, false), // st: vermillion
     (RGBColor(0xCC, 0x79, 0xA7), "#CC79A7", Marker::Diamond, true), // st-sigmoid: reddish purple
     (RGBColor(0x7F, 0x7F, 0x7F), "#7F7F7F", Marker::Star, false),   // st-tempered: grey
-    (
-        RGBColor(0xE6, 0x9F, 0x00),
-        "#E69F00",
-        Marker::TriangleDown,
-        true,
-    ), // concrete: orange
-    (
-        RGBColor(0xB2, 0x18, 0x2B),
-        "#B2182B",
-        Marker::Triangle,
-        false,
-    ), // st-gumbel: crimson
+    (RGBColor(0xE6, 0x9F, 0x00), "#E69F00", Marker::TriangleDown, true), // concrete: orange
+    (RGBColor(0xB2, 0x18, 0x2B), "#B2182B", Marker::Triangle, false), // st-gumbel: crimson
 ];
 
 /// Colour, marker and dash of an estimator, by its registry index (an unknown key gets a neutral
@@ -229,19 +187,9 @@ pub fn look(key: &str) -> Look {
     match registry().iter().position(|e| e.meta().key == key) {
         Some(i) => {
             let (color, css, marker, dashed) = PALETTE[i % PALETTE.len()];
-            Look {
-                color,
-                css,
-                marker,
-                dashed,
-            }
+            Look { color, css, marker, dashed }
         }
-        None => Look {
-            color: RGBColor(0x99, 0x99, 0x99),
-            css: "#999999",
-            marker: Marker::Circle,
-            dashed: false,
-        },
+        None => Look { color: RGBColor(0x99, 0x99, 0x99), css: "#999999", marker: Marker::Circle, dashed: false },
     }
 }
 
@@ -251,11 +199,7 @@ pub trait PlotData: PartialEq + Clone + 'static {
     /// Short file-name stem for exports, e.g. "convergence-c1_0".
     fn file_stem(&self) -> String;
     /// Draw on `root` (which the plot fills with its background first).
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String>;
     /// The data behind the plot as CSV (header row, then one row per point).
     fn csv(&self) -> String;
     /// One sentence on what is drawn, for screen readers (aria-label of the canvas).
@@ -268,16 +212,10 @@ pub fn to_svg<D: PlotData>(data: &D, width: u32, height: u32, style: &Style) -> 
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        let result = data
-            .draw(&root, style)
-            .and_then(|()| root.present().map_err(|e| e.to_string()));
+        let result = data.draw(&root, style).and_then(|()| root.present().map_err(|e| e.to_string()));
         if let Err(message) = result {
             let th = kit::Theme::new(style);
-            let _ = root.draw(&Text::new(
-                format!("plot error: {message}"),
-                (10, 20),
-                th.text(th.font, th.fg),
-            ));
+            let _ = root.draw(&Text::new(format!("plot error: {message}"), (10, 20), th.text(th.font, th.fg)));
             let _ = root.present();
         }
     }
@@ -313,11 +251,7 @@ pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
             s.to_string()
         }
     }
-    let mut out = header
-        .iter()
-        .map(|h| field(h))
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
     out.push('\n');
     for r in rows {
         out.push_str(&r.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));

@@ -23,16 +23,10 @@ pub(crate) fn series(state: &State, kind: SweepKind, log_x: bool) -> Vec<SweepSe
         .sweep(kind)
         .into_iter()
         .map(|(key, points)| {
-            let mut points: Vec<SweepPoint> = points
-                .iter()
-                .filter(|p| p.x.is_finite() && (!log_x || p.x > 0.0))
-                .cloned()
-                .collect();
+            let mut points: Vec<SweepPoint> =
+                points.iter().filter(|p| p.x.is_finite() && (!log_x || p.x > 0.0)).cloned().collect();
             points.sort_by(|a, b| a.x.total_cmp(&b.x));
-            SweepSeries {
-                key: key.to_string(),
-                points,
-            }
+            SweepSeries { key: key.to_string(), points }
         })
         .filter(|s| !s.points.is_empty())
         .collect()
@@ -43,9 +37,7 @@ fn is_mc(p: &SweepPoint) -> bool {
 }
 
 fn se(f: &Fig) -> f64 {
-    f.stderr
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .unwrap_or(0.0)
+    f.stderr.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(0.0)
 }
 
 /// How a sweep is drawn.
@@ -77,59 +69,28 @@ pub(crate) fn draw<DB: DrawingBackend>(
             let l = look(&s.key);
             // A bias² of exactly zero cannot be drawn on the log axis: say so in the legend.
             let zero_bias = s.points.iter().all(|p| p.bias_sq.value.abs() <= 1e-30);
-            let label = if zero_bias {
-                format!("{} (bias² = 0)", s.key)
-            } else {
-                s.key.clone()
-            };
+            let label = if zero_bias { format!("{} (bias² = 0)", s.key) } else { s.key.clone() };
             Entry::new(
-                Swatch::Line {
-                    color: l.color,
-                    dashed: false,
-                    width: th.line,
-                    marker: Some((l.marker, true)),
-                },
+                Swatch::Line { color: l.color, dashed: false, width: th.line, marker: Some((l.marker, true)) },
                 label,
             )
         })
         .collect();
     if !series.is_empty() {
         entries.push(Entry::new(
-            Swatch::Line {
-                color: th.fg,
-                dashed: false,
-                width: th.line,
-                marker: None,
-            },
+            Swatch::Line { color: th.fg, dashed: false, width: th.line, marker: None },
             "variance (trace)",
         ));
-        entries.push(Entry::new(
-            Swatch::Line {
-                color: th.fg,
-                dashed: true,
-                width: th.line,
-                marker: None,
-            },
-            "bias²",
-        ));
+        entries.push(Entry::new(Swatch::Line { color: th.fg, dashed: true, width: th.line, marker: None }, "bias²"));
     }
     if any_mc {
-        entries.push(Entry::new(
-            Swatch::ErrorBar {
-                color: th.fg,
-                marker: Marker::Circle,
-            },
-            "Monte Carlo ± 2 s.e.",
-        ));
+        entries.push(Entry::new(Swatch::ErrorBar { color: th.fg, marker: Marker::Circle }, "Monte Carlo ± 2 s.e."));
     }
     let Some(area) = kit::layout(root, &th, spec.subtitle, &entries)? else {
         return Ok(());
     };
 
-    let xs = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.x))
-        .chain(spec.current.as_ref().map(|c| c.0));
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).chain(spec.current.as_ref().map(|c| c.0));
     let (x0, x1) = match spec.x_range {
         Some(r) => r,
         None if spec.log_x => kit::log_range_loose(xs, (0.1, 10.0)),
@@ -156,15 +117,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1)])?;
     let xlh = kit::x_label_height(&th);
-    let x_axis = if spec.log_x {
-        Axis::log(x0, x1)
-    } else {
-        Axis::lin(x0, x1)
-    };
-    let fr = Frame {
-        x: x_axis,
-        y: Axis::log(y0, y1),
-    };
+    let x_axis = if spec.log_x { Axis::log(x0, x1) } else { Axis::lin(x0, x1) };
+    let fr = Frame { x: x_axis, y: Axis::log(y0, y1) };
     if spec.log_x {
         let mut chart = kit::builder(&area, &th, xlh, ylw)
             .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
@@ -173,12 +127,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels {
-                desc: spec.x_desc,
-                fmt: xfmt,
-                n: kit::n_labels(pw, &th, 4.0),
-                log: Some((x0, x1)),
-            },
+            AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 4.0), log: Some((x0, x1)) },
             AxisLabels {
                 desc: "bias²  /  variance (trace)",
                 fmt: &yfmt,
@@ -188,19 +137,13 @@ pub(crate) fn draw<DB: DrawingBackend>(
         )?;
         content(chart.plotting_area(), &fr, &th, series, spec)
     } else {
-        let mut chart = kit::builder(&area, &th, xlh, ylw)
-            .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-            .map_err(err)?;
+        let mut chart =
+            kit::builder(&area, &th, xlh, ylw).build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels {
-                desc: spec.x_desc,
-                fmt: xfmt,
-                n: kit::n_labels(pw, &th, 3.0).clamp(6, 12),
-                log: None,
-            },
+            AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 3.0).clamp(6, 12), log: None },
             AxisLabels {
                 desc: "bias²  /  variance (trace)",
                 fmt: &yfmt,
@@ -221,51 +164,25 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
 ) -> Result<(), String> {
     if let Some((x, label)) = &spec.current {
         if fr.x.contains(*x) {
-            kit::polyline(
-                pa,
-                fr,
-                &[(*x, fr.y.lo), (*x, fr.y.hi)],
-                th.muted.stroke_width(th.thin * 2),
-                None,
-            )?;
-            let style = th
-                .text(th.small, th.fg)
-                .pos(kit::anchor(HPos::Left, VPos::Top));
+            kit::polyline(pa, fr, &[(*x, fr.y.lo), (*x, fr.y.hi)], th.muted.stroke_width(th.thin * 2), None)?;
+            let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Left, VPos::Top));
             kit::label_at(pa, (*x, fr.y.hi), (th.px(4.0), th.px(3.0)), label, style)?;
         }
     }
     for s in series {
         let l = look(&s.key);
-        let var: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .map(|p| (p.x, p.variance_trace.value))
-            .collect();
+        let var: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.variance_trace.value)).collect();
         let bias: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.bias_sq.value)).collect();
         for p in s.points.iter().filter(|p| is_mc(p)) {
             for f in [&p.bias_sq, &p.variance_trace] {
                 let e = se(f);
                 if e > 0.0 {
-                    kit::error_bar(
-                        pa,
-                        fr,
-                        p.x,
-                        f.value - 2.0 * e,
-                        f.value + 2.0 * e,
-                        l.color,
-                        th,
-                    )?;
+                    kit::error_bar(pa, fr, p.x, f.value - 2.0 * e, f.value + 2.0 * e, l.color, th)?;
                 }
             }
         }
         kit::polyline(pa, fr, &var, l.color.stroke_width(th.line), None)?;
-        kit::polyline(
-            pa,
-            fr,
-            &bias,
-            l.color.stroke_width(th.line),
-            Some((th.px(7.0), th.px(4.0))),
-        )?;
+        kit::polyline(pa, fr, &bias, l.color.stroke_width(th.line), Some((th.px(7.0), th.px(4.0))))?;
         for pts in [&var, &bias] {
             for (p, q) in s.points.iter().zip(pts.iter()) {
                 kit::markers(pa, fr, &[*q], l.marker, l.color, !is_mc(p), th)?;
@@ -279,15 +196,8 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
 }
 
 pub(crate) fn csv(x_name: &str, series: &[SweepSeries]) -> String {
-    let header = [
-        x_name,
-        "estimator",
-        "method",
-        "bias_sq",
-        "bias_sq_stderr",
-        "variance_trace",
-        "variance_trace_stderr",
-    ];
+    let header =
+        [x_name, "estimator", "method", "bias_sq", "bias_sq_stderr", "variance_trace", "variance_trace_stderr"];
     let rows: Vec<Vec<String>> = series
         .iter()
         .flat_map(|s| {

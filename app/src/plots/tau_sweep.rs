@@ -23,11 +23,7 @@ impl TauSweep {
         TauSweep {
             tau: state.page.tau,
             series: sweep::series(state, SweepKind::Tau, true),
-            any_uses_tau: state
-                .page
-                .estimators
-                .iter()
-                .any(|k| find(k).is_some_and(|e| e.meta().uses_tau)),
+            any_uses_tau: state.page.estimators.iter().any(|k| find(k).is_some_and(|e| e.meta().uses_tau)),
         }
     }
 
@@ -49,13 +45,8 @@ impl PlotData for TauSweep {
         "tau-sweep".into()
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String> {
-        let current = (self.tau.is_finite() && self.tau > 0.0)
-            .then(|| (self.tau, format!("τ = {:.2}", self.tau)));
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
+        let current = (self.tau.is_finite() && self.tau > 0.0).then(|| (self.tau, format!("τ = {:.2}", self.tau)));
         let spec = sweep::Spec {
             log_x: true,
             x_desc: "temperature τ (log scale)",
@@ -74,10 +65,7 @@ impl PlotData for TauSweep {
 
     fn describe(&self) -> String {
         if self.series.is_empty() {
-            return format!(
-                "Sweep of bias² and variance against τ: {}.",
-                self.empty_note()
-            );
+            return format!("Sweep of bias² and variance against τ: {}.", self.empty_note());
         }
         format!(
             "Log–log plot of variance trace (solid) and bias² (dashed) against τ, current τ = {:.2} marked: {}.",

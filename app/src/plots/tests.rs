@@ -1,4 +1,5 @@
 //! Native tests: every plot rendered to SVG from hand-built states, including degenerate ones.
+//! Set `PLOTS_DUMP=/some/dir` to keep the rendered SVGs for a look.
 
 #![allow(clippy::field_reassign_with_default)]
 
@@ -47,21 +48,12 @@ fn history(count: usize, start: f64, target: f64, sigma: f64, dim: usize) -> Vec
             let n = (256.0 * 1.3f64.powi(i as i32)).round() as u64;
             let w = 1.0 / (1.0 + i as f64);
             let m = target + (start - target) * w * if i % 2 == 0 { 1.0 } else { -0.7 };
-            HistPoint {
-                n,
-                mean: vec![m; dim],
-                stderr: vec![sigma / (n as f64).sqrt(); dim],
-            }
+            HistPoint { n, mean: vec![m; dim], stderr: vec![sigma / (n as f64).sqrt(); dim] }
         })
         .collect()
 }
 
-fn sweep_points(
-    xs: &[f64],
-    method: &str,
-    bias: impl Fn(f64) -> f64,
-    var: impl Fn(f64) -> f64,
-) -> Vec<SweepPoint> {
+fn sweep_points(xs: &[f64], method: &str, bias: impl Fn(f64) -> f64, var: impl Fn(f64) -> f64) -> Vec<SweepPoint> {
     xs.iter()
         .map(|&x| {
             let se = (method == "monte-carlo").then_some(0.1);
@@ -91,14 +83,7 @@ fn full_state() -> State {
     rows.insert(
         "reinforce".to_string(),
         Row {
-            exact: Some(view(
-                "exact",
-                g.clone(),
-                None,
-                None,
-                fig(0.0, None),
-                fig(0.52, None),
-            )),
+            exact: Some(view("exact", g.clone(), None, None, fig(0.0, None), fig(0.52, None))),
             mc: Some(view(
                 "monte-carlo",
                 shifted(0.001),
@@ -113,29 +98,12 @@ fn full_state() -> State {
     );
     rows.insert(
         "reinforce-optimal".to_string(),
-        Row {
-            exact: Some(view(
-                "exact",
-                g.clone(),
-                None,
-                None,
-                fig(1e-33, None),
-                fig(0.08, None),
-            )),
-            ..Row::default()
-        },
+        Row { exact: Some(view("exact", g.clone(), None, None, fig(1e-33, None), fig(0.08, None))), ..Row::default() },
     );
     rows.insert(
         "st".to_string(),
         Row {
-            exact: Some(view(
-                "exact",
-                shifted(-0.04),
-                None,
-                None,
-                fig(4.8e-3, None),
-                fig(0.003, None),
-            )),
+            exact: Some(view("exact", shifted(-0.04), None, None, fig(4.8e-3, None), fig(0.003, None))),
             history: history(24, -0.1, -0.0204, 0.05, 3).into(),
             ..Row::default()
         },
@@ -159,14 +127,7 @@ fn full_state() -> State {
     rows.insert(
         "concrete".to_string(),
         Row {
-            exact: Some(view(
-                "quadrature",
-                shifted(0.005),
-                None,
-                None,
-                fig(7.5e-5, None),
-                fig(0.02, None),
-            )),
+            exact: Some(view("quadrature", shifted(0.005), None, None, fig(7.5e-5, None), fig(0.02, None))),
             ..Row::default()
         },
     );
@@ -183,16 +144,8 @@ fn full_state() -> State {
         sweep_points(&taus, "monte-carlo", |t| 1e-3 * t, |t| 0.01 / t.sqrt()),
     ));
     let widths: Vec<f64> = (1..=12).map(f64::from).collect();
-    s.sweeps.push((
-        SweepKind::Width,
-        "reinforce".into(),
-        sweep_points(&widths, "exact", |_| 0.0, |w| 0.5 * w),
-    ));
-    s.sweeps.push((
-        SweepKind::Width,
-        "st".into(),
-        sweep_points(&widths, "exact", |w| 1e-3 * w * w, |w| 0.003 * w),
-    ));
+    s.sweeps.push((SweepKind::Width, "reinforce".into(), sweep_points(&widths, "exact", |_| 0.0, |w| 0.5 * w)));
+    s.sweeps.push((SweepKind::Width, "st".into(), sweep_points(&widths, "exact", |w| 1e-3 * w * w, |w| 0.003 * w)));
     s.sweeps.push((
         SweepKind::Width,
         "st-sigmoid".into(),
@@ -204,19 +157,9 @@ fn full_state() -> State {
 /// Every number in the geometry attributes of the SVG (not text content).
 fn coordinates(svg: &str) -> Vec<f64> {
     let mut out = Vec::new();
-    for attr in [
-        "x=\"",
-        "y=\"",
-        "x1=\"",
-        "y1=\"",
-        "x2=\"",
-        "y2=\"",
-        "cx=\"",
-        "cy=\"",
-        "points=\"",
-        "width=\"",
-        "height=\"",
-    ] {
+    for attr in
+        ["x=\"", "y=\"", "x1=\"", "y1=\"", "x2=\"", "y2=\"", "cx=\"", "cy=\"", "points=\"", "width=\"", "height=\""]
+    {
         let mut rest = svg;
         while let Some(i) = rest.find(attr) {
             // Only whole attribute names (" x=" not "dx=").
@@ -225,10 +168,7 @@ fn coordinates(svg: &str) -> Vec<f64> {
             let end = rest.find('"').unwrap_or(0);
             if ok {
                 for tok in rest[..end].split([' ', ',']).filter(|t| !t.is_empty()) {
-                    out.push(
-                        tok.parse::<f64>()
-                            .unwrap_or_else(|_| panic!("bad coordinate {tok:?} in {attr}")),
-                    );
+                    out.push(tok.parse::<f64>().unwrap_or_else(|_| panic!("bad coordinate {tok:?} in {attr}")));
                 }
             }
             rest = &rest[end..];
@@ -241,15 +181,8 @@ fn coordinates(svg: &str) -> Vec<f64> {
 fn render<D: PlotData>(d: &D) -> String {
     let styles = [
         Style::default(),
-        Style {
-            dark: true,
-            ..Style::default()
-        },
-        Style {
-            lecture: true,
-            scale: 2.0,
-            ..Style::default()
-        },
+        Style { dark: true, ..Style::default() },
+        Style { lecture: true, scale: 2.0, ..Style::default() },
     ];
     let mut first = None;
     for (k, st) in styles.iter().enumerate() {
@@ -282,13 +215,12 @@ fn render<D: PlotData>(d: &D) -> String {
         first.get_or_insert(svg);
     }
     // Small and tiny canvases must not fail either.
-    for (w, h) in [(300, 200), (150, 110), (60, 40), (1, 1)] {
-        let svg = to_svg(d, w, h, &Style::default());
-        assert!(
-            !svg.contains("plot error"),
-            "{} at {w}×{h}: {svg}",
-            d.title()
-        );
+    let lecture = Style { lecture: true, scale: 1.5, dark: true };
+    for (w, h) in [(300, 200), (150, 110), (220, 160), (400, 120), (120, 400), (60, 40), (1, 1)] {
+        for st in [Style::default(), lecture] {
+            let svg = to_svg(d, w, h, &st);
+            assert!(!svg.contains("plot error"), "{} at {w}×{h}: {svg}", d.title());
+        }
     }
     assert!(!d.describe().is_empty());
     assert!(!d.file_stem().is_empty() && !d.file_stem().contains(['/', ' ', '[']));
@@ -303,39 +235,22 @@ fn csv_rows(csv: &str) -> Vec<&str> {
 
 #[test]
 fn looks_are_distinct_for_the_registry() {
-    let keys: Vec<&str> = stochgrad_core::estimators::registry()
-        .iter()
-        .map(|e| e.meta().key)
-        .collect();
+    let keys: Vec<&str> = stochgrad_core::estimators::registry().iter().map(|e| e.meta().key).collect();
     assert_eq!(keys.len(), 13);
-    let colours: HashSet<(u8, u8, u8)> = keys
-        .iter()
-        .map(|k| look(k).color)
-        .map(|c| (c.0, c.1, c.2))
-        .collect();
+    let colours: HashSet<(u8, u8, u8)> = keys.iter().map(|k| look(k).color).map(|c| (c.0, c.1, c.2)).collect();
     assert_eq!(colours.len(), 13, "13 distinct colours");
     let css: HashSet<&str> = keys.iter().map(|k| look(k).css).collect();
     assert_eq!(css.len(), 13);
-    let pairs: HashSet<((u8, u8, u8), Marker)> = keys
-        .iter()
-        .map(|k| look(k))
-        .map(|l| ((l.color.0, l.color.1, l.color.2), l.marker))
-        .collect();
+    let pairs: HashSet<((u8, u8, u8), Marker)> =
+        keys.iter().map(|k| look(k)).map(|l| ((l.color.0, l.color.1, l.color.2), l.marker)).collect();
     assert_eq!(pairs.len(), 13);
     for k in &keys {
         let l = look(k);
-        assert_eq!(
-            l.css,
-            format!("#{:02X}{:02X}{:02X}", l.color.0, l.color.1, l.color.2),
-            "css matches colour"
-        );
+        assert_eq!(l.css, format!("#{:02X}{:02X}{:02X}", l.color.0, l.color.1, l.color.2), "css matches colour");
         assert!(l.swatch_svg(12).contains(l.css));
     }
     // The default selection has five different shapes.
-    let shapes: HashSet<Marker> = crate::state::DEFAULT_ESTIMATORS
-        .iter()
-        .map(|k| look(k).marker)
-        .collect();
+    let shapes: HashSet<Marker> = crate::state::DEFAULT_ESTIMATORS.iter().map(|k| look(k).marker).collect();
     assert_eq!(shapes.len(), 5);
     // An unknown key does not panic.
     assert_eq!(look("nope").marker, Marker::Circle);
@@ -353,24 +268,15 @@ fn convergence_full() {
     // Without history or exact moments (st-sigmoid has history) every selected one has data.
     assert_eq!(c.series.len(), 5);
     let svg = render(&c);
-    for text in [
-        "samples drawn (log scale)",
-        "∂E[f]/∂c1[0]",
-        "exact ∇",
-        "reinforce",
-        "st-sigmoid",
-        "concrete",
-        "Monte Carlo",
-    ] {
+    for text in
+        ["samples drawn (log scale)", "∂E[f]/∂c1[0]", "exact ∇", "reinforce", "st-sigmoid", "concrete", "Monte Carlo"]
+    {
         assert!(svg.contains(text), "missing {text:?}");
     }
     assert!(!svg.contains("press play"));
     let csv = c.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(
-        rows[0],
-        "estimator,parameter,samples,running_mean,stderr,exact_mean_of_estimator,exact_gradient"
-    );
+    assert_eq!(rows[0], "estimator,parameter,samples,running_mean,stderr,exact_mean_of_estimator,exact_gradient");
     assert_eq!(rows.len(), 1 + 24 + 24 + 20);
     assert!(rows[1].starts_with("reinforce,c1[0],256,"));
     // A parameter name with a comma is quoted.
@@ -378,12 +284,7 @@ fn convergence_full() {
     s2.page.param = 1;
     let c2 = Convergence::from_state(&s2);
     assert_eq!(c2.file_stem(), "convergence-w2_0_1");
-    assert!(c2
-        .csv()
-        .lines()
-        .nth(1)
-        .unwrap()
-        .starts_with("reinforce,\"w2[0,1]\","));
+    assert!(c2.csv().lines().nth(1).unwrap().starts_with("reinforce,\"w2[0,1]\","));
     assert!(c.describe().contains("reinforce"));
 }
 
@@ -397,10 +298,7 @@ fn convergence_clips_outliers_to_the_window() {
     h[1].mean[0] = -1e6;
     let c = Convergence::from_state(&s);
     let svg = render(&c);
-    assert!(
-        !svg.contains("1e6") && !svg.contains("1000000"),
-        "the outlier did not set the scale"
-    );
+    assert!(!svg.contains("1e6") && !svg.contains("1000000"), "the outlier did not set the scale");
 }
 
 #[test]
@@ -416,53 +314,21 @@ fn convergence_empty_and_degenerate() {
 
     // Exact gradient only: the exact line and the note.
     let mut s = State::default();
-    s.exact = Some(ExactView {
-        expected_loss: 0.2,
-        gradient: vec![0.0],
-        names: vec!["c1[0]".into()],
-        millis: 0.0,
-    });
+    s.exact = Some(ExactView { expected_loss: 0.2, gradient: vec![0.0], names: vec!["c1[0]".into()], millis: 0.0 });
     let svg = render(&Convergence::from_state(&s));
     assert!(svg.contains("exact ∇") && svg.contains("press play"));
 
     // A single point, all values equal, zero standard error, NaNs and a bogus parameter index.
     let mut s = State::default();
-    s.exact = Some(ExactView {
-        expected_loss: 0.2,
-        gradient: vec![0.5],
-        names: vec!["c1[0]".into()],
-        millis: 0.0,
-    });
-    s.rows.get_mut("reinforce").unwrap().history = vec![HistPoint {
-        n: 256,
-        mean: vec![0.5],
-        stderr: vec![0.0],
-    }]
-    .into();
-    s.rows.get_mut("reinforce").unwrap().exact = Some(view(
-        "exact",
-        vec![0.5],
-        None,
-        None,
-        fig(0.0, None),
-        fig(1.0, None),
-    ));
+    s.exact = Some(ExactView { expected_loss: 0.2, gradient: vec![0.5], names: vec!["c1[0]".into()], millis: 0.0 });
+    s.rows.get_mut("reinforce").unwrap().history =
+        vec![HistPoint { n: 256, mean: vec![0.5], stderr: vec![0.0] }].into();
+    s.rows.get_mut("reinforce").unwrap().exact =
+        Some(view("exact", vec![0.5], None, None, fig(0.0, None), fig(1.0, None)));
     s.rows.get_mut("st").unwrap().history = vec![
-        HistPoint {
-            n: 0,
-            mean: vec![1.0],
-            stderr: vec![0.1],
-        },
-        HistPoint {
-            n: 256,
-            mean: vec![f64::NAN],
-            stderr: vec![0.1],
-        },
-        HistPoint {
-            n: 512,
-            mean: vec![0.5],
-            stderr: vec![f64::INFINITY],
-        },
+        HistPoint { n: 0, mean: vec![1.0], stderr: vec![0.1] },
+        HistPoint { n: 256, mean: vec![f64::NAN], stderr: vec![0.1] },
+        HistPoint { n: 512, mean: vec![0.5], stderr: vec![f64::INFINITY] },
     ]
     .into();
     let c = Convergence::from_state(&s);
@@ -482,13 +348,9 @@ fn bars_full_and_modes() {
     let b = Bars::from_state(&s);
     assert_eq!(b.groups.len(), 5);
     let svg = render(&b);
-    for text in [
-        "bias²  /  variance (trace)",
-        "bias² (left)",
-        "variance (trace) (right)",
-        "Monte Carlo ± 2 s.e.",
-        "unbiased",
-    ] {
+    for text in
+        ["bias²  /  variance (trace)", "bias² (left)", "variance (trace) (right)", "Monte Carlo ± 2 s.e.", "unbiased"]
+    {
         assert!(svg.contains(text), "missing {text:?}");
     }
     for k in crate::state::DEFAULT_ESTIMATORS {
@@ -498,11 +360,12 @@ fn bars_full_and_modes() {
     assert!(svg.contains("\n0\n") && svg.contains("\n≈0\n"));
     let csv = b.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(rows[0], "estimator,method,samples,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr,unbiased");
+    assert_eq!(
+        rows[0],
+        "estimator,method,samples,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr,unbiased"
+    );
     assert_eq!(rows.len(), 6);
-    assert!(rows
-        .iter()
-        .any(|r| r.starts_with("st-sigmoid,monte-carlo,25600,-0.000002,")));
+    assert!(rows.iter().any(|r| r.starts_with("st-sigmoid,monte-carlo,25600,-0.000002,")));
 
     let mut s2 = s.clone();
     s2.page.var_x_evals = true;
@@ -510,9 +373,7 @@ fn bars_full_and_modes() {
     assert_ne!(b, b2);
     let svg = render(&b2);
     assert!(svg.contains("bias²  /  variance × loss evaluations"));
-    assert!(b2
-        .csv()
-        .starts_with("estimator,method,samples,bias_sq,bias_sq_stderr,variance_x_evals,"));
+    assert!(b2.csv().starts_with("estimator,method,samples,bias_sq,bias_sq_stderr,variance_x_evals,"));
 
     // All thirteen estimators: rotated labels, nothing breaks.
     let mut s3 = s.clone();
@@ -522,14 +383,7 @@ fn bars_full_and_modes() {
             s3.page.estimators.push(k.clone());
         }
         s3.rows.entry(k).or_insert_with(|| Row {
-            exact: Some(view(
-                "exact",
-                vec![0.0; 3],
-                None,
-                None,
-                fig(1e-3, None),
-                fig(0.1, None),
-            )),
+            exact: Some(view("exact", vec![0.0; 3], None, None, fig(1e-3, None), fig(0.1, None))),
             ..Row::default()
         });
     }
@@ -549,39 +403,15 @@ fn bars_empty_and_degenerate() {
     assert_eq!(csv_rows(&b.csv()).len(), 1);
 
     let mut s = State::default();
-    s.rows.get_mut("reinforce").unwrap().exact = Some(view(
-        "exact",
-        vec![0.0],
-        None,
-        None,
-        fig(0.0, None),
-        fig(0.0, None),
-    ));
-    s.rows.get_mut("st").unwrap().exact = Some(view(
-        "exact",
-        vec![0.0],
-        None,
-        None,
-        fig(f64::NAN, None),
-        fig(f64::INFINITY, None),
-    ));
-    s.rows.get_mut("concrete").unwrap().mc = Some(view(
-        "monte-carlo",
-        vec![0.0],
-        Some(vec![0.1]),
-        Some(256),
-        fig(-5.0, Some(1.0)),
-        fig(1e-40, Some(1e300)),
-    ));
+    s.rows.get_mut("reinforce").unwrap().exact =
+        Some(view("exact", vec![0.0], None, None, fig(0.0, None), fig(0.0, None)));
+    s.rows.get_mut("st").unwrap().exact =
+        Some(view("exact", vec![0.0], None, None, fig(f64::NAN, None), fig(f64::INFINITY, None)));
+    s.rows.get_mut("concrete").unwrap().mc =
+        Some(view("monte-carlo", vec![0.0], Some(vec![0.1]), Some(256), fig(-5.0, Some(1.0)), fig(1e-40, Some(1e300))));
     s.rows.get_mut("st-sigmoid").unwrap().not_applicable = Some("n/a".into());
-    s.rows.get_mut("st-sigmoid").unwrap().exact = Some(view(
-        "exact",
-        vec![0.0],
-        None,
-        None,
-        fig(1.0, None),
-        fig(1.0, None),
-    ));
+    s.rows.get_mut("st-sigmoid").unwrap().exact =
+        Some(view("exact", vec![0.0], None, None, fig(1.0, None), fig(1.0, None)));
     let b = Bars::from_state(&s);
     assert_eq!(b.groups.len(), 3, "not-applicable rows are left out");
     render(&b);
@@ -594,22 +424,14 @@ fn tau_sweep_full_and_empty() {
     assert_eq!(t.series.len(), 2);
     assert_eq!(t.series[0].key, "st-sigmoid", "selection (registry) order");
     let svg = render(&t);
-    for text in [
-        "τ = 0.50",
-        "temperature τ (log scale)",
-        "bias²  /  variance (trace)",
-        "concrete",
-        "st-sigmoid",
-        "Monte Carlo",
-    ] {
+    for text in
+        ["τ = 0.50", "temperature τ (log scale)", "bias²  /  variance (trace)", "concrete", "st-sigmoid", "Monte Carlo"]
+    {
         assert!(svg.contains(text), "missing {text:?}");
     }
     let csv = t.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(
-        rows[0],
-        "tau,estimator,method,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr"
-    );
+    assert_eq!(rows[0], "tau,estimator,method,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr");
     assert_eq!(rows.len(), 1 + 16);
 
     // Nothing computed yet, with a τ user selected: "computing…".
@@ -625,27 +447,13 @@ fn tau_sweep_full_and_empty() {
 
     // Degenerate: one point, zero bias² (log axis), NaN and negative x.
     let mut s = State::default();
-    s.sweeps.push((
-        SweepKind::Tau,
-        "concrete".into(),
-        sweep_points(&[0.5], "exact", |_| 0.0, |_| 0.1),
-    ));
+    s.sweeps.push((SweepKind::Tau, "concrete".into(), sweep_points(&[0.5], "exact", |_| 0.0, |_| 0.1)));
     s.sweeps.push((
         SweepKind::Tau,
         "st".into(),
         vec![
-            SweepPoint {
-                x: f64::NAN,
-                method: "exact".into(),
-                bias_sq: fig(1.0, None),
-                variance_trace: fig(1.0, None),
-            },
-            SweepPoint {
-                x: -1.0,
-                method: "exact".into(),
-                bias_sq: fig(1.0, None),
-                variance_trace: fig(1.0, None),
-            },
+            SweepPoint { x: f64::NAN, method: "exact".into(), bias_sq: fig(1.0, None), variance_trace: fig(1.0, None) },
+            SweepPoint { x: -1.0, method: "exact".into(), bias_sq: fig(1.0, None), variance_trace: fig(1.0, None) },
             SweepPoint {
                 x: 2.0,
                 method: "exact".into(),
@@ -667,22 +475,14 @@ fn width_sweep_full_and_empty() {
     let w = WidthSweep::from_state(&s);
     assert_eq!(w.series.len(), 3);
     let svg = render(&w);
-    for text in [
-        "width = 3",
-        "width of every layer",
-        "all 2 layers",
-        "reinforce",
-        "st-sigmoid",
-        "bias²  /  variance (trace)",
-    ] {
+    for text in
+        ["width = 3", "width of every layer", "all 2 layers", "reinforce", "st-sigmoid", "bias²  /  variance (trace)"]
+    {
         assert!(svg.contains(text), "missing {text:?}");
     }
     let csv = w.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(
-        rows[0],
-        "width,estimator,method,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr"
-    );
+    assert_eq!(rows[0], "width,estimator,method,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr");
     assert_eq!(rows.len(), 1 + 12 + 12 + 6);
 
     let s = State::default();
@@ -712,10 +512,7 @@ fn agreement_full_and_empty() {
     }
     let csv = a.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(
-        rows[0],
-        "estimator,parameter,exact_gradient,method,mean,stderr"
-    );
+    assert_eq!(rows[0], "estimator,parameter,exact_gradient,method,mean,stderr");
     assert_eq!(rows.len(), 1 + 5 * 3);
     assert!(a.describe().contains("largest gap"));
 
@@ -733,22 +530,10 @@ fn agreement_full_and_empty() {
         names: vec!["a".into(), "b".into()],
         millis: 0.0,
     });
-    s.rows.get_mut("reinforce").unwrap().exact = Some(view(
-        "exact",
-        vec![0.0, 0.0],
-        None,
-        None,
-        fig(0.0, None),
-        fig(0.0, None),
-    ));
-    s.rows.get_mut("st").unwrap().mc = Some(view(
-        "monte-carlo",
-        vec![f64::NAN],
-        Some(vec![f64::NAN]),
-        Some(1),
-        fig(0.0, None),
-        fig(0.0, None),
-    ));
+    s.rows.get_mut("reinforce").unwrap().exact =
+        Some(view("exact", vec![0.0, 0.0], None, None, fig(0.0, None), fig(0.0, None)));
+    s.rows.get_mut("st").unwrap().mc =
+        Some(view("monte-carlo", vec![f64::NAN], Some(vec![f64::NAN]), Some(1), fig(0.0, None), fig(0.0, None)));
     let a = Agreement::from_state(&s);
     assert_eq!(csv_rows(&a.csv()).len(), 1 + 2 + 1);
     render(&a);
@@ -772,42 +557,21 @@ fn redraw_only_on_change() {
 
 #[test]
 fn clipping() {
-    let fr = Frame {
-        x: Axis::lin(0.0, 1.0),
-        y: Axis::lin(0.0, 1.0),
-    };
-    let pieces = fr.clip_polyline(&[
-        (-1.0, 0.5),
-        (0.5, 0.5),
-        (2.0, 0.5),
-        (2.0, 2.0),
-        (0.5, 0.25),
-        (0.5, 0.75),
-    ]);
+    let fr = Frame { x: Axis::lin(0.0, 1.0), y: Axis::lin(0.0, 1.0) };
+    let pieces = fr.clip_polyline(&[(-1.0, 0.5), (0.5, 0.5), (2.0, 0.5), (2.0, 2.0), (0.5, 0.25), (0.5, 0.75)]);
     assert_eq!(pieces.len(), 2, "{pieces:?}");
     assert_eq!(pieces[0], vec![(0.0, 0.5), (0.5, 0.5), (1.0, 0.5)]);
     assert!(pieces[1].iter().all(|p| fr.contains(*p)));
     // NaN breaks the line.
-    let pieces = fr.clip_polyline(&[
-        (0.1, 0.1),
-        (0.2, 0.2),
-        (f64::NAN, 0.3),
-        (0.4, 0.4),
-        (0.5, 0.5),
-    ]);
+    let pieces = fr.clip_polyline(&[(0.1, 0.1), (0.2, 0.2), (f64::NAN, 0.3), (0.4, 0.4), (0.5, 0.5)]);
     assert_eq!(pieces.len(), 2);
     // Polygons.
     let poly = fr.clip_polygon(&[(-1.0, -1.0), (2.0, -1.0), (2.0, 2.0), (-1.0, 2.0)]);
     assert_eq!(poly.len(), 4);
     assert!(poly.iter().all(|p| fr.contains(*p)));
-    assert!(fr
-        .clip_polygon(&[(5.0, 5.0), (6.0, 5.0), (6.0, 6.0)])
-        .is_empty());
+    assert!(fr.clip_polygon(&[(5.0, 5.0), (6.0, 5.0), (6.0, 6.0)]).is_empty());
     // Log axes: non-positive values are undrawable.
-    let fr = Frame {
-        x: Axis::log(1.0, 100.0),
-        y: Axis::log(1e-3, 1.0),
-    };
+    let fr = Frame { x: Axis::log(1.0, 100.0), y: Axis::log(1e-3, 1.0) };
     assert!(!fr.contains((10.0, 0.0)) && fr.contains((10.0, 0.5)));
     let pieces = fr.clip_polyline(&[(1.0, 0.5), (10.0, 0.0), (20.0, 0.1), (1e4, 0.1)]);
     assert_eq!(pieces.len(), 1);
@@ -816,19 +580,11 @@ fn clipping() {
 
 #[test]
 fn ranges_and_labels() {
-    let close = |(a, b): (f64, f64), (c, d): (f64, f64)| {
-        ((a - c) / c).abs() < 1e-6 && ((b - d) / d).abs() < 1e-6
-    };
-    assert!(close(
-        kit::log_range([0.003, 0.5], 12.0, (1.0, 10.0)),
-        (1e-3, 1.0)
-    ));
+    let close = |(a, b): (f64, f64), (c, d): (f64, f64)| ((a - c) / c).abs() < 1e-6 && ((b - d) / d).abs() < 1e-6;
+    assert!(close(kit::log_range([0.003, 0.5], 12.0, (1.0, 10.0)), (1e-3, 1.0)));
     // A value on a decade gets a decade of room below.
     assert!(close(kit::log_range([0.1], 12.0, (1.0, 10.0)), (1e-2, 1.0)));
-    assert_eq!(
-        kit::log_range([0.0, -1.0, f64::NAN], 12.0, (1.0, 10.0)),
-        (1.0, 10.0)
-    );
+    assert_eq!(kit::log_range([0.0, -1.0, f64::NAN], 12.0, (1.0, 10.0)), (1.0, 10.0));
     let (lo, hi) = kit::log_range([1e-40, 1.0], 12.0, (1.0, 10.0));
     assert!(close((lo, hi), (1e-11, 10.0)), "{lo} {hi}");
     let (lo, hi) = kit::log_range([1.0], 12.0, (1.0, 10.0));
@@ -869,10 +625,7 @@ fn ranges_and_labels() {
 fn helpers() {
     assert_eq!(slug("c1[0]"), "c1_0");
     assert_eq!(slug("w2[0,1]"), "w2_0_1");
-    assert_eq!(
-        csv_text(&["a", "b"], &[vec!["x,y".into(), "q\"".into()]]),
-        "a,b\n\"x,y\",\"q\"\"\"\n"
-    );
+    assert_eq!(csv_text(&["a", "b"], &[vec!["x,y".into(), "q\"".into()]]), "a,b\n\"x,y\",\"q\"\"\"\n");
     assert_eq!(num(f64::NAN), "");
     assert_eq!(num(0.5), "0.5");
     assert_eq!(

@@ -40,15 +40,9 @@ impl WidthSweep {
 
     fn subtitle(&self) -> String {
         if self.layers > 1 {
-            format!(
-                "each point sets all {} layers to that width; current width {} marked",
-                self.layers, self.width
-            )
+            format!("each point sets all {} layers to that width; current width {} marked", self.layers, self.width)
         } else {
-            format!(
-                "each point sets the layer to that width; current width {} marked",
-                self.width
-            )
+            format!("each point sets the layer to that width; current width {} marked", self.width)
         }
     }
 }
@@ -62,22 +56,10 @@ impl PlotData for WidthSweep {
         "width-sweep".into()
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        style: &Style,
-    ) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
         let (lo, hi) = (bounds::WIDTH.0 as f64, bounds::WIDTH.1 as f64);
-        let data_hi = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.x))
-            .fold(hi, f64::max);
-        let data_lo = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.x))
-            .fold(lo, f64::min);
+        let data_hi = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).fold(hi, f64::max);
+        let data_lo = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).fold(lo, f64::min);
         let ints = |v: &f64| {
             let r = v.round();
             if (v - r).abs() < 1e-9 {
@@ -105,10 +87,7 @@ impl PlotData for WidthSweep {
 
     fn describe(&self) -> String {
         if self.series.is_empty() {
-            return format!(
-                "Sweep of bias² and variance against layer width: {}.",
-                self.empty_note()
-            );
+            return format!("Sweep of bias² and variance against layer width: {}.", self.empty_note());
         }
         format!(
             "Plot of variance trace (solid) and bias² (dashed, log scale) against the width of every layer, current width {} marked: {}.",

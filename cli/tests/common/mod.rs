@@ -38,30 +38,12 @@ pub fn stochgrad(args: &[&str], stdin: &[u8]) -> Run {
 /// Returns that line (without the newline).
 pub fn assert_one_line_error(r: &Run, context: &str) -> String {
     assert_eq!(r.code, 2, "{context}: expected exit code 2, got {r:?}");
-    assert!(
-        r.stdout.is_empty(),
-        "{context}: stdout must be empty on error, got {:?}",
-        r.stdout
-    );
-    assert!(
-        r.stderr.ends_with('\n'),
-        "{context}: stderr must end in a newline: {:?}",
-        r.stderr
-    );
+    assert!(r.stdout.is_empty(), "{context}: stdout must be empty on error, got {:?}", r.stdout);
+    assert!(r.stderr.ends_with('\n'), "{context}: stderr must end in a newline: {:?}", r.stderr);
     let line = &r.stderr[..r.stderr.len() - 1];
-    assert!(
-        !line.contains('\n') && !line.contains('\r'),
-        "{context}: stderr must be one line: {:?}",
-        r.stderr
-    );
-    assert!(
-        line.starts_with("stochgrad: "),
-        "{context}: stderr must start with `stochgrad: `: {line:?}"
-    );
-    assert!(
-        !line.contains("panicked") && !line.contains("internal error"),
-        "{context}: {line}"
-    );
+    assert!(!line.contains('\n') && !line.contains('\r'), "{context}: stderr must be one line: {:?}", r.stderr);
+    assert!(line.starts_with("stochgrad: "), "{context}: stderr must start with `stochgrad: `: {line:?}");
+    assert!(!line.contains("panicked") && !line.contains("internal error"), "{context}: {line}");
     line.to_string()
 }
 
@@ -70,22 +52,13 @@ pub fn assert_one_line_error(r: &Run, context: &str) -> String {
 pub fn assert_no_stray_null(v: &serde_json::Value, path: &str) {
     match v {
         serde_json::Value::Null => {
-            assert!(
-                path.ends_with(".cosine") || path.ends_with(".recommended_tau"),
-                "null at {path}"
-            )
+            assert!(path.ends_with(".cosine") || path.ends_with(".recommended_tau"), "null at {path}")
         }
-        serde_json::Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, x)| assert_no_stray_null(x, &format!("{path}[{i}]"))),
-        serde_json::Value::Object(o) => o
-            .iter()
-            .for_each(|(k, x)| assert_no_stray_null(x, &format!("{path}.{k}"))),
-        serde_json::Value::Number(n) => assert!(
-            n.as_f64().is_some_and(f64::is_finite),
-            "non-finite at {path}"
-        ),
+        serde_json::Value::Array(a) => {
+            a.iter().enumerate().for_each(|(i, x)| assert_no_stray_null(x, &format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| assert_no_stray_null(x, &format!("{path}.{k}"))),
+        serde_json::Value::Number(n) => assert!(n.as_f64().is_some_and(f64::is_finite), "non-finite at {path}"),
         _ => {}
     }
 }

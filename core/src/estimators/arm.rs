@@ -86,7 +86,9 @@ pub(crate) struct CellJob<'a> {
 impl<'a> CellJob<'a> {
     pub(crate) fn new(model: &'a Model, kind: Kind, what: &str) -> Result<Self> {
         if model.layers.len() > 1 {
-            return Err(Error::NotApplicable(format!("{what} exist in closed form for a single stochastic layer only; use Monte Carlo")));
+            return Err(Error::NotApplicable(format!(
+                "{what} exist in closed form for a single stochastic layer only; use Monte Carlo"
+            )));
         }
         limits::check_cells(model, what)?;
         Ok(CellJob { model, kind, cells: Cells::new(model), tables: LossTables::new(model, false) })
@@ -265,10 +267,20 @@ impl Estimator for Arm {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         antithetic_plan(model)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         Ok(Box::new(CellJob::new(model, Kind::Arm, "arm's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         Ok(Box::new(AntitheticSampler::new(model, Kind::Arm)))
     }
 }

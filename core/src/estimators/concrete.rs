@@ -149,14 +149,26 @@ impl Estimator for Concrete {
             }
         }
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
         if model.units() != 1 {
-            return Err(Error::NotApplicable("concrete has quadrature moments for a single stochastic unit only; use Monte Carlo".into()));
+            return Err(Error::NotApplicable(
+                "concrete has quadrature moments for a single stochastic unit only; use Monte Carlo".into(),
+            ));
         }
         Ok(Box::new(QuadJob::new(model, hp.tau)))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
         Ok(Box::new(Relaxed {
             model,

@@ -40,10 +40,20 @@ impl Estimator for Disarm {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         antithetic_plan(model)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         Ok(Box::new(CellJob::new(model, Kind::Disarm, "disarm's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         Ok(Box::new(AntitheticSampler::new(model, Kind::Disarm)))
     }
 }

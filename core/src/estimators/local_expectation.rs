@@ -101,13 +101,25 @@ impl Estimator for LocalExpectation {
             }
         }
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         if model.layers.len() > 1 {
-            return Err(Error::NotApplicable("local-expectation has exact moments for a single stochastic layer only; use Monte Carlo".into()));
+            return Err(Error::NotApplicable(
+                "local-expectation has exact moments for a single stochastic layer only; use Monte Carlo".into(),
+            ));
         }
         Ok(Box::new(JointJob::new(Rule, model, "local-expectation's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         if model.layers.len() == 1 {
             return Ok(Box::new(JointSampler::new(Rule, model)));
         }

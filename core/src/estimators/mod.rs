@@ -179,10 +179,20 @@ pub trait Estimator: Sync {
 
     /// The exact (or quadrature) job; `Err(Limit)` past its size limit, `Err(NotApplicable)` where no
     /// exact computation exists for this model (then use Monte Carlo).
-    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>>;
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>>;
 
     /// A fresh Monte-Carlo sampler.
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>>;
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>>;
 }
 
 /// Applicability rules shared by all estimators.

@@ -75,11 +75,21 @@ impl Estimator for Muprop {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, None)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
         Ok(Box::new(JointJob::new(Rule::new(model), model, "muprop's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
         Ok(Box::new(JointSampler::new(Rule::new(model), model)))
     }

@@ -55,10 +55,20 @@ impl Estimator for Reinforce {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, None)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         Ok(Box::new(JointJob::new(ScoreRule { baseline: Vec::new() }, model, "reinforce's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         Ok(Box::new(JointSampler::new(ScoreRule { baseline: Vec::new() }, model)))
     }
 }

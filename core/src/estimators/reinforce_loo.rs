@@ -154,13 +154,23 @@ impl Estimator for ReinforceLoo {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, None)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         limits::check_joint(model, "reinforce-loo's exact moments")?;
         let w = model.output_width();
         let f = (0..(1u64 << w)).map(|s| model.loss.value_bits(s, w)).collect();
         Ok(Box::new(Job { model, k: hp.k, centre: sol.expected_loss, f }))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         let k = hp.k as usize;
         Ok(Box::new(Loo {
             model,

@@ -66,12 +66,37 @@ impl Estimator for ReinforceMa {
         1.0
     }
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, Some("idealised: exact figures use the baseline b = E[f] exactly; the sampled running baseline starts at 0"))
+        joint_plan(
+            model,
+            Some(
+                "idealised: exact figures use the baseline b = E[f] exactly; the sampled running baseline starts at 0",
+            ),
+        )
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(JointJob::new(ScoreRule { baseline: idealised(model, sol) }, model, "reinforce-ma's exact moments")?))
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
+        Ok(Box::new(JointJob::new(
+            ScoreRule { baseline: idealised(model, sol) },
+            model,
+            "reinforce-ma's exact moments",
+        )?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(Box::new(Running { model, decay: hp.decay, baseline: 0.0, trace: Trace::new(model), ga: vec![0.0; model.units()] }))
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
+        Ok(Box::new(Running {
+            model,
+            decay: hp.decay,
+            baseline: 0.0,
+            trace: Trace::new(model),
+            ga: vec![0.0; model.units()],
+        }))
     }
 }

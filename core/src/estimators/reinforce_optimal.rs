@@ -71,11 +71,21 @@ impl Estimator for ReinforceOptimal {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, Some("idealised: exact figures use the exact per-unit baselines L̄_i; the sampled running estimator tracks them with moving averages"))
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, sol: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         let baseline: Vec<f64> = sol.optimal_baseline.iter().flatten().copied().collect();
         Ok(Box::new(JointJob::new(ScoreRule { baseline }, model, "reinforce-optimal's exact moments")?))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         let n = model.units();
         Ok(Box::new(Running {
             model,

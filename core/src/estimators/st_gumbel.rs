@@ -170,15 +170,27 @@ impl Estimator for StGumbel {
             }
         }
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
         if model.layers.len() != 1 {
-            return Err(Error::NotApplicable("st-gumbel has quadrature moments for a single stochastic layer only; use Monte Carlo".into()));
+            return Err(Error::NotApplicable(
+                "st-gumbel has quadrature moments for a single stochastic layer only; use Monte Carlo".into(),
+            ));
         }
         limits::check_joint(model, "st-gumbel's quadrature moments")?;
         Ok(Box::new(QuadJob::new(model, hp.tau)))
     }
-    fn sampler<'a>(&'a self, model: &'a Model, hp: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
         Ok(Box::new(Hard {
             model,

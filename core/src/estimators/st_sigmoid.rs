@@ -38,10 +38,20 @@ impl Estimator for StSigmoid {
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, None)
     }
-    fn exact_job<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn ExactJob + 'a>> {
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
         st_exact_job(model, Surrogate::Sigmoid, "st-sigmoid's exact moments")
     }
-    fn sampler<'a>(&'a self, model: &'a Model, _: &'a HyperParams, _: &'a ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        _: &'a HyperParams,
+        _: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
         Ok(st_sampler(model, Surrogate::Sigmoid))
     }
 }

@@ -305,13 +305,19 @@ impl Net {
                 format!(r#"{{"weights": [{}], "bias": {}}}"#, rows.join(", "), vec_json(&self.c[k]))
             })
             .collect();
-        format!(r#"{{"input": {}, "layers": [{}], "loss": {}}}"#, vec_json(&self.x), layers.join(", "), self.loss.json())
+        format!(
+            r#"{{"input": {}, "layers": [{}], "loss": {}}}"#,
+            vec_json(&self.x),
+            layers.join(", "),
+            self.loss.json()
+        )
     }
 
     /// The engine's copy, parsed from this network's MODEL.json text (checked to hold exactly the
     /// same numbers, so both sides compute on identical inputs).
     pub fn model(&self) -> Model {
-        let m = Model::from_json_str(&self.json()).unwrap_or_else(|e| panic!("model did not parse: {e}\n{}", self.json()));
+        let m =
+            Model::from_json_str(&self.json()).unwrap_or_else(|e| panic!("model did not parse: {e}\n{}", self.json()));
         assert_eq!(m.input, self.x);
         assert_eq!(m.layers.len(), self.layers());
         for k in 0..self.layers() {
@@ -548,8 +554,16 @@ pub fn moments_vector(dim: usize, gen: impl Fn(&mut dyn FnMut(f64, &[f64]))) -> 
 // Estimators that are functions of the joint discrete sample
 // ------------------------------------------------------------------------------------------------
 
-pub const JOINT_KEYS: [&str; 8] =
-    ["reinforce", "reinforce-ma", "reinforce-optimal", "local-expectation", "muprop", "st", "st-sigmoid", "st-tempered"];
+pub const JOINT_KEYS: [&str; 8] = [
+    "reinforce",
+    "reinforce-ma",
+    "reinforce-optimal",
+    "local-expectation",
+    "muprop",
+    "st",
+    "st-sigmoid",
+    "st-tempered",
+];
 
 /// The estimate of `key` at a joint state (idealised baselines for the running estimators).
 /// Local expectation and MuProp are defined here for a single stochastic layer.
