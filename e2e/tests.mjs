@@ -221,6 +221,137 @@ export const tests = [
     await page.close();
   }],
 
+  ['the URL holds every setting: a copied link reopens the same state', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '2');
+    await setInput(page, '#width-1', '3');
+    await setInput(page, '#tau', Math.log10(0.25));
+    await page.locator('#est-arm').check();
+    await page.locator('#play').click(); // pause
+    await page.locator('#network-seed').fill('17');
+    await page.locator('#network-seed').dispatchEvent('change');
+    await page.locator('#plot-bars .enlarge').click();
+    await waitRow(page, 'arm', (r) => r.method);
+    const href = await page.evaluate(() => location.href);
+    assert.match(href, /#.*est=reinforce,reinforce-optimal,arm,st,st-sigmoid,concrete/);
+    assert.match(href, /tau=0\.25/);
+    assert.match(href, /w=3,1/);
+    assert.match(href, /ns=17/);
+    assert.match(href, /play=0/);
+    assert.match(href, /focus=bars/);
+    const summary = await page.locator('#expected-loss').getAttribute('data-value');
+    const reinforce = await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    // Open the link in a new page: same settings, same exact numbers, same focus.
+    const { page: other, errors: errors2 } = await openPage(ctx, { url: href });
+    assert.equal(await other.locator('#expected-loss').getAttribute('data-value'), summary);
+    assert.deepEqual((await waitRow(other, 'reinforce', (r) => r.method === 'exact')).mean, reinforce.mean);
+    assert.equal(await other.locator('#tau').inputValue(), await page.locator('#tau').inputValue());
+    assert.equal(await other.locator('#play').getAttribute('aria-pressed'), 'false');
+    assert.ok(await other.locator('#est-arm').isChecked());
+    assert.equal(await other.locator('.plot-grid .cell').first().locator('figure').getAttribute('id'), 'plot-bars');
+    assert.equal(await other.evaluate(() => location.href), href);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(errors2, []);
+    await page.close();
+    await other.close();
+  }],
+
+  ['bad values in a hand-edited link are clamped, reported, and never freeze the tab', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: ctx.base + '#w=40,40&tau=-3&est=reinforce,nonsense&zzz=1&ss=abc&in=99' });
+    const notes = await page.locator('ul.notes').textContent();
+    assert.match(notes, /width of layer 1 40 is outside 1–12; using 12/);
+    assert.match(notes, /τ -3 is outside \[0\.05, 10\]; using 0\.05/);
+    assert.match(notes, /unknown setting "zzz" ignored/);
+    assert.match(notes, /ss=abc/);
+    assert.match(notes, /unknown estimator "nonsense" ignored/);
+    assert.equal(await page.locator('#width-1').inputValue(), '12');
+    assert.equal(await page.locator('#width-2').inputValue(), '12');
+    // The page stays responsive while the worker enumerates (12, 12).
+    const t0 = Date.now();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assert.ok(Date.now() - t0 < 1000, 'frames keep coming');
+    await waitRow(page, 'reinforce', (r) => r.method, 60000);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['keyboard shortcuts: space, →, r, n, l and ?', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.locator('h1').click(); // focus on the page, not a control
+    assert.equal(await page.locator('#play').getAttribute('aria-pressed'), 'true');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'false');
+    await page.waitForTimeout(300);
+    const n0 = await samples(page);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((n) => {
+      const m = document.querySelector('.status').textContent.match(/([\d,]+) samples per estimator/);
+      return m && Number(m[1].replace(/,/g, '')) === n + 256;
+    }, n0, { timeout: 10000 });
+    const seed = await page.locator('#sampling-seed').inputValue();
+    await page.keyboard.press('n');
+    await page.waitForFunction((s) => document.querySelector('#sampling-seed').value === String(Number(s) + 1), seed);
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => /ss=\d+/.test(location.hash));
+    await page.keyboard.press('l');
+    await page.waitForSelector('.app.lecture');
+    await page.keyboard.press('l');
+    await page.keyboard.press('?');
+    await page.waitForSelector('#shortcuts');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#shortcuts', { state: 'detached' });
+    // Typing in a field is not a shortcut.
+    await page.locator('#network-seed').focus();
+    await page.keyboard.press('n');
+    assert.equal(await page.locator('#sampling-seed').inputValue(), String(Number(seed) + 1));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['exports: CSV with a header and one row per point, PNG at 2×, SVG', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '1');
+    await setInput(page, '#width-1', '3');
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact' && r.mean.length === 3);
+    const get = async (selector) => {
+      const dl = page.waitForEvent('download');
+      await page.locator(selector).click();
+      const d = await dl;
+      const file = path.join(ctx.tmp, d.suggestedFilename());
+      await d.saveAs(file);
+      return { name: d.suggestedFilename(), file };
+    };
+    const agree = await get('#plot-agreement button:text("CSV")');
+    assert.match(agree.name, /^stochgrad-.*\.csv$/);
+    const lines = fs.readFileSync(agree.file, 'utf8').trim().split('\n');
+    assert.match(lines[0], /estimator/);
+    // 5 estimators × 3 parameters.
+    assert.equal(lines.length - 1, 5 * 3, lines.join('\n'));
+    const png = await get('#plot-convergence button:text("PNG")');
+    const buf = fs.readFileSync(png.file);
+    assert.equal(buf.subarray(1, 4).toString(), 'PNG');
+    const width = buf.readUInt32BE(16);
+    const cssWidth = await page.locator('#plot-convergence canvas').evaluate((c) => c.clientWidth);
+    assert.equal(width, 2 * cssWidth, 'PNG at twice the on-screen size');
+    const svg = await get('#plot-bars button:text("SVG")');
+    assert.match(fs.readFileSync(svg.file, 'utf8'), /<svg[\s\S]*reinforce[\s\S]*<\/svg>/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['presets load their story and settings', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.locator('#preset-reward-only').click();
+    await page.waitForSelector('#story');
+    assert.match(await page.locator('#story').textContent(), /0\/1 reward/);
+    const st = await waitRow(page, 'st', (r) => /not applicable/.test(r.text));
+    assert.ok(st);
+    await waitRow(page, 'disarm', (r) => r.method === 'exact');
+    assert.match(await page.evaluate(() => location.hash), /loss=match/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['screenshots at 1280×800 and 1920×1080', async (ctx) => {
     for (const [w, h] of [[1280, 800], [1920, 1080]]) {
       const { page, errors } = await openPage(ctx, { viewport: { width: w, height: h } });

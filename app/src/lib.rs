@@ -12,8 +12,10 @@
 pub mod engine;
 pub mod format;
 pub mod plots;
+pub mod presets;
 pub mod protocol;
 pub mod state;
+pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 pub mod reactor;

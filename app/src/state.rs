@@ -42,6 +42,12 @@ pub struct Page {
     pub var_x_evals: bool,
     /// Auto-pause after this many samples per estimator (0 = never).
     pub max_samples: u64,
+    /// The enlarged plot (`""` for none; else one of `url::PLOTS`).
+    pub focus: String,
+    /// Lecture mode: large type and thick lines for a projector.
+    pub lecture: bool,
+    /// Control panels hidden (one of `url::PANELS` each), for lecture links.
+    pub hide: Vec<String>,
 }
 
 /// The estimators selected on first load: straight-through visibly points the wrong way.
@@ -61,6 +67,9 @@ impl Default for Page {
             playing: true,
             var_x_evals: false,
             max_samples: 0,
+            focus: String::new(),
+            lecture: false,
+            hide: Vec::new(),
         }
     }
 }
@@ -174,17 +183,27 @@ pub enum Action {
     SetDecay(f64),
     SetMaxSamples(u64),
     ToggleVarXEvals,
+    /// Enlarge a plot (`""`: none). Display only.
+    SetFocus(String),
+    ToggleLecture,
+    /// Hide or show a control panel. Display only.
+    TogglePanel(String),
     Play,
     Pause,
+    TogglePlay,
     Step,
+    /// Show every hidden control panel.
+    ShowAllPanels,
     /// Start over with the same seeds.
     Reset,
     /// Next sampling seed (same network).
     NewSamples,
     /// Next network seed.
     NewNetwork,
-    /// Replace every setting (a preset, or the URL).
+    /// Replace every setting (a preset).
     Load(Box<Page>),
+    /// Replace every setting from a link, keeping the link's own notes (ignored keys).
+    LoadWithNotes(Box<Page>, Vec<String>),
     Worker(Box<Out>),
 }
 
@@ -247,6 +266,11 @@ impl State {
         }
         // Registry order, so colours and rows are stable.
         p.estimators = registry().iter().map(|e| e.meta().key.to_string()).filter(|k| keys.contains(k)).collect();
+        if !p.focus.is_empty() && !crate::url::PLOTS.contains(&p.focus.as_str()) {
+            notes.push(format!("unknown plot \"{}\" to focus; showing all", p.focus));
+            p.focus.clear();
+        }
+        p.hide.retain(|h| crate::url::PANELS.contains(&h.as_str()));
         let n = p.model.clone().to_model().num_params();
         if p.param >= n {
             notes.push(format!("parameter {} does not exist (the model has {n}); showing parameter 0", p.param));
@@ -378,12 +402,27 @@ impl State {
                 self.restart();
             }
             ToggleVarXEvals => self.page.var_x_evals = !self.page.var_x_evals,
+            SetFocus(f) => {
+                self.page.focus = if crate::url::PLOTS.contains(&f.as_str()) { f } else { String::new() };
+            }
+            ToggleLecture => self.page.lecture = !self.page.lecture,
+            TogglePanel(panel) => {
+                if let Some(i) = self.page.hide.iter().position(|h| *h == panel) {
+                    self.page.hide.remove(i);
+                } else if crate::url::PANELS.contains(&panel.as_str()) {
+                    self.page.hide.push(panel);
+                }
+            }
             Play => {
                 self.page.playing = true;
                 self.paused_reason = None;
                 self.idle = false;
             }
             Pause => self.page.playing = false,
+            TogglePlay => {
+                return if self.page.playing { self.reduce(Pause) } else { self.reduce(Play) };
+            }
+            ShowAllPanels => self.page.hide.clear(),
             Step => {
                 self.page.playing = false;
                 self.step_counter += 1;
@@ -401,6 +440,12 @@ impl State {
             Load(page) => {
                 self.page = *page;
                 self.restart();
+            }
+            LoadWithNotes(page, mut notes) => {
+                self.page = *page;
+                self.restart();
+                notes.append(&mut self.notes);
+                self.notes = notes;
             }
             Worker(out) => self.absorb(*out),
         }

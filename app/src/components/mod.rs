@@ -4,6 +4,7 @@
 mod controls;
 mod plot;
 mod results;
+mod share;
 mod widgets;
 
 use crate::protocol::Cmd;
@@ -13,8 +14,10 @@ use controls::{EstimatorPicker, HyperControls, LossControls, NetworkControls, Pl
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::{SinkExt, StreamExt};
 use results::Results;
+use share::{Presets, Share, Shortcuts};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 use yew_agent::reactor::ReactorSpawner;
@@ -90,13 +93,54 @@ pub fn model_stem(state: &State) -> String {
     format!("{}-w{}-a{:.1}-seed{}", m.loss.key(), widths.join("x"), m.logit, m.network_seed)
 }
 
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// The state on load: from the URL hash if there is one (clamped, with notes), else the default
+/// lecture view (paused when the reader prefers reduced motion).
+fn initial_state() -> State {
+    let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let (mut page, link_notes) = crate::url::from_hash(&hash);
+    if hash.trim_start_matches('#').is_empty() && prefers_reduced_motion() {
+        page.playing = false;
+    }
+    let mut state = State::new(page);
+    let mut notes = link_notes;
+    notes.append(&mut state.notes);
+    state.notes = notes;
+    state
+}
+
+/// Whether a key event comes from a field where typing must not trigger shortcuts.
+fn typing_target(e: &web_sys::KeyboardEvent, key: &str) -> bool {
+    let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    let tag = el.tag_name().to_ascii_lowercase();
+    let kind = el.get_attribute("type").unwrap_or_default().to_ascii_lowercase();
+    match tag.as_str() {
+        "textarea" | "select" => true,
+        // Space activates buttons, checkboxes and summaries by itself.
+        "button" | "summary" => key == " ",
+        "input" => match kind.as_str() {
+            // Arrow keys move a focused slider; letters and space are free there.
+            "range" => key.starts_with("Arrow"),
+            "checkbox" => key == " ",
+            _ => true,
+        },
+        _ => el.get_attribute("contenteditable").is_some_and(|v| v != "false"),
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(State::default);
+    let state = use_reducer(initial_state);
     let tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
+    let help = use_state(|| false);
 
-    // Spawn the worker once, and check that it answers.
+    // Spawn the worker once.
     {
         let tx = tx.clone();
         let dispatcher = state.dispatcher();
@@ -138,20 +182,69 @@ pub fn app() -> Html {
             || ()
         });
     }
-    // Redraw plots when the window is resized.
+    // Every setting in the address bar (replaceState: no history entry per slider move).
+    use_effect_with(state.page.clone(), move |page| {
+        if let Some(w) = web_sys::window() {
+            if let Ok(h) = w.history() {
+                let url = format!("#{}", crate::url::to_hash(page));
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+        || ()
+    });
+    // A hand-edited link (hashchange) reloads every setting; keyboard shortcuts; resize redraws.
     let epoch = use_state(|| 0u32);
     {
+        let dispatcher = state.dispatcher();
+        let help = help.clone();
         let epoch = epoch.clone();
         use_effect_with((), move |_| {
+            let window = web_sys::window().expect("a window");
+            let d = dispatcher.clone();
+            let on_hash = Closure::<dyn Fn()>::new(move || {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                let (page, notes) = crate::url::from_hash(&hash);
+                d.dispatch(Action::LoadWithNotes(Box::new(page), notes));
+            });
+            let _ = window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+            on_hash.forget();
+            let d = dispatcher.clone();
+            let on_key = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+                let key = e.key();
+                if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_target(&e, &key) {
+                    return;
+                }
+                let action = match key.as_str() {
+                    " " => Some(Action::TogglePlay),
+                    "ArrowRight" => Some(Action::Step),
+                    "r" => Some(Action::Reset),
+                    "n" => Some(Action::NewSamples),
+                    "l" => Some(Action::ToggleLecture),
+                    "h" => Some(Action::ShowAllPanels),
+                    "?" => {
+                        help.set(true);
+                        None
+                    }
+                    "Escape" => {
+                        help.set(false);
+                        None
+                    }
+                    _ => return,
+                };
+                e.prevent_default();
+                if let Some(a) = action {
+                    d.dispatch(a);
+                }
+            });
+            let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+            on_key.forget();
             let counter = std::cell::Cell::new(0u32);
-            let cb = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            let on_resize = Closure::<dyn Fn()>::new(move || {
                 counter.set(counter.get().wrapping_add(1));
                 epoch.set(counter.get());
             });
-            if let Some(w) = web_sys::window() {
-                let _ = w.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
-            }
-            cb.forget();
+            let _ = window.add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+            on_resize.forget();
             || ()
         });
     }
@@ -167,33 +260,77 @@ pub fn app() -> Html {
             );
         })
     };
-    let status = status_text(&state);
+    let close_help = {
+        let help = help.clone();
+        Callback::from(move |_| help.set(false))
+    };
+    let open_help = {
+        let help = help.clone();
+        Callback::from(move |_| help.set(true))
+    };
+    let show_all = {
+        let s = state.clone();
+        Callback::from(move |_| s.dispatch(Action::ShowAllPanels))
+    };
+    let hidden = |panel: &str| state.page.hide.iter().any(|h| h == panel);
+    let all_hidden = crate::url::PANELS.iter().all(|p| hidden(p));
+    let lecture = state.page.lecture;
     html! {
-        <>
+        <div class={classes!("app", lecture.then_some("lecture"))}>
         <header class="top">
             <div class="title">
                 <h1>{ "stochgrad" }</h1>
                 <p class="tagline">{ "Gradient estimators for stochastic binary neurons, against the exact gradient (computed by enumerating every binary configuration)." }</p>
             </div>
-            <div class="status" role="status" aria-live="polite">{ status }</div>
-            <button id="export-model" onclick={export} title="Download MODEL.json: reproduce any figure with `stochgrad moments MODEL.json --estimator KEY`">{ "Export model" }</button>
+            <div class="status" id="status">{ status_text(&state) }</div>
+            <div class="sr-only" role="status" aria-live="polite">{ announcement(&state) }</div>
+            <div class="header-buttons">
+                if !state.page.hide.is_empty() {
+                    <button id="show-all" onclick={show_all} title="Show the hidden panels (h)">{ "Show controls" }</button>
+                }
+                <button id="help" onclick={open_help} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">{ "?" }</button>
+                <button id="export-model" onclick={export} title="Download MODEL.json: reproduce any figure with `stochgrad moments MODEL.json --estimator KEY`">{ "Export model" }</button>
+            </div>
         </header>
         if !*worker_ok {
             <p class="failure" role="alert">{ "The computation worker could not be started (worker.js not found next to this page)." }</p>
         }
-        <main class="layout">
-            <aside class="controls" aria-label="Controls">
-                <Playback state={state.clone()} />
-                <EstimatorPicker state={state.clone()} />
-                <HyperControls state={state.clone()} />
-                <NetworkControls state={state.clone()} />
-                <LossControls state={state.clone()} />
-                <SeedControls state={state.clone()} />
-            </aside>
+        <main class={classes!("layout", all_hidden.then_some("no-controls"))}>
+            if !all_hidden {
+                <aside class="controls" aria-label="Controls">
+                    if !hidden("presets") { <Presets state={state.clone()} /> }
+                    if !hidden("sampling") { <Playback state={state.clone()} /> }
+                    if !hidden("estimators") { <EstimatorPicker state={state.clone()} /> }
+                    if !hidden("hyper") { <HyperControls state={state.clone()} /> }
+                    if !hidden("network") { <NetworkControls state={state.clone()} /> }
+                    if !hidden("loss") { <LossControls state={state.clone()} /> }
+                    if !hidden("seeds") { <SeedControls state={state.clone()} /> }
+                    if !hidden("share") { <Share state={state.clone()} /> }
+                </aside>
+            }
             <Results state={state.clone()} epoch={*epoch} />
         </main>
-        </>
+        <Shortcuts open={*help} onclose={close_help} />
+        </div>
     }
+}
+
+/// What screen readers hear: milestones only (the exact answer, pausing), never every frame.
+fn announcement(state: &State) -> String {
+    if let Some(f) = &state.failure {
+        return format!("Cannot compute: {f}");
+    }
+    let Some(e) = &state.exact else { return String::new() };
+    let exact = format!(
+        "Exact gradient computed: E[f] = {}, gradient norm {}.",
+        crate::format::sig(e.expected_loss, 4),
+        crate::format::sig(e.gradient_norm(), 4)
+    );
+    if state.page.playing {
+        return format!("{exact} Sampling.");
+    }
+    let n = state.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
+    format!("{exact} Paused after {} samples.", crate::format::thousands(n))
 }
 
 /// One polite status line: what the worker is doing.

@@ -17,6 +17,12 @@ pub struct PlotProps<D: PlotData> {
     pub lecture: bool,
     /// DOM id of the figure.
     pub id: AttrValue,
+    /// This plot is the enlarged one.
+    #[prop_or_default]
+    pub focused: bool,
+    /// Enlarge (or, when focused, restore) this plot.
+    #[prop_or_default]
+    pub onfocus: Callback<()>,
 }
 
 fn dark_mode() -> bool {
@@ -83,11 +89,19 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
         let lecture = p.lecture;
         Callback::from(move |_| export_png(&canvas, &data, &stem, lecture))
     };
+    let focus = {
+        let cb = p.onfocus.clone();
+        Callback::from(move |_| cb.emit(()))
+    };
     html! {
-        <figure class="plot" id={p.id.clone()}>
+        <figure class={classes!("plot", p.focused.then_some("focused"))} id={p.id.clone()}>
             <figcaption>
                 <span class="plot-title">{ p.data.title() }</span>
                 <span class="exports">
+                    <button class="small enlarge" onclick={focus} aria-pressed={p.focused.to_string()}
+                        title={ if p.focused { "Back to the grid" } else { "Enlarge this plot" } }>
+                        { if p.focused { "⤡ Grid" } else { "⤢ Enlarge" } }
+                    </button>
                     <button class="small" onclick={png} title="Download as PNG at 2× resolution">{ "PNG" }</button>
                     <button class="small" onclick={svg} title="Download as SVG">{ "SVG" }</button>
                     <button class="small" onclick={csv} title="Download the data behind this plot as CSV">{ "CSV" }</button>

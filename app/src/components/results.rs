@@ -64,6 +64,68 @@ pub fn results(p: &ResultsProps) -> Html {
         Callback::from(move |_| s.dispatch(Action::ToggleVarXEvals))
     };
     let notes = st.notes.iter().map(|n| html! { <li>{ n.clone() }</li> });
+    let lecture = st.page.lecture;
+    let focus = st.page.focus.clone();
+    let on_focus = |name: &'static str| {
+        let s = st.clone();
+        let focused = focus == name;
+        Callback::from(move |_| s.dispatch(Action::SetFocus(if focused { String::new() } else { name.to_string() })))
+    };
+    // The focused plot (or the convergence plot) comes first, full width.
+    let first = if focus.is_empty() { "convergence" } else { focus.as_str() };
+    let mut plots: Vec<(&str, Html)> = vec![
+        (
+            "convergence",
+            html! {
+                <>
+                    { param_select.unwrap_or_default() }
+                    <Plot<Convergence> id="plot-convergence" data={Convergence::from_state(st)} {epoch} {lecture}
+                        focused={focus == "convergence"} onfocus={on_focus("convergence")} />
+                </>
+            },
+        ),
+        (
+            "bars",
+            html! {
+                <>
+                    <label class="toggle">
+                        <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
+                        { " show variance × loss evaluations (the cost-fair comparison)" }
+                    </label>
+                    <Plot<Bars> id="plot-bars" data={Bars::from_state(st)} {epoch} {lecture}
+                        focused={focus == "bars"} onfocus={on_focus("bars")} />
+                </>
+            },
+        ),
+        (
+            "agreement",
+            html! {
+                <Plot<Agreement> id="plot-agreement" data={Agreement::from_state(st)} {epoch} {lecture}
+                    focused={focus == "agreement"} onfocus={on_focus("agreement")} />
+            },
+        ),
+        (
+            "tau",
+            html! {
+                <Plot<TauSweep> id="plot-tau" data={TauSweep::from_state(st)} {epoch} {lecture}
+                    focused={focus == "tau"} onfocus={on_focus("tau")} />
+            },
+        ),
+        (
+            "width",
+            html! {
+                <Plot<WidthSweep> id="plot-width" data={WidthSweep::from_state(st)} {epoch} {lecture}
+                    focused={focus == "width"} onfocus={on_focus("width")} />
+            },
+        ),
+    ];
+    if let Some(i) = plots.iter().position(|(n, _)| *n == first) {
+        let p = plots.remove(i);
+        plots.insert(0, p);
+    }
+    let plots = plots.into_iter().enumerate().map(|(i, (name, h))| {
+        html! { <div class={classes!("cell", (i == 0).then_some("wide"))} key={name}>{ h }</div> }
+    });
     html! {
         <section class="results" aria-label="Results">
             { summary }
@@ -73,22 +135,7 @@ pub fn results(p: &ResultsProps) -> Html {
             if let Some(f) = &st.failure {
                 <p class="failure" role="alert">{ f.clone() }</p>
             }
-            <div class="plot-grid">
-                <div class="wide">
-                    { param_select.unwrap_or_default() }
-                    <Plot<Convergence> id="plot-convergence" data={Convergence::from_state(st)} {epoch} />
-                </div>
-                <div>
-                    <label class="toggle">
-                        <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
-                        { " show variance × loss evaluations (the cost-fair comparison)" }
-                    </label>
-                    <Plot<Bars> id="plot-bars" data={Bars::from_state(st)} {epoch} />
-                </div>
-                <div><Plot<Agreement> id="plot-agreement" data={Agreement::from_state(st)} {epoch} /></div>
-                <div><Plot<TauSweep> id="plot-tau" data={TauSweep::from_state(st)} {epoch} /></div>
-                <div><Plot<WidthSweep> id="plot-width" data={WidthSweep::from_state(st)} {epoch} /></div>
-            </div>
+            <div class="plot-grid">{ for plots }</div>
             <Readout state={st.clone()} />
             <Cards state={st.clone()} />
             <HowToRead />
