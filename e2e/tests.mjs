@@ -231,7 +231,8 @@ export const tests = [
     await page.locator('#network-seed').fill('17');
     await page.locator('#network-seed').dispatchEvent('change');
     await page.locator('#plot-bars .enlarge').click();
-    await waitRow(page, 'arm', (r) => r.method);
+    // ARM is Monte Carlo only at depth 2; paused, its row says so.
+    await waitRow(page, 'arm', (r) => /Monte Carlo only/.test(r.text));
     const href = await page.evaluate(() => location.href);
     assert.match(href, /#.*est=reinforce,reinforce-optimal,arm,st,st-sigmoid,concrete/);
     assert.match(href, /tau=0\.25/);

@@ -180,6 +180,10 @@ pub fn readout(p: &StateProps) -> Html {
             return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="8">{ reason.clone() }</td></tr> };
         }
         match row.best() {
+            None if row.mc_only.is_some() => {
+                let why = if st.page.playing { "Monte Carlo only: sampling…" } else { "Monte Carlo only: press ▶ Play to sample" };
+                html! { <tr data-key={key.clone()}>{ name }<td colspan="8" class="pending" title={row.mc_only.clone().unwrap_or_default()}>{ why }</td></tr> }
+            }
             None => html! { <tr data-key={key.clone()}>{ name }<td colspan="8" class="pending">{ "computing…" }</td></tr> },
             Some(v) => {
                 let label = method(&v.method, v.samples);
