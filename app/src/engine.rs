@@ -309,23 +309,24 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
     .await;
     ctl.force_yield(port).await?;
 
-    // Exact (or quadrature) moments of each estimator.
+    // Exact (or quadrature) moments of each estimator, each with its own hyper-parameters.
     let ests: Vec<&'static dyn Estimator> = spec.estimators.iter().filter_map(|k| find(k)).collect();
-    let mut applicable: Vec<&'static dyn Estimator> = Vec::new();
-    for &est in &ests {
+    let hps: Vec<HyperParams> = ests.iter().map(|e| spec.hp_for(e.meta().key)).collect();
+    let mut applicable: Vec<(&'static dyn Estimator, &HyperParams)> = Vec::new();
+    for (&est, hp) in ests.iter().zip(&hps) {
         let key = est.meta().key.to_string();
         if let Err(e) = est.check(&model) {
             port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: false, note: None }).await;
             continue;
         }
-        applicable.push(est);
-        let plan = est.plan(&model, &spec.hp);
+        applicable.push((est, hp));
+        let plan = est.plan(&model, hp);
         if plan.method == Method::MonteCarlo {
             let why = plan.note.clone().unwrap_or_else(|| "Monte Carlo only".into());
             port.send(Out::EstimatorExact { id, key, result: Err(why), mc_only: true, note: None }).await;
             continue;
         }
-        let job = match est.exact_job(&model, &spec.hp, &sol) {
+        let job = match est.exact_job(&model, hp, &sol) {
             Ok(j) => j,
             Err(e) => {
                 port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: true, note: None }).await;
@@ -334,7 +335,7 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         };
         let phase = format!("exact moments of {key}");
         let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, Some(&phase)).await?;
-        let evals = est.loss_evaluations(&model, &spec.hp);
+        let evals = est.loss_evaluations(&model, hp);
         let result = if finite(&mean) && finite(&var) {
             let figures = Figures::from_exact(job.method(), &mean, &var, &sol.gradient, evals);
             Ok(view(&figures, mean, var, None, None, plan.note.iter().cloned().collect()))
@@ -355,14 +356,14 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         evals: f64,
     }
     let mut mcs: Vec<Mc> = Vec::new();
-    for &est in &applicable {
-        if let Ok(sampler) = est.sampler(&model, &spec.hp, &sol) {
+    for &(est, hp) in &applicable {
+        if let Ok(sampler) = est.sampler(&model, hp, &sol) {
             mcs.push(Mc {
                 key: est.meta().key,
                 sampler,
                 acc: McAccumulator::new(dim),
                 next_chunk: 0,
-                evals: est.loss_evaluations(&model, &spec.hp),
+                evals: est.loss_evaluations(&model, hp),
             });
         }
     }
@@ -370,7 +371,7 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
     // Sweeps.
     let mut sweeps: Vec<SweepTask> = Vec::new();
     if spec.sweeps {
-        for &est in &applicable {
+        for &(est, _) in &applicable {
             if est.meta().uses_tau {
                 sweeps.push(SweepTask {
                     kind: SweepKind::Tau,
@@ -380,7 +381,7 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                 });
             }
         }
-        for &est in &applicable {
+        for &(est, _) in &applicable {
             let xs = (1..=SWEEP_MAX_WIDTH).map(|w| w as f64).collect();
             sweeps.push(SweepTask { kind: SweepKind::Width, key: est.meta().key.into(), xs, points: Vec::new() });
         }
@@ -418,10 +419,11 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         if let Some(task) = sweeps.first_mut() {
             let x = task.xs[task.points.len()];
             let est = find(&task.key).expect("key from the registry");
+            let est_hp = spec.hp_for(&task.key);
             let (m, s, h);
             let (model_ref, sol_ref, hp_ref): (&Model, &ExactSolution, &HyperParams) = match task.kind {
                 SweepKind::Tau => {
-                    h = HyperParams { tau: x, ..spec.hp };
+                    h = HyperParams { tau: x, ..est_hp };
                     (&model, &sol, &h)
                 }
                 SweepKind::Width => {
@@ -430,8 +432,8 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                     m = st.to_model();
                     s = solve(&m);
                     match &s {
-                        Ok(sol_w) => (&m, sol_w, &spec.hp),
-                        Err(_) => (&model, &sol, &spec.hp),
+                        Ok(sol_w) => (&m, sol_w, &est_hp),
+                        Err(_) => (&model, &sol, &est_hp),
                     }
                 }
             };

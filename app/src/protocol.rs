@@ -24,7 +24,10 @@ pub struct JobSpec {
     pub settings: Settings,
     /// Estimator keys to compute, in display order.
     pub estimators: Vec<String>,
+    /// Hyper-parameters shared by the estimators (k is leave-one-out's).
     pub hp: HyperParams,
+    /// Gumbel-Rao's number of conditional samples K (its own slider, so not `hp.k`).
+    pub rao_k: u32,
     pub sampling_seed: u64,
     /// Monte-Carlo draws per estimator per frame (rounded up to whole chunks).
     pub samples_per_frame: u64,
@@ -34,6 +37,17 @@ pub struct JobSpec {
     pub playing: bool,
     /// Compute the τ and width sweeps.
     pub sweeps: bool,
+}
+
+impl JobSpec {
+    /// The hyper-parameters of one estimator.
+    pub fn hp_for(&self, key: &str) -> HyperParams {
+        let mut hp = self.hp;
+        if key == "gumbel-rao" {
+            hp.k = Some(self.rao_k);
+        }
+        hp
+    }
 }
 
 /// Page → worker.

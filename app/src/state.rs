@@ -15,6 +15,10 @@ pub mod limits {
     pub const TAU: (f64, f64) = (0.05, 10.0);
     pub const SAMPLES_PER_FRAME: (u64, u64) = (256, 65_536);
     pub const K: (u32, u32) = (2, 16);
+    pub const RAO_K: (u32, u32) = (1, 100);
+    pub const GAP: (f64, f64) = (0.0, 5.0);
+    pub const ETA: (f64, f64) = (-2.0, 2.0);
+    pub const LAMBDA: (f64, f64) = (0.05, 5.0);
     pub const DECAY: (f64, f64) = (0.0, 0.999);
 }
 
@@ -29,6 +33,14 @@ pub struct Page {
     pub tau: f64,
     /// Samples of the leave-one-out estimator.
     pub k: u32,
+    /// Gumbel-Rao's conditional samples K.
+    pub rao_k: u32,
+    /// Gapped straight-through's gap.
+    pub gap: f64,
+    /// REBAR's control-variate scale η (RELAX: its initial value).
+    pub eta: f64,
+    /// REBAR's relaxation temperature λ.
+    pub lambda: f64,
     /// Decay of the running baselines.
     pub decay: f64,
     /// Monte-Carlo draws per estimator per frame (10 frames a second while playing).
@@ -60,6 +72,10 @@ impl Default for Page {
             estimators: DEFAULT_ESTIMATORS.iter().map(|s| s.to_string()).collect(),
             tau: 0.5,
             k: 2,
+            rao_k: 10,
+            gap: 1.0,
+            eta: 1.0,
+            lambda: 0.5,
             decay: 0.9,
             samples_per_frame: 256,
             sampling_seed: 1,
@@ -75,8 +91,16 @@ impl Default for Page {
 }
 
 impl Page {
+    /// The shared hyper-parameters (k is leave-one-out's; Gumbel-Rao's K travels in `JobSpec::rao_k`).
     pub fn hp(&self) -> HyperParams {
-        HyperParams { tau: self.tau, k: self.k, decay: self.decay }
+        HyperParams {
+            tau: self.tau,
+            k: Some(self.k),
+            decay: self.decay,
+            gap: self.gap,
+            eta: self.eta,
+            lambda: self.lambda,
+        }
     }
 }
 
@@ -180,6 +204,10 @@ pub enum Action {
     SetSamplesPerFrame(u64),
     SetParam(usize),
     SetK(u32),
+    SetRaoK(u32),
+    SetGap(f64),
+    SetEta(f64),
+    SetLambda(f64),
     SetDecay(f64),
     SetMaxSamples(u64),
     ToggleVarXEvals,
@@ -245,6 +273,19 @@ impl State {
         };
         p.tau = clamp(p.tau, limits::TAU, "τ", 0.5, &mut notes);
         p.decay = clamp(p.decay, limits::DECAY, "decay", 0.9, &mut notes);
+        p.gap = clamp(p.gap, limits::GAP, "gap", 1.0, &mut notes);
+        p.eta = clamp(p.eta, limits::ETA, "η", 1.0, &mut notes);
+        p.lambda = clamp(p.lambda, limits::LAMBDA, "λ", 0.5, &mut notes);
+        if p.rao_k < limits::RAO_K.0 || p.rao_k > limits::RAO_K.1 {
+            let c = p.rao_k.clamp(limits::RAO_K.0, limits::RAO_K.1);
+            notes.push(format!(
+                "Gumbel-Rao K {} is outside {}–{}; using {c}",
+                p.rao_k,
+                limits::RAO_K.0,
+                limits::RAO_K.1
+            ));
+            p.rao_k = c;
+        }
         if p.k < limits::K.0 || p.k > limits::K.1 {
             let c = p.k.clamp(limits::K.0, limits::K.1);
             notes.push(format!("k {} is outside {}–{}; using {c}", p.k, limits::K.0, limits::K.1));
@@ -304,6 +345,7 @@ impl State {
             settings: self.page.model.clone(),
             estimators: self.page.estimators.clone(),
             hp: self.page.hp(),
+            rao_k: self.page.rao_k,
             sampling_seed: self.page.sampling_seed,
             samples_per_frame: self.page.samples_per_frame,
             max_samples: self.page.max_samples,
@@ -391,6 +433,22 @@ impl State {
             }
             SetK(k) => {
                 self.page.k = k;
+                self.restart();
+            }
+            SetRaoK(k) => {
+                self.page.rao_k = k;
+                self.restart();
+            }
+            SetGap(g) => {
+                self.page.gap = g;
+                self.restart();
+            }
+            SetEta(e) => {
+                self.page.eta = e;
+                self.restart();
+            }
+            SetLambda(l) => {
+                self.page.lambda = l;
                 self.restart();
             }
             SetDecay(d) => {

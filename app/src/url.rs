@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `est` | selected estimators | `reinforce,st` |
 //! | `tau`, `k`, `decay` | τ, leave-one-out k, running-baseline decay | `0.5` |
+//! | `kgr`, `gap`, `eta`, `lambda` | Gumbel-Rao K, gapped-ST gap, REBAR η and λ | `10`, `1` |
 //! | `w` | widths of the stochastic layers (their number is the depth) | `3,2` |
 //! | `in` | inputs | `2` |
 //! | `loss`, `t` | loss kind, target (toy t / readout y) | `toy`, `0.45` |
@@ -46,6 +47,10 @@ pub fn to_hash(p: &Page) -> String {
         format!("tau={}", p.tau),
         format!("k={}", p.k),
         format!("decay={}", p.decay),
+        format!("kgr={}", p.rao_k),
+        format!("gap={}", p.gap),
+        format!("eta={}", p.eta),
+        format!("lambda={}", p.lambda),
         format!("w={}", widths.join(",")),
         format!("in={}", m.inputs),
         format!("loss={}", m.loss.key()),
@@ -121,6 +126,10 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
             "tau" => num!(f64, p.tau, "a number"),
             "k" => num!(u32, p.k, "a whole number"),
             "decay" => num!(f64, p.decay, "a number"),
+            "kgr" => num!(u32, p.rao_k, "a whole number"),
+            "gap" => num!(f64, p.gap, "a number"),
+            "eta" => num!(f64, p.eta, "a number"),
+            "lambda" => num!(f64, p.lambda, "a number"),
             "w" => {
                 let ws: Result<Vec<usize>, _> = v.split(',').map(|s| s.trim().parse::<usize>()).collect();
                 match ws {
@@ -191,11 +200,17 @@ mod tests {
 
     #[test]
     fn round_trip_of_every_field() {
-        let mut p = Page::default();
-        p.estimators = vec!["reinforce".into(), "arm".into(), "st".into()];
-        p.tau = 1.25;
-        p.k = 3;
-        p.decay = 0.8;
+        let mut p = Page {
+            estimators: vec!["reinforce".into(), "arm".into(), "st".into()],
+            tau: 1.25,
+            k: 3,
+            rao_k: 20,
+            gap: 0.5,
+            eta: 0.7,
+            lambda: 0.25,
+            decay: 0.8,
+            ..Page::default()
+        };
         p.model.widths = vec![3, 2];
         p.model.inputs = 2;
         p.model.loss = LossKind::Readout;

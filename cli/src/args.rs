@@ -23,7 +23,8 @@ pub struct ExactArgs {
 }
 
 /// `stochgrad moments MODEL.json --estimator KEY [...]`. Hyper-parameters left out are `None`
-/// (the core's defaults apply); knowing which were given lets the output note the ignored ones.
+/// (the core's defaults apply — for `k`, the estimator's own default); knowing which were given
+/// lets the output note the ignored ones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MomentsArgs {
     pub model: String,
@@ -31,6 +32,9 @@ pub struct MomentsArgs {
     pub tau: Option<f64>,
     pub k: Option<u32>,
     pub decay: Option<f64>,
+    pub gap: Option<f64>,
+    pub eta: Option<f64>,
+    pub lambda: Option<f64>,
     pub samples: Option<u64>,
     pub seed: Option<u64>,
     pub method: MethodChoice,
@@ -49,7 +53,8 @@ pub enum Command {
 
 const COMMANDS: &str = "estimators, exact, moments, help";
 const EXACT_FLAGS: &[&str] = &["format"];
-const MOMENTS_FLAGS: &[&str] = &["estimator", "tau", "k", "decay", "samples", "seed", "method", "format"];
+const MOMENTS_FLAGS: &[&str] =
+    &["estimator", "tau", "k", "decay", "gap", "eta", "lambda", "samples", "seed", "method", "format"];
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -95,6 +100,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 tau: None,
                 k: None,
                 decay: None,
+                gap: None,
+                eta: None,
+                lambda: None,
                 samples: None,
                 seed: None,
                 method: MethodChoice::Auto,
@@ -109,6 +117,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     }
                     "tau" => m.tau = Some(parse_finite("tau", &value)?),
                     "decay" => m.decay = Some(parse_finite("decay", &value)?),
+                    "gap" => m.gap = Some(parse_finite("gap", &value)?),
+                    "eta" => m.eta = Some(parse_finite("eta", &value)?),
+                    "lambda" => m.lambda = Some(parse_finite("lambda", &value)?),
                     "k" => {
                         let k = parse_integer("k", &value)?;
                         if k > u64::from(K_RANGE.1) {
@@ -257,6 +268,10 @@ mod tests {
         let c = parse(&args(&["moments", "--tau=0.25", "m.json", "--estimator", "concrete", "--k", "4"])).unwrap();
         let Command::Moments(m) = c else { panic!("{c:?}") };
         assert_eq!((m.model.as_str(), m.estimator.as_str(), m.tau, m.k), ("m.json", "concrete", Some(0.25), Some(4)));
+        assert_eq!((m.gap, m.eta, m.lambda), (None, None, None));
+        let c = parse(&args(&["moments", "m.json", "--estimator=rebar", "--eta", "-0.5", "--lambda=2", "--gap", "3"]));
+        let Command::Moments(m) = c.unwrap() else { panic!() };
+        assert_eq!((m.gap, m.eta, m.lambda, m.k), (Some(3.0), Some(-0.5), Some(2.0), None));
         assert_eq!(m.method, MethodChoice::Auto);
         assert_eq!(
             parse(&args(&["exact", "-", "--format", "csv"])).unwrap(),

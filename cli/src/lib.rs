@@ -46,6 +46,12 @@ pub fn usage() -> String {
     };
     let d = Request::default();
     let (tau, k) = (estimators::TAU_RANGE, estimators::K_RANGE);
+    let (gap, eta, lambda) = (estimators::GAP_RANGE, estimators::ETA_RANGE, estimators::LAMBDA_RANGE);
+    // "2 for reinforce-loo, 10 for gumbel-rao", from the registry.
+    let k_defaults: Vec<String> = estimators::registry()
+        .iter()
+        .filter_map(|e| estimators::default_k(e.meta().key).map(|k| format!("{k} for {}", e.meta().key)))
+        .collect();
     let min_samples = 2 * estimators::MC_CHUNK;
     let max_samples = stochgrad_core::limits::MAX_SAMPLES;
     format!(
@@ -56,6 +62,7 @@ USAGE:
     stochgrad estimators
     stochgrad exact MODEL.json [--format json|csv]
     stochgrad moments MODEL.json --estimator KEY [--tau T] [--k K] [--decay D]
+                      [--gap G] [--eta E] [--lambda L]
                       [--samples N] [--seed S] [--method auto|exact|monte-carlo]
                       [--format json|csv]
     stochgrad help | --help | -h
@@ -74,10 +81,16 @@ FLAGS (moments):
     --estimator KEY  Estimator key, see `stochgrad estimators` (required).
     --tau T          Temperature, in [{tau_lo}, {tau_hi}]; default {tau_d}.
                      Used by: {tau_users}.
-    --k K            Samples, in [{k_lo}, {k_hi}]; default {k_d}.
+    --k K            Samples, in [{k_lo}, {k_hi}]; default per estimator: {k_d}.
                      Used by: {k_users}.
     --decay D        Decay of running baselines, in [0, 1); default {decay_d}.
                      Used by: {decay_users}.
+    --gap G          Gap of gapped straight-through (logit units), in [{gap_lo}, {gap_hi}]; default {gap_d}.
+                     Used by: {gap_users}.
+    --eta E          Scale η of REBAR's control variate (RELAX: its initial value),
+                     in [{eta_lo}, {eta_hi}]; default {eta_d}. Used by: {eta_users}.
+    --lambda L       Temperature λ of REBAR's relaxation, in [{lambda_lo}, {lambda_hi}]; default {lambda_d}.
+                     Used by: {lambda_users}.
     --samples N      Monte-Carlo draws, in [{min_samples}, {max_samples}]; default {samples_d}.
     --seed S         Monte-Carlo seed, an unsigned 64-bit integer; default {seed_d}.
     --method M       auto (default): exact or quadrature where available, else Monte Carlo;
@@ -95,10 +108,22 @@ Output goes to standard output. Errors are one line on standard error, exit code
         tau_users = users(Hyper::Tau),
         k_lo = k.0,
         k_hi = k.1,
-        k_d = d.hp.k,
+        k_d = k_defaults.join(", "),
         k_users = users(Hyper::K),
         decay_d = d.hp.decay,
         decay_users = users(Hyper::Decay),
+        gap_lo = gap.0,
+        gap_hi = gap.1,
+        gap_d = d.hp.gap,
+        gap_users = users(Hyper::Gap),
+        eta_lo = eta.0,
+        eta_hi = eta.1,
+        eta_d = d.hp.eta,
+        eta_users = users(Hyper::Eta),
+        lambda_lo = lambda.0,
+        lambda_hi = lambda.1,
+        lambda_d = d.hp.lambda,
+        lambda_users = users(Hyper::Lambda),
         samples_d = d.samples,
         seed_d = d.seed,
     )
@@ -243,8 +268,12 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     let defaults = Request::default();
     let hp = HyperParams {
         tau: a.tau.unwrap_or(defaults.hp.tau),
-        k: a.k.unwrap_or(defaults.hp.k),
+        // None: the estimator's own default.
+        k: a.k.or(defaults.hp.k),
         decay: a.decay.unwrap_or(defaults.hp.decay),
+        gap: a.gap.unwrap_or(defaults.hp.gap),
+        eta: a.eta.unwrap_or(defaults.hp.eta),
+        lambda: a.lambda.unwrap_or(defaults.hp.lambda),
     };
     hp.validate()?;
     let req = Request {
@@ -264,6 +293,9 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
         (a.tau.is_some(), Hyper::Tau, "--tau"),
         (a.k.is_some(), Hyper::K, "--k"),
         (a.decay.is_some(), Hyper::Decay, "--decay"),
+        (a.gap.is_some(), Hyper::Gap, "--gap"),
+        (a.eta.is_some(), Hyper::Eta, "--eta"),
+        (a.lambda.is_some(), Hyper::Lambda, "--lambda"),
     ] {
         if given && !meta.hyper.contains(&hyper) {
             notes.push(format!("{flag} is ignored: {} does not use it", meta.key));

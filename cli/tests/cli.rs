@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 21] = [
     "reinforce",
     "reinforce-ma",
     "reinforce-optimal",
@@ -20,6 +20,14 @@ const KEYS: [&str; 13] = [
     "st-tempered",
     "concrete",
     "st-gumbel",
+    "ar",
+    "darn",
+    "reinmax",
+    "gapped-st",
+    "gumbel-rao",
+    "rebar",
+    "relax",
+    "learned-predictor",
 ];
 
 /// Run successfully and parse the JSON output.
@@ -209,10 +217,11 @@ fn every_estimator_runs_on_a_small_model() {
         assert!(["exact", "quadrature", "monte-carlo"].contains(&method), "{key}: {method}");
         assert_eq!(v.get("stderr").is_some(), method == "monte-carlo", "{key}");
     }
-    // Deeper and with an input: every estimator that applies runs; muprop is single-layer only.
+    // Deeper and with an input: every estimator that applies runs; muprop, rebar and relax are
+    // single-layer only.
     for key in KEYS {
         let args = ["moments", "-", "--estimator", key, "--samples", "1024"];
-        if key == "muprop" {
+        if ["muprop", "rebar", "relax"].contains(&key) {
             err(&args, SOFTMAX2, &["not applicable", "single stochastic layer"]);
         } else {
             ok_json(&args, SOFTMAX2);
@@ -239,6 +248,31 @@ fn notes_name_ignored_flags() {
     assert!(notes.iter().any(|n| n.contains("--samples and --seed are ignored")), "{notes:?}");
     let v = ok_json(&["moments", "-", "--estimator", "reinforce-ma", "--samples", "1024"], &toy(-1.0, 0.45));
     assert!(!v["notes"].as_array().unwrap().is_empty(), "reinforce-ma's exact figures are idealised: {v}");
+    let v = ok_json(
+        &["moments", "-", "--estimator", "reinforce", "--gap", "2", "--eta", "0", "--lambda", "1"],
+        &toy(0.0, 0.45),
+    );
+    let notes: Vec<&str> = v["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    for flag in ["--gap", "--eta", "--lambda"] {
+        assert!(notes.iter().any(|n| n.contains(&format!("{flag} is ignored"))), "{notes:?}");
+    }
+    let v = ok_json(&["moments", "-", "--estimator", "gapped-st", "--gap", "2"], &toy(0.0, 0.45));
+    assert!(v["notes"].as_array().unwrap().is_empty(), "{v}");
+}
+
+#[test]
+fn k_defaults_per_estimator() {
+    // Without --k each estimator uses its own default: 2 for reinforce-loo, 10 for gumbel-rao.
+    let m = toy(0.0, 0.45);
+    let var = |args: &[&str]| ok_json(args, &m)["variance"]["layers"][0]["bias"][0].as_f64().unwrap();
+    let loo = var(&["moments", "-", "--estimator", "reinforce-loo"]);
+    assert_eq!(loo, var(&["moments", "-", "--estimator", "reinforce-loo", "--k", "2"]));
+    assert!((loo - 0.000625).abs() < 1e-15, "{loo}");
+    let gr = var(&["moments", "-", "--estimator", "gumbel-rao"]);
+    assert_eq!(gr, var(&["moments", "-", "--estimator", "gumbel-rao", "--k", "10"]));
+    assert_ne!(gr, var(&["moments", "-", "--estimator", "gumbel-rao", "--k", "2"]));
+    let v = ok_json(&["moments", "-", "--estimator", "reinforce-loo"], &m);
+    assert_eq!(v["loss_evaluations"].as_f64(), Some(2.0));
 }
 
 #[test]
@@ -486,6 +520,22 @@ fn command_line_mistakes() {
         &m,
         &["invalid setting: decay must be in [0, 1), got 1"],
     );
+    err(
+        &["moments", "-", "--estimator", "gapped-st", "--gap", "-1"],
+        &m,
+        &["invalid setting: gap must be in [0, 100], got -1"],
+    );
+    err(
+        &["moments", "-", "--estimator", "rebar", "--eta", "11"],
+        &m,
+        &["invalid setting: eta must be in [-10, 10], got 11"],
+    );
+    err(
+        &["moments", "-", "--estimator", "rebar", "--lambda", "0"],
+        &m,
+        &["invalid setting: lambda must be in [0.01, 100], got 0"],
+    );
+    err(&["moments", "-", "--estimator", "rebar", "--eta", "nan"], &m, &["--eta expects a finite number"]);
     err(
         &["moments", "-", "--estimator", "reinforce", "--method", "monte-carlo", "--samples", "10"],
         &m,

@@ -36,7 +36,7 @@ impl Rng {
     }
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 21] = [
     "reinforce",
     "reinforce-ma",
     "reinforce-optimal",
@@ -50,6 +50,14 @@ const KEYS: [&str; 13] = [
     "st-tempered",
     "concrete",
     "st-gumbel",
+    "ar",
+    "darn",
+    "reinmax",
+    "gapped-st",
+    "gumbel-rao",
+    "rebar",
+    "relax",
+    "learned-predictor",
 ];
 
 const INTERESTING: &[u8] = b"{}[],:\"-+.0123456789eE ntfrualsNI\\";
@@ -390,6 +398,8 @@ fn fuzzed_models_in_process() {
                 1 => a.extend(args(&["--tau", "100", "--k", "5"])),
                 2 => a.extend(args(&["--decay", "0"])),
                 3 => a.extend(args(&["--k", "64", "--decay", "0.999"])),
+                4 => a.extend(args(&["--gap", "0", "--eta", "-10", "--lambda", "0.01"])),
+                5 => a.extend(args(&["--gap", "100", "--eta", "10", "--lambda", "100", "--k", "2"])),
                 _ => {}
             }
             let csv = i % 4 == 0;

@@ -3,7 +3,7 @@
 //! progress, be cancelled between chunks, and be split across workers with the same result).
 
 use crate::error::{Error, Result};
-use crate::estimators::{Estimator, ExactJob, HyperParams, Sampler, EXACT_CHUNK, MC_CHUNK};
+use crate::estimators::{Estimator, ExactJob, Hyper, HyperParams, Sampler, EXACT_CHUNK, MC_CHUNK};
 use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::Model;
@@ -171,7 +171,11 @@ pub fn moments(
         }
     }
     if meta.stateful {
-        notes.push(format!("running estimator (decay {}), as sampled; its draws are not independent", req.hp.decay));
+        notes.push(if meta.hyper.contains(&Hyper::Decay) {
+            format!("running estimator (decay {}), as sampled; its draws are not independent", req.hp.decay)
+        } else {
+            "running estimator (learned while sampling), as sampled; its draws are not independent".to_string()
+        });
     }
     let mut sampler = est.sampler(model, &req.hp, sol)?;
     let dim = model.num_params();

@@ -37,11 +37,14 @@ impl Weighted {
         // The new mean as a convex combination, `m·(W/total) + x·(w/total)`, not `m + (x − m)·frac`:
         // when one item carries almost all the weight (a saturated unit, p ≈ 1 − 1e−13), `1 − frac`
         // would be formed by cancellation and a tiny mean would lose its relative precision.
+        // Likewise the sum of squares gains `w·(W/total)·d²` rather than West's `w·d·(x − m_new)`
+        // (equal, since `x − m_new = d·W/total`): when the new item carries almost all the weight,
+        // `x − m_new` is a difference of nearly equal numbers and would lose digits of a tiny variance.
         let keep = self.weight / total;
         for ((m, s), &xi) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(x) {
             let d = xi - *m;
             *m = *m * keep + xi * frac;
-            *s += w * d * (xi - *m);
+            *s += w * keep * d * d;
         }
         self.weight = total;
     }

@@ -6,8 +6,11 @@
 //! * every estimator's exact (or quadrature) mean and variance, per parameter entry;
 //! * Monte Carlo (fixed seeds) against the exact figures, with tolerances derived from the sampling
 //!   distribution;
-//! * identities (st-tempered at τ = 1 = st-sigmoid, DisARM = U2G, zero-variance optimal baseline),
-//!   saturated logits and wide layers.
+//! * identities (st-tempered at τ = 1 = st-sigmoid, ReinMax at τ = 1 = DARN, Gumbel-Rao's mean =
+//!   ST-Gumbel's with the law of total variance in K, AR = REINFORCE + noise, DisARM = U2G,
+//!   zero-variance optimal baseline), saturated logits and wide layers;
+//! * the running estimators that learn (RELAX, the learned predictor): Monte-Carlo means against the
+//!   exact gradient (RELAX) or determinism and self-consistent figures (the learned predictor).
 //!
 //! Tolerance rule for exact figures (engine vs brute force), both sums in floating point:
 //! `‖m_engine − m_ref‖ ≤ tol·(‖m_ref‖ + √tr Var)`, `‖v_engine − v_ref‖ ≤ tol·E‖ĝ‖²`, with
@@ -78,7 +81,12 @@ fn saturated_models() -> Vec<Net> {
 }
 
 fn hp(tau: f64, k: u32) -> HyperParams {
-    HyperParams { tau, k, decay: 0.9 }
+    HyperParams { tau, k: Some(k), decay: 0.9, ..HyperParams::default() }
+}
+
+/// The hyper-parameters in test messages.
+fn show(h: &HyperParams) -> String {
+    format!("τ={}, k={:?}, gap={}, η={}, λ={}", h.tau, h.k, h.gap, h.eta, h.lambda)
 }
 
 fn run(model: &Model, sol: &ExactSolution, key: &str, h: HyperParams, method: MethodChoice) -> Result<Report, Error> {
@@ -86,10 +94,35 @@ fn run(model: &Model, sol: &ExactSolution, key: &str, h: HyperParams, method: Me
     moments(model, sol, find(key).unwrap(), &req, &mut |_, _| true)
 }
 
-const UNBIASED: [&str; 8] =
-    ["reinforce", "reinforce-ma", "reinforce-optimal", "reinforce-loo", "arm", "disarm", "local-expectation", "muprop"];
-const NEEDS_DF: [&str; 6] = ["muprop", "st", "st-sigmoid", "st-tempered", "concrete", "st-gumbel"];
-const STATEFUL: [&str; 2] = ["reinforce-ma", "reinforce-optimal"];
+const UNBIASED: [&str; 11] = [
+    "reinforce",
+    "reinforce-ma",
+    "reinforce-optimal",
+    "reinforce-loo",
+    "arm",
+    "disarm",
+    "local-expectation",
+    "muprop",
+    "ar",
+    "rebar",
+    "relax",
+];
+const NEEDS_DF: [&str; 13] = [
+    "muprop",
+    "st",
+    "st-sigmoid",
+    "st-tempered",
+    "concrete",
+    "st-gumbel",
+    "darn",
+    "reinmax",
+    "gapped-st",
+    "gumbel-rao",
+    "rebar",
+    "relax",
+    "learned-predictor",
+];
+const STATEFUL: [&str; 4] = ["reinforce-ma", "reinforce-optimal", "relax", "learned-predictor"];
 
 /// What the engine should do for (model, estimator), from the documented rules:
 /// `None` = not applicable, else the method key of the best available computation.
@@ -98,18 +131,20 @@ fn expected_method(net: &Net, key: &str) -> Option<&'static str> {
     if NEEDS_DF.contains(&key) && !net.loss.differentiable() {
         return None;
     }
-    if key == "muprop" && nl > 1 {
+    if matches!(key, "muprop" | "rebar" | "relax") && nl > 1 {
         return None;
     }
     let exact_if = |c: bool| if c { "exact" } else { "monte-carlo" };
     let quad_if = |c: bool| if c { "quadrature" } else { "monte-carlo" };
     Some(match key {
         "reinforce" | "reinforce-ma" | "reinforce-optimal" | "reinforce-loo" | "st" | "st-sigmoid" | "st-tempered"
-        | "muprop" => exact_if(n <= 20),
+        | "muprop" | "ar" | "darn" | "reinmax" | "gapped-st" => exact_if(n <= 20),
         "local-expectation" => exact_if(nl == 1 && n <= 20),
         "arm" | "disarm" => exact_if(nl == 1 && n <= 13),
         "concrete" => quad_if(n == 1),
-        "st-gumbel" => quad_if(nl == 1 && n <= 20),
+        "st-gumbel" | "gumbel-rao" => quad_if(nl == 1 && n <= 20),
+        "rebar" => quad_if(n == 1),
+        "relax" | "learned-predictor" => "monte-carlo",
         _ => panic!("unknown estimator {key}"),
     })
 }
@@ -272,7 +307,15 @@ fn applicability_and_methods_follow_the_documented_rules() {
             "st-sigmoid",
             "st-tempered",
             "concrete",
-            "st-gumbel"
+            "st-gumbel",
+            "ar",
+            "darn",
+            "reinmax",
+            "gapped-st",
+            "gumbel-rao",
+            "rebar",
+            "relax",
+            "learned-predictor"
         ]
     );
     for e in registry() {
@@ -330,13 +373,17 @@ fn applicability_and_methods_follow_the_documented_rules() {
 /// The independent reference moments for an exact/quadrature figure of the engine.
 fn exact_reference(net: &Net, bf: &BruteExact, key: &str, h: HyperParams) -> Moments {
     match key {
-        "reinforce-loo" => loo_moments(net, h.k as usize),
+        "reinforce-loo" => loo_moments(net, h.k.unwrap() as usize),
         "arm" | "disarm" => cell_moments(net, key),
+        "ar" => uniform_moments(net, "ar"),
+        "gumbel-rao" => gumbel_rao_moments(net, h.tau, h.k.unwrap_or(10) as usize),
+        // 2-D tensor quadrature over both noises (12-point panels, of width ≤ 4λ near the flip in L_u)
+        "rebar" => rebar_moments_tensor(net, h.eta, h.lambda, (4.0 * h.lambda).min(2.0), 12),
         "concrete" => relaxation_moments_tensor(net, h.tau, false, (4.0 * h.tau).min(2.0), 16),
         // (the factorised form is checked against full tensor quadrature in
         // st_gumbel_tensor_quadrature_agrees_with_factorised_form)
         "st-gumbel" => st_gumbel_factorised(net, h.tau),
-        _ => joint_moments(net, bf, key, h.tau),
+        _ => joint_moments(net, bf, key, h.tau, h.gap),
     }
 }
 
@@ -355,6 +402,19 @@ fn check_all_exact_moments(net: &Net) {
         match key {
             "st-tempered" => settings.push(hp(2.0, 2)),
             "concrete" | "st-gumbel" => settings.extend([hp(1.0, 2), hp(0.25, 2)]),
+            "reinmax" => settings.extend([hp(1.0, 2), hp(2.0, 2)]),
+            "gapped-st" => settings.extend([
+                HyperParams { tau: 2.0, gap: 0.25, ..hp(0.5, 2) },
+                HyperParams { tau: 0.25, gap: 3.0, ..hp(0.5, 2) },
+                HyperParams { gap: 0.0, ..hp(0.5, 2) },
+            ]),
+            "gumbel-rao" => {
+                settings = vec![HyperParams { k: None, ..hp(0.5, 2) }, hp(1.0, 3), hp(0.25, 64)];
+            }
+            "rebar" => settings.extend([
+                HyperParams { eta: 0.3, lambda: 1.0, ..hp(0.5, 2) },
+                HyperParams { eta: -0.7, lambda: 0.25, ..hp(0.5, 2) },
+            ]),
             "reinforce-loo" => {
                 if net.units() <= 5 {
                     settings.push(hp(0.5, 3));
@@ -366,7 +426,7 @@ fn check_all_exact_moments(net: &Net) {
             _ => {}
         }
         for h in settings {
-            let what = format!("{key} (τ={}, k={}) on {}", h.tau, h.k, net.describe());
+            let what = format!("{key} ({}) on {}", show(&h), net.describe());
             let rep = run(&model, &sol, key, h, MethodChoice::Exact).unwrap_or_else(|err| panic!("{what}: {err}"));
             assert_eq!(rep.method.key(), method, "{what}");
             let reference = exact_reference(net, &bf, key, h);
@@ -429,7 +489,7 @@ fn single_layer_arm_cells_agree_with_generic_uniform_integration() {
         }
         let le = uniform_moments(&net, "local-expectation");
         let bf = brute_exact(&net);
-        let joint = joint_moments(&net, &bf, "local-expectation", 1.0);
+        let joint = joint_moments(&net, &bf, "local-expectation", 1.0, 1.0);
         for t in 0..le.mean.len() {
             assert!((le.mean[t] - joint.mean[t]).abs() <= 1e-13 * (joint.mean[t].abs() + joint.var[t].sqrt()) + 1e-300);
             assert!((le.var[t] - joint.var[t]).abs() <= 1e-12 * (joint.var[t] + joint.mean[t].powi(2)) + 1e-300);
@@ -472,6 +532,70 @@ fn st_tempered_at_tau_one_is_st_sigmoid() {
             let s = a.mean[t].abs() + a.variance[t].sqrt();
             assert!((a.mean[t] - b.mean[t]).abs() <= 1e-15 * s, "{}: {} vs {}", net.describe(), a.mean[t], b.mean[t]);
             assert!((a.variance[t] - b.variance[t]).abs() <= 1e-15 * s * s, "{}", net.describe());
+        }
+    }
+}
+
+#[test]
+fn reinmax_at_tau_one_is_darn() {
+    // On Bernoulli units ReinMax's 2s(1 − s) − ½p(1 − p) at τ = 1 is (1 − p)/2 (h = 1) or p/2 (h = 0):
+    // DARN's surrogate. Joint enumeration, every parameter, at every depth (saturated logits too).
+    // The two are computed by different formulas ((1 + p)q/2 − pq/2 against q/2), so equal to a few
+    // ulps per state, and the accumulated figures to a few ε·E|ĝ|.
+    let nets = random_models().into_iter().chain(saturated_models()).filter(|n| n.loss.differentiable());
+    for net in nets {
+        let model = net.model();
+        let sol = solve(&model).unwrap();
+        let a = run(&model, &sol, "reinmax", hp(1.0, 2), MethodChoice::Exact).unwrap();
+        let b = run(&model, &sol, "darn", hp(1.0, 2), MethodChoice::Exact).unwrap();
+        assert_eq!((a.method.key(), b.method.key()), ("exact", "exact"));
+        for t in 0..a.mean.len() {
+            let s = a.mean[t].abs() + a.variance[t].sqrt();
+            assert!((a.mean[t] - b.mean[t]).abs() <= 1e-14 * s, "{}: {} vs {}", net.describe(), a.mean[t], b.mean[t]);
+            assert!((a.variance[t] - b.variance[t]).abs() <= 1e-14 * s * s, "{}", net.describe());
+        }
+    }
+}
+
+#[test]
+fn gumbel_rao_has_st_gumbels_mean_and_total_variance_law() {
+    // Single layer (quadrature): the same mean as ST-Gumbel for every K, and
+    // Var(K) = Var[E[ĝ|h]] + E[Var[ĝ|h]]/K with ST-Gumbel as K = 1, per parameter.
+    for net in random_models().into_iter().filter(|n| n.layers() == 1 && n.loss.differentiable()) {
+        let model = net.model();
+        let sol = solve(&model).unwrap();
+        for tau in [0.25, 1.0] {
+            let st = run(&model, &sol, "st-gumbel", hp(tau, 2), MethodChoice::Exact).unwrap();
+            let gr = |k: u32| run(&model, &sol, "gumbel-rao", hp(tau, k), MethodChoice::Exact).unwrap();
+            let (g2, g64) = (gr(2), gr(64));
+            for t in 0..st.mean.len() {
+                let s = st.mean[t].abs() + st.variance[t].sqrt();
+                for g in [&g2, &g64] {
+                    assert!((g.mean[t] - st.mean[t]).abs() <= 1e-14 * s, "{}: mean", net.describe());
+                }
+                // E[Var | h] from K = 2, then K = 64 predicted.
+                let within = 2.0 * (st.variance[t] - g2.variance[t]);
+                let expected = st.variance[t] - within * (1.0 - 1.0 / 64.0);
+                assert!(within >= -1e-14 * s * s, "{}: negative within-state variance", net.describe());
+                assert!((g64.variance[t] - expected).abs() <= 1e-12 * s * s, "{}: Var(64)", net.describe());
+            }
+        }
+    }
+}
+
+#[test]
+fn ar_is_reinforce_plus_noise() {
+    // E[1 − 2u | h] = h − σ(a): AR's exact mean is REINFORCE's (the exact gradient) at every depth,
+    // and its variance is REINFORCE's plus E[f²ℓ²/3]·x² ≥ it.
+    for net in random_models() {
+        let model = net.model();
+        let sol = solve(&model).unwrap();
+        let ar = run(&model, &sol, "ar", hp(0.5, 2), MethodChoice::Exact).unwrap();
+        let re = run(&model, &sol, "reinforce", hp(0.5, 2), MethodChoice::Exact).unwrap();
+        for t in 0..ar.mean.len() {
+            let s = re.mean[t].abs() + re.variance[t].sqrt();
+            assert!((ar.mean[t] - re.mean[t]).abs() <= 1e-13 * s + 1e-300, "{}", net.describe());
+            assert!(ar.variance[t] >= re.variance[t] * (1.0 - 1e-12), "{}", net.describe());
         }
     }
 }
@@ -594,7 +718,7 @@ fn wide_layers_match_brute_force() {
         let sc = score_scales(&net);
         let mut keys = vec!["reinforce", "reinforce-optimal", "local-expectation"];
         if net.loss.differentiable() {
-            keys.extend(["st-sigmoid", "muprop"]);
+            keys.extend(["st-sigmoid", "muprop", "reinmax"]);
         }
         if w <= 13 {
             keys.extend(["arm", "disarm"]);
@@ -634,8 +758,24 @@ fn mc_reference(net: &Net, bf: &BruteExact, key: &str, h: HyperParams) -> Option
         // report's s.e. is valid for the mean. Their variance is not the idealised one: reinforce-ma's
         // is predicted exactly below; reinforce-optimal's running ratio of moving averages has no
         // closed form, so only its mean is checked.
-        "reinforce-ma" | "reinforce-optimal" => Some(McReference { mean: bf.grad.clone(), moments: None }),
-        "reinforce-loo" => with(loo_moments(net, h.k as usize)),
+        // RELAX likewise: its surrogate is a function of past draws and the estimate is unbiased
+        // for every surrogate, so E[ĝ_t | past] = ∇; its variance depends on the training path.
+        "reinforce-ma" | "reinforce-optimal" | "relax" => Some(McReference { mean: bf.grad.clone(), moments: None }),
+        "reinforce-loo" => with(loo_moments(net, h.k.unwrap() as usize)),
+        // AR at any depth: the generic cell decomposition of the uniforms (exact for its entries,
+        // which are linear in the unit's own uniform within a cell).
+        "ar" => with(uniform_moments(net, "ar")),
+        // Gumbel-Rao: one layer by the law of total variance (no fourth moment: mean only); deeper,
+        // its mean is ST-Gumbel's (the K-average has the same conditional mean).
+        "gumbel-rao" if net.layers() == 1 => {
+            Some(McReference { mean: gumbel_rao_moments(net, h.tau, h.k.unwrap_or(10) as usize).mean, moments: None })
+        }
+        "gumbel-rao" => Some(McReference { mean: st_gumbel_mean_any_depth(net, h.tau), moments: None }),
+        // REBAR: one unit by 2-D tensor quadrature (12-point panels, as for the exact check: the
+        // reference's mean is itself checked against ∇ to 1e−10); several units: the exact
+        // gradient (unbiased), mean only.
+        "rebar" if net.units() == 1 => with(rebar_moments_tensor(net, h.eta, h.lambda, (4.0 * h.lambda).min(2.0), 12)),
+        "rebar" => Some(McReference { mean: bf.grad.clone(), moments: None }),
         "arm" | "disarm" if net.layers() == 1 => with(cell_moments(net, key)),
         "arm" | "disarm" | "local-expectation" if net.layers() > 1 => with(uniform_moments(net, key)),
         // Tensor quadrature over both noises with 8-point panels of width ≤ 4τ: the integrands'
@@ -648,7 +788,7 @@ fn mc_reference(net: &Net, bf: &BruteExact, key: &str, h: HyperParams) -> Option
         }
         "st-gumbel" if net.layers() == 1 => with(st_gumbel_factorised(net, h.tau)),
         "st-gumbel" => Some(McReference { mean: st_gumbel_mean_any_depth(net, h.tau), moments: None }),
-        _ => with(joint_moments(net, bf, key, h.tau)),
+        _ => with(joint_moments(net, bf, key, h.tau, h.gap)),
     }
 }
 
@@ -733,10 +873,15 @@ fn check_monte_carlo(net: &Net, keys: &[&str]) {
             "reinforce-loo" => vec![hp(0.5, 2), hp(0.5, 3)],
             "st-tempered" => vec![hp(2.0, 2)],
             "concrete" | "st-gumbel" if net.units() == 1 => vec![hp(0.5, 2), hp(1.0, 2)],
+            "reinmax" => vec![hp(2.0, 2)],
+            "gapped-st" => vec![hp(0.5, 2), HyperParams { tau: 2.0, gap: 0.25, ..hp(0.5, 2) }],
+            "gumbel-rao" => vec![HyperParams { k: None, ..hp(0.5, 2) }, hp(1.0, 3)],
+            "rebar" => vec![HyperParams::default(), HyperParams { eta: -0.5, lambda: 1.5, ..HyperParams::default() }],
+            "relax" => vec![HyperParams::default()],
             _ => vec![hp(0.5, 2)],
         };
         for h in settings {
-            let what = format!("{key} (τ={}, k={}) Monte Carlo on {}", h.tau, h.k, net.describe());
+            let what = format!("{key} ({}) Monte Carlo on {}", show(&h), net.describe());
             let rep = run(&model, &sol, key, h, MethodChoice::MonteCarlo).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(rep.method.key(), "monte-carlo");
             assert_eq!(rep.samples, Some(MC_SAMPLES));
@@ -789,5 +934,54 @@ fn monte_carlo_straight_through_and_muprop() {
 fn monte_carlo_relaxations() {
     for net in random_models() {
         check_monte_carlo(&net, &["concrete", "st-gumbel"]);
+    }
+}
+
+#[test]
+fn monte_carlo_ar_and_straight_through_variants() {
+    for net in random_models() {
+        check_monte_carlo(&net, &["ar", "darn", "reinmax", "gapped-st", "gumbel-rao"]);
+    }
+}
+
+#[test]
+fn monte_carlo_rebar_and_relax() {
+    // (both are defined for one stochastic layer; deeper models are refused as not applicable,
+    // checked in applicability_and_methods_follow_the_documented_rules)
+    for net in random_models() {
+        check_monte_carlo(&net, &["rebar", "relax"]);
+    }
+}
+
+#[test]
+fn learned_predictor_is_deterministic_finite_and_reports_its_bias() {
+    // Biased by design (it predicts the unbiased estimate from local features), so there is no
+    // exact target: check that a fixed seed gives identical figures, that they are finite, and that
+    // the reported bias² is the debiased ‖m̂ − ∇‖² − tr(V̂)/N of its own Monte-Carlo mean.
+    for net in random_models().into_iter().filter(|n| n.loss.differentiable()) {
+        let model = net.model();
+        let sol = solve(&model).unwrap();
+        let what = format!("learned-predictor on {}", net.describe());
+        let h = HyperParams::default();
+        let a = run(&model, &sol, "learned-predictor", h, MethodChoice::Auto).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let b = run(&model, &sol, "learned-predictor", h, MethodChoice::Auto).unwrap();
+        assert_eq!(a.method.key(), "monte-carlo", "{what}");
+        assert_eq!((&a.mean, &a.variance, &a.figures), (&b.mean, &b.variance, &b.figures), "{what}: not deterministic");
+        let figs = [a.figures.bias_sq_norm.value, a.figures.variance_trace.value, a.figures.mse.value];
+        assert!(a.mean.iter().chain(&a.variance).chain(&figs).all(|v| v.is_finite()), "{what}: non-finite");
+        let n = a.samples.unwrap() as f64;
+        let raw: f64 = a.mean.iter().zip(&sol.gradient).map(|(m, g)| (m - g).powi(2)).sum();
+        let tr: f64 = a.variance.iter().sum();
+        let debiased = raw - tr / n;
+        let bias = a.figures.bias_sq_norm.value;
+        assert!(
+            (bias - debiased).abs() <= 1e-9 * (raw + tr / n) + 1e-300,
+            "{what}: reported bias² {bias} vs ‖m̂ − ∇‖² − tr/N = {debiased}"
+        );
+        assert!((a.figures.variance_trace.value - tr).abs() <= 1e-9 * tr + 1e-300, "{what}");
+        // A different seed gives different draws.
+        let req = Request { hp: h, method: MethodChoice::MonteCarlo, samples: MC_SAMPLES, seed: MC_SEED + 1 };
+        let c = moments(&model, &sol, find("learned-predictor").unwrap(), &req, &mut |_, _| true).unwrap();
+        assert_ne!(a.mean, c.mean, "{what}: the seed must matter");
     }
 }

@@ -41,12 +41,21 @@ fn three_units(a: [f64; 3], w: [f64; 3], y: f64) -> Model {
 }
 
 fn run(model: &Model, sol: &ExactSolution, key: &str, tau: f64) -> Report {
-    let req = Request {
-        hp: HyperParams { tau, ..HyperParams::default() },
-        method: MethodChoice::Exact,
-        ..Request::default()
-    };
+    run_hp(model, sol, key, HyperParams { tau, ..HyperParams::default() })
+}
+
+fn run_hp(model: &Model, sol: &ExactSolution, key: &str, hp: HyperParams) -> Report {
+    let req = Request { hp, method: MethodChoice::Exact, ..Request::default() };
     moments(model, sol, find(key).unwrap(), &req, &mut |_, _| true).unwrap()
+}
+
+/// The unbiased-exact-mean rule: `‖m − ∇‖ ≤ 1e−10·(‖∇‖ + √tr Var) + 1e−14`.
+fn assert_unbiased(what: &str, r: &Report, grad: &[f64]) {
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let d: Vec<f64> = r.mean.iter().zip(grad).map(|(m, g)| m - g).collect();
+    let tr: f64 = r.variance.iter().sum();
+    let bound = 1e-10 * (norm(grad) + tr.sqrt()) + 1e-14;
+    assert!(norm(&d) <= bound, "{what}: mean {:?} vs exact {grad:?} (bound {bound:e})", r.mean);
 }
 
 #[test]
@@ -69,11 +78,40 @@ fn toy_t045_at_a0() {
         ("concrete", 1.0, "0.0166667", "0.0048175"),
         ("st-gumbel", 0.5, "0.0214602", "0.0779337"),
         ("st-gumbel", 1.0, "0.0166667", "0.0333889"),
+        ("ar", 1.0, "0.025", "0.0214604167"),
+        ("darn", 1.0, "0.025", "0.0625"),
+        ("reinmax", 1.0, "0.025", "0.0625"),
+        ("gapped-st", 0.5, "0.0209987", "0.0440946"),
+        ("gapped-st", 1.0, "0.0196612", "0.0386563"),
+        ("gumbel-rao", 0.5, "0.0214602", ""),
+        ("gumbel-rao", 1.0, "0.0166667", ""),
+        ("rebar", 1.0, "0.025", "0.0226531"),
     ];
     for &(key, tau, mean, var) in rows {
         let r = run(&m, &sol, key, tau);
         assert_printed(&format!("{key} τ={tau} mean"), r.mean[0], mean);
-        assert_printed(&format!("{key} τ={tau} variance"), r.variance[0], var);
+        if !var.is_empty() {
+            assert_printed(&format!("{key} τ={tau} variance"), r.variance[0], var);
+        }
+    }
+    for key in ["ar", "rebar"] {
+        assert_unbiased(key, &run(&m, &sol, key, 1.0), &sol.gradient);
+    }
+    // Gumbel-Rao with K conditional samples: Var = Var[E[ĝ|h]] + E[Var[ĝ|h]]/K, where ST-Gumbel is
+    // the K = 1 case. The K → ∞ limit Var[E[ĝ|h]] from K = 10 and ST-Gumbel reproduces the table,
+    // and K = 20 and K = 64 follow from the relation.
+    for (tau, limit) in [(0.5, "0.0460539"), (1.0, "0.0277778")] {
+        let st = run(&m, &sol, "st-gumbel", tau).variance[0];
+        let gr = |k: u32| run_hp(&m, &sol, "gumbel-rao", HyperParams { tau, k: Some(k), ..HyperParams::default() });
+        let g10 = gr(10);
+        assert_eq!(g10.variance, run(&m, &sol, "gumbel-rao", tau).variance, "K defaults to 10");
+        let v_inf = (10.0 * g10.variance[0] - st) / 9.0;
+        assert_printed(&format!("gumbel-rao K→∞ τ={tau} variance"), v_inf, limit);
+        for k in [20u32, 64] {
+            let expected = v_inf + (st - v_inf) / k as f64;
+            let got = gr(k).variance[0];
+            assert!((got - expected).abs() <= 1e-12 * expected, "gumbel-rao K={k} τ={tau}: {got} vs {expected}");
+        }
     }
     // The optimal per-unit baseline makes a single unit's estimator constant (variance exactly 0).
     let r = run(&m, &sol, "reinforce-optimal", 1.0);
@@ -95,6 +133,9 @@ fn toy_t0499_at_a0_and_a2() {
     assert_printed("st-sigmoid mean", st.mean[0], "0.0005");
     assert_printed("st-sigmoid var", st.variance[0], "0.0625");
     assert_printed("concrete τ=1 mean", run(&m, &sol, "concrete", 1.0).mean[0], "0.000333");
+    let rebar = run(&m, &sol, "rebar", 1.0);
+    assert_printed("rebar var", rebar.variance[0], "0.0222902");
+    assert_unbiased("rebar", &rebar, &sol.gradient);
 
     let m = single_unit(2.0, 0.499);
     let sol = solve(&m).unwrap();
@@ -105,6 +146,10 @@ fn toy_t0499_at_a0_and_a2() {
     assert_printed("disarm var", run(&m, &sol, "disarm", 1.0).variance[0], "1.4086e-7");
     assert_printed("st mean", run(&m, &sol, "st", 1.0).mean[0], "0.7636");
     assert_printed("st-sigmoid mean", run(&m, &sol, "st-sigmoid", 1.0).mean[0], "0.0802");
+    let darn = run(&m, &sol, "darn", 1.0);
+    assert_unbiased("darn", &darn, &sol.gradient);
+    assert_printed("darn var", darn.variance[0], "0.02617");
+    assert_printed("reinmax τ=0.5 mean", run(&m, &sol, "reinmax", 0.5).mean[0], "-0.0838");
 }
 
 #[test]
@@ -119,6 +164,10 @@ fn toy_t045_at_a_minus1_wrong_sign() {
     for key in ["muprop", "reinforce", "arm", "disarm"] {
         let r = run(&m, &sol, key, 1.0);
         assert!((r.mean[0] - sol.gradient[0]).abs() < 1e-15, "{key} must be unbiased");
+    }
+    // DARN / ReinMax(τ = 1) are exact for this quadratic f; REBAR and AR are unbiased.
+    for key in ["darn", "reinmax", "rebar", "ar"] {
+        assert_unbiased(key, &run(&m, &sol, key, 1.0), &sol.gradient);
     }
 }
 
@@ -179,6 +228,23 @@ fn three_unit_example() {
         assert_printed(&format!("st-sigmoid mean[{i}]"), sts.mean[i], v);
     }
     assert_printed("st-sigmoid Σ var", sum_var(&sts), "3.8771");
+    // DARN = ReinMax(τ = 1): exact mean (f is quadratic in each unit).
+    for key in ["darn", "reinmax"] {
+        let r = run(&m, &sol, key, 1.0);
+        assert_unbiased(key, &r, &sol.gradient);
+        assert_printed(&format!("{key} Σ var"), sum_var(&r), "5.0266");
+    }
+    let rm = run(&m, &sol, "reinmax", 2.0);
+    for (i, v) in ["0.7331", "-1.2887", "1.6171"].iter().enumerate() {
+        assert_printed(&format!("reinmax τ=2 mean[{i}]"), rm.mean[i], v);
+    }
+    assert_printed("reinmax τ=2 Σ var", sum_var(&rm), "7.7030");
+    let gst = run_hp(&m, &sol, "gapped-st", HyperParams { tau: 0.5, gap: 1.0, ..HyperParams::default() });
+    for (i, v) in ["0.6456", "-1.2913", "0.7135"].iter().enumerate() {
+        assert_printed(&format!("gapped-st mean[{i}]"), gst.mean[i], v);
+    }
+    assert_printed("gapped-st Σ var", sum_var(&gst), "3.4035");
+    assert_unbiased("ar", &run(&m, &sol, "ar", 1.0), &sol.gradient);
 }
 
 #[test]

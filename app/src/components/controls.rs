@@ -134,8 +134,12 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
             })
         })
         .collect();
-    let uses_k = page.estimators.iter().any(|k| k == "reinforce-loo");
-    let uses_decay = page.estimators.iter().any(|k| k == "reinforce-ma" || k == "reinforce-optimal");
+    let selected = |keys: &[&str]| page.estimators.iter().any(|k| keys.contains(&k.as_str()));
+    let uses_k = selected(&["reinforce-loo"]);
+    let uses_rao_k = selected(&["gumbel-rao"]);
+    let uses_gap = selected(&["gapped-st"]);
+    let uses_rebar = selected(&["rebar", "relax"]);
+    let uses_decay = selected(&["reinforce-ma", "reinforce-optimal", "learned-predictor"]);
     html! {
         <section class="panel" aria-labelledby="h-hyper">
             <h2 id="h-hyper">{ "Temperature and estimator settings" }</h2>
@@ -150,6 +154,28 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
                     value={page.k as f64} min={limits::K.0 as f64} max={limits::K.1 as f64} step={1.0}
                     value_text={format!("k = {}", page.k)}
                     onchange={dispatch(st, |v: f64| Action::SetK(v.round() as u32))} />
+            }
+            if uses_rao_k {
+                <Slider label="Gumbel-Rao conditional samples K" id={Some(AttrValue::from("rao-k"))}
+                    value={page.rao_k as f64} min={limits::RAO_K.0 as f64} max={limits::RAO_K.1 as f64} step={1.0}
+                    value_text={format!("K = {}", page.rao_k)}
+                    onchange={dispatch(st, |v: f64| Action::SetRaoK(v.round() as u32))} />
+            }
+            if uses_gap {
+                <Slider label="Gapped-ST gap" id={Some(AttrValue::from("gap"))}
+                    value={page.gap} min={limits::GAP.0} max={limits::GAP.1} step={0.1}
+                    value_text={format!("gap = {:.1}", page.gap)}
+                    onchange={dispatch(st, |v: f64| Action::SetGap((v * 10.0).round() / 10.0))} />
+            }
+            if uses_rebar {
+                <Slider label="REBAR control-variate scale η" id={Some(AttrValue::from("eta"))}
+                    value={page.eta} min={limits::ETA.0} max={limits::ETA.1} step={0.1}
+                    value_text={format!("η = {:.1}", page.eta)}
+                    onchange={dispatch(st, |v: f64| Action::SetEta((v * 10.0).round() / 10.0))} />
+                <Slider label="REBAR relaxation temperature λ (log scale)" id={Some(AttrValue::from("lambda"))}
+                    value={page.lambda.log10()} min={limits::LAMBDA.0.log10()} max={limits::LAMBDA.1.log10()} step={0.01}
+                    value_text={format!("λ = {:.2}", page.lambda)}
+                    onchange={dispatch(st, |v: f64| Action::SetLambda(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::LAMBDA.0, limits::LAMBDA.1)))} />
             }
             if uses_decay {
                 <Slider label="Running-baseline decay" id={Some(AttrValue::from("decay"))}

@@ -165,7 +165,7 @@ impl Look {
 /// gradient, its yellow is too faint on white), then further colours that stay apart from them and
 /// read on both light and dark backgrounds. The estimators selected on first load (reinforce,
 /// reinforce-optimal, st, st-sigmoid, concrete) get the most distinct colours and shapes.
-const PALETTE: [(RGBColor, &str, Marker, bool); 13] = [
+const PALETTE: [(RGBColor, &str, Marker, bool); 21] = [
     (RGBColor(0x00, 0x72, 0xB2), "#0072B2", Marker::Circle, false), // reinforce: blue
     (RGBColor(0x56, 0xB4, 0xE9), "#56B4E9", Marker::Square, true),  // reinforce-ma: sky blue
     (RGBColor(0x00, 0x9E, 0x73), "#009E73", Marker::Triangle, false), // reinforce-optimal: bluish green
@@ -179,6 +179,14 @@ const PALETTE: [(RGBColor, &str, Marker, bool); 13] = [
     (RGBColor(0x7F, 0x7F, 0x7F), "#7F7F7F", Marker::Star, false),   // st-tempered: grey
     (RGBColor(0xE6, 0x9F, 0x00), "#E69F00", Marker::TriangleDown, true), // concrete: orange
     (RGBColor(0xB2, 0x18, 0x2B), "#B2182B", Marker::Triangle, false), // st-gumbel: crimson
+    (RGBColor(0x17, 0xBE, 0xCF), "#17BECF", Marker::Circle, true),  // ar: cyan
+    (RGBColor(0xBC, 0xBD, 0x22), "#BCBD22", Marker::Triangle, true), // darn: olive
+    (RGBColor(0xE3, 0x77, 0xC2), "#E377C2", Marker::Star, true),    // reinmax: pink
+    (RGBColor(0x35, 0x97, 0x8F), "#35978F", Marker::Diamond, false), // gapped-st: teal
+    (RGBColor(0x8E, 0x01, 0x52), "#8E0152", Marker::Plus, false),   // gumbel-rao: wine
+    (RGBColor(0xF4, 0x6D, 0x43), "#F46D43", Marker::Cross, false),  // rebar: coral
+    (RGBColor(0x5E, 0x4F, 0xA2), "#5E4FA2", Marker::Triangle, true), // relax: indigo
+    (RGBColor(0xA6, 0x76, 0x1D), "#A6761D", Marker::Square, true),  // learned-predictor: bronze
 ];
 
 /// Colour, marker and dash of an estimator, by its registry index (an unknown key gets a neutral

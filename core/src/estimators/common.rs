@@ -31,6 +31,28 @@ pub fn chain_params(model: &Model, t: &Trace, ga: &[f64], out: &mut [f64]) {
     }
 }
 
+/// The conditional variances of [`chain_params`]' outputs when each unit's logit gradient has
+/// conditional variance `gv` given the trace (and the inputs are fixed by it):
+/// `W_k[i][j] ← gv_ki · input_kj²`, `c_k[i] ← gv_ki`.
+pub fn chain_params_variance(model: &Model, t: &Trace, gv: &[f64], out: &mut [f64]) {
+    let mut off = 0;
+    for (k, layer) in model.layers.iter().enumerate() {
+        let input = t.input(model, k);
+        let r = t.range(k);
+        let g = &gv[r];
+        let fan_in = layer.fan_in;
+        for (i, &gi) in g.iter().enumerate() {
+            let row = &mut out[off + i * fan_in..off + (i + 1) * fan_in];
+            for (o, x) in row.iter_mut().zip(input) {
+                *o = gi * x * x;
+            }
+        }
+        off += layer.weights.len();
+        out[off..off + g.len()].copy_from_slice(g);
+        off += g.len();
+    }
+}
+
 /// Back-propagate `∂f/∂h_L` through every layer, multiplying each unit's incoming signal by its
 /// surrogate derivative `surrogate(trace, unit)`: `ga_k = δ_k ⊙ s_k`, `δ_{k−1} = W_kᵀ ga_k`.
 pub fn backprop<F: Fn(&Trace, usize) -> f64>(model: &Model, t: &Trace, df: &[f64], surrogate: F, ga: &mut [f64]) {
@@ -128,6 +150,14 @@ pub trait JointRule: Sync {
     /// Per-unit logit gradients `ga` (flat over all units) for the trace, given `f` and `∂f/∂h`
     /// at its last-layer state.
     fn unit_gradient(&self, t: &Trace, f: f64, df: &[f64], loss: &LossAccess, ga: &mut [f64]);
+    /// For an estimator with noise left inside a joint state (e.g. AR's uniform within its cell):
+    /// each unit's conditional variance of its logit gradient given the trace, into `gv`, and
+    /// `true`. The default (`false`) means the estimate is a function of the joint state. Only the
+    /// exact job calls this; each unit's noise must be its own, so the parameters' conditional
+    /// variances follow by [`chain_params_variance`].
+    fn unit_variance(&self, _t: &Trace, _f: f64, _gv: &mut [f64]) -> bool {
+        false
+    }
 }
 
 /// Exact moments of a [`JointRule`] by enumerating all `2^{Σ w_k}` joint states.
@@ -160,7 +190,9 @@ impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
         let mut acc = Weighted::new(model.num_params());
         let mut t = Trace::new(model);
         let mut ga = vec![0.0; model.units()];
+        let mut gv = vec![0.0; model.units()];
         let mut out = vec![0.0; model.num_params()];
+        let mut out_var = vec![0.0; model.num_params()];
         let last = model.layers.len() - 1;
         let loss = LossAccess::Table(&self.tables);
         let mut prev: Option<u64> = None;
@@ -176,9 +208,15 @@ impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
                 continue;
             }
             let bits = t.bits[last];
-            self.rule.unit_gradient(&t, self.tables.f(bits), self.tables.df(bits), &loss, &mut ga);
+            let f = self.tables.f(bits);
+            self.rule.unit_gradient(&t, f, self.tables.df(bits), &loss, &mut ga);
             chain_params(model, &t, &ga, &mut out);
-            acc.add(w, &out);
+            if self.rule.unit_variance(&t, f, &mut gv) {
+                chain_params_variance(model, &t, &gv, &mut out_var);
+                acc.add_with_variance(w, &out, &out_var);
+            } else {
+                acc.add(w, &out);
+            }
         }
         acc
     }

@@ -17,15 +17,23 @@ use std::ops::Range;
 
 pub mod common;
 
+mod ar;
 mod arm;
 mod concrete;
+mod darn;
 mod disarm;
+mod gapped_st;
+mod gumbel_rao;
+mod learned_predictor;
 mod local_expectation;
 mod muprop;
+mod rebar;
 mod reinforce;
 mod reinforce_loo;
 mod reinforce_ma;
 mod reinforce_optimal;
+mod reinmax;
+mod relax;
 mod st;
 mod st_gumbel;
 mod st_sigmoid;
@@ -57,9 +65,18 @@ pub enum Depth {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Hyper {
+    /// Temperature τ ([`HyperParams::tau`]).
     Tau,
+    /// Number of samples ([`HyperParams::k`]; per-estimator default, see [`default_k`]).
     K,
+    /// Decay of running averages ([`HyperParams::decay`]).
     Decay,
+    /// Gapped straight-through's gap ([`HyperParams::gap`]).
+    Gap,
+    /// REBAR's control-variate scale η ([`HyperParams::eta`]; RELAX's initial η).
+    Eta,
+    /// REBAR's relaxation temperature λ ([`HyperParams::lambda`]).
+    Lambda,
 }
 
 /// Static description of an estimator.
@@ -93,37 +110,74 @@ pub struct Meta {
 }
 
 /// Hyper-parameters shared by the estimators (each uses the ones its [`Meta::hyper`] lists).
+/// Fields missing from serialized input take their defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct HyperParams {
     /// Temperature τ of relaxations and tempered surrogates.
     pub tau: f64,
-    /// Number of samples of the leave-one-out estimator.
-    pub k: u32,
+    /// Number of samples: reinforce-loo's k, gumbel-rao's K. `None` means the estimator's own
+    /// default ([`default_k`]: 2 for reinforce-loo, 10 for gumbel-rao).
+    pub k: Option<u32>,
     /// Decay of running (moving-average) baselines.
     pub decay: f64,
+    /// Gap of gapped straight-through, in logit units (default 1).
+    pub gap: f64,
+    /// Scale η of REBAR's control variate `η f(σ_λ(z))` (RELAX: its initial value; default 1).
+    pub eta: f64,
+    /// Temperature λ of REBAR's relaxation `σ_λ(z) = σ(z/λ)` (RELAX too; default 0.5).
+    pub lambda: f64,
 }
 
 impl Default for HyperParams {
     fn default() -> Self {
-        HyperParams { tau: 0.5, k: 2, decay: 0.9 }
+        HyperParams { tau: 0.5, k: None, decay: 0.9, gap: 1.0, eta: 1.0, lambda: 0.5 }
     }
 }
 
 pub const TAU_RANGE: (f64, f64) = (0.01, 100.0);
 pub const K_RANGE: (u32, u32) = (2, 64);
+pub const GAP_RANGE: (f64, f64) = (0.0, 100.0);
+pub const ETA_RANGE: (f64, f64) = (-10.0, 10.0);
+pub const LAMBDA_RANGE: (f64, f64) = (0.01, 100.0);
+
+/// The estimator's own default number of samples `k` (used when [`HyperParams::k`] is `None`), for
+/// the estimators that list [`Hyper::K`].
+pub fn default_k(key: &str) -> Option<u32> {
+    match key {
+        "reinforce-loo" => Some(reinforce_loo::DEFAULT_K),
+        "gumbel-rao" => Some(gumbel_rao::DEFAULT_K),
+        _ => None,
+    }
+}
 
 impl HyperParams {
+    /// `k`, or `default` (the estimator's own default) when unset.
+    pub fn k_or(&self, default: u32) -> u32 {
+        self.k.unwrap_or(default)
+    }
+
     /// Refuse values outside the documented ranges.
     pub fn validate(&self) -> Result<()> {
-        if !(self.tau.is_finite() && self.tau >= TAU_RANGE.0 && self.tau <= TAU_RANGE.1) {
-            return Err(Error::Hyper(format!("tau must be in [{}, {}], got {}", TAU_RANGE.0, TAU_RANGE.1, self.tau)));
-        }
-        if self.k < K_RANGE.0 || self.k > K_RANGE.1 {
-            return Err(Error::Hyper(format!("k must be in [{}, {}], got {}", K_RANGE.0, K_RANGE.1, self.k)));
+        let real = |name: &str, v: f64, (lo, hi): (f64, f64)| {
+            if v.is_finite() && v >= lo && v <= hi {
+                Ok(())
+            } else {
+                Err(Error::Hyper(format!("{name} must be in [{lo}, {hi}], got {v}")))
+            }
+        };
+        real("tau", self.tau, TAU_RANGE)?;
+        if let Some(k) = self.k {
+            if k < K_RANGE.0 || k > K_RANGE.1 {
+                return Err(Error::Hyper(format!("k must be in [{}, {}], got {k}", K_RANGE.0, K_RANGE.1)));
+            }
         }
         if !(self.decay.is_finite() && (0.0..1.0).contains(&self.decay)) {
             return Err(Error::Hyper(format!("decay must be in [0, 1), got {}", self.decay)));
         }
+        real("gap", self.gap, GAP_RANGE)?;
+        real("eta", self.eta, ETA_RANGE)?;
+        real("lambda", self.lambda, LAMBDA_RANGE)?;
         Ok(())
     }
 }
@@ -214,7 +268,7 @@ pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
 
 /// Every estimator, in display order.
 pub fn registry() -> &'static [&'static dyn Estimator] {
-    static ALL: [&dyn Estimator; 13] = [
+    static ALL: [&dyn Estimator; 21] = [
         &reinforce::Reinforce,
         &reinforce_ma::ReinforceMa,
         &reinforce_optimal::ReinforceOptimal,
@@ -228,6 +282,14 @@ pub fn registry() -> &'static [&'static dyn Estimator] {
         &st_tempered::StTempered,
         &concrete::Concrete,
         &st_gumbel::StGumbel,
+        &ar::Ar,
+        &darn::Darn,
+        &reinmax::ReinMax,
+        &gapped_st::GappedSt,
+        &gumbel_rao::GumbelRao,
+        &rebar::Rebar,
+        &relax::Relax,
+        &learned_predictor::LearnedPredictor,
     ];
     &ALL
 }

@@ -22,6 +22,9 @@ use std::ops::Range;
 
 pub struct ReinforceLoo;
 
+/// `k` when [`HyperParams::k`] is unset.
+pub const DEFAULT_K: u32 = 2;
+
 static META: Meta = Meta {
     key: "reinforce-loo",
     name: "REINFORCE, leave-one-out (k samples)",
@@ -149,7 +152,7 @@ impl Estimator for ReinforceLoo {
         &META
     }
     fn loss_evaluations(&self, _: &Model, hp: &HyperParams) -> f64 {
-        hp.k as f64
+        hp.k_or(DEFAULT_K) as f64
     }
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
         joint_plan(model, None)
@@ -163,7 +166,7 @@ impl Estimator for ReinforceLoo {
         limits::check_joint(model, "reinforce-loo's exact moments")?;
         let w = model.output_width();
         let f = (0..(1u64 << w)).map(|s| model.loss.value_bits(s, w)).collect();
-        Ok(Box::new(Job { model, k: hp.k, centre: sol.expected_loss, f }))
+        Ok(Box::new(Job { model, k: hp.k_or(DEFAULT_K), centre: sol.expected_loss, f }))
     }
     fn sampler<'a>(
         &'a self,
@@ -171,7 +174,7 @@ impl Estimator for ReinforceLoo {
         hp: &'a HyperParams,
         _: &'a ExactSolution,
     ) -> Result<Box<dyn Sampler + 'a>> {
-        let k = hp.k as usize;
+        let k = hp.k_or(DEFAULT_K) as usize;
         Ok(Box::new(Loo {
             model,
             k,

@@ -41,7 +41,9 @@ static META: Meta = Meta {
 };
 
 /// Single layer: per unit, `E[φ | h]` and `Var[φ | h]` by quadrature, then the `2^n` hard states.
-struct QuadJob<'a> {
+/// With `samples = K`, each unit's factor is the mean of K conditionally independent copies
+/// (gumbel-rao): the same conditional mean, and the conditional variance divided by K.
+pub(crate) struct QuadJob<'a> {
     model: &'a Model,
     tables: LossTables,
     /// `[unit][h] -> (mean, variance)` of the relaxation factor.
@@ -51,7 +53,7 @@ struct QuadJob<'a> {
 }
 
 impl<'a> QuadJob<'a> {
-    fn new(model: &'a Model, tau: f64) -> Self {
+    pub(crate) fn new(model: &'a Model, tau: f64, samples: f64) -> Self {
         let mut t = Trace::new(model);
         t.compute_layer(model, 0);
         let factor = (0..model.units())
@@ -66,7 +68,7 @@ impl<'a> QuadJob<'a> {
                         v * v
                     };
                     let v = conditional_expectations(a, side, tau, &[&centred])[0];
-                    *slot = (m, v);
+                    *slot = (m, v / samples);
                 }
                 out
             })
@@ -183,7 +185,7 @@ impl Estimator for StGumbel {
             ));
         }
         limits::check_joint(model, "st-gumbel's quadrature moments")?;
-        Ok(Box::new(QuadJob::new(model, hp.tau)))
+        Ok(Box::new(QuadJob::new(model, hp.tau, 1.0)))
     }
     fn sampler<'a>(
         &'a self,

@@ -554,7 +554,7 @@ pub fn moments_vector(dim: usize, gen: impl Fn(&mut dyn FnMut(f64, &[f64]))) -> 
 // Estimators that are functions of the joint discrete sample
 // ------------------------------------------------------------------------------------------------
 
-pub const JOINT_KEYS: [&str; 8] = [
+pub const JOINT_KEYS: [&str; 11] = [
     "reinforce",
     "reinforce-ma",
     "reinforce-optimal",
@@ -563,11 +563,21 @@ pub const JOINT_KEYS: [&str; 8] = [
     "st",
     "st-sigmoid",
     "st-tempered",
+    "darn",
+    "reinmax",
+    "gapped-st",
 ];
 
 /// The estimate of `key` at a joint state (idealised baselines for the running estimators).
-/// Local expectation and MuProp are defined here for a single stochastic layer.
-pub fn joint_estimate(net: &Net, ex: &BruteExact, key: &str, tau: f64, st: &State) -> Vec<f64> {
+/// Local expectation and MuProp are defined here for a single stochastic layer. `gap` is gapped
+/// straight-through's.
+///
+/// The straight-through family back-propagates `∂f/∂h` with a per-unit factor:
+/// * `st`: 1; `st-sigmoid`: `σ(a)(1 − σ(a))`; `st-tempered`: `σ(a/τ)(1 − σ(a/τ))/τ`;
+/// * `darn` (MuProp's "1/2"): `(b(1 − p) + (1 − b)p)/2`;
+/// * `reinmax`: `2s(1 − s) − ½p(1 − p)` with `s = (σ(a/τ) + b)/2`, so `1 − s = (σ(−a/τ) + 1 − b)/2`;
+/// * `gapped-st`: `y(1 − y)/τ` with `y = σ(max(a, gap)/τ)` if `b = 1`, `σ(min(a, −gap)/τ)` if `b = 0`.
+pub fn joint_estimate(net: &Net, ex: &BruteExact, key: &str, tau: f64, gap: f64, st: &State) -> Vec<f64> {
     let nl = net.layers();
     let f = net.f(st.out());
     let s = st.score();
@@ -598,15 +608,29 @@ pub fn joint_estimate(net: &Net, ex: &BruteExact, key: &str, tau: f64, st: &Stat
             let lin: f64 = dfbar.iter().zip(&s[0]).map(|(d, v)| d * v).sum();
             vec![(0..hbar.len()).map(|i| (f - fbar - lin) * s[0][i] + dfbar[i] * st.p[0][i] * st.q[0][i]).collect()]
         }
-        "st" | "st-sigmoid" | "st-tempered" => {
+        "st" | "st-sigmoid" | "st-tempered" | "darn" | "reinmax" | "gapped-st" => {
             let df = net.loss.grad(st.out()).expect("straight-through needs ∂f/∂h");
             let sur: Vec<Vec<f64>> = (0..nl)
                 .map(|k| {
                     (0..st.a[k].len())
-                        .map(|i| match key {
-                            "st" => 1.0,
-                            "st-sigmoid" => st.p[k][i] * st.q[k][i],
-                            _ => dsig(st.a[k][i] / tau) / tau,
+                        .map(|i| {
+                            let (a, b, p, q) = (st.a[k][i], st.h[k][i], st.p[k][i], st.q[k][i]);
+                            match key {
+                                "st" => 1.0,
+                                "st-sigmoid" => p * q,
+                                "st-tempered" => dsig(a / tau) / tau,
+                                "darn" => (b * q + (1.0 - b) * p) / 2.0,
+                                "reinmax" => {
+                                    let s = (sig(a / tau) + b) / 2.0;
+                                    // (1 − b is 0 or 1 exactly; added last so that a tiny σ(−a/τ) keeps its digits)
+                                    let one_minus_s = ((1.0 - b) + sig(-a / tau)) / 2.0;
+                                    2.0 * s * one_minus_s - 0.5 * p * q
+                                }
+                                _ => {
+                                    let x = if b > 0.5 { a.max(gap) } else { a.min(-gap) };
+                                    dsig(x / tau) / tau
+                                }
+                            }
                         })
                         .collect()
                 })
@@ -619,13 +643,13 @@ pub fn joint_estimate(net: &Net, ex: &BruteExact, key: &str, tau: f64, st: &Stat
 }
 
 /// Exact moments of a joint-sample estimator by enumeration.
-pub fn joint_moments(net: &Net, ex: &BruteExact, key: &str, tau: f64) -> Moments {
+pub fn joint_moments(net: &Net, ex: &BruteExact, key: &str, tau: f64, gap: f64) -> Moments {
     let states: Vec<State> = {
         let mut v = Vec::new();
         for_each_state(net, |s| v.push(s.clone()));
         v
     };
-    let est: Vec<Vec<f64>> = states.iter().map(|s| joint_estimate(net, ex, key, tau, s)).collect();
+    let est: Vec<Vec<f64>> = states.iter().map(|s| joint_estimate(net, ex, key, tau, gap, s)).collect();
     moments_vector(net.num_params(), |emit| {
         for (s, g) in states.iter().zip(&est) {
             emit(s.prob, g);
@@ -859,7 +883,8 @@ pub fn forward_uniform(net: &Net, u: &[f64], fixed: Option<(usize, &[f64])>) -> 
 /// * `"disarm"` (written as U2G): `ĝ_i = (f(E1) − f(E2))(E1_i − E2_i) max(σ, 1 − σ)/2` with
 ///   `E1 = 1[u > σ(−a)]` (the antithetic layer) and `E2 = 1[u < σ(a)]` (the base layer);
 /// * `"local-expectation"`: `ĝ_i = σ(a_i)σ(−a_i)(f(h^{i←1}) − f(h^{i←0}))`, the flipped branch
-///   propagated downstream with the same uniforms.
+///   propagated downstream with the same uniforms;
+/// * `"ar"` (augment-REINFORCE): `ĝ_i = f(h)(1 − 2u_i)`, every unit with its own uniform.
 pub fn uniform_estimate(net: &Net, kind: &str, u: &[f64]) -> Vec<f64> {
     let (base, a) = forward_uniform(net, u, None);
     let f_base = net.f(base.last().unwrap());
@@ -883,6 +908,7 @@ pub fn uniform_estimate(net: &Net, kind: &str, u: &[f64]) -> Vec<f64> {
                     })
                     .collect()
             }
+            "ar" => (0..w).map(|i| f_base * (1.0 - 2.0 * u[g + i])).collect(),
             "local-expectation" => (0..w)
                 .map(|i| {
                     let mut flipped = base[k].clone();
@@ -909,7 +935,8 @@ pub fn uniform_estimate(net: &Net, kind: &str, u: &[f64]) -> Vec<f64> {
 /// alone (ARM: `d_k (u_i − ½) x_j`; DisARM and local expectation: constant). Per cell, a 3-point
 /// Gauss–Legendre rule in `u_i` (exact to degree 5) integrates the mean, the variance and the fourth
 /// moment exactly; since an entry ignores the other units' uniforms within the cell, all units can
-/// be put on their g-th node at once ("diagonal" nodes: 3 evaluations per cell, not 3^n).
+/// be put on their g-th node at once ("diagonal" nodes: 3 evaluations per cell, not 3^n). (AR:
+/// `f(h)(1 − 2u_i)x_j`, also of degree 1 in `u_i` alone within a cell.)
 pub fn uniform_moments(net: &Net, kind: &str) -> Moments {
     let n = net.units();
     let pre = possible_preacts(net);
@@ -1144,4 +1171,137 @@ pub fn score_scales(net: &Net) -> ScoreScales {
         }
     });
     ScoreScales { fmax, abs_s, s2 }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Gumbel-Rao (fixed-noise Rao-Blackwellised ST-Gumbel, K conditional samples)
+// ------------------------------------------------------------------------------------------------
+
+/// `E[g(z) | side]` for `z = a + L`, `side = 1[z > 0]`: a composite rule in `z` over that side only,
+/// reaching 45 beyond the logit (so a saturated side keeps its whole conditional mass), weighted by
+/// the logistic density `σ(z − a)σ(a − z)` divided by the side's probability `σ(±a)`.
+pub fn conditional_mean_of(a: f64, side: bool, tau: f64, g: impl Fn(f64) -> f64) -> f64 {
+    let (lo, hi) = if side { (0.0, a.max(0.0) + 45.0) } else { (a.min(0.0) - 45.0, 0.0) };
+    let mass = if side { sig(a) } else { sig(-a) };
+    composite_rule(lo, hi, &[a], (tau / 2.0).min(0.25), 12)
+        .into_iter()
+        .map(|(z, w)| w * dsig(z - a) / mass * g(z))
+        .sum()
+}
+
+/// Single-layer Gumbel-Rao with K conditional samples, by the law of total variance: given the
+/// hard state `h`, unit i's factor is the mean of K independent copies of `φ(z̃) = σ(z̃/τ)σ(−z̃/τ)/τ`,
+/// `z̃ ~ p(z | h_i)`, so a parameter of unit i has conditional mean `∂_i f(h)·E[φ | h_i]·x_j` and
+/// conditional variance `(∂_i f(h) x_j)²·Var[φ | h_i]/K`. Enumerate h; `Var = E[cond. var] +
+/// Var[cond. mean]`. (Fourth moments are not computed: `m4` is NaN.)
+pub fn gumbel_rao_moments(net: &Net, tau: f64, k: usize) -> Moments {
+    assert_eq!(net.layers(), 1);
+    let n = net.units();
+    let a = net.preact(0, &net.x);
+    let phi = |z: f64| dsig(z / tau) / tau;
+    // [unit][side] → (E[φ], Var[φ])
+    let cond: Vec<[(f64, f64); 2]> = (0..n)
+        .map(|i| {
+            let one = |side: bool| {
+                let m = conditional_mean_of(a[i], side, tau, phi);
+                let m2 = conditional_mean_of(a[i], side, tau, |z| (phi(z) - m).powi(2));
+                (m, m2)
+            };
+            [one(false), one(true)]
+        })
+        .collect();
+    let np = net.num_params();
+    let mut mean = vec![0.0; np];
+    let mut second = vec![0.0; np];
+    let fan_in = net.x.len();
+    for_each_state(net, |st| {
+        let df = net.loss.grad(st.out()).expect("gumbel-rao needs ∂f/∂h");
+        for i in 0..n {
+            let (m, v) = cond[i][(st.h[0][i] > 0.5) as usize];
+            let entries: Vec<(usize, f64)> = (0..fan_in)
+                .map(|j| (net.w_idx(0, i, j), net.x[j]))
+                .chain(std::iter::once((net.c_idx(0, i), 1.0)))
+                .collect();
+            for (t, x) in entries {
+                let g = df[i] * m * x;
+                mean[t] += st.prob * g;
+                second[t] += st.prob * (g * g + (df[i] * x).powi(2) * v / k as f64);
+            }
+        }
+    });
+    let var = (0..np).map(|t| second[t] - mean[t] * mean[t]).collect();
+    Moments { mean, var, m4: vec![f64::NAN; np] }
+}
+
+// ------------------------------------------------------------------------------------------------
+// REBAR (single stochastic layer), as a function of the logistic noises of u and v
+// ------------------------------------------------------------------------------------------------
+
+/// REBAR written from its definition (RELAX paper's form): with `u = σ(L_u)`, `v = σ(L_v)` per unit,
+/// `z = a + logit(u) = a + L_u`, `b = 1[z > 0]`; `v′ = v(1 − p)` if b = 0, `v′ = vp + (1 − p)` if
+/// b = 1 (with `1 − v′` = `p + (1 − v)(1 − p)` or `(1 − v)p`), `z̃ = a + log(v′/(1 − v′))`, and by
+/// the chain rule through `v′(p)`, `∂z̃/∂a = 1 + (∂v′/∂p)·p(1 − p)/(v′(1 − v′))` with
+/// `∂v′/∂p = −v` (b = 0) or `v − 1` (b = 1). With `y = σ(z/λ)`, `ỹ = σ(z̃/λ)`:
+/// `ĝ_i = [f(b) − η f(ỹ)](b_i − p_i) + η ∂_i f(y)·y_i(1 − y_i)/λ − η ∂_i f(ỹ)·ỹ_i(1 − ỹ_i)/λ·∂z̃_i/∂a_i`,
+/// chained to `W = ĝ x`, `c = ĝ`.
+pub fn rebar_estimate(net: &Net, eta: f64, lambda: f64, lu: &[f64], lv: &[f64]) -> Vec<f64> {
+    assert_eq!(net.layers(), 1);
+    let a = net.preact(0, &net.x);
+    let n = a.len();
+    let mut b = vec![0.0; n];
+    let mut y = vec![0.0; n];
+    let mut yt = vec![0.0; n];
+    let mut z = vec![0.0; n];
+    let mut zt = vec![0.0; n];
+    let mut dzt = vec![0.0; n];
+    for i in 0..n {
+        let (p, q) = (sig(a[i]), sig(-a[i]));
+        z[i] = a[i] + lu[i];
+        b[i] = if z[i] > 0.0 { 1.0 } else { 0.0 };
+        let (v, one_minus_v) = (sig(lv[i]), sig(-lv[i]));
+        let (vp, one_minus_vp, dvp_dp) =
+            if b[i] > 0.5 { (v * p + q, one_minus_v * p, -one_minus_v) } else { (v * q, p + one_minus_v * q, -v) };
+        zt[i] = a[i] + vp.ln() - one_minus_vp.ln();
+        dzt[i] = 1.0 + dvp_dp * p * q / (vp * one_minus_vp);
+        y[i] = sig(z[i] / lambda);
+        yt[i] = sig(zt[i] / lambda);
+    }
+    let fb = net.f(&b);
+    let ft = net.f(&yt);
+    let dfy = net.loss.grad(&y).expect("rebar needs ∂f/∂h");
+    let dfyt = net.loss.grad(&yt).expect("rebar needs ∂f/∂h");
+    let ga: Vec<f64> = (0..n)
+        .map(|i| {
+            let score = if b[i] > 0.5 { sig(-a[i]) } else { -sig(a[i]) };
+            (fb - eta * ft) * score + eta * dfy[i] * dsig(z[i] / lambda) / lambda
+                - eta * dfyt[i] * dsig(zt[i] / lambda) / lambda * dzt[i]
+        })
+        .collect();
+    chain(net, std::slice::from_ref(&net.x), &[ga])
+}
+
+/// REBAR's moments for one unit by tensor quadrature over `(L_u, L_v)`: `L_u` over
+/// `[min(−a, 0) − 45, max(−a, 0) + 45]`, split at `−a` (where b flips), with panels of width ≤ `step`
+/// near it; `L_v` with panels of width ≤ 3 (the estimate is smooth in it, on the logistic's scale);
+/// `m` Gauss–Legendre points per panel.
+pub fn rebar_moments_tensor(net: &Net, eta: f64, lambda: f64, step: f64, m: usize) -> Moments {
+    assert_eq!(net.units(), 1);
+    let a = net.preact(0, &net.x)[0];
+    // L_u reaches 45 beyond the flip point on both sides, so that a saturated logit's rare side
+    // keeps its whole mass (its REINFORCE term is O(1) there, unlike ST-Gumbel's slope).
+    // Panels of width ≤ `step` within 8 of the flip (where σ(z/λ) turns), ≤ 3 elsewhere (there the
+    // integrand varies on the density's scale 1; its nearest complex singularities are ≥ 8 away).
+    let (lo, hi, flip) = ((-a).min(0.0) - 45.0, (-a).max(0.0) + 45.0, -a);
+    let mut ru = composite_rule(lo, flip - 8.0, &[], 3.0, m);
+    ru.extend(composite_rule(flip - 8.0, flip + 8.0, &[flip], step, m));
+    ru.extend(composite_rule(flip + 8.0, hi, &[], 3.0, m));
+    let ru: Vec<(f64, f64)> = ru.into_iter().map(|(l, w)| (l, w * logistic_density(l))).collect();
+    let rv = logistic_rule(&[], 3.0, m);
+    moments_vector(net.num_params(), |emit| {
+        for &(lu, wu) in &ru {
+            for &(lv, wv) in &rv {
+                emit(wu * wv, &rebar_estimate(net, eta, lambda, &[lu], &[lv]));
+            }
+        }
+    })
 }
