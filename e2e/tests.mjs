@@ -334,6 +334,11 @@ export const tests = [
     const width = buf.readUInt32BE(16);
     const cssWidth = await page.locator('#plot-convergence canvas').evaluate((c) => c.clientWidth);
     assert.equal(width, 2 * cssWidth, 'PNG at twice the on-screen size');
+    const readout = await get('#readout-csv');
+    const table = fs.readFileSync(readout.file, 'utf8').trim().split('\n');
+    assert.match(table[0], /^estimator,name,unbiased,method/);
+    assert.equal(table.length - 1, 5, 'one row per selected estimator');
+    assert.match(readout.name, /^stochgrad-readout-.*\.csv$/);
     const svg = await get('#plot-bars button:text("SVG")');
     assert.match(fs.readFileSync(svg.file, 'utf8'), /<svg[\s\S]*reinforce[\s\S]*<\/svg>/);
     assert.deepEqual(errors, []);
@@ -351,6 +356,28 @@ export const tests = [
     assert.match(await page.evaluate(() => location.hash), /loss=match/);
     assert.deepEqual(errors, []);
     await page.close();
+  }],
+
+  ['numerical edge cases (τ = 0.05, saturated logits, widths at the limit) never show NaN or ∞', async (ctx) => {
+    const keys = JSON.parse(ctx.execFileSync(ctx.cli, ['estimators']).toString()).map((e) => e.key).join(',');
+    const hashes = [
+      `#est=${keys}&tau=0.05&a=30`,
+      `#est=${keys}&tau=10&a=-30&w=12`,
+      `#est=${keys}&tau=0.05&w=3,3&in=4&ws=3&loss=softmax&spf=1024`,
+    ];
+    for (const hash of hashes) {
+      const { page, errors } = await openPage(ctx, { url: ctx.base + hash });
+      // Wait until every row has figures or a reason (not "computing…").
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('#readout tbody tr')];
+        return rows.length > 0 && rows.every((r) => !/computing/.test(r.textContent));
+      }, null, { timeout: 60000 });
+      await page.waitForTimeout(1500);
+      const text = await page.locator('body').innerText();
+      assert.doesNotMatch(text, /NaN|Infinity|∞|\binf\b/, `${hash}: ${text.match(/.{0,60}(NaN|Infinity|∞|inf).{0,60}/)?.[0]}`);
+      assert.deepEqual(errors, [], hash);
+      await page.close();
+    }
   }],
 
   ['screenshots at 1280×800 and 1920×1080', async (ctx) => {

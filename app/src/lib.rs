@@ -14,6 +14,7 @@ pub mod format;
 pub mod plots;
 pub mod presets;
 pub mod protocol;
+pub mod readout;
 pub mod state;
 pub mod url;
 

@@ -205,9 +205,19 @@ pub fn readout(p: &StateProps) -> Html {
             }
         }
     });
+    let csv = {
+        let s = st.clone();
+        Callback::from(move |_| {
+            let name = format!("stochgrad-readout-{}.csv", super::model_stem(&s));
+            super::download(&name, "text/csv", &crate::readout::readout_csv(&s));
+        })
+    };
     html! {
         <section class="readout" aria-labelledby="h-readout">
-            <h2 id="h-readout">{ "Readout" }</h2>
+            <h2 id="h-readout">
+                { "Readout" }
+                <button class="small" id="readout-csv" onclick={csv} title="Download this table as CSV">{ "CSV" }</button>
+            </h2>
             <div class="table-wrap">
             <table id="readout">
                 <thead><tr>
