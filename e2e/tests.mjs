@@ -229,8 +229,10 @@ export const tests = [
     await page.locator('#est-arm').check();
     await page.locator('#play').click(); // pause
     await page.locator('#network-seed').fill('17');
-    await page.locator('#network-seed').dispatchEvent('change');
+    await page.locator('#network-seed').press('Tab'); // commit the field (change event)
+    await page.waitForFunction(() => /ns=17/.test(location.hash));
     await page.locator('#plot-bars .enlarge').click();
+    await page.waitForSelector('#plot-bars .enlarge[aria-pressed="true"]');
     // ARM is Monte Carlo only at depth 2; paused, its row says so.
     await waitRow(page, 'arm', (r) => /Monte Carlo only/.test(r.text));
     const href = await page.evaluate(() => location.href);
