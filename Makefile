@@ -39,9 +39,19 @@ test-e2e: build
 	cargo build --release -p stochgrad-cli
 	node e2e/run.mjs --dist app/dist --port $(E2E_PORT) --cli target/release/stochgrad
 
-## Benchmarks (not run by CI): criterion natively, and the in-browser measurement.
-bench: setup
-	cargo bench -p stochgrad-core
+## Benchmarks (not run by CI): criterion natively, whole `stochgrad exact` processes, the same
+## workloads in WebAssembly in headless Chromium, and the page itself (Playwright); prints one table
+## and writes $(BENCH_TARGET)/bench/table.md (see BENCHMARKS.md). Takes about 15 minutes.
+BENCH_TARGET ?= $(or $(CARGO_TARGET_DIR),target)
+bench: setup build
+	cargo build --release -p stochgrad-cli
+	cargo build --release -p stochgrad-core --example profile
+	cargo bench -p stochgrad-core --bench engine -- --noplot
+	cargo build -p stochgrad-bench --target wasm32-unknown-unknown --profile wasm-release
+	wasm-bindgen --target web --no-typescript --out-dir bench/www/pkg \
+		$(BENCH_TARGET)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm
+	wasm-opt -Oz bench/www/pkg/stochgrad_bench_bg.wasm -o bench/www/pkg/stochgrad_bench_bg.wasm
+	node bench/run.mjs --target $(BENCH_TARGET) --dist app/dist
 
 clean:
 	cargo clean

@@ -10,7 +10,8 @@
 
 #![allow(async_fn_in_trait)]
 
-use crate::protocol::{Cmd, Fig, JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use crate::protocol::{ChunkResult, Cmd, Fig, JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use crate::split::{self, Delegation};
 use stochgrad_core::estimators::{find, Estimator, ExactJob, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::{solve, ExactSolution};
 use stochgrad_core::moments::mc_chunk;
@@ -59,6 +60,10 @@ pub enum Stop {
 /// Serve commands until the page goes away.
 pub async fn serve<P: Port>(port: &mut P) {
     let mut next: Option<Cmd> = None;
+    // Helper workers the page's pool has besides this one; and, when this worker is a helper,
+    // what it keeps between tasks.
+    let mut helpers = 0u32;
+    let mut helper = split::Helper::default();
     loop {
         let cmd = match next.take() {
             Some(c) => c,
@@ -68,12 +73,22 @@ pub async fn serve<P: Port>(port: &mut P) {
             },
         };
         match cmd {
-            Cmd::Start(spec) => match run_job(*spec, port).await {
+            Cmd::Start(spec) => match run_job_with(*spec, port, &mut helpers).await {
                 Stop::Next(c) => next = Some(c),
                 Stop::Closed => return,
                 Stop::Cancelled => {}
             },
             Cmd::Ping(x) => port.send(Out::Pong(x)).await,
+            Cmd::Helpers(n) => helpers = n,
+            Cmd::Chunk(task) => {
+                port.send(Out::ChunkDone(Box::new(helper.compute(&task)))).await;
+                // Yield so the answer is posted now, not after the queued tasks.
+                match port.yield_now().await {
+                    Some(Some(c)) => next = Some(c),
+                    Some(None) => return,
+                    None => {}
+                }
+            }
             // Play/pause/step of a job that is no longer running: nothing to do.
             _ => {}
         }
@@ -81,17 +96,41 @@ pub async fn serve<P: Port>(port: &mut P) {
 }
 
 /// Play state of the running job.
-struct Control {
-    id: u64,
+pub(crate) struct Control {
+    pub(crate) id: u64,
     playing: bool,
     step: bool,
     last_yield: f64,
+    /// Helper workers available for splitting exact jobs (`split.rs`).
+    pub(crate) helpers: u32,
+    /// Helpers' answers not yet taken in.
+    pub(crate) inbox: Vec<ChunkResult>,
+    splits: u64,
 }
 
 impl Control {
+    /// A new number for a split computation of this job.
+    pub(crate) fn next_split(&mut self) -> u64 {
+        self.splits += 1;
+        self.splits
+    }
+
+    /// The worker just yielded.
+    pub(crate) fn touch<P: Port>(&mut self, port: &P) {
+        self.last_yield = port.now_ms();
+    }
+
     /// Apply a command; `Err` if it ends the job.
-    async fn apply<P: Port>(&mut self, cmd: Cmd, port: &mut P) -> Result<(), Stop> {
+    pub(crate) async fn apply<P: Port>(&mut self, cmd: Cmd, port: &mut P) -> Result<(), Stop> {
         match cmd {
+            Cmd::Helpers(n) => {
+                self.helpers = n;
+                Ok(())
+            }
+            Cmd::ChunkDone(r) => {
+                self.inbox.push(*r);
+                Ok(())
+            }
             Cmd::Start(_) => Err(Stop::Next(cmd)),
             Cmd::Cancel => Err(Stop::Cancelled),
             Cmd::Ping(x) => {
@@ -117,10 +156,15 @@ impl Control {
     }
 
     /// Yield if the current slice is used up, and apply any waiting commands.
-    async fn checkpoint<P: Port>(&mut self, port: &mut P) -> Result<(), Stop> {
+    pub(crate) async fn checkpoint<P: Port>(&mut self, port: &mut P) -> Result<(), Stop> {
         if port.now_ms() - self.last_yield < SLICE_MS {
             return Ok(());
         }
+        self.force_yield(port).await
+    }
+
+    /// Yield now (a macrotask) and apply any waiting commands.
+    pub(crate) async fn yield_now<P: Port>(&mut self, port: &mut P) -> Result<(), Stop> {
         self.force_yield(port).await
     }
 
@@ -166,13 +210,21 @@ pub fn view(
     }
 }
 
-/// Exact job in chunks with yields. `progress` names the phase for progress messages.
+/// Exact job in chunks with yields. `progress` names the phase for progress messages. A large job
+/// that helpers can rebuild (`deleg`) is split across the pool's workers (`split.rs`), with the same
+/// result.
 async fn run_exact_chunked<P: Port>(
     job: &dyn ExactJob,
     ctl: &mut Control,
     port: &mut P,
     phase: Option<&str>,
+    deleg: Option<Delegation<'_>>,
 ) -> Result<(Vec<f64>, Vec<f64>), Stop> {
+    if let Some(d) = deleg {
+        if split::worth_splitting(job, ctl.helpers) {
+            return split::run_split(job, ctl, port, phase, d).await;
+        }
+    }
     let total = job.total();
     let mut acc = Weighted::new(job.dim());
     let mut start = 0;
@@ -216,6 +268,12 @@ async fn point<P: Port>(
     if let Err(e) = est.check(model) {
         return Ok(Err(e.to_string()));
     }
+    // Unit types (sts, noisy-rectifier) are compared on their own objective.
+    let own = match reference(est, model, hp, sol) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let sol = own.as_ref().map_or(sol, |o| &o.0);
     let evals = est.loss_evaluations(model, hp);
     let plan = est.plan(model, hp);
     if plan.method != Method::MonteCarlo {
@@ -223,7 +281,7 @@ async fn point<P: Port>(
             Ok(j) => j,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, None).await?;
+        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, None, None).await?;
         if !finite(&mean) || !finite(&var) {
             return Ok(Err("a figure overflowed".into()));
         }
@@ -241,6 +299,22 @@ async fn point<P: Port>(
         ctl.checkpoint(port).await?;
     }
     Ok(mc_view(&acc, sol, evals))
+}
+
+/// For a unit-type estimator, the solution of its own objective (the reference of its figures,
+/// instead of the binary network's `sol`) and the note saying so; `None` for the others.
+type Own = Option<(ExactSolution, String)>;
+
+fn reference(est: &dyn Estimator, model: &Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Own, String> {
+    match est.own_objective(model, hp) {
+        None => Ok(None),
+        Some(Err(e)) => Err(e.to_string()),
+        Some(Ok(o)) if o.solution.gradient.len() == sol.gradient.len() && finite(&o.solution.gradient) => {
+            let note = o.notes.join("; ");
+            Ok(Some((o.solution, note)))
+        }
+        Some(Ok(_)) => Err("the estimator's own objective overflowed".into()),
+    }
 }
 
 fn mc_view(acc: &McAccumulator, sol: &ExactSolution, evals: f64) -> Result<MomentsView, String> {
@@ -265,11 +339,26 @@ struct SweepTask {
 
 /// Run one job until it is replaced, cancelled or the page goes away.
 pub async fn run_job<P: Port>(spec: JobSpec, port: &mut P) -> Stop {
-    let mut ctl = Control { id: spec.id, playing: spec.playing, step: false, last_yield: port.now_ms() };
-    match run_job_inner(&spec, &mut ctl, port).await {
+    run_job_with(spec, port, &mut 0).await
+}
+
+/// [`run_job`] with `helpers` helper workers (updated if the pool reports a change meanwhile).
+async fn run_job_with<P: Port>(spec: JobSpec, port: &mut P, helpers: &mut u32) -> Stop {
+    let mut ctl = Control {
+        id: spec.id,
+        playing: spec.playing,
+        step: false,
+        last_yield: port.now_ms(),
+        helpers: *helpers,
+        inbox: Vec::new(),
+        splits: 0,
+    };
+    let stop = match run_job_inner(&spec, &mut ctl, port).await {
         Ok(()) => Stop::Cancelled,
         Err(stop) => stop,
-    }
+    };
+    *helpers = ctl.helpers;
+    stop
 }
 
 async fn fail_and_wait<P: Port>(ctl: &mut Control, port: &mut P, message: String) -> Result<(), Stop> {
@@ -313,20 +402,33 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
     let ests: Vec<&'static dyn Estimator> = spec.estimators.iter().filter_map(|k| find(k)).collect();
     let hps: Vec<HyperParams> = ests.iter().map(|e| spec.hp_for(e.meta().key)).collect();
     let mut applicable: Vec<(&'static dyn Estimator, &HyperParams)> = Vec::new();
+    // Per applicable estimator: the solution its figures are against (its own objective's for the
+    // unit types sts and noisy-rectifier, else the binary network's).
+    let mut references: Vec<Option<ExactSolution>> = Vec::new();
     for (&est, hp) in ests.iter().zip(&hps) {
         let key = est.meta().key.to_string();
         if let Err(e) = est.check(&model) {
             port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: false, note: None }).await;
             continue;
         }
+        let own = match reference(est, &model, hp, &sol) {
+            Ok(r) => r,
+            Err(e) => {
+                port.send(Out::EstimatorExact { id, key, result: Err(e), mc_only: false, note: None }).await;
+                continue;
+            }
+        };
+        let own_note = own.as_ref().map(|o| o.1.clone());
+        let sol = own.as_ref().map_or(&sol, |o| &o.0);
         applicable.push((est, hp));
+        references.push(own.as_ref().map(|o| o.0.clone()));
         let plan = est.plan(&model, hp);
         if plan.method == Method::MonteCarlo {
             let why = plan.note.clone().unwrap_or_else(|| "Monte Carlo only".into());
-            port.send(Out::EstimatorExact { id, key, result: Err(why), mc_only: true, note: None }).await;
+            port.send(Out::EstimatorExact { id, key, result: Err(why), mc_only: true, note: own_note }).await;
             continue;
         }
-        let job = match est.exact_job(&model, hp, &sol) {
+        let job = match est.exact_job(&model, hp, sol) {
             Ok(j) => j,
             Err(e) => {
                 port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: true, note: None }).await;
@@ -334,15 +436,19 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
             }
         };
         let phase = format!("exact moments of {key}");
-        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, Some(&phase)).await?;
+        // Split across the pool's workers when large (not for unit types: helpers rebuild the
+        // binary network's solution only).
+        let deleg = own.is_none().then_some(Delegation { settings: &settings, key: &key, hp: *hp });
+        let (mean, var) = run_exact_chunked(job.as_ref(), ctl, port, Some(&phase), deleg).await?;
         let evals = est.loss_evaluations(&model, hp);
         let result = if finite(&mean) && finite(&var) {
             let figures = Figures::from_exact(job.method(), &mean, &var, &sol.gradient, evals);
-            Ok(view(&figures, mean, var, None, None, plan.note.iter().cloned().collect()))
+            Ok(view(&figures, mean, var, None, None, own_note.iter().chain(&plan.note).cloned().collect()))
         } else {
             Err("a figure overflowed".to_string())
         };
-        port.send(Out::EstimatorExact { id, key, result, mc_only: false, note: plan.note.clone() }).await;
+        let note = own_note.or(plan.note.clone());
+        port.send(Out::EstimatorExact { id, key, result, mc_only: false, note }).await;
         ctl.checkpoint(port).await?;
     }
 
@@ -354,16 +460,19 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         acc: McAccumulator,
         next_chunk: u64,
         evals: f64,
+        reference: &'a ExactSolution,
     }
     let mut mcs: Vec<Mc> = Vec::new();
-    for &(est, hp) in &applicable {
-        if let Ok(sampler) = est.sampler(&model, hp, &sol) {
+    for (&(est, hp), own) in applicable.iter().zip(&references) {
+        let reference = own.as_ref().unwrap_or(&sol);
+        if let Ok(sampler) = est.sampler(&model, hp, reference) {
             mcs.push(Mc {
                 key: est.meta().key,
                 sampler,
                 acc: McAccumulator::new(dim),
                 next_chunk: 0,
                 evals: est.loss_evaluations(&model, hp),
+                reference,
             });
         }
     }
@@ -400,7 +509,7 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                     mc.next_chunk += 1;
                     ctl.checkpoint(port).await?;
                 }
-                match mc_view(&mc.acc, &sol, mc.evals) {
+                match mc_view(&mc.acc, mc.reference, mc.evals) {
                     Ok(view) => views.push((mc.key.to_string(), view)),
                     Err(e) => port.send(Out::Failed { id, message: format!("{}: {e}", mc.key) }).await,
                 }

@@ -5,9 +5,11 @@
 //! * [`state`] — all page state in one pure reducer;
 //! * [`protocol`] — messages to and from the Web Worker (summaries only);
 //! * [`engine`] — the worker's job runner (chunks, yields, play/pause/step), tested natively;
+//! * [`split`] — the largest exact jobs split across the pool's workers, merged in chunk order;
 //! * [`plots`] — each plot a pure function from state to a drawing, generic over the backend;
 //! * [`format`] — how numbers are printed;
-//! * `components` / `reactor` — the browser-only parts (Yew components, the worker registration).
+//! * `components` / `reactor` / `pool` — the browser-only parts (Yew components, the worker
+//!   registration, the pool of workers).
 
 pub mod engine;
 pub mod format;
@@ -15,9 +17,12 @@ pub mod plots;
 pub mod presets;
 pub mod protocol;
 pub mod readout;
+pub mod split;
 pub mod state;
 pub mod url;
 
+#[cfg(target_arch = "wasm32")]
+pub mod pool;
 #[cfg(target_arch = "wasm32")]
 pub mod reactor;
 

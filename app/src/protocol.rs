@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use stochgrad_core::estimators::HyperParams;
 use stochgrad_core::settings::Settings;
+use stochgrad_core::stats::Weighted;
 
 /// Sweep of a figure against τ or against the layer width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +66,39 @@ pub enum Cmd {
     Cancel,
     /// Liveness check; answered with [`Out::Pong`].
     Ping(u32),
+    /// The page's worker pool has this many helper workers besides this one (see `pool.rs`).
+    Helpers(u32),
+    /// To a helper: compute these chunks of an exact job (answered with [`Out::ChunkDone`]).
+    Chunk(Box<ChunkTask>),
+    /// To the main worker: a helper's chunks (relayed by the pool).
+    ChunkDone(Box<ChunkResult>),
+}
+
+/// Chunks `first_chunk .. first_chunk + chunks` of an estimator's exact job, for a helper worker.
+/// It rebuilds the job from the settings (the same model, exact solution and hyper-parameters).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChunkTask {
+    /// The page's job id.
+    pub job: u64,
+    /// Which split computation of the job (several estimators are split in turn).
+    pub split: u64,
+    /// Task number within the split.
+    pub task: u64,
+    /// Sanitized settings of the model.
+    pub settings: Settings,
+    pub key: String,
+    pub hp: HyperParams,
+    pub first_chunk: u64,
+    pub chunks: u64,
+}
+
+/// A helper's answer: the chunks' accumulators in chunk order, or why it could not compute them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChunkResult {
+    pub job: u64,
+    pub split: u64,
+    pub task: u64,
+    pub parts: Result<Vec<Weighted>, String>,
 }
 
 /// A figure with an optional standard error (Monte Carlo).
@@ -158,4 +192,8 @@ pub enum Out {
         id: u64,
     },
     Pong(u32),
+    /// Main worker → pool: run this task on a helper (the pool forwards it as [`Cmd::Chunk`]).
+    Delegate(Box<ChunkTask>),
+    /// Helper → pool: a task's result (the pool forwards it to the main worker as [`Cmd::ChunkDone`]).
+    ChunkDone(Box<ChunkResult>),
 }

@@ -100,6 +100,8 @@ impl Page {
             gap: self.gap,
             eta: self.eta,
             lambda: self.lambda,
+            // The noisy rectifier's noise: the defaults (logistic, scale 1) until the page has controls.
+            ..HyperParams::default()
         }
     }
 }

@@ -6,7 +6,9 @@
 //! else. Every mistake is reported as one line naming the flag or argument.
 
 use stochgrad_core::estimators::K_RANGE;
+use stochgrad_core::model::Noise;
 use stochgrad_core::moments::MethodChoice;
+use stochgrad_core::train::Optimizer;
 
 /// Output format of `exact` and `moments`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,12 +17,68 @@ pub enum Format {
     Csv,
 }
 
-/// `stochgrad exact MODEL.json [--format json|csv]`.
+/// `stochgrad exact MODEL.json [--format json|csv] [--samples N] [--seed S]` (the Monte-Carlo
+/// flags matter only for a network whose objective has no exact form).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExactArgs {
     pub model: String,
     pub format: Format,
+    pub samples: Option<u64>,
+    pub seed: Option<u64>,
 }
+
+/// The estimators' hyper-parameter flags, shared by `moments` and `train`. Left out: `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HyperArgs {
+    pub tau: Option<f64>,
+    pub k: Option<u32>,
+    pub decay: Option<f64>,
+    pub gap: Option<f64>,
+    pub eta: Option<f64>,
+    pub lambda: Option<f64>,
+    pub noise: Option<Noise>,
+    pub noise_scale: Option<f64>,
+}
+
+/// `stochgrad train MODEL.json --estimator KEY [...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainArgs {
+    pub model: String,
+    pub estimator: String,
+    pub hyper: HyperArgs,
+    pub steps: u64,
+    pub lr: f64,
+    pub optimizer: Optimizer,
+    pub seed: u64,
+    /// Print every `every`-th step (and the last).
+    pub every: u64,
+}
+
+/// Output format of `gating`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatingFormat {
+    Table,
+    Json,
+}
+
+/// `stochgrad gating [--gates K] [--steps N] [--seed S] [--seeds N] [...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatingArgs {
+    pub gates: Option<usize>,
+    pub steps: Option<u64>,
+    pub seed: Option<u64>,
+    pub seeds: u64,
+    pub lr: Option<f64>,
+    pub sparsity: Option<f64>,
+    pub penalty: Option<f64>,
+    /// Gate types (all when empty).
+    pub gate: Vec<String>,
+    pub format: GatingFormat,
+}
+
+/// Defaults of `train`.
+pub const TRAIN_STEPS: u64 = 1000;
+pub const TRAIN_LR: f64 = 0.1;
 
 /// `stochgrad moments MODEL.json --estimator KEY [...]`. Hyper-parameters left out are `None`
 /// (the core's defaults apply — for `k`, the estimator's own default); knowing which were given
@@ -35,6 +93,8 @@ pub struct MomentsArgs {
     pub gap: Option<f64>,
     pub eta: Option<f64>,
     pub lambda: Option<f64>,
+    pub noise: Option<Noise>,
+    pub noise_scale: Option<f64>,
     pub samples: Option<u64>,
     pub seed: Option<u64>,
     pub method: MethodChoice,
@@ -49,12 +109,72 @@ pub enum Command {
     Estimators,
     Exact(ExactArgs),
     Moments(MomentsArgs),
+    Train(TrainArgs),
+    Gating(GatingArgs),
 }
 
-const COMMANDS: &str = "estimators, exact, moments, help";
-const EXACT_FLAGS: &[&str] = &["format"];
-const MOMENTS_FLAGS: &[&str] =
-    &["estimator", "tau", "k", "decay", "gap", "eta", "lambda", "samples", "seed", "method", "format"];
+const COMMANDS: &str = "estimators, exact, moments, train, gating, help";
+const EXACT_FLAGS: &[&str] = &["format", "samples", "seed"];
+const MOMENTS_FLAGS: &[&str] = &[
+    "estimator",
+    "tau",
+    "k",
+    "decay",
+    "gap",
+    "eta",
+    "lambda",
+    "noise",
+    "noise-scale",
+    "samples",
+    "seed",
+    "method",
+    "format",
+];
+const TRAIN_FLAGS: &[&str] = &[
+    "estimator",
+    "tau",
+    "k",
+    "decay",
+    "gap",
+    "eta",
+    "lambda",
+    "noise",
+    "noise-scale",
+    "steps",
+    "lr",
+    "optimizer",
+    "seed",
+    "every",
+];
+const GATING_FLAGS: &[&str] = &["gates", "steps", "seed", "seeds", "lr", "sparsity", "penalty", "gate", "format"];
+
+/// Parse one hyper-parameter flag into `h`; `Ok(false)` if `name` is not one.
+fn hyper_flag(name: &str, value: &str, h: &mut HyperArgs) -> Result<bool, String> {
+    match name {
+        "tau" => h.tau = Some(parse_finite("tau", value)?),
+        "decay" => h.decay = Some(parse_finite("decay", value)?),
+        "gap" => h.gap = Some(parse_finite("gap", value)?),
+        "eta" => h.eta = Some(parse_finite("eta", value)?),
+        "lambda" => h.lambda = Some(parse_finite("lambda", value)?),
+        "noise-scale" => h.noise_scale = Some(parse_finite("noise-scale", value)?),
+        "noise" => {
+            h.noise = Some(
+                Noise::from_key(value)
+                    .ok_or_else(|| format!("--noise must be one of: logistic, gaussian, got \"{}\"", shorten(value)))?,
+            )
+        }
+        "k" => {
+            let k = parse_integer("k", value)?;
+            if k > u64::from(K_RANGE.1) {
+                return Err(format!("--k must be in [{}, {}], got {k}", K_RANGE.0, K_RANGE.1));
+            }
+            // In range of u32 by the check above.
+            h.k = Some(k as u32);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -83,13 +203,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "exact" => {
             let (pos, flags) = scan("exact", rest, EXACT_FLAGS)?;
             let model = one_model("exact", pos)?;
-            let mut format = Format::Json;
+            let mut e = ExactArgs { model, format: Format::Json, samples: None, seed: None };
             for (name, value) in flags {
-                if name == "format" {
-                    format = parse_format(&value)?;
+                match name {
+                    "format" => e.format = parse_format(&value)?,
+                    "samples" => e.samples = Some(parse_integer("samples", &value)?),
+                    "seed" => e.seed = Some(parse_integer("seed", &value)?),
+                    _ => {}
                 }
             }
-            Ok(Command::Exact(ExactArgs { model, format }))
+            Ok(Command::Exact(e))
         }
         "moments" => {
             let (pos, flags) = scan("moments", rest, MOMENTS_FLAGS)?;
@@ -103,30 +226,23 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 gap: None,
                 eta: None,
                 lambda: None,
+                noise: None,
+                noise_scale: None,
                 samples: None,
                 seed: None,
                 method: MethodChoice::Auto,
                 format: Format::Json,
             };
             let mut have_estimator = false;
+            let mut h = HyperArgs::default();
             for (name, value) in flags {
+                if hyper_flag(name, &value, &mut h)? {
+                    continue;
+                }
                 match name {
                     "estimator" => {
                         m.estimator = value;
                         have_estimator = true;
-                    }
-                    "tau" => m.tau = Some(parse_finite("tau", &value)?),
-                    "decay" => m.decay = Some(parse_finite("decay", &value)?),
-                    "gap" => m.gap = Some(parse_finite("gap", &value)?),
-                    "eta" => m.eta = Some(parse_finite("eta", &value)?),
-                    "lambda" => m.lambda = Some(parse_finite("lambda", &value)?),
-                    "k" => {
-                        let k = parse_integer("k", &value)?;
-                        if k > u64::from(K_RANGE.1) {
-                            return Err(format!("--k must be in [{}, {}], got {k}", K_RANGE.0, K_RANGE.1));
-                        }
-                        // In range of u32 by the check above.
-                        m.k = Some(k as u32);
                     }
                     "samples" => m.samples = Some(parse_integer("samples", &value)?),
                     "seed" => m.seed = Some(parse_integer("seed", &value)?),
@@ -150,7 +266,91 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             if !have_estimator {
                 return Err("moments needs --estimator KEY (run `stochgrad estimators` for the keys)".into());
             }
+            (m.tau, m.k, m.decay, m.gap, m.eta, m.lambda, m.noise, m.noise_scale) =
+                (h.tau, h.k, h.decay, h.gap, h.eta, h.lambda, h.noise, h.noise_scale);
             Ok(Command::Moments(m))
+        }
+        "train" => {
+            let (pos, flags) = scan("train", rest, TRAIN_FLAGS)?;
+            let model = one_model("train", pos)?;
+            let mut t = TrainArgs {
+                model,
+                estimator: String::new(),
+                hyper: HyperArgs::default(),
+                steps: TRAIN_STEPS,
+                lr: TRAIN_LR,
+                optimizer: Optimizer::Sgd,
+                seed: 1,
+                every: 1,
+            };
+            let mut have_estimator = false;
+            for (name, value) in flags {
+                if hyper_flag(name, &value, &mut t.hyper)? {
+                    continue;
+                }
+                match name {
+                    "estimator" => {
+                        t.estimator = value;
+                        have_estimator = true;
+                    }
+                    "steps" => t.steps = parse_integer("steps", &value)?,
+                    "lr" => t.lr = parse_finite("lr", &value)?,
+                    "seed" => t.seed = parse_integer("seed", &value)?,
+                    "every" => {
+                        t.every = parse_integer("every", &value)?;
+                        if t.every == 0 {
+                            return Err("--every must be at least 1".into());
+                        }
+                    }
+                    "optimizer" => {
+                        t.optimizer = Optimizer::from_key(&value)
+                            .ok_or_else(|| format!("--optimizer must be sgd or adam, got \"{}\"", shorten(&value)))?
+                    }
+                    _ => {}
+                }
+            }
+            if !have_estimator {
+                return Err("train needs --estimator KEY (run `stochgrad estimators` for the keys)".into());
+            }
+            Ok(Command::Train(t))
+        }
+        "gating" => {
+            let (pos, flags) = scan("gating", rest, GATING_FLAGS)?;
+            if let Some(p) = pos.first() {
+                return Err(format!("gating takes no MODEL.json (it generates its own task), got \"{}\"", shorten(p)));
+            }
+            let mut g = GatingArgs {
+                gates: None,
+                steps: None,
+                seed: None,
+                seeds: 1,
+                lr: None,
+                sparsity: None,
+                penalty: None,
+                gate: Vec::new(),
+                format: GatingFormat::Table,
+            };
+            for (name, value) in flags {
+                match name {
+                    "gates" => g.gates = Some(parse_integer("gates", &value)?.min(1 << 20) as usize),
+                    "steps" => g.steps = Some(parse_integer("steps", &value)?),
+                    "seed" => g.seed = Some(parse_integer("seed", &value)?),
+                    "seeds" => g.seeds = parse_integer("seeds", &value)?,
+                    "lr" => g.lr = Some(parse_finite("lr", &value)?),
+                    "sparsity" => g.sparsity = Some(parse_finite("sparsity", &value)?),
+                    "penalty" => g.penalty = Some(parse_finite("penalty", &value)?),
+                    "gate" => g.gate = value.split(',').map(|s| s.trim().to_string()).collect(),
+                    "format" => {
+                        g.format = match value.as_str() {
+                            "table" => GatingFormat::Table,
+                            "json" => GatingFormat::Json,
+                            other => return Err(format!("--format must be table or json, got \"{}\"", shorten(other))),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Command::Gating(g))
         }
         other if other.starts_with('-') => {
             Err(format!("unknown option \"{}\" (expected a command first: {COMMANDS})", shorten(other)))
@@ -275,11 +475,11 @@ mod tests {
         assert_eq!(m.method, MethodChoice::Auto);
         assert_eq!(
             parse(&args(&["exact", "-", "--format", "csv"])).unwrap(),
-            Command::Exact(ExactArgs { model: "-".into(), format: Format::Csv })
+            Command::Exact(ExactArgs { model: "-".into(), format: Format::Csv, samples: None, seed: None })
         );
         assert_eq!(
             parse(&args(&["exact", "--", "--odd-name"])).unwrap(),
-            Command::Exact(ExactArgs { model: "--odd-name".into(), format: Format::Json })
+            Command::Exact(ExactArgs { model: "--odd-name".into(), format: Format::Json, samples: None, seed: None })
         );
     }
 

@@ -6,7 +6,10 @@
 //! * `stochgrad estimators` — the registry with metadata, as JSON;
 //! * `stochgrad exact MODEL.json` — `E[f]`, `∇θ E[f]` and the optimal per-unit baselines;
 //! * `stochgrad moments MODEL.json --estimator KEY …` — an estimator's mean and variance against the
-//!   exact gradient, with bias², variance trace, MSE and cosine.
+//!   exact gradient, with bias², variance trace, MSE and cosine;
+//! * `stochgrad train MODEL.json --estimator KEY …` — a training race, one CSV row per step with the
+//!   exact expected loss and gradient norm at the current parameters;
+//! * `stochgrad gating …` — the seed paper's conditional-computation comparison in miniature.
 //!
 //! Nothing non-finite is ever printed: every number is checked before it is written, and a
 //! non-finite one turns the whole answer into a `numerical problem` error.
@@ -14,16 +17,19 @@
 pub mod args;
 mod pretty;
 
-use args::{Command, ExactArgs, Format, MomentsArgs};
+use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, MomentsArgs, TrainArgs};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::io::Read;
 use stochgrad_core::estimators::{self, Hyper, HyperParams};
 use stochgrad_core::exact::{self, ExactSolution};
+use stochgrad_core::gating::{self, GatingConfig};
 use stochgrad_core::model::ModelError;
 use stochgrad_core::moments::{self, Request};
 use stochgrad_core::stats::{Figure, Method};
+use stochgrad_core::train::{self, Race};
+use stochgrad_core::units::{self, McOptions};
 use stochgrad_core::{params, Error as CoreError, Model};
 
 /// Exit code of a successful run.
@@ -47,6 +53,8 @@ pub fn usage() -> String {
     let d = Request::default();
     let (tau, k) = (estimators::TAU_RANGE, estimators::K_RANGE);
     let (gap, eta, lambda) = (estimators::GAP_RANGE, estimators::ETA_RANGE, estimators::LAMBDA_RANGE);
+    let noise_scale = estimators::NOISE_SCALE_RANGE;
+    let g = GatingConfig::default();
     // "2 for reinforce-loo, 10 for gumbel-rao", from the registry.
     let k_defaults: Vec<String> = estimators::registry()
         .iter()
@@ -60,19 +68,32 @@ stochgrad {VERSION} — exact gradients and gradient-estimator moments for small
 
 USAGE:
     stochgrad estimators
-    stochgrad exact MODEL.json [--format json|csv]
+    stochgrad exact MODEL.json [--format json|csv] [--samples N] [--seed S]
     stochgrad moments MODEL.json --estimator KEY [--tau T] [--k K] [--decay D]
-                      [--gap G] [--eta E] [--lambda L]
-                      [--samples N] [--seed S] [--method auto|exact|monte-carlo]
-                      [--format json|csv]
+                      [--gap G] [--eta E] [--lambda L] [--noise logistic|gaussian]
+                      [--noise-scale S] [--samples N] [--seed S]
+                      [--method auto|exact|monte-carlo] [--format json|csv]
+    stochgrad train MODEL.json --estimator KEY [--steps N] [--lr LR] [--optimizer sgd|adam]
+                      [--seed S] [--every N] [estimator flags as for moments]
+    stochgrad gating [--gates K] [--steps N] [--seed S] [--seeds N] [--gate KEY,KEY…]
+                      [--lr LR] [--sparsity S] [--penalty L] [--format table|json]
     stochgrad help | --help | -h
     stochgrad --version
 
 COMMANDS:
     estimators   List the gradient estimators with their metadata (JSON array).
     exact        Exact expected loss E[f], its gradient and the optimal per-unit baselines.
+                 For STS / noisy-rectifier layers, their own objective (Monte Carlo where it
+                 has no exact form; --samples, --seed).
     moments      Mean and variance of one estimator's gradient estimate, against the exact
                  gradient: bias², variance trace, MSE, cosine, variance × loss evaluations.
+                 The unit types sts and noisy-rectifier are a different network compared on
+                 its own objective (the output says so).
+    train        A training race: one gradient estimate per step; CSV per step of the exact
+                 E[f] and ‖∇‖ at the current parameters and the loss evaluations spent
+                 (and p = σ(a) for a one-unit network).
+    gating       The seed paper's conditional-computation comparison in miniature: held-out
+                 loss and error of a gated network trained with each kind of gate.
 
 ARGUMENTS:
     MODEL.json   The network and its loss (see docs/cli.md); `-` reads standard input.
@@ -91,6 +112,9 @@ FLAGS (moments):
                      in [{eta_lo}, {eta_hi}]; default {eta_d}. Used by: {eta_users}.
     --lambda L       Temperature λ of REBAR's relaxation, in [{lambda_lo}, {lambda_hi}]; default {lambda_d}.
                      Used by: {lambda_users}.
+    --noise N        Noise of the noisy rectifier: logistic (default) or gaussian.
+                     Used by: {noise_users}.
+    --noise-scale S  Scale of that noise, in [{ns_lo}, {ns_hi}]; default {ns_d}. Used by: {noise_users}.
     --samples N      Monte-Carlo draws, in [{min_samples}, {max_samples}]; default {samples_d}.
     --seed S         Monte-Carlo seed, an unsigned 64-bit integer; default {seed_d}.
     --method M       auto (default): exact or quadrature where available, else Monte Carlo;
@@ -98,6 +122,24 @@ FLAGS (moments):
 
 FLAGS (exact, moments):
     --format F       json (default) or csv (a header row, then one row per parameter).
+
+FLAGS (train):
+    --estimator KEY  As for moments (required); so are the estimator flags.
+    --steps N        Updates, each from one Monte-Carlo estimate; default {train_steps}.
+    --lr LR          Learning rate; default {train_lr}.
+    --optimizer O    sgd (default) or adam.
+    --seed S         Seed of the estimates (step s uses stream s); default 1.
+    --every N        Print every N-th step (and the last); default 1.
+
+FLAGS (gating):
+    --gates K        Gater units, 1..=12 (exact expectations over 2^K gate states); default {g_k}.
+    --steps N        Training minibatches; default {g_steps}.
+    --seed S         Seed of the task, initialisation and draws; default {g_seed}.
+    --seeds N        Run seeds S..S+N−1 and report mean ± standard error; default 1.
+    --gate LIST      Comma-separated gate types (default all): {g_all}.
+    --lr, --sparsity, --penalty   Adam's rate ({g_lr}), gate sparsity target ({g_sp}), its
+                     penalty weight ({g_pen}).
+    --format F       table (default, Markdown) or json.
 
 Flags may be written `--name VALUE` or `--name=VALUE`, before or after MODEL.json.
 Output goes to standard output. Errors are one line on standard error, exit code 2.
@@ -124,6 +166,19 @@ Output goes to standard output. Errors are one line on standard error, exit code
         lambda_hi = lambda.1,
         lambda_d = d.hp.lambda,
         lambda_users = users(Hyper::Lambda),
+        noise_users = users(Hyper::Noise),
+        ns_lo = noise_scale.0,
+        ns_hi = noise_scale.1,
+        ns_d = d.hp.noise_scale,
+        train_steps = args::TRAIN_STEPS,
+        train_lr = args::TRAIN_LR,
+        g_k = g.gates,
+        g_steps = g.steps,
+        g_seed = g.seed,
+        g_all = gating::GATES.join(", "),
+        g_lr = g.lr,
+        g_sp = g.sparsity,
+        g_pen = g.penalty,
         samples_d = d.samples,
         seed_d = d.seed,
     )
@@ -180,7 +235,55 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
         Command::Estimators => estimators_json(),
         Command::Exact(a) => exact_command(&a, stdin),
         Command::Moments(a) => moments_command(&a, stdin),
+        Command::Train(a) => train_command(&a, stdin),
+        Command::Gating(a) => gating_command(&a),
     }
+}
+
+/// The hyper-parameters from the flags (defaults for those left out).
+fn hyper_params(h: &HyperArgs) -> HyperParams {
+    let d = HyperParams::default();
+    HyperParams {
+        tau: h.tau.unwrap_or(d.tau),
+        // None: the estimator's own default.
+        k: h.k.or(d.k),
+        decay: h.decay.unwrap_or(d.decay),
+        gap: h.gap.unwrap_or(d.gap),
+        eta: h.eta.unwrap_or(d.eta),
+        lambda: h.lambda.unwrap_or(d.lambda),
+        noise: h.noise.unwrap_or(d.noise),
+        noise_scale: h.noise_scale.unwrap_or(d.noise_scale),
+    }
+}
+
+/// Notes for hyper-parameter flags the estimator does not use.
+fn ignored_flags(meta: &estimators::Meta, h: &HyperArgs) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (given, hyper, flag) in [
+        (h.tau.is_some(), Hyper::Tau, "--tau"),
+        (h.k.is_some(), Hyper::K, "--k"),
+        (h.decay.is_some(), Hyper::Decay, "--decay"),
+        (h.gap.is_some(), Hyper::Gap, "--gap"),
+        (h.eta.is_some(), Hyper::Eta, "--eta"),
+        (h.lambda.is_some(), Hyper::Lambda, "--lambda"),
+        (h.noise.is_some(), Hyper::Noise, "--noise"),
+        (h.noise_scale.is_some(), Hyper::NoiseScale, "--noise-scale"),
+    ] {
+        if given && !meta.hyper.contains(&hyper) {
+            notes.push(format!("{flag} is ignored: {} does not use it", meta.key));
+        }
+    }
+    notes
+}
+
+fn find_estimator(key: &str) -> Result<&'static dyn estimators::Estimator, CliError> {
+    estimators::find(key).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown estimator \"{}\" (known: {})",
+            args::shorten(key),
+            estimators::keys().join(", ")
+        ))
+    })
 }
 
 /// `stochgrad estimators`.
@@ -199,22 +302,61 @@ struct ExactOut {
     expected_loss: f64,
     gradient: Value,
     optimal_baseline: Vec<Vec<f64>>,
+    /// Non-binary units only: how the objective was obtained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_loss_stderr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    samples: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 /// `stochgrad exact`.
 fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
     let model = load_model(&a.model, stdin)?;
-    let sol = solve(&model)?;
+    let defaults = McOptions::default();
+    let mc = McOptions { samples: a.samples.unwrap_or(defaults.samples), seed: a.seed.unwrap_or(defaults.seed) };
+    let (sol, objective) = if model.is_binary() {
+        (solve(&model)?, None)
+    } else {
+        let o = units::objective(&model, &mc)?;
+        (checked(o.solution.clone())?, Some(o))
+    };
+    let mut notes = objective.as_ref().map_or_else(Vec::new, |o| o.notes.clone());
+    let is_mc = objective.as_ref().is_some_and(|o| o.method == Method::MonteCarlo);
+    if !is_mc && (a.samples.is_some() || a.seed.is_some()) {
+        notes.push("--samples and --seed are ignored: the objective is computed exactly".to_string());
+    }
+    let stderr = objective.as_ref().and_then(|o| o.stderr.clone());
+    if let Some(se) = &stderr {
+        finite("the standard error of the gradient", se)?;
+    }
     match a.format {
         Format::Json => to_json(&ExactOut {
             expected_loss: sol.expected_loss,
             gradient: params::layered(&model, &sol.gradient),
             optimal_baseline: sol.optimal_baseline.clone(),
+            method: objective.as_ref().map(|o| o.method.key()),
+            expected_loss_stderr: objective.as_ref().and_then(|o| o.loss_stderr),
+            stderr: stderr.as_ref().map(|se| params::layered(&model, se)),
+            samples: if is_mc { Some(mc.samples) } else { None },
+            seed: if is_mc { Some(mc.seed) } else { None },
+            notes,
         }),
         Format::Csv => {
-            let mut out = String::from("parameter,exact_gradient\n");
+            let mut out =
+                String::from(if is_mc { "parameter,gradient,stderr\n" } else { "parameter,exact_gradient\n" });
             for (i, g) in sol.gradient.iter().enumerate() {
-                out.push_str(&format!("{},{}\n", params::name(&model, i), num(*g)));
+                match &stderr {
+                    Some(se) => out.push_str(&format!("{},{},{}\n", params::name(&model, i), num(*g), num(se[i]))),
+                    None => out.push_str(&format!("{},{}\n", params::name(&model, i), num(*g))),
+                }
             }
             Ok(out)
         }
@@ -240,6 +382,9 @@ struct MomentsOut {
     stderr: Option<Value>,
     exact_gradient: Value,
     expected_loss: f64,
+    /// Unit types: the objective the figures are against (`exact_gradient` and `expected_loss` are its).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    objective: Option<ObjectiveOut>,
     bias_sq_norm: f64,
     variance_trace: f64,
     mse: f64,
@@ -255,26 +400,32 @@ struct MomentsOut {
     notes: Vec<String>,
 }
 
+#[derive(Serialize)]
+struct ObjectiveOut {
+    units: String,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_loss_stderr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gradient_stderr: Option<Value>,
+}
+
 /// `stochgrad moments`.
 fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
     // Everything that can be checked without the model is checked before reading it.
-    let est = estimators::find(&a.estimator).ok_or_else(|| {
-        CliError::Usage(format!(
-            "unknown estimator \"{}\" (known: {})",
-            args::shorten(&a.estimator),
-            estimators::keys().join(", ")
-        ))
-    })?;
+    let est = find_estimator(&a.estimator)?;
     let defaults = Request::default();
-    let hp = HyperParams {
-        tau: a.tau.unwrap_or(defaults.hp.tau),
-        // None: the estimator's own default.
-        k: a.k.or(defaults.hp.k),
-        decay: a.decay.unwrap_or(defaults.hp.decay),
-        gap: a.gap.unwrap_or(defaults.hp.gap),
-        eta: a.eta.unwrap_or(defaults.hp.eta),
-        lambda: a.lambda.unwrap_or(defaults.hp.lambda),
+    let flags = HyperArgs {
+        tau: a.tau,
+        k: a.k,
+        decay: a.decay,
+        gap: a.gap,
+        eta: a.eta,
+        lambda: a.lambda,
+        noise: a.noise,
+        noise_scale: a.noise_scale,
     };
+    let hp = hyper_params(&flags);
     hp.validate()?;
     let req = Request {
         hp,
@@ -284,23 +435,28 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     };
     let model = load_model(&a.model, stdin)?;
     est.check(&model)?;
-    let sol = solve(&model)?;
+    // A network with STS / noisy-rectifier layers: only the unit-type estimators apply to it
+    // (checked above), and they are compared on their own objective, which `moments` computes.
+    let sol = if model.is_binary() {
+        solve(&model)?
+    } else {
+        ExactSolution {
+            expected_loss: 0.0,
+            gradient: vec![0.0; model.num_params()],
+            optimal_baseline: Vec::new(),
+            score_second_moment: Vec::new(),
+        }
+    };
     let report = moments::moments(&model, &sol, est, &req, &mut |_, _| true)?;
+    // The reference the figures are against: the estimator's own objective for the unit types.
+    let (reference, objective) = match &report.objective {
+        Some(o) => (checked(o.solution.clone())?, Some(o)),
+        None => (sol, None),
+    };
 
     let meta = est.meta();
     let mut notes = report.notes.clone();
-    for (given, hyper, flag) in [
-        (a.tau.is_some(), Hyper::Tau, "--tau"),
-        (a.k.is_some(), Hyper::K, "--k"),
-        (a.decay.is_some(), Hyper::Decay, "--decay"),
-        (a.gap.is_some(), Hyper::Gap, "--gap"),
-        (a.eta.is_some(), Hyper::Eta, "--eta"),
-        (a.lambda.is_some(), Hyper::Lambda, "--lambda"),
-    ] {
-        if given && !meta.hyper.contains(&hyper) {
-            notes.push(format!("{flag} is ignored: {} does not use it", meta.key));
-        }
-    }
+    notes.extend(ignored_flags(meta, &flags));
     let mc = report.method == Method::MonteCarlo;
     if !mc && (a.samples.is_some() || a.seed.is_some()) {
         notes.push(format!("--samples and --seed are ignored: the moments are {}", report.method.key()));
@@ -364,8 +520,14 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
             mean: params::layered(&model, &report.mean),
             variance: params::layered(&model, &report.variance),
             stderr: stderr.as_ref().map(|se| params::layered(&model, se)),
-            exact_gradient: params::layered(&model, &sol.gradient),
-            expected_loss: sol.expected_loss,
+            exact_gradient: params::layered(&model, &reference.gradient),
+            expected_loss: reference.expected_loss,
+            objective: objective.map(|o| ObjectiveOut {
+                units: units::describe(&o.model),
+                method: o.method.key(),
+                expected_loss_stderr: o.loss_stderr,
+                gradient_stderr: o.stderr.as_ref().map(|se| params::layered(&model, se)),
+            }),
             bias_sq_norm: fig.bias_sq_norm.value,
             variance_trace: fig.variance_trace.value,
             mse: fig.mse.value,
@@ -384,7 +546,7 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
                 out.push_str(&format!(
                     "{},{},{},{},{}\n",
                     params::name(&model, i),
-                    num(sol.gradient[i]),
+                    num(reference.gradient[i]),
                     num(report.mean[i]),
                     num(report.variance[i]),
                     se
@@ -397,13 +559,119 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
 
 /// The exact solution, refused if any of it is non-finite.
 fn solve(model: &Model) -> Result<ExactSolution, CliError> {
-    let sol = exact::solve(model)?;
+    checked(exact::solve(model)?)
+}
+
+/// A solution, refused if any of it is non-finite.
+fn checked(sol: ExactSolution) -> Result<ExactSolution, CliError> {
     finite("the expected loss", &[sol.expected_loss])?;
     finite("the exact gradient", &sol.gradient)?;
     for b in &sol.optimal_baseline {
         finite("the optimal baseline", b)?;
     }
     Ok(sol)
+}
+
+/// `stochgrad train`: CSV, one row per printed step.
+fn train_command(a: &TrainArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
+    let est = find_estimator(&a.estimator)?;
+    let hp = hyper_params(&a.hyper);
+    hp.validate()?;
+    if a.steps > train::MAX_STEPS {
+        return Err(CliError::Usage(format!("--steps must be at most {}, got {}", train::MAX_STEPS, a.steps)));
+    }
+    let (lo, hi) = train::LR_RANGE;
+    if !(a.lr >= lo && a.lr <= hi) {
+        return Err(CliError::Usage(format!("--lr must be in [{lo}, {hi}], got {}", a.lr)));
+    }
+    let model = load_model(&a.model, stdin)?;
+    let one_unit = model.units() == 1;
+    let mut race = Race::new(model, est, hp, a.optimizer, a.lr, a.seed)?;
+    let first = race.evaluate()?;
+    let mc = first.method == Method::MonteCarlo;
+    let mut out = String::from("step,expected_loss,grad_norm,loss_evaluations");
+    if one_unit {
+        out.push_str(",p");
+    }
+    if mc {
+        out.push_str(",method");
+    }
+    out.push('\n');
+    let mut row = |r: &train::StepReport| -> Result<(), CliError> {
+        finite("the expected loss", &[r.expected_loss, r.grad_norm, r.loss_evaluations])?;
+        out.push_str(&format!("{},{},{},{}", r.step, num(r.expected_loss), num(r.grad_norm), num(r.loss_evaluations)));
+        if let Some(p) = r.p {
+            out.push_str(&format!(",{}", num(p)));
+        }
+        if mc {
+            out.push_str(&format!(",{}", r.method.key()));
+        }
+        out.push('\n');
+        Ok(())
+    };
+    row(&first)?;
+    for s in 1..=a.steps {
+        race.advance()?;
+        if s % a.every == 0 || s == a.steps {
+            row(&race.evaluate()?)?;
+        }
+    }
+    Ok(out)
+}
+
+/// `stochgrad gating`.
+fn gating_command(a: &GatingArgs) -> Result<String, CliError> {
+    let d = GatingConfig::default();
+    let cfg = GatingConfig {
+        gates: a.gates.unwrap_or(d.gates),
+        steps: a.steps.unwrap_or(d.steps),
+        seed: a.seed.unwrap_or(d.seed),
+        lr: a.lr.unwrap_or(d.lr),
+        sparsity: a.sparsity.unwrap_or(d.sparsity),
+        penalty: a.penalty.unwrap_or(d.penalty),
+        ..d
+    };
+    cfg.validate()?;
+    for g in &a.gate {
+        if !gating::GATES.contains(&g.as_str()) {
+            return Err(CliError::Usage(format!(
+                "unknown gate \"{}\" (known: {})",
+                args::shorten(g),
+                gating::GATES.join(", ")
+            )));
+        }
+    }
+    let gates: Vec<&str> = a.gate.iter().map(String::as_str).collect();
+    let summary = gating::run_seeds(&cfg, &gates, a.seeds)?;
+    match a.format {
+        GatingFormat::Json => to_json(&summary),
+        GatingFormat::Table => {
+            let pm = |s: gating::Stat, scale: f64, digits: usize| match s.stderr {
+                Some(se) => format!("{:.*} ± {:.*}", digits, s.mean * scale, digits, se * scale),
+                None => format!("{:.*}", digits, s.mean * scale),
+            };
+            let mut out = String::from(
+                "| gate | held-out error % | held-out loss | deterministic error % | training loss | gates on | expectation over gates |\n|---|---|---|---|---|---|---|\n",
+            );
+            for r in &summary.rows {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+                    r.gate,
+                    pm(r.test_error, 100.0, 2),
+                    pm(r.test_loss, 1.0, 4),
+                    pm(r.deterministic_error, 100.0, 2),
+                    pm(r.train_loss, 1.0, 4),
+                    pm(r.gate_rate, 1.0, 3),
+                    r.method.key()
+                ));
+            }
+            out.push('\n');
+            for n in &summary.notes {
+                out.push_str(&format!("* {n}\n"));
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// Read and validate MODEL.json from a path or (`-`) from `stdin`.

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 23] = [
     "reinforce",
     "reinforce-ma",
     "reinforce-optimal",
@@ -28,6 +28,8 @@ const KEYS: [&str; 21] = [
     "rebar",
     "relax",
     "learned-predictor",
+    "sts",
+    "noisy-rectifier",
 ];
 
 /// Run successfully and parse the JSON output.
@@ -389,13 +391,23 @@ fn malformed_models_each_get_their_own_error() {
         ("match pattern wrong length", MATCH2.replace("[1, 0]", "[1, 0, 1]"), vec!["loss.pattern: has 3 entries but the last layer has 2 units"]),
         ("toy target wrong length", valid.replace("[0.45]", "[0.45, 0.5]"), vec!["loss.target: has 2 entries but the last layer has 1 units"]),
         ("readout missing target", READOUT3.replace(r#", "target": 1.0"#, ""), vec!["loss.target: missing"]),
-        ("unknown field", valid.replace(r#""bias""#, r#""bais""#), vec!["layers[0].bais: unknown field (expected one of: weights, bias, unit)"]),
+        ("unknown field", valid.replace(r#""bias""#, r#""bais""#), vec!["layers[0].bais: unknown field (expected one of: weights, bias, unit, noise, noise_scale)"]),
         ("unknown top-level field", valid.replacen('{', r#"{"lossy": 1, "#, 1), vec!["lossy: unknown field (expected one of: input, layers, loss)"]),
         ("unknown loss field", valid.replace(r#""target""#, r#""targets""#), vec!["loss.targets: unknown field"]),
         (
-            "unit sts",
-            valid.replace(r#""bias": [-1.0]"#, r#""bias": [-1.0], "unit": "sts""#),
-            vec![r#"layers[0].unit: unit type "sts" is not supported yet (only "binary")"#],
+            "noise on a binary layer",
+            valid.replace(r#""bias": [-1.0]"#, r#""bias": [-1.0], "noise": "gaussian""#),
+            vec![r#"layers[0].noise: only a layer with "unit": "noisy-rectifier" has noise"#],
+        ),
+        (
+            "unknown noise",
+            valid.replace(r#""bias": [-1.0]"#, r#""bias": [-1.0], "unit": "noisy-rectifier", "noise": "cauchy""#),
+            vec![r#"layers[0].noise: unknown noise (known: "logistic", "gaussian")"#],
+        ),
+        (
+            "noise scale out of range",
+            valid.replace(r#""bias": [-1.0]"#, r#""bias": [-1.0], "unit": "noisy-rectifier", "noise_scale": 0"#),
+            vec!["layers[0].noise_scale: must be in [0.01, 100], got 0"],
         ),
         ("unknown unit", valid.replace(r#""bias": [-1.0]"#, r#""bias": [-1.0], "unit": "relu""#), vec![r#"layers[0].unit: unknown unit type "relu""#]),
         ("too many units in a layer", wide(31), vec!["layers[0].bias: 31 units; at most 30 per layer are supported"]),
@@ -459,7 +471,7 @@ fn command_line_mistakes() {
     err(
         &["exact", "-", "--estimator", "st"],
         &m,
-        &["unknown flag \"--estimator\" for exact (expected one of: --format)"],
+        &["unknown flag \"--estimator\" for exact (expected one of: --format, --samples, --seed)"],
     );
     err(&["estimators", "--format", "json"], "", &["unknown flag"]);
     err(&["moments", "-"], &m, &["moments needs --estimator KEY"]);

@@ -1,11 +1,14 @@
-//! Criterion benchmarks: the exact layer chain, exact joint moments, and Monte-Carlo draws per second.
-//! Run with `make bench` (or `cargo bench -p stochgrad-core`); numbers go into BENCHMARKS.md.
+//! Criterion benchmarks: the exact layer chain, exact joint moments, and Monte-Carlo draws per second
+//! (one sampler, one thread: Monte-Carlo streams are sequential). Run with `make bench` (or
+//! `cargo bench -p stochgrad-core`), which also runs the same workloads in WebAssembly in headless
+//! Chromium and prints one table; the numbers are in BENCHMARKS.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::{mc_chunk, run_exact};
+use stochgrad_core::parallel;
 use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::Model;
 
@@ -24,14 +27,19 @@ fn network(widths: &[usize]) -> Model {
 }
 
 fn exact_gradient(c: &mut Criterion) {
-    let mut g = c.benchmark_group("exact_gradient");
-    g.sample_size(10);
-    for widths in [vec![8, 8], vec![10, 10, 10], vec![12, 12]] {
-        let m = network(&widths);
-        let name = format!("{widths:?}");
-        g.bench_with_input(BenchmarkId::from_parameter(name), &m, |b, m| b.iter(|| black_box(solve(m).unwrap())));
+    // Every core (chunks of upstream states on all threads), then one thread.
+    for (group, threads) in [("exact_gradient", parallel::threads()), ("exact_gradient_1_thread", 1)] {
+        let mut g = c.benchmark_group(group);
+        g.sample_size(20);
+        for widths in [vec![8, 8], vec![10, 10, 10], vec![12, 12], vec![12, 12, 12]] {
+            let m = network(&widths);
+            let name = format!("{widths:?}");
+            g.bench_with_input(BenchmarkId::from_parameter(name), &m, |b, m| {
+                b.iter(|| parallel::with_threads(threads, || black_box(solve(m).unwrap())))
+            });
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 fn joint_moments(c: &mut Criterion) {
@@ -46,6 +54,29 @@ fn joint_moments(c: &mut Criterion) {
             b.iter(|| {
                 let job = est.exact_job(&m, &hp, &sol).unwrap();
                 black_box(run_exact(job.as_ref(), &mut |_, _| true).unwrap())
+            })
+        });
+        let single = format!("{key}_1_thread");
+        g.bench_function(&single, |b| {
+            b.iter(|| {
+                let job = est.exact_job(&m, &hp, &sol).unwrap();
+                parallel::with_threads(1, || black_box(run_exact(job.as_ref(), &mut |_, _| true).unwrap()))
+            })
+        });
+    }
+    g.finish();
+    // The largest exact computation: 2^20 joint states (the joint-enumeration limit), on every core
+    // and on one.
+    let mut g = c.benchmark_group("exact_moments_20_units");
+    g.sample_size(10);
+    let m = network(&[10, 10]);
+    let sol = solve(&m).unwrap();
+    let est = stochgrad_core::estimators::find("reinforce").unwrap();
+    for (name, threads) in [("reinforce", parallel::threads()), ("reinforce_1_thread", 1)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let job = est.exact_job(&m, &hp, &sol).unwrap();
+                parallel::with_threads(threads, || black_box(run_exact(job.as_ref(), &mut |_, _| true).unwrap()))
             })
         });
     }

@@ -8,22 +8,30 @@
 //! * [`moments`] — each estimator's mean and variance (exact, quadrature or Monte Carlo) and the
 //!   figures derived from them ([`stats`]);
 //! * [`settings`] — the deterministic `Settings → Model` map shared by the page and the CLI;
-//! * [`rng`] — seeded streams fixed by their algorithm, identical natively and in wasm.
+//! * [`rng`] — seeded streams fixed by their algorithm, identical natively and in wasm;
+//! * [`units`] — networks of other unit types (STS, noisy rectifier) and their own objectives;
+//! * [`train`] — training races: one Monte-Carlo gradient estimate per step, exact figures per step;
+//! * [`gating`] — the seed paper's conditional-computation experiment in miniature.
 
 pub mod error;
 pub mod estimators;
 pub mod exact;
+pub mod gating;
+mod kernels;
 pub mod limits;
 pub mod loss;
 pub mod math;
 pub mod model;
 pub mod moments;
+pub mod parallel;
 pub mod params;
 pub mod quadrature;
 pub mod rng;
 pub mod settings;
 pub mod stats;
 pub mod trace;
+pub mod train;
+pub mod units;
 
 pub use error::{Error, Result};
 pub use model::Model;

@@ -24,18 +24,65 @@ pub const MAX_WIDTH: usize = 30;
 pub const MAX_INPUT: usize = 4096;
 pub const MAX_CLASSES: usize = 256;
 
-/// The kind of stochastic unit in a layer (`"unit"` in MODEL.json).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnitKind {
-    /// `h = 1[u < σ(a)]` — the only kind implemented so far.
-    Binary,
+/// The noise of a noisy rectifier (`"noise"` in MODEL.json, `--noise` on the command line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Noise {
+    /// Standard logistic noise times the scale (Bengio et al. 2013, Proposition 1: with scale 1,
+    /// `P(h > 0) = σ(a)` and `E[h] = softplus(a)`).
+    #[default]
+    Logistic,
+    /// Standard normal noise times the scale (the paper's experiments: σ = 1).
+    Gaussian,
 }
+
+impl Noise {
+    pub fn key(self) -> &'static str {
+        match self {
+            Noise::Logistic => "logistic",
+            Noise::Gaussian => "gaussian",
+        }
+    }
+    /// Parse `logistic` / `gaussian`.
+    pub fn from_key(s: &str) -> Option<Noise> {
+        match s {
+            "logistic" => Some(Noise::Logistic),
+            "gaussian" => Some(Noise::Gaussian),
+            _ => None,
+        }
+    }
+}
+
+/// Allowed range of a noisy rectifier's noise scale.
+pub const NOISE_SCALE_RANGE: (f64, f64) = (0.01, 100.0);
+
+/// The kind of stochastic unit in a layer (`"unit"` in MODEL.json).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnitKind {
+    /// `h = 1[u < σ(a)]`.
+    Binary,
+    /// Stochastic times smooth (Bengio et al. 2013, §2.2): `p = σ(a)`, `b ~ Bern(√p)`, `h = b·√p`
+    /// (the next layer sees the real value `b√p`).
+    Sts,
+    /// Noisy rectifier (Bengio et al. 2013, §2.1): `h = max(0, a + z)`, `z = scale · noise`.
+    NoisyRectifier { noise: Noise, scale: f64 },
+}
+
+// The scale is always finite (validated), so equality is reflexive.
+impl Eq for UnitKind {}
 
 impl UnitKind {
     pub fn key(self) -> &'static str {
         match self {
             UnitKind::Binary => "binary",
+            UnitKind::Sts => "sts",
+            UnitKind::NoisyRectifier { .. } => "noisy-rectifier",
         }
+    }
+    /// Whether the unit's value is discrete given its pre-activation (binary, STS), so that the
+    /// network's objective is a finite sum over its binary draws.
+    pub fn is_discrete(self) -> bool {
+        !matches!(self, UnitKind::NoisyRectifier { .. })
     }
 }
 
@@ -139,6 +186,12 @@ impl Model {
         self.layers[..k].iter().map(|l| l.weights.len() + l.bias.len()).sum()
     }
 
+    /// Whether every layer has binary units (the sigmoid belief network the engine's fast paths
+    /// and the binary estimators are for).
+    pub fn is_binary(&self) -> bool {
+        self.layers.iter().all(|l| l.unit == UnitKind::Binary)
+    }
+
     /// Parse and validate a MODEL.json text.
     pub fn from_json_str(text: &str) -> Result<Model, ModelError> {
         let v: Value = serde_json::from_str(text).map_err(|e| ModelError::new("", format!("not valid JSON ({e})")))?;
@@ -173,6 +226,14 @@ impl Model {
         }
         let loss_v = obj.get("loss").ok_or_else(|| ModelError::new("loss", "missing"))?;
         let loss = Loss::from_value(loss_v, fan_in)?;
+        if let (Some(reason), Some(last)) = (loss.not_differentiable_reason(), layers.last()) {
+            if last.unit != UnitKind::Binary {
+                return Err(ModelError::new(
+                    "loss.kind",
+                    format!("a last layer of {} units needs a differentiable loss, but {reason}", last.unit.key()),
+                ));
+            }
+        }
         Ok(Model { input, layers, loss })
     }
 
@@ -189,6 +250,10 @@ impl Model {
                 if l.unit != UnitKind::Binary {
                     m.insert("unit".into(), json!(l.unit.key()));
                 }
+                if let UnitKind::NoisyRectifier { noise, scale } = l.unit {
+                    m.insert("noise".into(), json!(noise.key()));
+                    m.insert("noise_scale".into(), json!(scale));
+                }
                 Value::Object(m)
             })
             .collect();
@@ -204,21 +269,8 @@ impl Model {
 fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError> {
     let p = format!("layers[{k}]");
     let obj = lv.as_object().ok_or_else(|| ModelError::new(&p, "expected an object with \"weights\" and \"bias\""))?;
-    reject_unknown(obj, &p, &["weights", "bias", "unit"])?;
-    let unit = match obj.get("unit") {
-        None => UnitKind::Binary,
-        Some(Value::String(s)) if s == "binary" => UnitKind::Binary,
-        Some(Value::String(s)) if s == "sts" || s == "noisy-rectifier" => {
-            return Err(ModelError::new(
-                format!("{p}.unit"),
-                format!("unit type \"{s}\" is not supported yet (only \"binary\")"),
-            ))
-        }
-        Some(Value::String(s)) => {
-            return Err(ModelError::new(format!("{p}.unit"), format!("unknown unit type \"{s}\" (known: \"binary\")")))
-        }
-        Some(_) => return Err(ModelError::new(format!("{p}.unit"), "expected a string")),
-    };
+    reject_unknown(obj, &p, &["weights", "bias", "unit", "noise", "noise_scale"])?;
+    let unit = parse_unit(obj, &p)?;
     let bias = number_array(
         obj.get("bias").ok_or_else(|| ModelError::new(format!("{p}.bias"), "missing"))?,
         &format!("{p}.bias"),
@@ -252,6 +304,56 @@ fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError>
         weights.extend(row);
     }
     Ok(Layer { weights, bias, fan_in, unit })
+}
+
+/// `"unit"` (default binary) and, for noisy rectifiers, `"noise"` (default logistic) and
+/// `"noise_scale"` (default 1).
+fn parse_unit(obj: &Map<String, Value>, p: &str) -> Result<UnitKind, ModelError> {
+    const KNOWN: &str = "known: \"binary\", \"sts\", \"noisy-rectifier\"";
+    let unit = match obj.get("unit") {
+        None => UnitKind::Binary,
+        Some(Value::String(s)) if s == "binary" => UnitKind::Binary,
+        Some(Value::String(s)) if s == "sts" => UnitKind::Sts,
+        Some(Value::String(s)) if s == "noisy-rectifier" => {
+            let noise = match obj.get("noise") {
+                None => Noise::Logistic,
+                Some(Value::String(n)) => Noise::from_key(n).ok_or_else(|| {
+                    ModelError::new(format!("{p}.noise"), "unknown noise (known: \"logistic\", \"gaussian\")")
+                })?,
+                Some(_) => return Err(ModelError::new(format!("{p}.noise"), "expected a string")),
+            };
+            let scale = match obj.get("noise_scale") {
+                None => 1.0,
+                Some(v) => number(v, &format!("{p}.noise_scale"))?,
+            };
+            let (lo, hi) = NOISE_SCALE_RANGE;
+            if !(lo..=hi).contains(&scale) {
+                return Err(ModelError::new(
+                    format!("{p}.noise_scale"),
+                    format!("must be in [{lo}, {hi}], got {scale}"),
+                ));
+            }
+            UnitKind::NoisyRectifier { noise, scale }
+        }
+        Some(Value::String(s)) => {
+            return Err(ModelError::new(
+                format!("{p}.unit"),
+                format!("unknown unit type \"{}\" ({KNOWN})", s.chars().take(40).collect::<String>()),
+            ))
+        }
+        Some(_) => return Err(ModelError::new(format!("{p}.unit"), "expected a string")),
+    };
+    if !matches!(unit, UnitKind::NoisyRectifier { .. }) {
+        for field in ["noise", "noise_scale"] {
+            if obj.contains_key(field) {
+                return Err(ModelError::new(
+                    format!("{p}.{field}"),
+                    "only a layer with \"unit\": \"noisy-rectifier\" has noise",
+                ));
+            }
+        }
+    }
+    Ok(unit)
 }
 
 /// Refuse keys a model file does not define, so a typo (`"bais"`) is not silently ignored.

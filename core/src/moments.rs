@@ -7,8 +7,10 @@ use crate::estimators::{Estimator, ExactJob, Hyper, HyperParams, Sampler, EXACT_
 use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::Model;
+use crate::parallel;
 use crate::rng::Stream;
 use crate::stats::{Batch, Figures, McAccumulator, Method, Weighted};
+use crate::units::Objective;
 
 /// Which method the caller wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,21 +52,34 @@ pub struct Report {
     pub samples: Option<u64>,
     pub figures: Figures,
     pub notes: Vec<String>,
+    /// For a unit-type estimator: the objective it was compared on (the figures are against its
+    /// gradient, not the `sol` passed in). `None` for estimators of binary units.
+    pub objective: Option<Objective>,
 }
 
 /// Progress callback: `(done, total)`; return `false` to cancel.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
 
-/// Run an exact job over all its items, chunk by chunk.
+/// Run an exact job over all its items, chunk by chunk (natively on every core, a few chunks per
+/// thread at a time), merging the chunks in order: the same answer for any number of threads.
 pub fn run_exact(job: &dyn ExactJob, progress: Progress) -> Result<(Vec<f64>, Vec<f64>)> {
     let total = job.total();
+    let chunks = total.div_ceil(EXACT_CHUNK);
     let mut acc = Weighted::new(job.dim());
-    let mut start = 0;
-    while start < total {
-        let end = (start + EXACT_CHUNK).min(total);
-        acc.merge(&job.run(start..end));
-        start = end;
-        if !progress(start, total) {
+    let wave = 4 * parallel::threads() as u64;
+    let mut c = 0;
+    while c < chunks {
+        let end = (c + wave).min(chunks);
+        let work = (end - c) * EXACT_CHUNK * job.dim() as u64;
+        let parts = parallel::map_chunks((end - c) as usize, work, |i| {
+            let k = c + i as u64;
+            job.run(k * EXACT_CHUNK..((k + 1) * EXACT_CHUNK).min(total))
+        });
+        for part in &parts {
+            acc.merge(part);
+        }
+        c = end;
+        if !progress((c * EXACT_CHUNK).min(total), total) {
             return Err(Error::Cancelled);
         }
     }
@@ -114,7 +129,9 @@ fn finite(what: &str, v: &[f64]) -> Result<()> {
     }
 }
 
-/// Compute an estimator's moments and figures for a model whose exact solution is `sol`.
+/// Compute an estimator's moments and figures for a model whose exact solution is `sol`. A
+/// unit-type estimator ([`Estimator::own_objective`]) is compared on its own objective instead, which
+/// the report carries (with its notes first).
 pub fn moments(
     model: &Model,
     sol: &ExactSolution,
@@ -124,6 +141,31 @@ pub fn moments(
 ) -> Result<Report> {
     req.hp.validate()?;
     est.check(model)?;
+    if let Some(own) = est.own_objective(model, &req.hp) {
+        let own = own?;
+        let mut report = moments_against(model, &own.solution, est, req, progress)?;
+        let mut notes = own.notes.clone();
+        if own.method == Method::MonteCarlo {
+            notes.push(
+                "the reference gradient is a Monte-Carlo estimate: bias² includes its own sampling error".to_string(),
+            );
+        }
+        notes.append(&mut report.notes);
+        report.notes = notes;
+        report.objective = Some(own);
+        return Ok(report);
+    }
+    moments_against(model, sol, est, req, progress)
+}
+
+/// [`moments`] against the reference gradient `sol.gradient`.
+fn moments_against(
+    model: &Model,
+    sol: &ExactSolution,
+    est: &dyn Estimator,
+    req: &Request,
+    progress: Progress,
+) -> Result<Report> {
     let meta = est.meta();
     let plan = est.plan(model, &req.hp);
     let evals = est.loss_evaluations(model, &req.hp);
@@ -155,7 +197,17 @@ pub fn moments(
             notes.push(n);
         }
         let figures = Figures::from_exact(method, &mean, &variance, &sol.gradient, evals);
-        return Ok(Report { estimator: meta.key, method, mean, variance, stderr: None, samples: None, figures, notes });
+        return Ok(Report {
+            estimator: meta.key,
+            method,
+            mean,
+            variance,
+            stderr: None,
+            samples: None,
+            figures,
+            notes,
+            objective: None,
+        });
     }
     if req.samples < 2 * MC_CHUNK || req.samples > limits::MAX_SAMPLES {
         return Err(Error::Hyper(format!(
@@ -196,5 +248,6 @@ pub fn moments(
         samples: Some(total.n),
         figures,
         notes,
+        objective: None,
     })
 }

@@ -8,6 +8,7 @@
 //! * [`Figures`]: bias², variance trace, MSE, cosine and variance × evaluations against the exact
 //!   gradient, each with how it was obtained.
 
+use crate::kernels;
 use serde::{Deserialize, Serialize};
 
 /// Probability-weighted running moments of a vector-valued quantity. Items may also carry a
@@ -41,11 +42,8 @@ impl Weighted {
         // (equal, since `x − m_new = d·W/total`): when the new item carries almost all the weight,
         // `x − m_new` is a difference of nearly equal numbers and would lose digits of a tiny variance.
         let keep = self.weight / total;
-        for ((m, s), &xi) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(x) {
-            let d = xi - *m;
-            *m = *m * keep + xi * frac;
-            *s += w * keep * d * d;
-        }
+        // Per coordinate: d = x − m; m ← m·keep + x·frac; s ← s + w·keep·d·d (vectorised).
+        kernels::welford_weighted(kernels::Isa::detect(), &mut self.mean, &mut self.m2, x, keep, frac, w * keep);
         self.weight = total;
     }
 
@@ -109,11 +107,8 @@ impl Batch {
     pub fn add(&mut self, x: &[f64]) {
         self.n += 1;
         let inv = 1.0 / self.n as f64;
-        for ((m, s), &xi) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(x) {
-            let d = xi - *m;
-            *m += d * inv;
-            *s += d * (xi - *m);
-        }
+        // Per coordinate: d = x − m; m ← m + d/n; s ← s + d·(x − m) (vectorised).
+        kernels::welford(kernels::Isa::detect(), &mut self.mean, &mut self.m2, x, inv);
     }
 
     pub fn merge(&mut self, other: &Batch) {

@@ -91,6 +91,25 @@ impl Trace {
         probabilities(a, p, q);
     }
 
+    /// [`Trace::compute_layer`] for a layer `k ≥ 1` whose input is the binary layer below (set by
+    /// [`Trace::set_bits`]), from that layer's bits and `W_k` transposed ([`transposed`]): the bias
+    /// plus the weights of the units that are on, in unit order — the same sums as
+    /// [`crate::model::Layer::preactivation`] of the 0/1 input, vectorised.
+    pub(crate) fn compute_layer_from_bits(&mut self, model: &Model, k: usize, wt: &[f64]) {
+        let r = self.range(k);
+        let w = r.len();
+        let isa = crate::kernels::Isa::detect();
+        let a = &mut self.a[r.clone()];
+        a.copy_from_slice(&model.layers[k].bias);
+        let mut bits = self.bits[k - 1];
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            crate::kernels::axpy(isa, a, 1.0, &wt[j * w..(j + 1) * w]);
+        }
+        probabilities(a, &mut self.p[r.clone()], &mut self.q[r]);
+    }
+
     /// Set layer `k`'s binary state (after [`Trace::compute_layer`]) and its probability.
     pub fn set_bits(&mut self, k: usize, bits: u64) {
         let r = self.range(k);
@@ -148,19 +167,55 @@ impl Trace {
     /// Set the joint state with index `idx` in the fixed enumeration order (the last layer's bits
     /// vary fastest), recomputing only the layers at or after `changed_from`.
     pub fn set_joint(&mut self, model: &Model, idx: u64, changed_from: usize) {
+        self.step_joint(model, idx, changed_from, true, &[]);
+    }
+
+    /// [`Trace::set_joint`] for an enumeration in order: the layers before `changed_from` are as
+    /// the previous call left them, so layer `changed_from`'s pre-activations (a function of the
+    /// layers before it) are still right and only its bits are set; the layers after it are
+    /// recomputed. `fresh` recomputes layer `changed_from` too (the first call). No allocation.
+    ///
+    /// `wt` holds every layer's transposed weights ([`transposed`]; layer 0's unused), or is empty.
+    pub(crate) fn step_joint(&mut self, model: &Model, idx: u64, changed_from: usize, fresh: bool, wt: &[Vec<f64>]) {
         let nl = self.layers();
         let mut shift = 0u32;
-        let mut bits = vec![0u64; nl];
+        // Bits of each layer, the last layer in the lowest bits of `idx`.
+        let mut layer_bits = [0u64; 64];
         for k in (0..nl).rev() {
             let w = self.widths[k] as u32;
-            bits[k] = (idx >> shift) & ((1u64 << w) - 1);
+            layer_bits[k] = (idx >> shift) & ((1u64 << w) - 1);
             shift += w;
         }
-        for (k, &b) in bits.iter().enumerate().skip(changed_from) {
-            self.compute_layer(model, k);
+        for (k, &b) in layer_bits.iter().enumerate().take(nl).skip(changed_from) {
+            if k > changed_from || fresh {
+                if k > 0 && !wt.is_empty() {
+                    self.compute_layer_from_bits(model, k, &wt[k]);
+                } else {
+                    self.compute_layer(model, k);
+                }
+            }
             self.set_bits(k, b);
         }
     }
+}
+
+/// Every layer's weights transposed (`wt[k][j·w_k + i] = W_k[i][j]`), for
+/// [`Trace::compute_layer_from_bits`].
+pub(crate) fn transposed(model: &Model) -> Vec<Vec<f64>> {
+    model
+        .layers
+        .iter()
+        .map(|l| {
+            let w = l.width();
+            let mut wt = vec![0.0; l.weights.len()];
+            for i in 0..w {
+                for (j, &x) in l.row(i).iter().enumerate() {
+                    wt[j * w + i] = x;
+                }
+            }
+            wt
+        })
+        .collect()
 }
 
 /// The first layer whose state differs between joint indices `prev` and `next` (enumeration order:

@@ -8,11 +8,9 @@ mod share;
 mod widgets;
 
 use crate::protocol::Cmd;
-use crate::reactor::EngineReactor;
 use crate::state::{Action, State};
 use controls::{EstimatorPicker, HyperControls, LossControls, NetworkControls, Playback, SeedControls};
-use futures::channel::mpsc::{unbounded, UnboundedSender};
-use futures::{SinkExt, StreamExt};
+use futures::channel::mpsc::UnboundedSender;
 use results::Results;
 use share::{Presets, Share, Shortcuts};
 use std::cell::RefCell;
@@ -20,41 +18,12 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
-use yew_agent::reactor::ReactorSpawner;
 
 impl Reducible for State {
     type Action = Action;
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         Rc::new(Rc::unwrap_or_clone(self).reduce(action))
     }
-}
-
-/// The worker URL, resolved against the document's `<base>` (so a sub-path deployment works).
-fn worker_url() -> Option<String> {
-    let doc = web_sys::window()?.document()?;
-    let base = doc.base_uri().ok()??;
-    web_sys::Url::new_with_base("worker.js", &base).ok().map(|u| u.href())
-}
-
-/// Spawn the engine worker; commands go through the returned sender, outputs to `dispatch`.
-fn spawn_engine(dispatch: UseReducerDispatcher<State>) -> Option<UnboundedSender<Cmd>> {
-    let url = worker_url()?;
-    let bridge = ReactorSpawner::<EngineReactor>::new().spawn(&url);
-    let (mut sink, mut stream) = bridge.split();
-    let (tx, mut rx) = unbounded::<Cmd>();
-    wasm_bindgen_futures::spawn_local(async move {
-        while let Some(cmd) = rx.next().await {
-            if sink.send(cmd).await.is_err() {
-                break;
-            }
-        }
-    });
-    wasm_bindgen_futures::spawn_local(async move {
-        while let Some(out) = stream.next().await {
-            dispatch.dispatch(Action::Worker(Box::new(out)));
-        }
-    });
-    Some(tx)
 }
 
 fn send(tx: &Rc<RefCell<Option<UnboundedSender<Cmd>>>>, cmd: Cmd) {
@@ -146,7 +115,7 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         let worker_ok = worker_ok.clone();
         use_effect_with((), move |_| {
-            *tx.borrow_mut() = spawn_engine(dispatcher);
+            *tx.borrow_mut() = crate::pool::spawn(dispatcher);
             if tx.borrow().is_none() {
                 worker_ok.set(false);
             }

@@ -165,7 +165,7 @@ impl Look {
 /// gradient, its yellow is too faint on white), then further colours that stay apart from them and
 /// read on both light and dark backgrounds. The estimators selected on first load (reinforce,
 /// reinforce-optimal, st, st-sigmoid, concrete) get the most distinct colours and shapes.
-const PALETTE: [(RGBColor, &str, Marker, bool); 21] = [
+const PALETTE: [(RGBColor, &str, Marker, bool); 23] = [
     (RGBColor(0x00, 0x72, 0xB2), "#0072B2", Marker::Circle, false), // reinforce: blue
     (RGBColor(0x56, 0xB4, 0xE9), "#56B4E9", Marker::Square, true),  // reinforce-ma: sky blue
     (RGBColor(0x00, 0x9E, 0x73), "#009E73", Marker::Triangle, false), // reinforce-optimal: bluish green
@@ -187,6 +187,8 @@ const PALETTE: [(RGBColor, &str, Marker, bool); 21] = [
     (RGBColor(0xF4, 0x6D, 0x43), "#F46D43", Marker::Cross, false),  // rebar: coral
     (RGBColor(0x5E, 0x4F, 0xA2), "#5E4FA2", Marker::Triangle, true), // relax: indigo
     (RGBColor(0xA6, 0x76, 0x1D), "#A6761D", Marker::Square, true),  // learned-predictor: bronze
+    (RGBColor(0x32, 0x88, 0xBD), "#3288BD", Marker::Cross, true),   // sts (unit type): steel blue
+    (RGBColor(0xB3, 0x58, 0x06), "#B35806", Marker::Plus, true),    // noisy-rectifier (unit type): burnt orange
 ];
 
 /// Colour, marker and dash of an estimator, by its registry index (an unknown key gets a neutral

@@ -237,7 +237,7 @@ fn csv_rows(csv: &str) -> Vec<&str> {
 fn looks_are_distinct_for_the_registry() {
     let keys: Vec<&str> = stochgrad_core::estimators::registry().iter().map(|e| e.meta().key).collect();
     let n = keys.len();
-    assert_eq!(n, 21);
+    assert_eq!(n, 23);
     let colours: HashSet<(u8, u8, u8)> = keys.iter().map(|k| look(k).color).map(|c| (c.0, c.1, c.2)).collect();
     assert_eq!(colours.len(), n, "{n} distinct colours");
     let css: HashSet<&str> = keys.iter().map(|k| look(k).css).collect();

@@ -4,30 +4,28 @@
 
 use super::{ExactJob, Sampler};
 use crate::error::Result;
+use crate::kernels;
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::stats::{Method, Weighted};
-use crate::trace::{first_changed_layer, Trace};
+use crate::trace::{first_changed_layer, transposed, Trace};
 use std::ops::Range;
 
 /// `out[θ] = ∂ĝ/∂θ` from per-unit logit gradients `ga`: `W_k[i][j] ← ga_ki · input_kj`, `c_k[i] ← ga_ki`.
 pub fn chain_params(model: &Model, t: &Trace, ga: &[f64], out: &mut [f64]) {
+    let isa = kernels::Isa::detect();
     let mut off = 0;
     for (k, layer) in model.layers.iter().enumerate() {
         let input = t.input(model, k);
-        let r = t.range(k);
-        let g = &ga[r];
+        let g = &ga[t.range(k)];
         let fan_in = layer.fan_in;
-        for (i, &gi) in g.iter().enumerate() {
-            let row = &mut out[off + i * fan_in..off + (i + 1) * fan_in];
-            for (o, x) in row.iter_mut().zip(input) {
-                *o = gi * x;
-            }
+        let (w_part, c_part) = out[off..off + g.len() * (fan_in + 1)].split_at_mut(g.len() * fan_in);
+        if fan_in > 0 {
+            kernels::outer(isa, w_part, g, &input[..fan_in]);
         }
-        off += layer.weights.len();
-        out[off..off + g.len()].copy_from_slice(g);
-        off += g.len();
+        c_part.copy_from_slice(g);
+        off += g.len() * (fan_in + 1);
     }
 }
 
@@ -57,22 +55,26 @@ pub fn chain_params_variance(model: &Model, t: &Trace, gv: &[f64], out: &mut [f6
 /// surrogate derivative `surrogate(trace, unit)`: `ga_k = δ_k ⊙ s_k`, `δ_{k−1} = W_kᵀ ga_k`.
 pub fn backprop<F: Fn(&Trace, usize) -> f64>(model: &Model, t: &Trace, df: &[f64], surrogate: F, ga: &mut [f64]) {
     let nl = model.layers.len();
-    let mut delta: Vec<f64> = df.to_vec();
+    // δ of the current layer; layers are at most MAX_WIDTH wide, so two stack buffers do.
+    const MAX: usize = crate::model::MAX_WIDTH;
+    let (mut cur, mut next) = ([0.0f64; MAX], [0.0f64; MAX]);
+    cur[..df.len()].copy_from_slice(df);
     for k in (0..nl).rev() {
         let r = t.range(k);
         for (i, u) in r.clone().enumerate() {
-            ga[u] = delta[i] * surrogate(t, u);
+            ga[u] = cur[i] * surrogate(t, u);
         }
         if k > 0 {
             let layer = &model.layers[k];
-            let mut next = vec![0.0; layer.fan_in];
+            let fan_in = layer.fan_in;
+            let next = &mut next[..fan_in];
+            next.fill(0.0);
+            let isa = kernels::Isa::detect();
             for (i, u) in r.enumerate() {
-                let g = ga[u];
-                for (n, w) in next.iter_mut().zip(layer.row(i)) {
-                    *n += w * g;
-                }
+                // next[j] += W[i][j]·ga_i, rows in order.
+                kernels::axpy(isa, next, ga[u], layer.row(i));
             }
-            delta = next;
+            cur[..fan_in].copy_from_slice(next);
         }
     }
 }
@@ -165,13 +167,14 @@ pub struct JointJob<'a, R: JointRule> {
     pub rule: R,
     pub model: &'a Model,
     tables: LossTables,
+    wt: Vec<Vec<f64>>,
 }
 
 impl<'a, R: JointRule> JointJob<'a, R> {
     pub fn new(rule: R, model: &'a Model, what: &str) -> Result<Self> {
         limits::check_joint(model, what)?;
         let tables = LossTables::new(model, rule.needs_df());
-        Ok(JointJob { rule, model, tables })
+        Ok(JointJob { rule, model, tables, wt: transposed(model) })
     }
 }
 
@@ -201,7 +204,7 @@ impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
                 None => 0,
                 Some(p) => first_changed_layer(&t.widths, p, idx),
             };
-            t.set_joint(model, idx, from);
+            t.step_joint(model, idx, from, prev.is_none(), &self.wt);
             prev = Some(idx);
             let w = t.joint_prob();
             if w == 0.0 {
@@ -229,6 +232,9 @@ pub struct JointSampler<'a, R: JointRule> {
     trace: Trace,
     ga: Vec<f64>,
     df: Vec<f64>,
+    /// Layer 0's pre-activations and probabilities are computed (its input never changes).
+    first_layer_ready: bool,
+    wt: Vec<Vec<f64>>,
 }
 
 impl<'a, R: JointRule> JointSampler<'a, R> {
@@ -239,6 +245,8 @@ impl<'a, R: JointRule> JointSampler<'a, R> {
             trace: Trace::new(model),
             ga: vec![0.0; model.units()],
             df: vec![0.0; model.output_width()],
+            first_layer_ready: false,
+            wt: transposed(model),
         }
     }
 }
@@ -246,7 +254,30 @@ impl<'a, R: JointRule> JointSampler<'a, R> {
 impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        self.trace.sample(model, rng);
+        // Layer 0 sees the fixed input: compute it once, then draw its units (the same uniforms
+        // in the same order as `Trace::sample`) and sample the layers above as usual.
+        if !self.first_layer_ready {
+            self.trace.compute_layer(model, 0);
+            self.first_layer_ready = true;
+        }
+        let t = &mut self.trace;
+        let mut bits = 0u64;
+        for (i, u) in t.range(0).enumerate() {
+            if rng.uniform() < t.p[u] {
+                bits |= 1 << i;
+            }
+        }
+        t.set_bits(0, bits);
+        for k in 1..t.layers() {
+            t.compute_layer_from_bits(model, k, &self.wt[k]);
+            let mut bits = 0u64;
+            for (i, u) in t.range(k).enumerate() {
+                if rng.uniform() < t.p[u] {
+                    bits |= 1 << i;
+                }
+            }
+            t.set_bits(k, bits);
+        }
         let h = self.trace.output();
         let f = model.loss.value(h);
         let df: &[f64] = if self.rule.needs_df() {

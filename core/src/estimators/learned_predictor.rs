@@ -128,6 +128,30 @@ impl Sampler for Running<'_> {
         }
         chain_params(model, &self.trace, &self.ga, out);
     }
+    /// `[numer, denom, per unit (w, P row-major)]`.
+    fn state(&self) -> Vec<f64> {
+        let mut s = [self.numer.as_slice(), self.denom.as_slice()].concat();
+        for r in &self.rls {
+            s.extend_from_slice(&r.w);
+            s.extend(r.p.iter().flatten());
+        }
+        s
+    }
+    fn set_state(&mut self, state: &[f64]) {
+        let n = self.numer.len();
+        if state.len() != 2 * n + 12 * n {
+            return;
+        }
+        self.numer.copy_from_slice(&state[..n]);
+        self.denom.copy_from_slice(&state[n..2 * n]);
+        for (u, r) in self.rls.iter_mut().enumerate() {
+            let s = &state[2 * n + 12 * u..2 * n + 12 * (u + 1)];
+            r.w.copy_from_slice(&s[..3]);
+            for (row, chunk) in r.p.iter_mut().zip(s[3..].chunks(3)) {
+                row.copy_from_slice(chunk);
+            }
+        }
+    }
 }
 
 impl Estimator for LearnedPredictor {

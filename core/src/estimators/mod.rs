@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::exact::ExactSolution;
-use crate::model::Model;
+use crate::model::{Model, Noise};
 use crate::rng::Stream;
 use crate::stats::{Method, Weighted};
 use serde::Serialize;
@@ -27,6 +27,7 @@ mod gumbel_rao;
 mod learned_predictor;
 mod local_expectation;
 mod muprop;
+mod noisy_rectifier;
 mod rebar;
 mod reinforce;
 mod reinforce_loo;
@@ -38,6 +39,7 @@ mod st;
 mod st_gumbel;
 mod st_sigmoid;
 mod st_tempered;
+mod sts;
 
 /// Broad family, for grouping in the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -49,6 +51,10 @@ pub enum Family {
     Antithetic,
     ControlVariate,
     RaoBlackwell,
+    /// Not an estimator for binary units: the same network with its units replaced by another
+    /// unit type (STS, noisy rectifier), trained by that unit's own gradient and compared on that
+    /// unit's own objective ([`Estimator::own_objective`]).
+    UnitType,
 }
 
 /// Which network depths an estimator supports.
@@ -77,6 +83,10 @@ pub enum Hyper {
     Eta,
     /// REBAR's relaxation temperature λ ([`HyperParams::lambda`]).
     Lambda,
+    /// The noisy rectifier's noise kind ([`HyperParams::noise`]).
+    Noise,
+    /// The noisy rectifier's noise scale ([`HyperParams::noise_scale`]).
+    NoiseScale,
 }
 
 /// Static description of an estimator.
@@ -127,11 +137,24 @@ pub struct HyperParams {
     pub eta: f64,
     /// Temperature λ of REBAR's relaxation `σ_λ(z) = σ(z/λ)` (RELAX too; default 0.5).
     pub lambda: f64,
+    /// The noisy rectifier's noise: logistic (default) or Gaussian.
+    pub noise: Noise,
+    /// The noisy rectifier's noise scale (default 1).
+    pub noise_scale: f64,
 }
 
 impl Default for HyperParams {
     fn default() -> Self {
-        HyperParams { tau: 0.5, k: None, decay: 0.9, gap: 1.0, eta: 1.0, lambda: 0.5 }
+        HyperParams {
+            tau: 0.5,
+            k: None,
+            decay: 0.9,
+            gap: 1.0,
+            eta: 1.0,
+            lambda: 0.5,
+            noise: Noise::Logistic,
+            noise_scale: 1.0,
+        }
     }
 }
 
@@ -140,6 +163,7 @@ pub const K_RANGE: (u32, u32) = (2, 64);
 pub const GAP_RANGE: (f64, f64) = (0.0, 100.0);
 pub const ETA_RANGE: (f64, f64) = (-10.0, 10.0);
 pub const LAMBDA_RANGE: (f64, f64) = (0.01, 100.0);
+pub const NOISE_SCALE_RANGE: (f64, f64) = crate::model::NOISE_SCALE_RANGE;
 
 /// The estimator's own default number of samples `k` (used when [`HyperParams::k`] is `None`), for
 /// the estimators that list [`Hyper::K`].
@@ -178,6 +202,7 @@ impl HyperParams {
         real("gap", self.gap, GAP_RANGE)?;
         real("eta", self.eta, ETA_RANGE)?;
         real("lambda", self.lambda, LAMBDA_RANGE)?;
+        real("noise_scale", self.noise_scale, NOISE_SCALE_RANGE)?;
         Ok(())
     }
 }
@@ -214,6 +239,17 @@ pub const MC_CHUNK: u64 = 256;
 /// Draws one estimate at a time. A stateful sampler (running baseline) must see its draws in order.
 pub trait Sampler: Send {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]);
+
+    /// A stateful sampler's learned state (running baselines, a learned control variate, a learned
+    /// predictor), flat; empty for a stateless one. Training races ([`crate::train`]) build a new
+    /// sampler for each step's parameters and carry the state over with [`Sampler::set_state`].
+    fn state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+
+    /// Restore a state from [`Sampler::state`] of a sampler of the same estimator on a model of the
+    /// same shape (anything else is ignored).
+    fn set_state(&mut self, _state: &[f64]) {}
 }
 
 /// One gradient estimator.
@@ -247,10 +283,29 @@ pub trait Estimator: Sync {
         hp: &'a HyperParams,
         sol: &'a ExactSolution,
     ) -> Result<Box<dyn Sampler + 'a>>;
+
+    /// For a unit-type estimator ([`Family::UnitType`]): the objective it is compared on — that of
+    /// the same network with its units replaced by its unit type — with its exact (or quadrature,
+    /// or Monte-Carlo) gradient, the reference for every figure instead of the binary network's,
+    /// and a note saying so. `None` (the default) for estimators of binary units. The estimator's
+    /// `exact_job` and `sampler` take the original model and replace the units themselves.
+    fn own_objective(&self, _model: &Model, _hp: &HyperParams) -> Option<Result<crate::units::Objective>> {
+        None
+    }
 }
 
 /// Applicability rules shared by all estimators.
 pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
+    if meta.family != Family::UnitType {
+        if let Some((k, l)) = model.layers.iter().enumerate().find(|(_, l)| l.unit != crate::model::UnitKind::Binary) {
+            return Err(Error::NotApplicable(format!(
+                "{} needs binary units, but layer {} has {} units (their own objective is computed by `exact`; the unit-type estimators sts and noisy-rectifier train them)",
+                meta.key,
+                k + 1,
+                l.unit.key()
+            )));
+        }
+    }
     if meta.needs_loss_gradient {
         if let Some(reason) = model.loss.not_differentiable_reason() {
             return Err(Error::NotApplicable(format!("{} needs ∂f/∂h, but {reason}", meta.key)));
@@ -268,7 +323,7 @@ pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
 
 /// Every estimator, in display order.
 pub fn registry() -> &'static [&'static dyn Estimator] {
-    static ALL: [&dyn Estimator; 21] = [
+    static ALL: [&dyn Estimator; 23] = [
         &reinforce::Reinforce,
         &reinforce_ma::ReinforceMa,
         &reinforce_optimal::ReinforceOptimal,
@@ -290,6 +345,8 @@ pub fn registry() -> &'static [&'static dyn Estimator] {
         &rebar::Rebar,
         &relax::Relax,
         &learned_predictor::LearnedPredictor,
+        &sts::Sts,
+        &noisy_rectifier::NoisyRectifier,
     ];
     &ALL
 }

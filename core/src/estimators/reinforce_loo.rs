@@ -78,7 +78,7 @@ impl ExactJob for Job<'_> {
         let mut prev: Option<u64> = None;
         for idx in range {
             let from = prev.map_or(0, |p| first_changed_layer(&t.widths, p, idx));
-            t.set_joint(model, idx, from);
+            t.step_joint(model, idx, from, prev.is_none(), &[]);
             prev = Some(idx);
             let w = t.joint_prob();
             if w == 0.0 {

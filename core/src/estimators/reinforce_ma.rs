@@ -51,6 +51,14 @@ impl Sampler for Running<'_> {
         chain_params(self.model, &self.trace, &self.ga, out);
         self.baseline = self.decay * self.baseline + (1.0 - self.decay) * f;
     }
+    fn state(&self) -> Vec<f64> {
+        vec![self.baseline]
+    }
+    fn set_state(&mut self, state: &[f64]) {
+        if let [b] = state {
+            self.baseline = *b;
+        }
+    }
 }
 
 /// The idealised baseline vector: `E[f]` for every unit.

@@ -59,6 +59,16 @@ impl Sampler for Running<'_> {
         }
         chain_params(self.model, &self.trace, &self.ga, out);
     }
+    fn state(&self) -> Vec<f64> {
+        [self.numer.as_slice(), self.denom.as_slice()].concat()
+    }
+    fn set_state(&mut self, state: &[f64]) {
+        let n = self.numer.len();
+        if state.len() == 2 * n {
+            self.numer.copy_from_slice(&state[..n]);
+            self.denom.copy_from_slice(&state[n..]);
+        }
+    }
 }
 
 impl Estimator for ReinforceOptimal {

@@ -221,6 +221,22 @@ impl Sampler for Running<'_> {
             self.grad = grad;
         }
     }
+    /// `[φ, Adam's m, Adam's v, Adam's t]`.
+    fn state(&self) -> Vec<f64> {
+        let mut s = [self.cv.phi.as_slice(), self.adam.m.as_slice(), self.adam.v.as_slice()].concat();
+        s.push(f64::from(self.adam.t));
+        s
+    }
+    fn set_state(&mut self, state: &[f64]) {
+        let m = self.cv.phi.len();
+        if state.len() != 3 * m + 1 {
+            return;
+        }
+        self.cv.phi.copy_from_slice(&state[..m]);
+        self.adam.m.copy_from_slice(&state[m..2 * m]);
+        self.adam.v.copy_from_slice(&state[2 * m..3 * m]);
+        self.adam.t = state[3 * m] as i32;
+    }
 }
 
 impl Estimator for Relax {

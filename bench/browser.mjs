@@ -1,0 +1,97 @@
+// The WebAssembly benchmarks in headless Chromium (Debian's, driven by playwright-core), the same
+// workloads as the native criterion benchmarks (core/benches/engine.rs).
+//
+//   node bench/browser.mjs --www bench/www [--out target/bench/browser.json] [--port 8097] [--quick]
+//
+// bench/www/pkg must hold the wasm-bindgen output of the `stochgrad-bench` crate (`make bench`
+// builds it with the page's release profile). Serves bench/www on 127.0.0.1, runs every workload in a
+// dedicated Web Worker, and the largest exact computation (joint moments of 20 units) in 1, 2 and
+// min(hardwareConcurrency, 4) workers, checking that the merged result equals one worker's.
+
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : acc), []),
+);
+const www = path.resolve(args.www || 'bench/www');
+const port = Number(args.port || 8097);
+const out = args.out ? path.resolve(args.out) : null;
+const quick = Boolean(args.quick);
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+function serve() {
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(req.url.split('?')[0]);
+    let file = path.join(www, url === '/' ? 'index.html' : url);
+    if (!file.startsWith(www) || !fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+export function plan(estimators, { quick = false } = {}) {
+  const r = (n) => (quick ? Math.max(3, Math.ceil(n / 3)) : n);
+  const cases = [
+    { name: 'exact_gradient/[8, 8]', kind: 'exact', widths: '8,8', reps: r(30) },
+    { name: 'exact_gradient/[10, 10, 10]', kind: 'exact', widths: '10,10,10', reps: r(20) },
+    { name: 'exact_gradient/[12, 12]', kind: 'exact', widths: '12,12', reps: r(10) },
+    { name: 'exact_moments_16_units/reinforce', kind: 'moments', key: 'reinforce', widths: '8,8', reps: r(10) },
+    { name: 'exact_moments_16_units/st', kind: 'moments', key: 'st', widths: '8,8', reps: r(10) },
+  ];
+  for (const key of estimators) {
+    cases.push({ name: `mc_draws_8x8/${key}`, kind: 'mc', key, widths: '8,8', chunks: 16, reps: r(key === 'gumbel-rao' ? 5 : 10), warmup: 1 });
+  }
+  return cases;
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(www, 'pkg', 'stochgrad_bench_bg.wasm'))) throw new Error(`no wasm build in ${www}/pkg (run make bench)`);
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => window.benchReady === true);
+    const hc = await page.evaluate(() => navigator.hardwareConcurrency);
+    const estimators = await page.evaluate(async () => {
+      const w = new Worker('worker.js', { type: 'module' });
+      const info = await new Promise((res) => { w.onmessage = (e) => res(e.data); w.postMessage({ op: 'info', widths: '8,8' }); });
+      w.terminate();
+      return info.estimators;
+    });
+    const workers = [...new Set([1, 2, Math.min(hc, 4)])].sort((a, b) => a - b);
+    const thePlan = {
+      cases: plan(estimators, { quick }),
+      splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 5 }],
+    };
+    const result = await page.evaluate((p) => window.runBench(p), thePlan);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    result.chromium = browser.version();
+    if (out) {
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, JSON.stringify(result, null, 1));
+    }
+    for (const c of result.results) console.log(`${c.name.padEnd(40)} ${c.median.toFixed(3).padStart(10)} ms`);
+    for (const s of result.split) {
+      for (const [n, r] of Object.entries(s.runs)) console.log(`split ${s.key} ${s.widths} × ${n} workers: ${r.median.toFixed(1)} ms (equal to one worker: ${r.equal})`);
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}

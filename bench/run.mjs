@@ -1,0 +1,231 @@
+// `make bench`: one table of every benchmark — native (criterion, and whole `stochgrad` processes),
+// WebAssembly in headless Chromium (bench/browser.mjs) and the page itself (bench/page.mjs) — with
+// the arithmetic each workload needs and the fraction of the machine's peak it achieves.
+//
+//   node bench/run.mjs [--target DIR] [--cli PATH] [--dist app/dist] [--skip-browser] [--skip-page]
+//
+// Expects `cargo bench -p stochgrad-core --bench engine` to have run (its estimates are read from
+// DIR/criterion) and bench/www/pkg to hold the WebAssembly benchmark build (see the Makefile).
+// Writes DIR/bench/results.json and DIR/bench/table.md (the table BENCHMARKS.md shows).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : acc), []),
+);
+const target = path.resolve(args.target || process.env.CARGO_TARGET_DIR || 'target');
+const cli = path.resolve(args.cli || path.join(target, 'release', 'stochgrad'));
+const profileExample = path.join(target, 'release', 'examples', 'profile');
+const dist = path.resolve(args.dist || 'app/dist');
+const outDir = path.join(target, 'bench');
+fs.mkdirSync(outDir, { recursive: true });
+
+// ---- the machine -------------------------------------------------------------------------------
+const cpus = os.cpus();
+const cores = cpus.length;
+const ghz = Number(args.ghz || (cpus[0].speed / 1000) || 2.1);
+const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+const flags = (cpuinfo.match(/^flags\s*:(.*)$/m) || [, ''])[1];
+const avx512 = / avx512f /.test(flags + ' ');
+const fma = / fma /.test(flags + ' ');
+// Physical peak: FMA on two 512-bit (or 256-bit) ports per core, counting a fused multiply-add as 2.
+const lanes = avx512 ? 8 : 4;
+const peakPerCore = ghz * 2 * lanes * (fma ? 2 : 1); // GFlop/s
+const machine = {
+  cpu: cpus[0].model.trim(), cores, ghz, avx512, fma,
+  peakPerCoreGflops: peakPerCore, peakGflops: peakPerCore * cores,
+  memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), loadavg: os.loadavg(),
+  rustc: execFileSync('rustc', ['--version']).toString().trim(),
+  node: process.version, date: new Date().toISOString(),
+};
+
+// ---- arithmetic per workload (dominant terms, see BENCHMARKS.md) -------------------------------
+/** The layer chain: forward pairs 2 flops per state pair (outer product), backward pairs 4 (the
+ *  contraction with both half-rows), plus per upstream state 3·2^(w/2) + 20·w (folds, half-rows, σ). */
+function chainFlops(widths) {
+  let f = 0;
+  for (let k = 1; k < widths.length; k++) {
+    const pairs = 2 ** (widths[k - 1] + widths[k]);
+    const perState = 2 ** widths[k - 1] * (6 * 2 ** Math.ceil(widths[k] / 2) + 20 * widths[k]);
+    f += 4 * pairs + perState; // backward
+    if (k < widths.length - 1) f += 2 * pairs + perState; // forward
+  }
+  return f;
+}
+const params = (widths, inputs = 4) => widths.reduce((acc, w, k) => acc + w * ((k ? widths[k - 1] : inputs) + 1), 0);
+/** Per joint state: the weighted Welford step (7 flops per parameter), the parameter gradients
+ *  (1 per weight) and the rule (REINFORCE 2 per unit; ST back-propagation 2 per weight + 1 per unit). */
+function jointFlops(widths, key) {
+  const d = params(widths), units = widths.reduce((a, b) => a + b), weights = d - units;
+  const inner = widths.slice(1).reduce((acc, w, k) => acc + w * widths[k], 0);
+  const rule = key === 'st' ? 2 * inner + units : 2 * units;
+  return 2 ** units * (7 * d + weights + rule);
+}
+/** Per draw: the Welford step (6 per parameter), the parameter gradients, sampling (20 flops per σ
+ *  of a non-input layer, the pre-activations) and the rule. */
+function drawFlops(widths, key) {
+  const d = params(widths), units = widths.reduce((a, b) => a + b), weights = d - units;
+  const inner = widths.slice(1).reduce((acc, w, k) => acc + w * widths[k], 0);
+  const rule = /^st|darn|reinmax|gapped/.test(key) ? 2 * inner + units : 2 * units;
+  return 6 * d + weights + 20 * (units - widths[0]) + inner / 2 + rule;
+}
+
+// ---- native: criterion -------------------------------------------------------------------------
+function criterion() {
+  const root = path.join(target, 'criterion');
+  const out = {};
+  const walk = (dir) => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name === 'new' && fs.existsSync(path.join(p, 'estimates.json')) && fs.existsSync(path.join(p, 'benchmark.json'))) {
+          const id = JSON.parse(fs.readFileSync(path.join(p, 'benchmark.json'), 'utf8')).full_id;
+          const est = JSON.parse(fs.readFileSync(path.join(p, 'estimates.json'), 'utf8'));
+          out[id] = est.median.point_estimate / 1e6; // ms
+        } else walk(p);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+// ---- native: whole processes -------------------------------------------------------------------
+function processTimes(widthsList, reps = 41) {
+  const res = {};
+  for (const w of widthsList) {
+    const file = path.join(outDir, `model-${w.join('x')}.json`);
+    fs.writeFileSync(file, execFileSync(profileExample, ['model', w.join(',')]));
+    const times = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(cli, ['exact', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const t = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0) throw new Error(`stochgrad exact ${file} failed`);
+      times.push(t);
+    }
+    times.sort((a, b) => a - b);
+    res[w.join(',')] = { median: times[Math.floor(reps / 2)], min: times[0] };
+  }
+  return res;
+}
+
+function runNode(script, extra) {
+  const r = spawnSync(process.execPath, [script, ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${script} failed`);
+}
+
+function sizes() {
+  if (!fs.existsSync(dist)) return null;
+  const files = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm'));
+  const s = files.map((f) => {
+    const b = fs.readFileSync(path.join(dist, f));
+    return { file: f, bytes: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length };
+  });
+  return { files: s, bytes: s.reduce((a, x) => a + x.bytes, 0), gzip: s.reduce((a, x) => a + x.gzip, 0) };
+}
+
+// ---- run ---------------------------------------------------------------------------------------
+const native = criterion();
+if (!Object.keys(native).length) throw new Error(`no criterion results in ${target}/criterion (run cargo bench first)`);
+console.log(`[bench] native: ${Object.keys(native).length} criterion results`);
+const processes = processTimes([[8, 8], [10, 10, 10], [12, 12]]);
+let browser = null;
+if (!args['skip-browser']) {
+  const file = path.join(outDir, 'browser.json');
+  runNode('bench/browser.mjs', ['--www', 'bench/www', '--out', file]);
+  browser = JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+let page = null;
+if (!args['skip-page']) {
+  const file = path.join(outDir, 'page.json');
+  runNode('bench/page.mjs', ['--dist', dist, '--out', file]);
+  page = JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+machine.loadavgEnd = os.loadavg();
+const wasmSizes = sizes();
+
+// ---- the table ---------------------------------------------------------------------------------
+const rows = [];
+const fmt = (ms) => (ms == null ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const pct = (x) => (x == null ? '–' : x >= 0.1 ? `${(100 * x).toFixed(1)} %` : `${(100 * x).toFixed(2)} %`);
+const wasmOf = (name) => browser?.results.find((r) => r.name === name)?.median ?? null;
+const add = (what, flops, nativeMs, threads, wasmMs, target, ok) => {
+  const peak = threads > 1 ? machine.peakGflops : machine.peakPerCoreGflops;
+  const frac = flops && nativeMs ? flops / (nativeMs * 1e6) / peak : null;
+  rows.push({ what, mflop: flops ? flops / 1e6 : null, nativeMs, threads, peakFraction: frac, wasmMs, ratio: wasmMs && nativeMs ? wasmMs / nativeMs : null, target, ok });
+};
+for (const w of [[8, 8], [10, 10, 10], [12, 12], [12, 12, 12]]) {
+  const id = `[${w.join(', ')}]`;
+  const all = native[`exact_gradient/${id}`];
+  const one = native[`exact_gradient_1_thread/${id}`];
+  const wasm = wasmOf(`exact_gradient/${id}`);
+  const proc = processes[w.join(',')];
+  const limit = { '10,10,10': 3, '12,12': 50 }[w.join(',')];
+  add(`exact E[f], ∇ ${id}, ${cores} threads`, chainFlops(w), all, cores, null, null, null);
+  add(`exact E[f], ∇ ${id}, 1 thread (wasm: 1 worker)`, chainFlops(w), one, 1, wasm,
+    proc ? `process ≤ ${limit ?? '–'} ms: ${fmt(proc.median)} ms` : null, limit && proc ? proc.median <= limit : null);
+}
+for (const key of ['reinforce', 'st']) {
+  const all = native[`exact_moments_16_units/${key}`];
+  const one = native[`exact_moments_16_units/${key}_1_thread`];
+  add(`exact moments, 16 units, ${key}, ${cores} threads`, jointFlops([8, 8], key), all, cores, null, '≤ 500 ms', all <= 500);
+  add(`exact moments, 16 units, ${key}, 1 thread`, jointFlops([8, 8], key), one, 1, wasmOf(`exact_moments_16_units/${key}`), null, null);
+}
+{
+  const all = native['exact_moments_20_units/reinforce'];
+  const one = native['exact_moments_20_units/reinforce_1_thread'];
+  const split = browser?.split?.[0];
+  const w1 = split?.runs?.['1']?.median ?? null;
+  const wN = split ? Math.min(...Object.entries(split.runs).filter(([n]) => n !== '1').map(([, r]) => r.median)) : null;
+  add(`exact moments, 20 units, reinforce, ${cores} threads (wasm: pool of workers)`, jointFlops([10, 10], 'reinforce'), all, cores, wN, one && all ? `speed-up ×${(one / all).toFixed(2)} native` : null, null);
+  add('exact moments, 20 units, reinforce, 1 thread (wasm: 1 worker)', jointFlops([10, 10], 'reinforce'), one, 1, w1,
+    w1 && wN ? `workers ×${(w1 / wN).toFixed(2)} ≥ 1.7, equal: ${Object.values(split.runs).every((r) => r.equal)}` : null, w1 && wN ? w1 / wN >= 1.7 : null);
+}
+const keys = browser ? browser.info.estimators : Object.keys(native).filter((k) => k.startsWith('mc_draws_8x8/')).map((k) => k.split('/')[1]);
+for (const key of keys) {
+  const ms = native[`mc_draws_8x8/${key}`];
+  if (ms == null) continue;
+  const draws = 16 * 256;
+  const rate = draws / ms / 1e3; // M/s
+  const wasm = wasmOf(`mc_draws_8x8/${key}`);
+  const goal = key === 'reinforce' || key === 'st';
+  add(`Monte Carlo (8,8) ${key}: ${rate.toFixed(2)} M draws/s native${wasm ? `, ${(draws / wasm / 1e3).toFixed(2)} M/s wasm` : ''}`,
+    draws * drawFlops([8, 8], key), ms, 1, wasm, goal ? '≥ 2 M/s' : null, goal ? rate >= 2 : null);
+}
+
+const lines = [];
+lines.push(`Machine: ${machine.cpu}, ${cores} cores at ${ghz} GHz (${avx512 ? 'AVX-512' : 'AVX2'}${fma ? ', FMA' : ''}), ${machine.memGiB} GiB; peak ${machine.peakGflops.toFixed(1)} GFlop/s (${machine.peakPerCoreGflops.toFixed(1)} per core); load average ${machine.loadavg.map((x) => x.toFixed(2)).join(' ')} → ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}.`);
+lines.push(`${machine.rustc}; Chromium ${browser?.chromium ?? page?.chromium ?? '–'}; ${machine.date}.`);
+lines.push('');
+lines.push('| workload | Mflop | native ms | % of peak | wasm ms | wasm / native | target |');
+lines.push('|---|---:|---:|---:|---:|---:|---|');
+for (const r of rows) {
+  const mark = r.ok == null ? '' : r.ok ? ' ✓' : ' ✗';
+  const ratio = r.ratio == null ? '–' : `${r.ratio.toFixed(2)}${r.ratio <= 2 ? ' ✓' : ' ✗'}`;
+  lines.push(`| ${r.what} | ${r.mflop == null ? '–' : r.mflop.toFixed(r.mflop < 10 ? 2 : 1)} | ${fmt(r.nativeMs)} | ${pct(r.peakFraction)} | ${fmt(r.wasmMs)} | ${ratio} | ${r.target ?? ''}${mark} |`);
+}
+if (page) {
+  lines.push('');
+  lines.push('| page (headless Chromium, local server) | measured | target |');
+  lines.push('|---|---:|---|');
+  lines.push(`| first plot after load (all five) | ${fmt(page.firstPlot.firstMs)} ms (${fmt(page.firstPlot.allMs)} ms) | ≤ 1500 ms${page.firstPlot.firstMs <= 1500 ? ' ✓' : ' ✗'} |`);
+  lines.push(`| slider → exact ∇ and joint estimators' exact moments on screen, 12 units | ${fmt(page.slider12.domMs)} ms (painted ${fmt(page.slider12.paintedMs)} ms) | ≤ 100 ms${page.slider12.paintedMs <= 100 ? ' ✓' : ' ✗'} |`);
+  for (const l of page.limit) {
+    lines.push(`| longest main-thread task while workers compute at the limit (${l.widths}) | ${fmt(l.maxLongTaskMs)} ms (${l.longTasks} tasks > 50 ms in ${fmt(l.computeMs)} ms) | ≤ 50 ms${l.maxLongTaskMs <= 50 ? ' ✓' : ' ✗'} |`);
+  }
+  for (const s of page.split) lines.push(`| 20 units (2^20 states × 4 estimators), slider → every exact moment, ${s.workers} worker(s) | ${fmt(s.domMs)} ms | |`);
+  if (page.splitSpeedup) lines.push(`| pool speed-up on the page (answers equal: ${page.splitEqual}) | ×${page.splitSpeedup.toFixed(2)} | ≥ ×1.7${page.splitSpeedup >= 1.7 ? ' ✓' : ' ✗'} |`);
+}
+if (wasmSizes) {
+  lines.push('');
+  lines.push(`Release .wasm after wasm-opt: ${wasmSizes.files.map((f) => `${f.file} ${(f.bytes / 1000).toFixed(0)} kB (gzip ${(f.gzip / 1000).toFixed(0)} kB)`).join(', ')}; together ${(wasmSizes.bytes / 1000).toFixed(0)} kB (gzip ${(wasmSizes.gzip / 1000).toFixed(0)} kB); target ≤ 1000 kB${wasmSizes.bytes <= 1e6 ? ' ✓' : ' ✗'}.`);
+}
+const table = lines.join('\n');
+console.log('\n' + table);
+fs.writeFileSync(path.join(outDir, 'table.md'), table + '\n');
+fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify({ machine, native, processes, browser, page, sizes: wasmSizes, rows }, null, 1));

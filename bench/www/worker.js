@@ -1,0 +1,48 @@
+// The benchmark worker: loads the engine compiled to WebAssembly (pkg/, made by wasm-bindgen) and
+// times one workload per message: a few warm-up calls, then `reps` timed calls; the median.
+import init, * as b from './pkg/stochgrad_bench.js';
+
+const ready = init();
+
+// Warm up for at least `warmup` calls and 300 ms (V8 compiles WebAssembly with its baseline
+// compiler first and tiers hot functions up to the optimising one), then time `reps` calls.
+function time(fn, reps, warmup) {
+  const w0 = performance.now();
+  for (let i = 0; i < warmup || performance.now() - w0 < 300; i++) fn();
+  const times = [];
+  let value = 0;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    value = fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], times, value };
+}
+
+self.onmessage = async (e) => {
+  await ready;
+  const m = e.data;
+  try {
+    let out;
+    switch (m.op) {
+      case 'info': out = { simd: b.simd(), estimators: b.estimators(m.widths).split(','), mcChunk: b.mc_chunk_draws() }; break;
+      case 'time': {
+        const reps = m.reps || 10, warmup = m.warmup ?? 2;
+        if (m.kind === 'exact') out = time(() => b.exact_gradient(m.widths), reps, warmup);
+        else if (m.kind === 'moments') out = time(() => b.exact_moments(m.key, m.widths), reps, warmup);
+        else if (m.kind === 'mc') out = time(() => b.mc_draws(m.key, m.widths, m.chunks), reps, warmup);
+        else throw new Error(`unknown kind ${m.kind}`);
+        break;
+      }
+      case 'chunks': out = { chunks: b.exact_chunks(m.key, m.widths) }; break;
+      case 'whole': out = { json: b.exact_whole(m.key, m.widths) }; break;
+      case 'parts': out = { json: b.exact_chunk_parts(m.key, m.widths, m.first, m.step, m.count) }; break;
+      case 'merge': out = { json: b.merge_parts(m.key, m.widths, m.parts) }; break;
+      default: throw new Error(`unknown op ${m.op}`);
+    }
+    self.postMessage(out);
+  } catch (err) {
+    self.postMessage({ error: String(err && err.stack || err) });
+  }
+};
