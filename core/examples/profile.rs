@@ -4,10 +4,14 @@
 //!                                   `stochgrad exact` on it)
 //!   profile solve 10,10,10 [N]      solve it N times (default 1) and print E[f]; run under
 //!                                   `valgrind --tool=callgrind` to count instructions repeatably
+//!   profile mc KEY 8,8 [CHUNKS]     draw CHUNKS (default 1000) Monte-Carlo chunks of MC_CHUNK
+//!                                   estimates with estimator KEY and print the draws per second
 //!
 //! The network is the one of `core/benches/engine.rs` and `bench/wasm` (4 inputs, readout loss).
 
+use stochgrad_core::estimators::{find, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
+use stochgrad_core::moments::mc_chunk;
 use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::Model;
 
@@ -47,7 +51,25 @@ fn main() {
                 println!("{last}");
                 Ok(())
             }
-            _ => Err("usage: profile model W1,W2,… | profile solve W1,W2,… [N]".into()),
+            ["mc", key, w, rest @ ..] => {
+                let m = network(w)?;
+                let n: u64 = rest.first().map_or(Ok(1000), |n| n.parse().map_err(|_| format!("not a count: {n:?}")))?;
+                let sol = solve(&m).map_err(|e| e.to_string())?;
+                let est = find(key).ok_or_else(|| format!("unknown estimator {key:?}"))?;
+                let hp = HyperParams::default();
+                let mut s = est.sampler(&m, &hp, &sol).map_err(|e| e.to_string())?;
+                let t0 = std::time::Instant::now();
+                let mut sum = 0.0;
+                for c in 0..n.max(1) {
+                    sum += mc_chunk(s.as_mut(), 1, key, c, MC_CHUNK, m.num_params()).mean[0];
+                }
+                let secs = t0.elapsed().as_secs_f64();
+                println!("{key}: {:.3} M draws/s ({sum:.6})", (n.max(1) * MC_CHUNK) as f64 / secs / 1e6);
+                Ok(())
+            }
+            _ => {
+                Err("usage: profile model W1,W2,… | profile solve W1,W2,… [N] | profile mc KEY W1,W2,… [CHUNKS]".into())
+            }
         }
     };
     if let Err(e) = run() {

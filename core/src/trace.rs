@@ -115,14 +115,12 @@ impl Trace {
         let r = self.range(k);
         self.bits[k] = bits;
         let mut prob = 1.0;
-        for (i, u) in r.enumerate() {
-            if bits >> i & 1 == 1 {
-                self.h[u] = 1.0;
-                prob *= self.p[u];
-            } else {
-                self.h[u] = 0.0;
-                prob *= self.q[u];
-            }
+        let (h, p, q) = (&mut self.h[r.clone()], &self.p[r.clone()], &self.q[r]);
+        // Branch-free (the bits are random): `h_i ∈ {0, 1}`, `prob ·= h_i ? p_i : q_i`.
+        for (i, ((h, &p), &q)) in h.iter_mut().zip(p).zip(q).enumerate() {
+            let on = bits >> i & 1 == 1;
+            *h = f64::from(u8::from(on));
+            prob *= if on { p } else { q };
         }
         self.layer_prob[k] = prob;
     }

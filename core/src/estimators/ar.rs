@@ -19,7 +19,7 @@ use crate::trace::Trace;
 
 pub struct Ar;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "ar",
     name: "AR (augment-REINFORCE)",
     family: Family::ScoreFunction,

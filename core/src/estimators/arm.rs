@@ -20,7 +20,7 @@ use std::ops::Range;
 
 pub struct Arm;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "arm",
     name: "ARM (antithetic)",
     family: Family::Antithetic,

@@ -20,7 +20,7 @@ use std::ops::Range;
 
 pub struct Concrete;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "concrete",
     name: "Concrete / Gumbel-sigmoid (relaxed)",
     family: Family::Relaxation,

@@ -16,7 +16,7 @@ use crate::trace::Trace;
 
 pub struct Darn;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "darn",
     name: "DARN / MuProp's ½ estimator",
     family: Family::StraightThrough,

@@ -12,7 +12,7 @@ use crate::model::Model;
 
 pub struct Disarm;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "disarm",
     name: "DisARM / U2G",
     family: Family::Antithetic,

@@ -16,7 +16,7 @@ use crate::trace::Trace;
 
 pub struct GappedSt;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "gapped-st",
     name: "Gapped straight-through",
     family: Family::StraightThrough,

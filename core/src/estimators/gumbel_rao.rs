@@ -29,7 +29,7 @@ pub struct GumbelRao;
 /// K when [`HyperParams::k`] is unset.
 pub const DEFAULT_K: u32 = 10;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "gumbel-rao",
     name: "Gumbel-Rao (Rao-Blackwellised ST-Gumbel, K samples)",
     family: Family::RaoBlackwell,

@@ -33,7 +33,7 @@ pub struct LearnedPredictor;
 /// Initial `P = P0·I` of recursive least squares (a ridge penalty of `1/P0`).
 pub const P0: f64 = 1e4;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "learned-predictor",
     name: "Learned predictor of the unbiased estimator (Bengio 2013)",
     family: Family::ScoreFunction,

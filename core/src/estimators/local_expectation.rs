@@ -16,7 +16,7 @@ use crate::trace::Trace;
 
 pub struct LocalExpectation;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "local-expectation",
     name: "Local expectation (Rao-Blackwellised)",
     family: Family::RaoBlackwell,

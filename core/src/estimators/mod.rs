@@ -351,6 +351,52 @@ pub fn registry() -> &'static [&'static dyn Estimator] {
     &ALL
 }
 
+/// Every estimator's metadata, in the order of [`registry`], without the estimators themselves.
+///
+/// For shells that only describe, colour and check applicability (the page's main thread): the
+/// metadata is plain data, so using it does not link the engine in, whereas [`registry`]'s trait
+/// objects carry every estimator's code through their vtables.
+pub fn catalogue() -> &'static [&'static Meta] {
+    static ALL: [&Meta; 23] = [
+        &reinforce::META,
+        &reinforce_ma::META,
+        &reinforce_optimal::META,
+        &reinforce_loo::META,
+        &arm::META,
+        &disarm::META,
+        &local_expectation::META,
+        &muprop::META,
+        &st::META,
+        &st_sigmoid::META,
+        &st_tempered::META,
+        &concrete::META,
+        &st_gumbel::META,
+        &ar::META,
+        &darn::META,
+        &reinmax::META,
+        &gapped_st::META,
+        &gumbel_rao::META,
+        &rebar::META,
+        &relax::META,
+        &learned_predictor::META,
+        &sts::META,
+        &noisy_rectifier::META,
+    ];
+    &ALL
+}
+
+/// Look an estimator's metadata up by key (see [`catalogue`]).
+pub fn find_meta(key: &str) -> Option<&'static Meta> {
+    catalogue().iter().copied().find(|m| m.key == key)
+}
+
+impl Meta {
+    /// Whether the estimator applies to `model` (the same answer as [`Estimator::check`]).
+    pub fn check(&self, model: &Model) -> Result<()> {
+        check_common(self, model)
+    }
+}
+
 /// Look an estimator up by key.
 pub fn find(key: &str) -> Option<&'static dyn Estimator> {
     registry().iter().copied().find(|e| e.meta().key == key)

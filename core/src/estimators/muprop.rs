@@ -12,7 +12,7 @@ use crate::trace::Trace;
 
 pub struct Muprop;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "muprop",
     name: "MuProp",
     family: Family::ControlVariate,

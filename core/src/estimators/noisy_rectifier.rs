@@ -17,7 +17,7 @@ use crate::units::{self, rectifier::Separable, McOptions, Objective, PathSampler
 
 pub struct NoisyRectifier;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "noisy-rectifier",
     name: "Noisy rectifier (noisy-rectifier units, own objective)",
     family: Family::UnitType,

@@ -32,7 +32,7 @@ use std::ops::Range;
 
 pub struct Rebar;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "rebar",
     name: "REBAR",
     family: Family::ControlVariate,

@@ -9,7 +9,7 @@ use crate::trace::Trace;
 
 pub struct Reinforce;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "reinforce",
     name: "REINFORCE (no baseline)",
     family: Family::ScoreFunction,

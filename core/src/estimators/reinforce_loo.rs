@@ -25,7 +25,7 @@ pub struct ReinforceLoo;
 /// `k` when [`HyperParams::k`] is unset.
 pub const DEFAULT_K: u32 = 2;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "reinforce-loo",
     name: "REINFORCE, leave-one-out (k samples)",
     family: Family::ScoreFunction,

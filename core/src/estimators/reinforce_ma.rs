@@ -15,7 +15,7 @@ use crate::trace::Trace;
 
 pub struct ReinforceMa;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "reinforce-ma",
     name: "REINFORCE, moving-average baseline",
     family: Family::ScoreFunction,

@@ -17,7 +17,7 @@ use crate::trace::Trace;
 
 pub struct ReinforceOptimal;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "reinforce-optimal",
     name: "REINFORCE, optimal per-unit baseline (Bengio)",
     family: Family::ScoreFunction,

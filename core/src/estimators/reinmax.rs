@@ -16,7 +16,7 @@ use crate::trace::Trace;
 
 pub struct ReinMax;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "reinmax",
     name: "ReinMax",
     family: Family::StraightThrough,

@@ -32,7 +32,7 @@ pub struct Relax;
 /// Adam's step size for the surrogate's parameters.
 pub const LEARNING_RATE: f64 = 0.01;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "relax",
     name: "RELAX (learned control variate)",
     family: Family::ControlVariate,

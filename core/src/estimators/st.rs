@@ -11,7 +11,7 @@ use crate::trace::Trace;
 
 pub struct St;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "st",
     name: "Straight-through (identity)",
     family: Family::StraightThrough,

@@ -22,7 +22,7 @@ use std::ops::Range;
 
 pub struct StGumbel;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "st-gumbel",
     name: "Straight-through Gumbel-sigmoid",
     family: Family::Relaxation,

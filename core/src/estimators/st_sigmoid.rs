@@ -10,7 +10,7 @@ use crate::model::Model;
 
 pub struct StSigmoid;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "st-sigmoid",
     name: "Straight-through × σ′(a)",
     family: Family::StraightThrough,

@@ -10,7 +10,7 @@ use crate::model::Model;
 
 pub struct StTempered;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "st-tempered",
     name: "Straight-through, tempered sigmoid",
     family: Family::StraightThrough,

@@ -20,7 +20,7 @@ use crate::units::{self, McOptions, Objective, PathJob, PathSampler};
 
 pub struct Sts;
 
-static META: Meta = Meta {
+pub(super) static META: Meta = Meta {
     key: "sts",
     name: "Stochastic times smooth (STS units, own objective)",
     family: Family::UnitType,
