@@ -207,6 +207,7 @@ pub fn view(
         loss_evaluations: figures.loss_evaluations,
         variance_x_evals: fig(figures.variance_x_evals),
         notes,
+        reference: None,
     }
 }
 
@@ -443,7 +444,9 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         let evals = est.loss_evaluations(&model, hp);
         let result = if finite(&mean) && finite(&var) {
             let figures = Figures::from_exact(job.method(), &mean, &var, &sol.gradient, evals);
-            Ok(view(&figures, mean, var, None, None, own_note.iter().chain(&plan.note).cloned().collect()))
+            let mut v = view(&figures, mean, var, None, None, own_note.iter().chain(&plan.note).cloned().collect());
+            v.reference = own.as_ref().map(|o| o.0.gradient.clone());
+            Ok(v)
         } else {
             Err("a figure overflowed".to_string())
         };
@@ -461,6 +464,8 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         next_chunk: u64,
         evals: f64,
         reference: &'a ExactSolution,
+        /// The reference is the estimator's own objective (a unit type).
+        own: bool,
     }
     let mut mcs: Vec<Mc> = Vec::new();
     for (&(est, hp), own) in applicable.iter().zip(&references) {
@@ -473,6 +478,7 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                 next_chunk: 0,
                 evals: est.loss_evaluations(&model, hp),
                 reference,
+                own: own.is_some(),
             });
         }
     }
@@ -510,7 +516,10 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                     ctl.checkpoint(port).await?;
                 }
                 match mc_view(&mc.acc, mc.reference, mc.evals) {
-                    Ok(view) => views.push((mc.key.to_string(), view)),
+                    Ok(mut view) => {
+                        view.reference = mc.own.then(|| mc.reference.gradient.clone());
+                        views.push((mc.key.to_string(), view))
+                    }
                     Err(e) => port.send(Out::Failed { id, message: format!("{}: {e}", mc.key) }).await,
                 }
             }

@@ -125,6 +125,11 @@ pub struct MomentsView {
     pub loss_evaluations: f64,
     pub variance_x_evals: Fig,
     pub notes: Vec<String>,
+    /// The gradient the figures are against when it is not the binary network's exact gradient:
+    /// for the unit types (`sts`, `noisy-rectifier`), the exact gradient of their own objective
+    /// (a different network: the same one with its units replaced). `None`: the binary network's.
+    #[serde(default)]
+    pub reference: Option<Vec<f64>>,
 }
 
 /// One point of a sweep.

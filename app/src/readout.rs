@@ -53,7 +53,10 @@ pub fn readout_csv(state: &State) -> String {
                     }
                     cells.push(num(v.loss_evaluations));
                     cells.push(num(v.variance_x_evals.value));
-                    cells.push(row.mc_only.clone().unwrap_or_default());
+                    let own =
+                        v.reference.is_some().then(|| "compared with its own objective (a different unit)".to_string());
+                    let notes: Vec<String> = own.into_iter().chain(row.mc_only.clone()).collect();
+                    cells.push(notes.join("; "));
                 }
                 None => {
                     cells.push(String::new());
@@ -101,6 +104,7 @@ mod tests {
             loss_evaluations: 1.0,
             variance_x_evals: fig(0.015),
             notes: vec![],
+            reference: None,
         };
         s = s.reduce(Action::Worker(Box::new(Out::EstimatorExact {
             id,

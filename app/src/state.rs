@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use stochgrad_core::estimators::{find, registry, HyperParams};
+use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
 
 /// Bounds of the page's own controls.
@@ -20,6 +21,8 @@ pub mod limits {
     pub const ETA: (f64, f64) = (-2.0, 2.0);
     pub const LAMBDA: (f64, f64) = (0.05, 5.0);
     pub const DECAY: (f64, f64) = (0.0, 0.999);
+    /// The noisy rectifier's noise scale (its slider is logarithmic).
+    pub const NOISE_SCALE: (f64, f64) = (0.1, 10.0);
 }
 
 /// Everything the user sets (and, later, the URL holds).
@@ -43,6 +46,10 @@ pub struct Page {
     pub lambda: f64,
     /// Decay of the running baselines.
     pub decay: f64,
+    /// The noisy rectifier's noise: logistic or Gaussian.
+    pub noise: Noise,
+    /// The noisy rectifier's noise scale.
+    pub noise_scale: f64,
     /// Monte-Carlo draws per estimator per frame (10 frames a second while playing).
     pub samples_per_frame: u64,
     /// Seed of the Monte-Carlo draws (separate from the network seed).
@@ -77,6 +84,8 @@ impl Default for Page {
             eta: 1.0,
             lambda: 0.5,
             decay: 0.9,
+            noise: Noise::Logistic,
+            noise_scale: 1.0,
             samples_per_frame: 256,
             sampling_seed: 1,
             param: 0,
@@ -100,8 +109,8 @@ impl Page {
             gap: self.gap,
             eta: self.eta,
             lambda: self.lambda,
-            // The noisy rectifier's noise: the defaults (logistic, scale 1) until the page has controls.
-            ..HyperParams::default()
+            noise: self.noise,
+            noise_scale: self.noise_scale,
         }
     }
 }
@@ -211,6 +220,8 @@ pub enum Action {
     SetEta(f64),
     SetLambda(f64),
     SetDecay(f64),
+    SetNoise(Noise),
+    SetNoiseScale(f64),
     SetMaxSamples(u64),
     ToggleVarXEvals,
     /// Enlarge a plot (`""`: none). Display only.
@@ -278,6 +289,7 @@ impl State {
         p.gap = clamp(p.gap, limits::GAP, "gap", 1.0, &mut notes);
         p.eta = clamp(p.eta, limits::ETA, "η", 1.0, &mut notes);
         p.lambda = clamp(p.lambda, limits::LAMBDA, "λ", 0.5, &mut notes);
+        p.noise_scale = clamp(p.noise_scale, limits::NOISE_SCALE, "noise scale", 1.0, &mut notes);
         if p.rao_k < limits::RAO_K.0 || p.rao_k > limits::RAO_K.1 {
             let c = p.rao_k.clamp(limits::RAO_K.0, limits::RAO_K.1);
             notes.push(format!(
@@ -457,6 +469,14 @@ impl State {
                 self.page.decay = d;
                 self.restart();
             }
+            SetNoise(n) => {
+                self.page.noise = n;
+                self.restart();
+            }
+            SetNoiseScale(x) => {
+                self.page.noise_scale = x;
+                self.restart();
+            }
             SetMaxSamples(n) => {
                 self.page.max_samples = n;
                 self.restart();
@@ -614,6 +634,7 @@ mod tests {
             loss_evaluations: 1.0,
             variance_x_evals: Fig { value: 1.0, stderr: None },
             notes: vec![],
+            reference: None,
         }
     }
 

@@ -10,6 +10,7 @@
 //! | `est` | selected estimators | `reinforce,st` |
 //! | `tau`, `k`, `decay` | τ, leave-one-out k, running-baseline decay | `0.5` |
 //! | `kgr`, `gap`, `eta`, `lambda` | Gumbel-Rao K, gapped-ST gap, REBAR η and λ | `10`, `1` |
+//! | `noise`, `nscale` | the noisy rectifier's noise (logistic, gaussian) and its scale | `logistic`, `1` |
 //! | `w` | widths of the stochastic layers (their number is the depth) | `3,2` |
 //! | `in` | inputs | `2` |
 //! | `loss`, `t` | loss kind, target (toy t / readout y) | `toy`, `0.45` |
@@ -23,6 +24,7 @@
 //! | `hide` | control panels hidden (lecture links) | `seeds,network` |
 
 use crate::state::Page;
+use stochgrad_core::model::Noise;
 use stochgrad_core::settings::LossKind;
 
 /// The plots that can be focused, by URL name.
@@ -51,6 +53,8 @@ pub fn to_hash(p: &Page) -> String {
         format!("gap={}", p.gap),
         format!("eta={}", p.eta),
         format!("lambda={}", p.lambda),
+        format!("noise={}", p.noise.key()),
+        format!("nscale={}", p.noise_scale),
         format!("w={}", widths.join(",")),
         format!("in={}", m.inputs),
         format!("loss={}", m.loss.key()),
@@ -130,6 +134,11 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
             "gap" => num!(f64, p.gap, "a number"),
             "eta" => num!(f64, p.eta, "a number"),
             "lambda" => num!(f64, p.lambda, "a number"),
+            "noise" => match Noise::from_key(v) {
+                Some(n) => p.noise = n,
+                None => bad("a noise (logistic, gaussian)"),
+            },
+            "nscale" => num!(f64, p.noise_scale, "a number"),
             "w" => {
                 let ws: Result<Vec<usize>, _> = v.split(',').map(|s| s.trim().parse::<usize>()).collect();
                 match ws {
@@ -209,6 +218,8 @@ mod tests {
             eta: 0.7,
             lambda: 0.25,
             decay: 0.8,
+            noise: Noise::Gaussian,
+            noise_scale: 0.5,
             ..Page::default()
         };
         p.model.widths = vec![3, 2];
@@ -266,5 +277,20 @@ mod tests {
         let (p, notes) = from_hash("#w=99999999999999999999999");
         assert_eq!(p.model.widths, vec![1]);
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn noise_settings_are_read_checked_and_clamped() {
+        let (p, notes) = from_hash("#noise=uniform&nscale=50");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("noise=uniform"));
+        assert_eq!(p.noise, Noise::Logistic);
+        let s = State::new(p);
+        assert_eq!(s.page.noise_scale, crate::state::limits::NOISE_SCALE.1);
+        assert!(s.notes.iter().any(|n| n.contains("noise scale 50")), "{:?}", s.notes);
+        let (p, notes) = from_hash("#noise=gaussian&nscale=0.5");
+        assert!(notes.is_empty());
+        let hp = State::new(p).job_spec().hp;
+        assert_eq!((hp.noise, hp.noise_scale), (Noise::Gaussian, 0.5), "the worker gets the page's noise");
     }
 }

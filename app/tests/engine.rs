@@ -162,3 +162,46 @@ fn sweeps_cover_tau_and_width() {
         assert_eq!(*n, stochgrad_app::engine::SWEEP_MAX_WIDTH, "{key}");
     }
 }
+
+#[test]
+fn unit_types_carry_their_own_objectives_gradient_as_reference() {
+    let mut s = spec(true, false, 512);
+    s.estimators = vec!["reinforce".into(), "sts".into(), "noisy-rectifier".into()];
+    let model = s.settings.to_model();
+    let out = run(vec![(0, Cmd::Start(Box::new(s.clone())))]);
+    let binary = out
+        .iter()
+        .find_map(|o| match o {
+            Out::Exact { gradient, .. } => Some(gradient.clone()),
+            _ => None,
+        })
+        .unwrap();
+    for key in ["sts", "noisy-rectifier"] {
+        let est = stochgrad_core::estimators::find(key).unwrap();
+        let own = est.own_objective(&model, &s.hp_for(key)).unwrap().unwrap().solution.gradient;
+        assert!((own[0] - binary[0]).abs() > 1e-3, "{key}: its own objective differs from the binary network's");
+        let exact = out.iter().find_map(|o| match o {
+            Out::EstimatorExact { key: k, result: Ok(v), .. } if k == key => Some(v.clone()),
+            _ => None,
+        });
+        let frame = out.iter().rev().find_map(|o| match o {
+            Out::Frame { views, .. } => views.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
+            _ => None,
+        });
+        let frame = frame.expect("a Monte-Carlo frame");
+        assert_eq!(frame.reference.as_ref(), Some(&own), "{key}: Monte-Carlo view");
+        if key == "sts" {
+            assert!(exact.is_some(), "one STS unit has exact moments");
+        }
+        if let Some(v) = exact {
+            assert_eq!(v.reference.as_ref(), Some(&own), "{key}: exact view");
+        }
+    }
+    for o in &out {
+        if let Out::EstimatorExact { key, result: Ok(v), .. } = o {
+            if key == "reinforce" {
+                assert_eq!(v.reference, None, "binary estimators are compared with the binary network");
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@ use super::widgets::{NumberInput, Select, Slider};
 use crate::plots::look;
 use crate::state::{limits, Action, State};
 use stochgrad_core::estimators::{registry, Estimator};
+use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind};
 use yew::prelude::*;
 
@@ -140,6 +141,11 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
     let uses_gap = selected(&["gapped-st"]);
     let uses_rebar = selected(&["rebar", "relax"]);
     let uses_decay = selected(&["reinforce-ma", "reinforce-optimal", "learned-predictor"]);
+    let uses_noise = selected(&["noisy-rectifier"]);
+    let noises = vec![
+        ("logistic".to_string(), "logistic (P(h > 0) = σ(a) at scale 1)".to_string()),
+        ("gaussian".to_string(), "Gaussian (the paper's experiments)".to_string()),
+    ];
     html! {
         <section class="panel" aria-labelledby="h-hyper">
             <h2 id="h-hyper">{ "Temperature and estimator settings" }</h2>
@@ -182,6 +188,15 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
                     value={page.decay} min={0.0} max={0.99} step={0.01}
                     value_text={format!("decay = {:.2}", page.decay)}
                     onchange={dispatch(st, Action::SetDecay)} />
+            }
+            if uses_noise {
+                <Select label="Noisy-rectifier noise z in h = max(0, a + z)" id={Some(AttrValue::from("noise"))}
+                    options={noises} value={page.noise.key().to_string()}
+                    onchange={dispatch(st, |v: String| Action::SetNoise(Noise::from_key(&v).unwrap_or_default()))} />
+                <Slider label="Noisy-rectifier noise scale (log scale)" id={Some(AttrValue::from("noise-scale"))}
+                    value={page.noise_scale.log10()} min={limits::NOISE_SCALE.0.log10()} max={limits::NOISE_SCALE.1.log10()} step={0.01}
+                    value_text={format!("scale = {:.2} (× standard {} noise)", page.noise_scale, page.noise.key())}
+                    onchange={dispatch(st, |v: f64| Action::SetNoiseScale(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::NOISE_SCALE.0, limits::NOISE_SCALE.1)))} />
             }
         </section>
     }

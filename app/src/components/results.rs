@@ -192,12 +192,13 @@ pub fn readout(p: &StateProps) -> Html {
                     _ => String::new(),
                 };
                 let idealised = if m.stateful && row.exact.is_some() { " · idealised baseline" } else { "" };
+                let own = if v.reference.is_some() { " · vs own objective (a different unit)" } else { "" };
                 html! {
                     <tr data-key={key.clone()} data-method={v.method.clone()}
                         data-bias={v.bias_sq.value.to_string()} data-variance={v.variance_trace.value.to_string()}
                         data-mean={format!("{:?}", v.mean)}>
                         { name }
-                        <td class="method">{ format!("{label}{idealised}") }</td>
+                        <td class="method" title={v.notes.join("; ")}>{ format!("{label}{idealised}{own}") }</td>
                         { figure_cells(v, floor) }
                         <td class="num drawn">{ drawn }</td>
                     </tr>

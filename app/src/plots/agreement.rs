@@ -17,15 +17,20 @@ pub struct AgreeSeries {
     pub mean: Vec<f64>,
     /// Monte Carlo: standard errors of the means.
     pub stderr: Option<Vec<f64>>,
+    /// For a unit type: its own objective's exact gradient, the x of its points instead of the
+    /// binary network's gradient.
+    pub reference: Option<Vec<f64>>,
 }
 
 impl AgreeSeries {
     pub fn is_mc(&self) -> bool {
         self.method == "monte-carlo"
     }
-    /// `(parameter index, mean, standard error)` of the drawable components.
+    /// `(parameter index, reference gradient, mean, standard error)` of the drawable components; the
+    /// reference is the series' own (unit types) or else `gradient`.
     fn points<'a>(&'a self, gradient: &'a [f64]) -> impl Iterator<Item = (usize, f64, f64, f64)> + 'a {
-        self.mean.iter().zip(gradient).enumerate().filter_map(move |(i, (&m, &g))| {
+        let reference = self.reference.as_deref().filter(|r| r.len() == gradient.len()).unwrap_or(gradient);
+        self.mean.iter().zip(reference).enumerate().filter_map(move |(i, (&m, &g))| {
             let se = self.stderr.as_ref().and_then(|s| s.get(i).copied()).filter(|s| s.is_finite() && *s > 0.0);
             (m.is_finite() && g.is_finite()).then_some((i, g, m, se.unwrap_or(0.0)))
         })
@@ -63,6 +68,7 @@ impl Agreement {
                     method: m.method.clone(),
                     mean: m.mean.clone(),
                     stderr: if mc { m.stderr.clone() } else { None },
+                    reference: m.reference.clone(),
                 })
             })
             .collect();
@@ -95,7 +101,12 @@ impl PlotData for Agreement {
                 } else {
                     Swatch::Line { color: l.color, dashed: false, width: 0, marker: Some((l.marker, true)) }
                 };
-                Entry::new(swatch, s.key.clone())
+                let label = if s.reference.is_some() {
+                    format!("{} (x: own objective's ∇, a different unit)", s.key)
+                } else {
+                    s.key.clone()
+                };
+                Entry::new(swatch, label)
             })
             .collect();
         let any_mc = self.series.iter().any(|s| s.is_mc());
@@ -124,9 +135,14 @@ impl PlotData for Agreement {
         // and the means (error bars are clipped, never stretch the scale).
         let mut vals: Vec<f64> = self.gradient.to_vec();
         for s in &self.series {
-            vals.extend(s.points(&self.gradient).map(|p| p.2));
+            vals.extend(s.points(&self.gradient).flat_map(|p| [p.1, p.2]));
         }
         let (lo, hi) = kit::lin_range(vals, (-1.0, 1.0));
+        let x_desc = if self.series.iter().any(|s| s.reference.is_some()) {
+            "exact ∂E[f]/∂θ (unit types: of their own objective)"
+        } else {
+            "exact ∂E[f]/∂θ"
+        };
         let fmt = kit::lin_fmt(lo, hi);
         let ylw = kit::y_label_width(&area, &th, &[fmt(&lo), fmt(&hi), fmt(&((lo + hi) / 2.0))])?;
         let mut chart =
@@ -135,7 +151,7 @@ impl PlotData for Agreement {
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels { desc: "exact ∂E[f]/∂θ", fmt: &fmt, n: kit::n_labels(pw, &th, 5.0), log: None },
+            AxisLabels { desc: x_desc, fmt: &fmt, n: kit::n_labels(pw, &th, 5.0), log: None },
             AxisLabels { desc: "estimated E[ĝ]", fmt: &fmt, n: kit::n_labels(ph, &th, 2.5), log: None },
         )?;
         let fr = Frame { x: Axis::lin(lo, hi), y: Axis::lin(lo, hi) };
@@ -179,7 +195,7 @@ impl PlotData for Agreement {
     }
 
     fn csv(&self) -> String {
-        let header = ["estimator", "parameter", "exact_gradient", "method", "mean", "stderr"];
+        let header = ["estimator", "parameter", "exact_gradient", "method", "mean", "stderr", "own_objective_gradient"];
         let rows: Vec<Vec<String>> = self
             .series
             .iter()
@@ -192,6 +208,7 @@ impl PlotData for Agreement {
                         s.method.clone(),
                         num(m),
                         opt(s.stderr.as_ref().and_then(|v| v.get(i).copied())),
+                        opt(s.reference.as_ref().and_then(|v| v.get(i).copied())),
                     ]
                 })
             })
@@ -220,7 +237,12 @@ impl PlotData for Agreement {
                         at = Some(i);
                     }
                 }
-                let what = if s.is_mc() { "Monte-Carlo means" } else { "exact means" };
+                let what = match (s.is_mc(), s.reference.is_some()) {
+                    (true, false) => "Monte-Carlo means",
+                    (false, false) => "exact means",
+                    (true, true) => "Monte-Carlo means against its own objective's gradient, a different unit",
+                    (false, true) => "exact means against its own objective's gradient, a different unit",
+                };
                 match at {
                     Some(i) => format!("{} ({what}, largest gap {} at {})", s.key, format::sig(worst, 3), self.name(i)),
                     None => format!("{} ({what})", s.key),

@@ -14,6 +14,9 @@ pub struct ConvSeries {
     pub key: String,
     /// The estimator's exact expectation of this component (exact or quadrature), if known.
     pub exact_mean: Option<f64>,
+    /// For a unit type (`sts`, `noisy-rectifier`): the exact gradient component of its own
+    /// objective, which it is compared against instead of the binary network's.
+    pub reference: Option<f64>,
     /// `(samples drawn, running mean, standard error)`, finite, `samples > 0`.
     pub points: Vec<(u64, f64, f64)>,
 }
@@ -43,6 +46,11 @@ impl Convergence {
                     return None;
                 }
                 let exact_mean = row.exact.as_ref().and_then(|m| m.mean.get(param).copied()).filter(|v| v.is_finite());
+                let reference = row
+                    .best()
+                    .and_then(|m| m.reference.as_ref())
+                    .and_then(|r| r.get(param).copied())
+                    .filter(|v| v.is_finite());
                 let points: Vec<(u64, f64, f64)> = row
                     .history
                     .iter()
@@ -56,6 +64,7 @@ impl Convergence {
                 (exact_mean.is_some() || !points.is_empty()).then(|| ConvSeries {
                     key: key.clone(),
                     exact_mean,
+                    reference,
                     points,
                 })
             })
@@ -120,6 +129,12 @@ impl PlotData for Convergence {
                 "exact ∇",
             ));
         }
+        for s in self.series.iter().filter(|s| s.reference.is_some()) {
+            entries.push(Entry::new(
+                Swatch::Line { color: look(&s.key).color, dashed: false, width: th.thick, marker: None },
+                format!("{}: own objective's ∇ (a different unit)", s.key),
+            ));
+        }
         let Some(area) = kit::layout(root, &th, None, &entries)? else {
             return Ok(());
         };
@@ -135,6 +150,7 @@ impl PlotData for Convergence {
         ys.extend(self.exact);
         for s in &self.series {
             ys.extend(s.exact_mean);
+            ys.extend(s.reference);
             if let Some(&(_, m, se)) = s.points.last() {
                 ys.extend([m - 4.0 * se, m + 4.0 * se]);
             }
@@ -176,6 +192,13 @@ impl PlotData for Convergence {
             let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Right, VPos::Bottom));
             kit::label_at(pa, (x1, g), (-th.px(4.0), -(th.thick as i32) - th.px(2.0)), "exact ∇", style)?;
         }
+        // A unit type's own reference: thick, in its colour (it is a different network's gradient;
+        // the legend says so).
+        for s in &self.series {
+            let Some(r) = s.reference else { continue };
+            let l = look(&s.key);
+            kit::polyline(pa, &fr, &[(x0, r), (x1, r)], l.color.stroke_width(th.thick), None)?;
+        }
         // Running means, with hollow markers (Monte Carlo) at a few points and the latest.
         for (i, s) in self.series.iter().enumerate() {
             let l = look(&s.key);
@@ -216,6 +239,7 @@ impl PlotData for Convergence {
             "stderr",
             "exact_mean_of_estimator",
             "exact_gradient",
+            "own_objective_gradient",
         ];
         let rows: Vec<Vec<String>> = self
             .series
@@ -230,6 +254,7 @@ impl PlotData for Convergence {
                         num(se),
                         opt(s.exact_mean),
                         opt(self.exact),
+                        opt(s.reference),
                     ]
                 })
             })
@@ -244,7 +269,20 @@ impl PlotData for Convergence {
             None => String::new(),
         };
         if !self.has_history() {
-            return format!("Convergence plot of {what}: no samples drawn yet{exact}.");
+            let own: String = self
+                .series
+                .iter()
+                .filter_map(|s| {
+                    s.reference.map(|r| {
+                        format!(
+                            "; {} is compared with its own objective's gradient {} (a different unit)",
+                            s.key,
+                            format::sig(r, 4)
+                        )
+                    })
+                })
+                .collect();
+            return format!("Convergence plot of {what}: no samples drawn yet{exact}{own}.");
         }
         let parts: Vec<String> = self
             .series
@@ -256,9 +294,16 @@ impl PlotData for Convergence {
                     }
                     None => "no samples yet".into(),
                 };
+                let own = match s.reference {
+                    Some(r) => {
+                        format!(", compared with its own objective's gradient {} (a different unit)", format::sig(r, 4))
+                    }
+                    None => String::new(),
+                };
                 match s.exact_mean {
-                    Some(e) => format!("{} {latest} (its exact expectation {})", s.key, format::sig(e, 4)),
-                    None => format!("{} {latest}", s.key),
+                    Some(e) => format!("{} {latest} (its exact expectation {}{own})", s.key, format::sig(e, 4)),
+                    None if own.is_empty() => format!("{} {latest}", s.key),
+                    None => format!("{} {latest} ({})", s.key, own.trim_start_matches(", ")),
                 }
             })
             .collect();

@@ -38,6 +38,7 @@ fn view(
         loss_evaluations: 2.0,
         variance_x_evals: fig(var.value * 2.0, var.stderr.map(|s| s * 2.0)),
         notes: vec![],
+        reference: None,
     }
 }
 
@@ -277,7 +278,10 @@ fn convergence_full() {
     assert!(!svg.contains("press play"));
     let csv = c.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(rows[0], "estimator,parameter,samples,running_mean,stderr,exact_mean_of_estimator,exact_gradient");
+    assert_eq!(
+        rows[0],
+        "estimator,parameter,samples,running_mean,stderr,exact_mean_of_estimator,exact_gradient,own_objective_gradient"
+    );
     assert_eq!(rows.len(), 1 + 24 + 24 + 20);
     assert!(rows[1].starts_with("reinforce,c1[0],256,"));
     // A parameter name with a comma is quoted.
@@ -513,7 +517,7 @@ fn agreement_full_and_empty() {
     }
     let csv = a.csv();
     let rows = csv_rows(&csv);
-    assert_eq!(rows[0], "estimator,parameter,exact_gradient,method,mean,stderr");
+    assert_eq!(rows[0], "estimator,parameter,exact_gradient,method,mean,stderr,own_objective_gradient");
     assert_eq!(rows.len(), 1 + 5 * 3);
     assert!(a.describe().contains("largest gap"));
 
@@ -633,4 +637,44 @@ fn helpers() {
         fix_svg_font_sizes(r#"<text font-size="10" x="1">a</text>"#),
         r#"<text font-size="12.40" x="1">a</text>"#
     );
+}
+
+/// A unit type (sts) selected: its exact mean equals its own objective's gradient, which differs
+/// from the binary network's. Both plots must compare it with its own reference.
+fn unit_type_state() -> State {
+    let mut s = State::default().reduce(crate::state::Action::ToggleEstimator("sts".into()));
+    let g = vec![0.0197];
+    let own = vec![-0.05];
+    s.exact = Some(ExactView { expected_loss: 0.23, gradient: g.clone(), names: vec!["c1[0]".into()], millis: 1.0 });
+    let mut v = view("exact", own.clone(), None, None, fig(0.0, None), fig(0.01, None));
+    v.reference = Some(own.clone());
+    s.rows.get_mut("sts").unwrap().exact = Some(v);
+    s.rows.get_mut("reinforce").unwrap().exact =
+        Some(view("exact", g.clone(), None, None, fig(0.0, None), fig(0.5, None)));
+    s
+}
+
+#[test]
+fn unit_types_are_compared_with_their_own_objective() {
+    let s = unit_type_state();
+    let c = Convergence::from_state(&s);
+    let sts = c.series.iter().find(|x| x.key == "sts").unwrap();
+    assert_eq!(sts.reference, Some(-0.05));
+    assert_eq!(c.series.iter().find(|x| x.key == "reinforce").unwrap().reference, None);
+    let svg = render(&c);
+    assert!(svg.contains("sts: own objective"), "the own reference line is labelled");
+    assert!(c.describe().contains("own objective's gradient -0.05"), "{}", c.describe());
+
+    let a = Agreement::from_state(&s);
+    let svg = render(&a);
+    assert!(svg.contains("own objective"));
+    // Against its own reference sts is exact (gap 0); against the binary gradient it would be 0.0697.
+    let d = a.describe();
+    assert!(
+        d.contains("sts (exact means against its own objective's gradient, a different unit, largest gap 0 at c1[0])"),
+        "{d}"
+    );
+    let csv = a.csv();
+    let row = csv.lines().find(|l| l.starts_with("sts,")).unwrap();
+    assert_eq!(row, "sts,c1[0],0.0197,exact,-0.05,,-0.05");
 }
