@@ -9,8 +9,8 @@
 //! `E[ĝ_i | state] = f·(h_i − σ(a_i))` (REINFORCE's estimate: AR is unbiased at any depth) and
 //! `Var[ĝ_i | state] = f²·ℓ_i²/3`; the enumeration adds these conditional variances.
 
-use super::common::{centred, chain_params, joint_plan, JointJob, JointRule, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{centred, chain_params, sample_with_uniforms, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Family, HyperParams, Meta, Sampler};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -38,7 +38,7 @@ pub(super) static META: Meta = Meta {
 };
 
 /// Conditional mean `f·(h − σ(a))` and variance `f²ℓ²/3` given the joint state.
-struct Rule;
+pub(super) struct Rule;
 
 impl JointRule for Rule {
     fn needs_df(&self) -> bool {
@@ -68,11 +68,7 @@ struct Draw<'a> {
 
 impl Sampler for Draw<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
-        for x in self.u.iter_mut() {
-            *x = rng.uniform();
-        }
-        self.trace.propagate_with_uniforms(self.model, 0, &self.u);
-        let f = self.model.loss.value(self.trace.output());
+        let f = sample_with_uniforms(self.model, &mut self.trace, &mut self.u, rng);
         for (g, u) in self.ga.iter_mut().zip(&self.u) {
             *g = f * (1.0 - 2.0 * u);
         }
@@ -80,30 +76,13 @@ impl Sampler for Draw<'_> {
     }
 }
 
-impl Estimator for Ar {
-    fn meta(&self) -> &'static Meta {
-        &META
+impl JointEstimator for Ar {
+    const META: &'static Meta = &META;
+    type Rule<'a> = Rule;
+    fn rule(&self, _: &Model, _: &HyperParams, _: &ExactSolution) -> Result<Rule> {
+        Ok(Rule)
     }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(JointJob::new(Rule, model, "ar's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
+    fn mc_sampler<'a>(&self, model: &'a Model, _: &HyperParams, _: &ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
         let n = model.units();
         Ok(Box::new(Draw { model, trace: Trace::new(model), u: vec![0.0; n], ga: vec![0.0; n] }))
     }

@@ -7,10 +7,9 @@
 //! Deeper networks: per layer k, the antithetic layer-k state is propagated downstream with the same
 //! uniforms as the base sample (unbiased; Monte Carlo), costing `1 + L` loss evaluations.
 
-use super::common::{chain_params, LossTables};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{chain_params, sample_with_uniforms, single_layer_params, LossTables};
+use super::{Depth, ExactJob, Family, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
@@ -110,7 +109,6 @@ impl ExactJob for CellJob<'_> {
         let n = model.units();
         let np = model.num_params();
         let x = &model.input;
-        let fan_in = x.len();
         let mut acc = Weighted::new(np);
         let mut mean = vec![0.0; np];
         let mut var = vec![0.0; np];
@@ -154,14 +152,7 @@ impl ExactJob for CellJob<'_> {
                     }
                 }
             }
-            for u in 0..n {
-                for j in 0..fan_in {
-                    mean[u * fan_in + j] = ga[u] * x[j];
-                    var[u * fan_in + j] = gv[u] * x[j] * x[j];
-                }
-                mean[n * fan_in + u] = ga[u];
-                var[n * fan_in + u] = gv[u];
-            }
+            single_layer_params(x, &ga, &gv, &mut mean, &mut var);
             if self.kind == Kind::Arm {
                 acc.add_with_variance(w, &mean, &var);
             } else {
@@ -198,11 +189,7 @@ impl<'a> AntitheticSampler<'a> {
 impl Sampler for AntitheticSampler<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        for x in self.u.iter_mut() {
-            *x = rng.uniform();
-        }
-        self.base.propagate_with_uniforms(model, 0, &self.u);
-        let f_base = model.loss.value(self.base.output());
+        let f_base = sample_with_uniforms(model, &mut self.base, &mut self.u, rng);
         for k in 0..model.layers.len() {
             let r = self.base.range(k);
             self.anti.clone_from(&self.base);
@@ -257,30 +244,47 @@ pub(crate) fn antithetic_evaluations(model: &Model) -> f64 {
     1.0 + model.layers.len() as f64
 }
 
-impl Estimator for Arm {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, model: &Model, _: &HyperParams) -> f64 {
-        antithetic_evaluations(model)
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        antithetic_plan(model)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(CellJob::new(model, Kind::Arm, "arm's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(Box::new(AntitheticSampler::new(model, Kind::Arm)))
-    }
+/// The [`Estimator`] implementation of ARM and DisARM, which differ only in their metadata and
+/// their [`Kind`] (`antithetic_estimator!(Type, Kind::…, META)` in each one's file).
+macro_rules! antithetic_estimator {
+    ($estimator:ty, $kind:expr, $meta:expr) => {
+        const _: () = {
+            use $crate::error::Result;
+            use $crate::estimators::arm::{antithetic_evaluations, antithetic_plan, AntitheticSampler, CellJob};
+            use $crate::estimators::{Estimator, ExactJob, HyperParams, Meta, Plan, Sampler};
+            use $crate::exact::ExactSolution;
+            use $crate::model::Model;
+
+            impl Estimator for $estimator {
+                fn meta(&self) -> &'static Meta {
+                    &$meta
+                }
+                fn loss_evaluations(&self, model: &Model, _: &HyperParams) -> f64 {
+                    antithetic_evaluations(model)
+                }
+                fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
+                    antithetic_plan(model)
+                }
+                fn exact_job<'a>(
+                    &'a self,
+                    model: &'a Model,
+                    _: &'a HyperParams,
+                    _: &'a ExactSolution,
+                ) -> Result<Box<dyn ExactJob + 'a>> {
+                    Ok(Box::new(CellJob::new(model, $kind, &format!("{}'s exact moments", $meta.key))?))
+                }
+                fn sampler<'a>(
+                    &'a self,
+                    model: &'a Model,
+                    _: &'a HyperParams,
+                    _: &'a ExactSolution,
+                ) -> Result<Box<dyn Sampler + 'a>> {
+                    Ok(Box::new(AntitheticSampler::new(model, $kind)))
+                }
+            }
+        };
+    };
 }
+pub(crate) use antithetic_estimator;
+
+antithetic_estimator!(Arm, Kind::Arm, META);

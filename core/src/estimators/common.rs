@@ -1,9 +1,12 @@
 //! Machinery shared by the estimators: chaining per-unit logit gradients to parameters,
-//! straight-through back-propagation, loss tables, and the generic exact job and sampler of
-//! estimators that are a function of the joint discrete sample ([`JointRule`]).
+//! straight-through back-propagation, loss tables, the generic exact job and sampler of
+//! estimators that are a function of the joint discrete sample ([`JointRule`]) and their whole
+//! [`Estimator`] implementation ([`JointEstimator`]), and the sampler of the relaxations that
+//! back-propagate a per-unit factor drawn with the sample ([`FactorSampler`]).
 
-use super::{ExactJob, Sampler};
+use super::{Estimator, ExactJob, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
+use crate::exact::ExactSolution;
 use crate::kernels;
 use crate::limits;
 use crate::model::Model;
@@ -77,6 +80,30 @@ pub fn backprop<F: Fn(&Trace, usize) -> f64>(model: &Model, t: &Trace, df: &[f64
             cur[..fan_in].copy_from_slice(next);
         }
     }
+}
+
+/// A single stochastic layer's parameter moments from its units' logit moments, the input `x` being
+/// fixed: `W[i][j] ← (g_i·x_j, v_i·x_j²)`, `c[i] ← (g_i, v_i)`, in the layout of [`chain_params`].
+pub fn single_layer_params(x: &[f64], g: &[f64], v: &[f64], mean: &mut [f64], var: &mut [f64]) {
+    let (n, fan_in) = (g.len(), x.len());
+    for u in 0..n {
+        for j in 0..fan_in {
+            mean[u * fan_in + j] = g[u] * x[j];
+            var[u * fan_in + j] = v[u] * x[j] * x[j];
+        }
+        mean[n * fan_in + u] = g[u];
+        var[n * fan_in + u] = v[u];
+    }
+}
+
+/// Draw one uniform per unit (layer-major) into `u`, propagate `t` from layer 0 with
+/// `h = 1[u < σ(a)]`, and return the loss at its output.
+pub fn sample_with_uniforms(model: &Model, t: &mut Trace, u: &mut [f64], rng: &mut Stream) -> f64 {
+    for x in u.iter_mut() {
+        *x = rng.uniform();
+    }
+    t.propagate_with_uniforms(model, 0, u);
+    model.loss.value(t.output())
 }
 
 /// `h − σ(a)` for a binary unit, without subtraction: `σ(−a)` if h = 1, `−σ(a)` if h = 0.
@@ -225,6 +252,56 @@ impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
     }
 }
 
+/// An estimator that is a [`JointRule`] of the joint sample, described by its rule: the blanket
+/// implementation below makes it an [`Estimator`] with exact moments by joint enumeration
+/// ([`JointJob`], planned by [`joint_plan`]) and, unless it brings its own, the Monte-Carlo
+/// sampler [`JointSampler`].
+pub(super) trait JointEstimator: Sync {
+    /// The estimator's metadata (the `META` of its file).
+    const META: &'static Meta;
+    /// Loss evaluations per estimate.
+    const EVALUATIONS: f64 = 1.0;
+    /// What the exact figures mean when they are not those of the sampled estimator (the
+    /// [`Plan::note`] of an exact plan).
+    const IDEALISED: Option<&'static str> = None;
+    type Rule<'a>: JointRule + Send + 'a;
+    /// The rule for a model; `Err` where the estimator does not apply.
+    fn rule<'a>(&self, model: &'a Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Self::Rule<'a>>;
+    /// The Monte-Carlo sampler; by default the rule's [`JointSampler`].
+    fn mc_sampler<'a>(&self, model: &'a Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
+        Ok(Box::new(JointSampler::new(self.rule(model, hp, sol)?, model)))
+    }
+}
+
+impl<E: JointEstimator> Estimator for E {
+    fn meta(&self) -> &'static Meta {
+        E::META
+    }
+    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
+        E::EVALUATIONS
+    }
+    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
+        joint_plan(model, E::IDEALISED)
+    }
+    fn exact_job<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn ExactJob + 'a>> {
+        let rule = self.rule(model, hp, sol)?;
+        Ok(Box::new(JointJob::new(rule, model, &format!("{}'s exact moments", E::META.key))?))
+    }
+    fn sampler<'a>(
+        &'a self,
+        model: &'a Model,
+        hp: &'a HyperParams,
+        sol: &'a ExactSolution,
+    ) -> Result<Box<dyn Sampler + 'a>> {
+        self.mc_sampler(model, hp, sol)
+    }
+}
+
 /// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain.
 pub struct JointSampler<'a, R: JointRule> {
     pub rule: R,
@@ -287,6 +364,46 @@ impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
             &[]
         };
         self.rule.unit_gradient(&self.trace, f, df, &LossAccess::Direct(model), &mut self.ga);
+        chain_params(model, &self.trace, &self.ga, out);
+    }
+}
+
+/// A sampler that draws each layer's state together with a per-unit factor `φ`
+/// (`draw_layer(trace, k, rng, φ)`, called after layer `k`'s logits are computed), then
+/// back-propagates `∂f/∂h` at the drawn output with `φ` as each unit's surrogate derivative and
+/// chains to the parameters: the relaxations (Concrete, ST-Gumbel, Gumbel-Rao), at any depth.
+pub struct FactorSampler<'a, D> {
+    model: &'a Model,
+    draw_layer: D,
+    trace: Trace,
+    phi: Vec<f64>,
+    df: Vec<f64>,
+    ga: Vec<f64>,
+}
+
+impl<'a, D: Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send> FactorSampler<'a, D> {
+    pub fn new(model: &'a Model, draw_layer: D) -> Self {
+        FactorSampler {
+            model,
+            draw_layer,
+            trace: Trace::new(model),
+            phi: vec![0.0; model.units()],
+            df: vec![0.0; model.output_width()],
+            ga: vec![0.0; model.units()],
+        }
+    }
+}
+
+impl<D: Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send> Sampler for FactorSampler<'_, D> {
+    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
+        let model = self.model;
+        for k in 0..model.layers.len() {
+            self.trace.compute_layer(model, k);
+            (self.draw_layer)(&mut self.trace, k, rng, &mut self.phi);
+        }
+        model.loss.gradient(self.trace.output(), &mut self.df);
+        let phi = &self.phi;
+        backprop(model, &self.trace, &self.df, |_, u| phi[u], &mut self.ga);
         chain_params(model, &self.trace, &self.ga, out);
     }
 }

@@ -6,14 +6,13 @@
 //! Moments: for a single stochastic unit by quadrature over `L` (split where the hard sample would
 //! flip); otherwise Monte Carlo.
 
-use super::common::{backprop, chain_params};
+use super::common::{single_layer_params, FactorSampler};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
 use crate::exact::ExactSolution;
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
-use crate::rng::Stream;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;
 use std::ops::Range;
@@ -93,42 +92,10 @@ impl ExactJob for QuadJob<'_> {
         if range.is_empty() {
             return acc;
         }
-        let x = &self.model.input;
-        let mut mean: Vec<f64> = x.iter().map(|xj| self.mean * xj).collect();
-        let mut var: Vec<f64> = x.iter().map(|xj| self.var * xj * xj).collect();
-        mean.push(self.mean);
-        var.push(self.var);
+        let (mut mean, mut var) = (vec![0.0; self.dim()], vec![0.0; self.dim()]);
+        single_layer_params(&self.model.input, &[self.mean], &[self.var], &mut mean, &mut var);
         acc.add_with_variance(1.0, &mean, &var);
         acc
-    }
-}
-
-/// Relaxed forward pass and back-propagation, at any depth.
-struct Relaxed<'a> {
-    model: &'a Model,
-    tau: f64,
-    trace: Trace,
-    phi: Vec<f64>,
-    df: Vec<f64>,
-    ga: Vec<f64>,
-}
-
-impl Sampler for Relaxed<'_> {
-    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
-        let model = self.model;
-        for k in 0..model.layers.len() {
-            self.trace.compute_layer(model, k);
-            for u in self.trace.range(k) {
-                let z = self.trace.a[u] + rng.logistic();
-                let (y, phi) = relaxed(z, self.tau);
-                self.trace.h[u] = y;
-                self.phi[u] = phi;
-            }
-        }
-        model.loss.gradient(self.trace.output(), &mut self.df);
-        let phi = &self.phi;
-        backprop(model, &self.trace, &self.df, |_, u| phi[u], &mut self.ga);
-        chain_params(model, &self.trace, &self.ga, out);
     }
 }
 
@@ -170,13 +137,13 @@ impl Estimator for Concrete {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
-        Ok(Box::new(Relaxed {
-            model,
-            tau: hp.tau,
-            trace: Trace::new(model),
-            phi: vec![0.0; model.units()],
-            df: vec![0.0; model.output_width()],
-            ga: vec![0.0; model.units()],
-        }))
+        // Relaxed forward pass (`h ← y`) and back-propagation, at any depth.
+        let tau = hp.tau;
+        Ok(Box::new(FactorSampler::new(model, move |t, k, rng, phi| {
+            for u in t.range(k) {
+                let z = t.a[u] + rng.logistic();
+                (t.h[u], phi[u]) = relaxed(z, tau);
+            }
+        })))
     }
 }

@@ -7,8 +7,8 @@
 //! exact when the loss's real extension has degree ≤ 2 in each coordinate (e.g. `(v·h − y)²`) on a
 //! single layer. Identical to ReinMax at τ = 1 on Bernoulli units.
 
-use super::common::{backprop, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{backprop, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Estimator, Family, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -35,7 +35,7 @@ pub(super) static META: Meta = Meta {
 };
 
 /// Back-propagation with the surrogate `σ(−a)/2` (h = 1) or `σ(a)/2` (h = 0).
-struct Rule<'a> {
+pub(super) struct Rule<'a> {
     model: &'a Model,
 }
 
@@ -48,32 +48,11 @@ impl JointRule for Rule<'_> {
     }
 }
 
-impl Estimator for Darn {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
+impl JointEstimator for Darn {
+    const META: &'static Meta = &META;
+    type Rule<'a> = Rule<'a>;
+    fn rule<'a>(&self, model: &'a Model, _: &HyperParams, _: &ExactSolution) -> Result<Rule<'a>> {
         self.check(model)?;
-        Ok(Box::new(JointJob::new(Rule { model }, model, "darn's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        self.check(model)?;
-        Ok(Box::new(JointSampler::new(Rule { model }, model)))
+        Ok(Rule { model })
     }
 }

@@ -4,11 +4,8 @@
 //! Exact over the `3^n` cells for one stochastic layer (the pair is fixed within a cell); deeper
 //! networks by Monte Carlo with common downstream noise (see `arm`).
 
-use super::arm::{antithetic_evaluations, antithetic_plan, AntitheticSampler, CellJob, Kind};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
-use crate::error::Result;
-use crate::exact::ExactSolution;
-use crate::model::Model;
+use super::arm::{antithetic_estimator, Kind};
+use super::{Depth, Family, Meta};
 
 pub struct Disarm;
 
@@ -30,30 +27,4 @@ pub(super) static META: Meta = Meta {
     recommended_tau: None,
 };
 
-impl Estimator for Disarm {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, model: &Model, _: &HyperParams) -> f64 {
-        antithetic_evaluations(model)
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        antithetic_plan(model)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(CellJob::new(model, Kind::Disarm, "disarm's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(Box::new(AntitheticSampler::new(model, Kind::Disarm)))
-    }
-}
+antithetic_estimator!(Disarm, Kind::Disarm, META);

@@ -6,8 +6,8 @@
 //!
 //! Deterministic given the sample (no extra noise): exact moments by joint enumeration at any depth.
 
-use super::common::{backprop, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use super::common::{backprop, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Estimator, Family, Hyper, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::math;
@@ -41,7 +41,7 @@ fn surrogate(a: f64, h: bool, tau: f64, gap: f64) -> f64 {
     math::sigmoid(x) * math::sigmoid(-x) / tau
 }
 
-struct Rule<'a> {
+pub(super) struct Rule<'a> {
     model: &'a Model,
     tau: f64,
     gap: f64,
@@ -57,33 +57,11 @@ impl JointRule for Rule<'_> {
     }
 }
 
-impl Estimator for GappedSt {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
+impl JointEstimator for GappedSt {
+    const META: &'static Meta = &META;
+    type Rule<'a> = Rule<'a>;
+    fn rule<'a>(&self, model: &'a Model, hp: &HyperParams, _: &ExactSolution) -> Result<Rule<'a>> {
         self.check(model)?;
-        let rule = Rule { model, tau: hp.tau, gap: hp.gap };
-        Ok(Box::new(JointJob::new(rule, model, "gapped-st's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        self.check(model)?;
-        Ok(Box::new(JointSampler::new(Rule { model, tau: hp.tau, gap: hp.gap }, model)))
+        Ok(Rule { model, tau: hp.tau, gap: hp.gap })
     }
 }

@@ -11,18 +11,14 @@
 //! stochastic layer the same quadrature job with the conditional variances divided by K (so
 //! `Var = Var[E[ĝ | h]] + E[Var[ĝ | h]]/K`). Deeper networks: Monte Carlo.
 
-use super::common::{backprop, chain_params};
+use super::common::FactorSampler;
 use super::concrete::relaxed;
-use super::st_gumbel::QuadJob;
+use super::st_gumbel::{quad_job, quad_plan};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exact::ExactSolution;
-use crate::limits;
 use crate::math;
 use crate::model::Model;
-use crate::rng::Stream;
-use crate::stats::Method;
-use crate::trace::Trace;
 
 pub struct GumbelRao;
 
@@ -64,45 +60,6 @@ pub(crate) fn conditional_noise(a: f64, p: f64, q: f64, h: bool, v: f64) -> (f64
     }
 }
 
-/// Hard forward sample, K conditional relaxation slopes per unit, at any depth.
-struct Draw<'a> {
-    model: &'a Model,
-    tau: f64,
-    k: u32,
-    trace: Trace,
-    phi: Vec<f64>,
-    df: Vec<f64>,
-    ga: Vec<f64>,
-}
-
-impl Sampler for Draw<'_> {
-    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
-        let model = self.model;
-        for layer in 0..model.layers.len() {
-            self.trace.compute_layer(model, layer);
-            let mut bits = 0u64;
-            for (i, u) in self.trace.range(layer).enumerate() {
-                let (a, p, q) = (self.trace.a[u], self.trace.p[u], self.trace.q[u]);
-                let h = rng.uniform() < p;
-                let mut sum = 0.0;
-                for _ in 0..self.k {
-                    let (z, _) = conditional_noise(a, p, q, h, rng.uniform());
-                    sum += relaxed(z, self.tau).1;
-                }
-                self.phi[u] = sum / self.k as f64;
-                if h {
-                    bits |= 1 << i;
-                }
-            }
-            self.trace.set_bits(layer, bits);
-        }
-        model.loss.gradient(self.trace.output(), &mut self.df);
-        let phi = &self.phi;
-        backprop(model, &self.trace, &self.df, |_, u| phi[u], &mut self.ga);
-        chain_params(model, &self.trace, &self.ga, out);
-    }
-}
-
 impl Estimator for GumbelRao {
     fn meta(&self) -> &'static Meta {
         &META
@@ -111,14 +68,7 @@ impl Estimator for GumbelRao {
         1.0
     }
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        if model.layers.len() == 1 && model.units() <= limits::JOINT_LOG2 {
-            Plan { method: Method::Quadrature, note: None }
-        } else {
-            Plan {
-                method: Method::MonteCarlo,
-                note: Some("Monte Carlo: quadrature moments are computed for a single stochastic layer".into()),
-            }
-        }
+        quad_plan(model)
     }
     fn exact_job<'a>(
         &'a self,
@@ -127,13 +77,7 @@ impl Estimator for GumbelRao {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
-        if model.layers.len() != 1 {
-            return Err(Error::NotApplicable(
-                "gumbel-rao has quadrature moments for a single stochastic layer only; use Monte Carlo".into(),
-            ));
-        }
-        limits::check_joint(model, "gumbel-rao's quadrature moments")?;
-        Ok(Box::new(QuadJob::new(model, hp.tau, hp.k_or(DEFAULT_K) as f64)))
+        quad_job(model, META.key, hp.tau, hp.k_or(DEFAULT_K) as f64)
     }
     fn sampler<'a>(
         &'a self,
@@ -142,15 +86,25 @@ impl Estimator for GumbelRao {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
-        Ok(Box::new(Draw {
-            model,
-            tau: hp.tau,
-            k: hp.k_or(DEFAULT_K),
-            trace: Trace::new(model),
-            phi: vec![0.0; model.units()],
-            df: vec![0.0; model.output_width()],
-            ga: vec![0.0; model.units()],
-        }))
+        // Hard forward sample, K conditional relaxation slopes per unit, at any depth.
+        let (tau, k) = (hp.tau, hp.k_or(DEFAULT_K));
+        Ok(Box::new(FactorSampler::new(model, move |t, layer, rng, phi| {
+            let mut bits = 0u64;
+            for (i, u) in t.range(layer).enumerate() {
+                let (a, p, q) = (t.a[u], t.p[u], t.q[u]);
+                let h = rng.uniform() < p;
+                let mut sum = 0.0;
+                for _ in 0..k {
+                    let (z, _) = conditional_noise(a, p, q, h, rng.uniform());
+                    sum += relaxed(z, tau).1;
+                }
+                phi[u] = sum / k as f64;
+                if h {
+                    bits |= 1 << i;
+                }
+            }
+            t.set_bits(layer, bits);
+        })))
     }
 }
 

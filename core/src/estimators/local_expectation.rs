@@ -5,7 +5,7 @@
 //! unit of layer k both branches are propagated downstream with the *same* uniforms (common random
 //! numbers), which keeps the estimate unbiased; moments by Monte Carlo.
 
-use super::common::{chain_params, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
+use super::common::{chain_params, joint_plan, sample_with_uniforms, JointJob, JointRule, JointSampler, LossAccess};
 use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
 use crate::exact::ExactSolution;
@@ -63,11 +63,7 @@ struct Deep<'a> {
 impl Sampler for Deep<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        for x in self.u.iter_mut() {
-            *x = rng.uniform();
-        }
-        self.base.propagate_with_uniforms(model, 0, &self.u);
-        let f_base = model.loss.value(self.base.output());
+        let f_base = sample_with_uniforms(model, &mut self.base, &mut self.u, rng);
         for k in 0..model.layers.len() {
             let r = self.base.range(k);
             for (i, unit) in r.enumerate() {

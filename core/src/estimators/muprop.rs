@@ -3,8 +3,8 @@
 //! one stochastic layer:
 //! `ĝ_i = [f(h) − f(h̄) − ∇f(h̄)·(h − h̄)]·(h_i − σ_i) + ∂_i f(h̄)·σ′(a_i)`.
 
-use super::common::{centred, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{centred, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Estimator, Family, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -31,7 +31,7 @@ pub(super) static META: Meta = Meta {
 };
 
 /// The rule with `f(h̄)` and `∇f(h̄)` precomputed (single layer: `h̄` is fixed by the input).
-struct Rule {
+pub(super) struct Rule {
     f_bar: f64,
     df_bar: Vec<f64>,
 }
@@ -65,32 +65,12 @@ impl JointRule for Rule {
     }
 }
 
-impl Estimator for Muprop {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        2.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
+impl JointEstimator for Muprop {
+    const META: &'static Meta = &META;
+    const EVALUATIONS: f64 = 2.0;
+    type Rule<'a> = Rule;
+    fn rule(&self, model: &Model, _: &HyperParams, _: &ExactSolution) -> Result<Rule> {
         self.check(model)?;
-        Ok(Box::new(JointJob::new(Rule::new(model), model, "muprop's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        self.check(model)?;
-        Ok(Box::new(JointSampler::new(Rule::new(model), model)))
+        Ok(Rule::new(model))
     }
 }

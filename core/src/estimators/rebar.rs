@@ -16,7 +16,7 @@
 //! (adaptive Gauss–Kronrod, split where `h` flips). Several units: Monte Carlo (the relaxed loss
 //! couples all the units' noises). The same machinery serves RELAX's learned control variate.
 
-use super::common::{centred, chain_params};
+use super::common::{centred, chain_params, single_layer_params};
 use super::concrete::relaxed;
 use super::gumbel_rao::conditional_noise;
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
@@ -214,13 +214,11 @@ impl ExactJob for SingleUnitJob<'_> {
     fn run(&self, range: Range<u64>) -> Weighted {
         let mut acc = Weighted::new(self.dim());
         let x = &self.model.input;
+        let (mut mean, mut var) = (vec![0.0; self.dim()], vec![0.0; self.dim()]);
         for side in range {
             let (m, v) = self.cond[side as usize];
             let w = if side == 1 { self.p } else { self.q };
-            let mut mean: Vec<f64> = x.iter().map(|xj| m * xj).collect();
-            let mut var: Vec<f64> = x.iter().map(|xj| v * xj * xj).collect();
-            mean.push(m);
-            var.push(v);
+            single_layer_params(x, &[m], &[v], &mut mean, &mut var);
             acc.add_with_variance(w, &mean, &var);
         }
         acc

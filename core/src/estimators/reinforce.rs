@@ -1,7 +1,7 @@
 //! `reinforce`: the score-function estimator with no baseline (Bengio 2013, Theorem 1; Williams 1992).
 
-use super::common::{centred, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{centred, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Family, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -45,30 +45,10 @@ impl JointRule for ScoreRule {
     }
 }
 
-impl Estimator for Reinforce {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(JointJob::new(ScoreRule { baseline: Vec::new() }, model, "reinforce's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(Box::new(JointSampler::new(ScoreRule { baseline: Vec::new() }, model)))
+impl JointEstimator for Reinforce {
+    const META: &'static Meta = &META;
+    type Rule<'a> = ScoreRule;
+    fn rule(&self, _: &Model, _: &HyperParams, _: &ExactSolution) -> Result<ScoreRule> {
+        Ok(ScoreRule { baseline: Vec::new() })
     }
 }

@@ -4,9 +4,9 @@
 //! baseline never sees the sample it centres and the estimate stays unbiased. Its exact figures are
 //! for the idealised estimator whose baseline is the exact `E[f]` (the moving average's limit).
 
-use super::common::{centred, chain_params, joint_plan, JointJob};
+use super::common::{centred, chain_params, JointEstimator};
 use super::reinforce::ScoreRule;
-use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use super::{Depth, Family, Hyper, HyperParams, Meta, Sampler};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -66,39 +66,15 @@ fn idealised(model: &Model, sol: &ExactSolution) -> Vec<f64> {
     vec![sol.expected_loss; model.units()]
 }
 
-impl Estimator for ReinforceMa {
-    fn meta(&self) -> &'static Meta {
-        &META
+impl JointEstimator for ReinforceMa {
+    const META: &'static Meta = &META;
+    const IDEALISED: Option<&'static str> =
+        Some("idealised: exact figures use the baseline b = E[f] exactly; the sampled running baseline starts at 0");
+    type Rule<'a> = ScoreRule;
+    fn rule(&self, model: &Model, _: &HyperParams, sol: &ExactSolution) -> Result<ScoreRule> {
+        Ok(ScoreRule { baseline: idealised(model, sol) })
     }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(
-            model,
-            Some(
-                "idealised: exact figures use the baseline b = E[f] exactly; the sampled running baseline starts at 0",
-            ),
-        )
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        sol: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        Ok(Box::new(JointJob::new(
-            ScoreRule { baseline: idealised(model, sol) },
-            model,
-            "reinforce-ma's exact moments",
-        )?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
+    fn mc_sampler<'a>(&self, model: &'a Model, hp: &HyperParams, _: &ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
         Ok(Box::new(Running {
             model,
             decay: hp.decay,

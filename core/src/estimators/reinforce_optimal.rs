@@ -6,9 +6,9 @@
 //! is positive) *before* updating them with the current sample. Its exact figures are for the
 //! idealised estimator with the exact `L̄_i`, which the layer chain computes alongside the gradient.
 
-use super::common::{centred, chain_params, joint_plan, JointJob};
+use super::common::{centred, chain_params, JointEstimator};
 use super::reinforce::ScoreRule;
-use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use super::{Depth, Family, Hyper, HyperParams, Meta, Sampler};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -71,31 +71,14 @@ impl Sampler for Running<'_> {
     }
 }
 
-impl Estimator for ReinforceOptimal {
-    fn meta(&self) -> &'static Meta {
-        &META
+impl JointEstimator for ReinforceOptimal {
+    const META: &'static Meta = &META;
+    const IDEALISED: Option<&'static str> = Some("idealised: exact figures use the exact per-unit baselines L̄_i; the sampled running estimator tracks them with moving averages");
+    type Rule<'a> = ScoreRule;
+    fn rule(&self, _: &Model, _: &HyperParams, sol: &ExactSolution) -> Result<ScoreRule> {
+        Ok(ScoreRule { baseline: sol.optimal_baseline.iter().flatten().copied().collect() })
     }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, Some("idealised: exact figures use the exact per-unit baselines L̄_i; the sampled running estimator tracks them with moving averages"))
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        sol: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        let baseline: Vec<f64> = sol.optimal_baseline.iter().flatten().copied().collect();
-        Ok(Box::new(JointJob::new(ScoreRule { baseline }, model, "reinforce-optimal's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
+    fn mc_sampler<'a>(&self, model: &'a Model, hp: &HyperParams, _: &ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
         let n = model.units();
         Ok(Box::new(Running {
             model,

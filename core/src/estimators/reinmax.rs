@@ -6,8 +6,8 @@
 //! `2s(1 − s) = σ(a/τ)·(1 + σ(−a/τ))/2`. At τ = 1 this is exactly `darn` (`σ(−a)/2`, `σ(a)/2`).
 //! A function of the joint sample: exact moments by joint enumeration at any depth.
 
-use super::common::{backprop, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use super::common::{backprop, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Estimator, Family, Hyper, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::math;
@@ -42,7 +42,7 @@ fn surrogate(a: f64, p: f64, q: f64, h: bool, tau: f64) -> f64 {
     two_s_one_minus_s - 0.5 * p * q
 }
 
-struct Rule<'a> {
+pub(super) struct Rule<'a> {
     model: &'a Model,
     tau: f64,
 }
@@ -57,33 +57,12 @@ impl JointRule for Rule<'_> {
     }
 }
 
-impl Estimator for ReinMax {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
+impl JointEstimator for ReinMax {
+    const META: &'static Meta = &META;
+    type Rule<'a> = Rule<'a>;
+    fn rule<'a>(&self, model: &'a Model, hp: &HyperParams, _: &ExactSolution) -> Result<Rule<'a>> {
         self.check(model)?;
-        Ok(Box::new(JointJob::new(Rule { model, tau: hp.tau }, model, "reinmax's exact moments")?))
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        self.check(model)?;
-        Ok(Box::new(JointSampler::new(Rule { model, tau: hp.tau }, model)))
+        Ok(Rule { model, tau: hp.tau })
     }
 }
 

@@ -1,8 +1,8 @@
 //! `st`: straight-through with the identity surrogate (Hinton 2012; Bengio et al. 2013, Eq. 13):
 //! back-propagate through the hard threshold as if it were the identity.
 
-use super::common::{backprop, joint_plan, JointJob, JointRule, JointSampler, LossAccess};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::{backprop, JointEstimator, JointRule, LossAccess};
+use super::{Depth, Family, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::math;
@@ -67,39 +67,10 @@ impl JointRule for StModelRule<'_> {
     }
 }
 
-/// Shared `Estimator` plumbing of the three straight-through variants.
-pub(crate) fn st_exact_job<'a>(model: &'a Model, surrogate: Surrogate, what: &str) -> Result<Box<dyn ExactJob + 'a>> {
-    Ok(Box::new(JointJob::new(StModelRule { model, surrogate }, model, what)?))
-}
-
-pub(crate) fn st_sampler<'a>(model: &'a Model, surrogate: Surrogate) -> Box<dyn Sampler + 'a> {
-    Box::new(JointSampler::new(StModelRule { model, surrogate }, model))
-}
-
-impl Estimator for St {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        st_exact_job(model, Surrogate::Identity, "st's exact moments")
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(st_sampler(model, Surrogate::Identity))
+impl JointEstimator for St {
+    const META: &'static Meta = &META;
+    type Rule<'a> = StModelRule<'a>;
+    fn rule<'a>(&self, model: &'a Model, _: &HyperParams, _: &ExactSolution) -> Result<StModelRule<'a>> {
+        Ok(StModelRule { model, surrogate: Surrogate::Identity })
     }
 }

@@ -7,7 +7,7 @@
 //! unit's factor `φ = y(1 − y)/τ` — one-dimensional integrals (quadrature) — and the `2^n` states are
 //! enumerated. Deeper networks: Monte Carlo.
 
-use super::common::{backprop, chain_params, LossTables};
+use super::common::{single_layer_params, FactorSampler, LossTables};
 use super::concrete::relaxed;
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
@@ -15,7 +15,6 @@ use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
-use crate::rng::Stream;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;
 use std::ops::Range;
@@ -90,12 +89,10 @@ impl ExactJob for QuadJob<'_> {
     fn run(&self, range: Range<u64>) -> Weighted {
         let model = self.model;
         let n = model.units();
-        let x = &model.input;
-        let fan_in = x.len();
         let np = model.num_params();
         let mut acc = Weighted::new(np);
-        let mut mean = vec![0.0; np];
-        let mut var = vec![0.0; np];
+        let (mut mean, mut var) = (vec![0.0; np], vec![0.0; np]);
+        let (mut gm, mut gv) = (vec![0.0; n], vec![0.0; n]);
         for bits in range {
             let mut w = 1.0;
             for u in 0..n {
@@ -107,52 +104,37 @@ impl ExactJob for QuadJob<'_> {
             let df = self.tables.df(bits);
             for u in 0..n {
                 let (m, v) = self.factor[u][(bits >> u & 1) as usize];
-                let gm = df[u] * m;
-                let gv = df[u] * df[u] * v;
-                for j in 0..fan_in {
-                    mean[u * fan_in + j] = gm * x[j];
-                    var[u * fan_in + j] = gv * x[j] * x[j];
-                }
-                mean[n * fan_in + u] = gm;
-                var[n * fan_in + u] = gv;
+                gm[u] = df[u] * m;
+                gv[u] = df[u] * df[u] * v;
             }
+            single_layer_params(&model.input, &gm, &gv, &mut mean, &mut var);
             acc.add_with_variance(w, &mean, &var);
         }
         acc
     }
 }
 
-/// Hard forward, relaxed backward, at any depth.
-struct Hard<'a> {
-    model: &'a Model,
-    tau: f64,
-    trace: Trace,
-    phi: Vec<f64>,
-    df: Vec<f64>,
-    ga: Vec<f64>,
+/// The plan shared with gumbel-rao: quadrature for one layer within the joint limit, else Monte Carlo.
+pub(crate) fn quad_plan(model: &Model) -> Plan {
+    if model.layers.len() == 1 && model.units() <= limits::JOINT_LOG2 {
+        Plan { method: Method::Quadrature, note: None }
+    } else {
+        Plan {
+            method: Method::MonteCarlo,
+            note: Some("Monte Carlo: quadrature moments are computed for a single stochastic layer".into()),
+        }
+    }
 }
 
-impl Sampler for Hard<'_> {
-    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
-        let model = self.model;
-        for k in 0..model.layers.len() {
-            self.trace.compute_layer(model, k);
-            let r = self.trace.range(k);
-            let mut bits = 0u64;
-            for (i, u) in r.enumerate() {
-                let z = self.trace.a[u] + rng.logistic();
-                self.phi[u] = relaxed(z, self.tau).1;
-                if z > 0.0 {
-                    bits |= 1 << i;
-                }
-            }
-            self.trace.set_bits(k, bits);
-        }
-        model.loss.gradient(self.trace.output(), &mut self.df);
-        let phi = &self.phi;
-        backprop(model, &self.trace, &self.df, |_, u| phi[u], &mut self.ga);
-        chain_params(model, &self.trace, &self.ga, out);
+/// The exact job shared with gumbel-rao (`samples` = K): [`QuadJob`] for a single stochastic layer.
+pub(crate) fn quad_job<'a>(model: &'a Model, key: &str, tau: f64, samples: f64) -> Result<Box<dyn ExactJob + 'a>> {
+    if model.layers.len() != 1 {
+        return Err(Error::NotApplicable(format!(
+            "{key} has quadrature moments for a single stochastic layer only; use Monte Carlo"
+        )));
     }
+    limits::check_joint(model, &format!("{key}'s quadrature moments"))?;
+    Ok(Box::new(QuadJob::new(model, tau, samples)))
 }
 
 impl Estimator for StGumbel {
@@ -163,14 +145,7 @@ impl Estimator for StGumbel {
         1.0
     }
     fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        if model.layers.len() == 1 && model.units() <= limits::JOINT_LOG2 {
-            Plan { method: Method::Quadrature, note: None }
-        } else {
-            Plan {
-                method: Method::MonteCarlo,
-                note: Some("Monte Carlo: quadrature moments are computed for a single stochastic layer".into()),
-            }
-        }
+        quad_plan(model)
     }
     fn exact_job<'a>(
         &'a self,
@@ -179,13 +154,7 @@ impl Estimator for StGumbel {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
-        if model.layers.len() != 1 {
-            return Err(Error::NotApplicable(
-                "st-gumbel has quadrature moments for a single stochastic layer only; use Monte Carlo".into(),
-            ));
-        }
-        limits::check_joint(model, "st-gumbel's quadrature moments")?;
-        Ok(Box::new(QuadJob::new(model, hp.tau, 1.0)))
+        quad_job(model, META.key, hp.tau, 1.0)
     }
     fn sampler<'a>(
         &'a self,
@@ -194,13 +163,18 @@ impl Estimator for StGumbel {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn Sampler + 'a>> {
         self.check(model)?;
-        Ok(Box::new(Hard {
-            model,
-            tau: hp.tau,
-            trace: Trace::new(model),
-            phi: vec![0.0; model.units()],
-            df: vec![0.0; model.output_width()],
-            ga: vec![0.0; model.units()],
-        }))
+        // Hard forward, relaxed backward, at any depth.
+        let tau = hp.tau;
+        Ok(Box::new(FactorSampler::new(model, move |t, k, rng, phi| {
+            let mut bits = 0u64;
+            for (i, u) in t.range(k).enumerate() {
+                let z = t.a[u] + rng.logistic();
+                phi[u] = relaxed(z, tau).1;
+                if z > 0.0 {
+                    bits |= 1 << i;
+                }
+            }
+            t.set_bits(k, bits);
+        })))
     }
 }

@@ -1,9 +1,9 @@
 //! `st-sigmoid`: straight-through multiplied by the sigmoid's derivative (Raiko et al. 2015;
 //! Bengio et al. 2013's variant).
 
-use super::common::joint_plan;
-use super::st::{st_exact_job, st_sampler, Surrogate};
-use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
+use super::common::JointEstimator;
+use super::st::{StModelRule, Surrogate};
+use super::{Depth, Family, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -28,30 +28,10 @@ pub(super) static META: Meta = Meta {
     recommended_tau: None,
 };
 
-impl Estimator for StSigmoid {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        st_exact_job(model, Surrogate::Sigmoid, "st-sigmoid's exact moments")
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        _: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(st_sampler(model, Surrogate::Sigmoid))
+impl JointEstimator for StSigmoid {
+    const META: &'static Meta = &META;
+    type Rule<'a> = StModelRule<'a>;
+    fn rule<'a>(&self, model: &'a Model, _: &HyperParams, _: &ExactSolution) -> Result<StModelRule<'a>> {
+        Ok(StModelRule { model, surrogate: Surrogate::Sigmoid })
     }
 }

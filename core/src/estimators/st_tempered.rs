@@ -1,9 +1,9 @@
 //! `st-tempered`: straight-through with a tempered sigmoid surrogate (Paulus et al. 2021, eq. 5):
 //! the forward sample is unchanged; the backward pass uses `σ(a/τ)(1 − σ(a/τ))/τ`. τ = 1 is `st-sigmoid`.
 
-use super::common::joint_plan;
-use super::st::{st_exact_job, st_sampler, Surrogate};
-use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
+use super::common::JointEstimator;
+use super::st::{StModelRule, Surrogate};
+use super::{Depth, Family, Hyper, HyperParams, Meta};
 use crate::error::Result;
 use crate::exact::ExactSolution;
 use crate::model::Model;
@@ -28,30 +28,10 @@ pub(super) static META: Meta = Meta {
     recommended_tau: None,
 };
 
-impl Estimator for StTempered {
-    fn meta(&self) -> &'static Meta {
-        &META
-    }
-    fn loss_evaluations(&self, _: &Model, _: &HyperParams) -> f64 {
-        1.0
-    }
-    fn plan(&self, model: &Model, _: &HyperParams) -> Plan {
-        joint_plan(model, None)
-    }
-    fn exact_job<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn ExactJob + 'a>> {
-        st_exact_job(model, Surrogate::Tempered(hp.tau), "st-tempered's exact moments")
-    }
-    fn sampler<'a>(
-        &'a self,
-        model: &'a Model,
-        hp: &'a HyperParams,
-        _: &'a ExactSolution,
-    ) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(st_sampler(model, Surrogate::Tempered(hp.tau)))
+impl JointEstimator for StTempered {
+    const META: &'static Meta = &META;
+    type Rule<'a> = StModelRule<'a>;
+    fn rule<'a>(&self, model: &'a Model, hp: &HyperParams, _: &ExactSolution) -> Result<StModelRule<'a>> {
+        Ok(StModelRule { model, surrogate: Surrogate::Tempered(hp.tau) })
     }
 }
