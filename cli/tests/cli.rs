@@ -6,59 +6,9 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const KEYS: [&str; 23] = [
-    "reinforce",
-    "reinforce-ma",
-    "reinforce-optimal",
-    "reinforce-loo",
-    "arm",
-    "disarm",
-    "local-expectation",
-    "muprop",
-    "st",
-    "st-sigmoid",
-    "st-tempered",
-    "concrete",
-    "st-gumbel",
-    "ar",
-    "darn",
-    "reinmax",
-    "gapped-st",
-    "gumbel-rao",
-    "rebar",
-    "relax",
-    "learned-predictor",
-    "sts",
-    "noisy-rectifier",
-];
-
-/// Run successfully and parse the JSON output.
-fn ok_json(args: &[&str], stdin: &str) -> Value {
-    let r = stochgrad(args, stdin.as_bytes());
-    assert_eq!(r.code, 0, "{args:?}: {r:?}");
-    assert!(r.stderr.is_empty(), "{args:?}: stderr {:?}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", r.stdout));
-    assert_no_stray_null(&v, "");
-    v
-}
-
-/// Run, expect the one-line error, and check it contains every one of `needles`.
-fn err(args: &[&str], stdin: &str, needles: &[&str]) -> String {
-    let r = stochgrad(args, stdin.as_bytes());
-    let line = assert_one_line_error(&r, &format!("{args:?} <<< {stdin:.80}"));
-    for n in needles {
-        assert!(line.contains(n), "{args:?}: expected {n:?} in {line:?}");
-    }
-    line
-}
-
 /// The only bias of a single-unit model's layered vector.
 fn bias0(v: &Value) -> f64 {
     v["layers"][0]["bias"][0].as_f64().unwrap()
-}
-
-fn close(a: f64, b: f64, tol: f64, what: &str) {
-    assert!((a - b).abs() <= tol, "{what}: {a} vs {b} (tolerance {tol})");
 }
 
 #[test]

@@ -36,30 +36,6 @@ impl Rng {
     }
 }
 
-const KEYS: [&str; 21] = [
-    "reinforce",
-    "reinforce-ma",
-    "reinforce-optimal",
-    "reinforce-loo",
-    "arm",
-    "disarm",
-    "local-expectation",
-    "muprop",
-    "st",
-    "st-sigmoid",
-    "st-tempered",
-    "concrete",
-    "st-gumbel",
-    "ar",
-    "darn",
-    "reinmax",
-    "gapped-st",
-    "gumbel-rao",
-    "rebar",
-    "relax",
-    "learned-predictor",
-];
-
 const INTERESTING: &[u8] = b"{}[],:\"-+.0123456789eE ntfrualsNI\\";
 const NUMBERS: &[&str] = &[
     "0",
@@ -379,8 +355,8 @@ fn fuzzed_models_in_process() {
             runs += 1;
         }
         if moments_ok {
-            let key = KEYS[i % KEYS.len()];
-            let method = ["auto", "exact", "monte-carlo"][(i / KEYS.len()) % 3];
+            let key = BINARY_KEYS[i % BINARY_KEYS.len()];
+            let method = ["auto", "exact", "monte-carlo"][(i / BINARY_KEYS.len()) % 3];
             let mut a = args(&[
                 "moments",
                 "-",
@@ -513,7 +489,7 @@ fn fuzzed_models_through_the_binary() {
         let src = rng.pick(&fx).clone();
         let bytes = mutate(&mut rng, &src);
         let (chain_ok, moments_ok) = cheap(&bytes);
-        let key = KEYS[i % KEYS.len()];
+        let key = BINARY_KEYS[i % BINARY_KEYS.len()];
         let argv: Vec<&str> = if i % 2 == 0 && moments_ok {
             vec!["moments", "-", "--estimator", key, "--samples", "512"]
         } else if chain_ok {

@@ -4,37 +4,9 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
-
-fn ok(args: &[&str], stdin: &str) -> String {
-    let r = stochgrad(args, stdin.as_bytes());
-    assert_eq!(r.code, 0, "{args:?}: {r:?}");
-    assert!(r.stderr.is_empty(), "{args:?}: stderr {:?}", r.stderr);
-    r.stdout
-}
-
-fn ok_json(args: &[&str], stdin: &str) -> Value {
-    let out = ok(args, stdin);
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"));
-    assert_no_stray_null(&v, "");
-    v
-}
-
-fn err(args: &[&str], stdin: &str, needles: &[&str]) -> String {
-    let r = stochgrad(args, stdin.as_bytes());
-    let line = assert_one_line_error(&r, &format!("{args:?}"));
-    for n in needles {
-        assert!(line.contains(n), "{args:?}: expected {n:?} in {line:?}");
-    }
-    line
-}
 
 fn sig(a: f64) -> f64 {
     1.0 / (1.0 + (-a).exp())
-}
-
-fn close(a: f64, b: f64, tol: f64, what: &str) {
-    assert!((a - b).abs() <= tol, "{what}: {a} vs {b}");
 }
 
 /// The one-unit STS network's objective and its exact derivative (estimators reference, A.7).

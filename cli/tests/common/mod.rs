@@ -1,6 +1,8 @@
-//! Helpers shared by the CLI's integration tests: running the binary, and the fixture models.
+//! Helpers shared by the CLI's integration tests: running the binary, the estimator keys, and the
+//! fixture models.
 #![allow(dead_code)]
 
+use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -47,6 +49,36 @@ pub fn assert_one_line_error(r: &Run, context: &str) -> String {
     line.to_string()
 }
 
+/// Run successfully and return the standard output.
+pub fn ok(args: &[&str], stdin: &str) -> String {
+    let r = stochgrad(args, stdin.as_bytes());
+    assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    assert!(r.stderr.is_empty(), "{args:?}: stderr {:?}", r.stderr);
+    r.stdout
+}
+
+/// Run successfully and parse the JSON output.
+pub fn ok_json(args: &[&str], stdin: &str) -> Value {
+    let out = ok(args, stdin);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"));
+    assert_no_stray_null(&v, "");
+    v
+}
+
+/// Run, expect the one-line error, and check it contains every one of `needles`.
+pub fn err(args: &[&str], stdin: &str, needles: &[&str]) -> String {
+    let r = stochgrad(args, stdin.as_bytes());
+    let line = assert_one_line_error(&r, &format!("{args:?} <<< {stdin:.80}"));
+    for n in needles {
+        assert!(line.contains(n), "{args:?}: expected {n:?} in {line:?}");
+    }
+    line
+}
+
+pub fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!((a - b).abs() <= tol, "{what}: {a} vs {b} (tolerance {tol})");
+}
+
 /// Assert that a JSON output has no null except where null is documented (`cosine` when a norm
 /// is 0, `recommended_tau` when there is none) — a NaN written by serde_json would be a null.
 pub fn assert_no_stray_null(v: &serde_json::Value, path: &str) {
@@ -62,6 +94,37 @@ pub fn assert_no_stray_null(v: &serde_json::Value, path: &str) {
         _ => {}
     }
 }
+
+/// Every estimator key, in the registry's order: the estimators of binary units, then the two
+/// unit types.
+pub const KEYS: [&str; 23] = [
+    "reinforce",
+    "reinforce-ma",
+    "reinforce-optimal",
+    "reinforce-loo",
+    "arm",
+    "disarm",
+    "local-expectation",
+    "muprop",
+    "st",
+    "st-sigmoid",
+    "st-tempered",
+    "concrete",
+    "st-gumbel",
+    "ar",
+    "darn",
+    "reinmax",
+    "gapped-st",
+    "gumbel-rao",
+    "rebar",
+    "relax",
+    "learned-predictor",
+    "sts",
+    "noisy-rectifier",
+];
+
+/// The estimators of binary units: every key but the two unit types (`sts`, `noisy-rectifier`).
+pub const BINARY_KEYS: &[&str] = KEYS.split_at(KEYS.len() - 2).0;
 
 /// The single-unit toy of the reference values: `f(h) = (h − t)²`, logit `a`.
 pub fn toy(a: f64, t: f64) -> String {
