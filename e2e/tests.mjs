@@ -79,7 +79,7 @@ export const tests = [
     assert.ok(concrete.bias > 0);
     // It samples by itself (playing on load) and draws the five plots.
     await page.waitForFunction(() => /samples per estimator/.test(document.querySelector('.status').textContent), null, { timeout: 15000 });
-    assert.equal(await page.locator('figure.plot canvas').count(), 5);
+    assert.equal(await page.locator('.plot-grid figure.plot canvas').count(), 5);
     const blank = await page.locator('#plot-convergence canvas').evaluate((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let ink = 0;
@@ -380,6 +380,90 @@ export const tests = [
       assert.deepEqual(errors, [], hash);
       await page.close();
     }
+  }],
+
+  ['the training race runs: straight-through stalls above reinforce-optimal on the default toy', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    // The race plays by itself and pauses at its budget (1000 steps).
+    await page.waitForFunction(() => /Finished: 1,000 steps/.test(document.querySelector('#race-status').textContent), null, { timeout: 60000 });
+    const raceRow = (key) => page.locator(`#race-table tr[data-key="${key}"]`).evaluate((tr) => ({
+      steps: Number(tr.dataset.steps), loss: Number(tr.dataset.loss), tailLoss: Number(tr.dataset.tailLoss),
+      p: Number(tr.dataset.p), tailP: Number(tr.dataset.tailP), text: tr.textContent,
+    }));
+    const st = await raceRow('st');
+    const opt = await raceRow('reinforce-optimal');
+    assert.equal(st.steps, 1000);
+    assert.equal(opt.steps, 1000);
+    // E[f] = t² + p(1 − 2t) on the toy: below 0.2125 ⇔ p < 0.1.
+    assert.ok(opt.tailLoss < 0.2125 && opt.tailP < 0.1, `reinforce-optimal drives p towards 0: ${JSON.stringify(opt)}`);
+    assert.ok(st.tailLoss > 0.2125 && st.tailP > 0.2, `straight-through stalls: ${JSON.stringify(st)}`);
+    assert.ok(st.tailLoss > opt.tailLoss);
+    // The same race through the CLI from the exported model: the same final E[f].
+    const download = page.waitForEvent('download');
+    await page.locator('#export-model').click();
+    const file = path.join(ctx.tmp, 'race-' + (await download).suggestedFilename());
+    await (await download).saveAs(file);
+    const csv = ctx.execFileSync(ctx.cli, ['train', file, '--estimator', 'reinforce-optimal', '--steps', '1000', '--lr', '0.3', '--seed', '1', '--every', '1000']).toString().trim().split('\n');
+    close(Number(csv[csv.length - 1].split(',')[1]), opt.loss, 1e-12, 'final E[f] = the CLI\'s');
+    // The x-axis toggle and the URL.
+    await page.selectOption('#race-x', 'steps');
+    await page.waitForFunction(() => /rx=steps/.test(location.hash));
+    assert.match(await page.evaluate(() => location.hash), /rsteps=1000&rlr=0\.3&ropt=sgd/);
+    // A new budget restarts the race (paused, as it was when it finished); ▶ Race runs it.
+    await page.selectOption('#race-steps', '100');
+    await page.waitForFunction(() => /Paused at step 0 of 100/.test(document.querySelector('#race-status').textContent));
+    await page.locator('#race-play').click();
+    await page.waitForFunction(() => /Finished: 100 steps/.test(document.querySelector('#race-status').textContent), null, { timeout: 30000 });
+    const text = await page.locator('body').innerText();
+    assert.doesNotMatch(text, /NaN|Infinity/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['the race pauses, steps one update at a time and refuses a network too large to race', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: ctx.base + '#rplay=0&rsteps=300' });
+    await page.waitForSelector('#race-table tr[data-key="st"][data-steps="0"]');
+    await page.locator('#race-step').click();
+    await page.waitForSelector('#race-table tr[data-key="st"][data-steps="1"]');
+    assert.equal(await page.locator('#race-play').getAttribute('aria-pressed'), 'false');
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('#race-table tr[data-key="st"]').getAttribute('data-steps'), '1', 'paused after one step');
+    await page.goto(ctx.base + '#w=9,9&rplay=1');
+    await page.waitForFunction(() => /Cannot race: .*2\^18/.test(document.querySelector('#race-status').textContent), null, { timeout: 30000 });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['the gating miniature trains every gate type in the worker and shows its table beside the paper\'s', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: ctx.base + '#gsteps=1000' });
+    await page.locator('#gating-run').click();
+    // Progress while it trains; the page keeps drawing frames.
+    await page.waitForSelector('#gating progress', { timeout: 10000 });
+    const t0 = Date.now();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assert.ok(Date.now() - t0 < 1000, 'frames keep coming while the gaters train');
+    await page.waitForFunction(() => /Done: 7 gate types/.test(document.querySelector('#gating').textContent), null, { timeout: 90000 });
+    const rows = await page.locator('#gating-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      gate: tr.dataset.gate, error: Number(tr.dataset.error), loss: Number(tr.dataset.loss), text: tr.textContent,
+    })));
+    assert.deepEqual(rows.map((r) => r.gate), ['st', 'st-sigmoid', 'reinforce-optimal', 'sts', 'noisy-rectifier', 'sigmoid', 'dense']);
+    for (const r of rows) assert.ok(r.error >= 0 && r.error <= 1 && r.loss > 0, JSON.stringify(r));
+    assert.match(rows.find((r) => r.gate === 'noisy-rectifier').text, /±/);
+    assert.match(rows.find((r) => r.gate === 'st').text, /exact over all gate states/);
+    // The same numbers as the CLI.
+    const cli = JSON.parse(ctx.execFileSync(ctx.cli, ['gating', '--steps', '1000', '--seed', '1', '--format', 'json']).toString());
+    for (const r of rows) {
+      const c = cli.rows.find((x) => x.gate === r.gate);
+      close(c.test_error.mean, r.error, 1e-12, `${r.gate} held-out error`);
+    }
+    const theirs = await page.locator('#gating-theirs').textContent();
+    for (const n of ['1.39', '1.87', '1.96', '1.89']) assert.ok(theirs.includes(n), n);
+    const text = await page.locator('body').innerText();
+    assert.doesNotMatch(text, /NaN|Infinity/);
+    await page.locator('#race').screenshot({ path: path.join(ctx.shots, 'race-panel.png') });
+    await page.locator('#gating').screenshot({ path: path.join(ctx.shots, 'gating-panel.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
   }],
 
   ['screenshots at 1280×800 and 1920×1080', async (ctx) => {

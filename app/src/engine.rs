@@ -10,13 +10,15 @@
 
 #![allow(async_fn_in_trait)]
 
-use crate::protocol::{ChunkResult, Cmd, Fig, JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use crate::protocol::{ChunkResult, Cmd, Fig, GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
 use crate::split::{self, Delegation};
 use stochgrad_core::estimators::{find, Estimator, ExactJob, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::{solve, ExactSolution};
+use stochgrad_core::gating::{Task, Trainer};
 use stochgrad_core::moments::mc_chunk;
 use stochgrad_core::params;
 use stochgrad_core::stats::{Figure, Figures, McAccumulator, Method, Weighted};
+use stochgrad_core::train::{Race, StepReport};
 use stochgrad_core::{Error, Model};
 
 /// Frames per second while playing (each frame draws `samples_per_frame` per estimator).
@@ -78,6 +80,16 @@ pub async fn serve<P: Port>(port: &mut P) {
                 Stop::Closed => return,
                 Stop::Cancelled => {}
             },
+            Cmd::Race(spec) => match run_race(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Gating(spec) => match run_gating(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
             Cmd::Ping(x) => port.send(Out::Pong(x)).await,
             Cmd::Helpers(n) => helpers = n,
             Cmd::Chunk(task) => {
@@ -109,6 +121,10 @@ pub(crate) struct Control {
 }
 
 impl Control {
+    fn new<P: Port>(id: u64, playing: bool, helpers: u32, port: &P) -> Control {
+        Control { id, playing, step: false, last_yield: port.now_ms(), helpers, inbox: Vec::new(), splits: 0 }
+    }
+
     /// A new number for a split computation of this job.
     pub(crate) fn next_split(&mut self) -> u64 {
         self.splits += 1;
@@ -131,7 +147,7 @@ impl Control {
                 self.inbox.push(*r);
                 Ok(())
             }
-            Cmd::Start(_) => Err(Stop::Next(cmd)),
+            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) => Err(Stop::Next(cmd)),
             Cmd::Cancel => Err(Stop::Cancelled),
             Cmd::Ping(x) => {
                 port.send(Out::Pong(x)).await;
@@ -345,15 +361,7 @@ pub async fn run_job<P: Port>(spec: JobSpec, port: &mut P) -> Stop {
 
 /// [`run_job`] with `helpers` helper workers (updated if the pool reports a change meanwhile).
 async fn run_job_with<P: Port>(spec: JobSpec, port: &mut P, helpers: &mut u32) -> Stop {
-    let mut ctl = Control {
-        id: spec.id,
-        playing: spec.playing,
-        step: false,
-        last_yield: port.now_ms(),
-        helpers: *helpers,
-        inbox: Vec::new(),
-        splits: 0,
-    };
+    let mut ctl = Control::new(spec.id, spec.playing, *helpers, port);
     let stop = match run_job_inner(&spec, &mut ctl, port).await {
         Ok(()) => Stop::Cancelled,
         Err(stop) => stop,
@@ -600,4 +608,201 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
             ctl.last_yield = port.now_ms();
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training races and the gating miniature (each in its own worker, see `side.rs`).
+
+/// A race of any budget is drawn in about this many frames (10 a second) when the computation
+/// keeps up: long enough to watch, short enough to wait for.
+pub const RACE_FRAMES: u64 = 40;
+/// A race computes the exact `E[f]` after every step; it refuses networks whose layer chain has more
+/// than `2^RACE_CHAIN_LOG2` state pairs per step (a step would block its worker for too long).
+pub const RACE_CHAIN_LOG2: usize = 16;
+/// Gating: training steps between two yields.
+pub const GATING_CHUNK: u64 = 25;
+
+/// Why a network is too large to race on the page, if it is.
+pub fn race_too_large(model: &Model) -> Option<String> {
+    let w = model.widths();
+    let mut worst = w.first().copied().unwrap_or(0);
+    for k in 1..w.len() {
+        worst = worst.max(w[k - 1] + w[k]);
+    }
+    (worst > RACE_CHAIN_LOG2).then(|| {
+        format!(
+            "a race computes the exact E[f] after every step, and this network's layer chain has 2^{worst} states per step; the page races networks up to 2^{RACE_CHAIN_LOG2} (e.g. two layers of 8) — make the layers narrower, or use `stochgrad train`"
+        )
+    })
+}
+
+/// Run one race until it is replaced, cancelled or the page goes away.
+pub async fn run_race<P: Port>(spec: RaceSpec, port: &mut P) -> Stop {
+    let mut ctl = Control::new(spec.id, spec.playing, 0, port);
+    match run_race_inner(&spec, &mut ctl, port).await {
+        Ok(()) => Stop::Cancelled,
+        Err(stop) => stop,
+    }
+}
+
+/// Wait for the next command and apply it.
+async fn wait_apply<P: Port>(ctl: &mut Control, port: &mut P) -> Result<(), Stop> {
+    match port.wait().await {
+        None => Err(Stop::Closed),
+        Some(cmd) => {
+            ctl.apply(cmd, port).await?;
+            ctl.last_yield = port.now_ms();
+            Ok(())
+        }
+    }
+}
+
+async fn run_race_inner<P: Port>(spec: &RaceSpec, ctl: &mut Control, port: &mut P) -> Result<(), Stop> {
+    let id = spec.id;
+    let mut settings = spec.settings.clone();
+    let _ = settings.sanitize();
+    let model = settings.to_model();
+    if let Some(why) = race_too_large(&model) {
+        port.send(Out::RaceFailed { id, key: None, message: why }).await;
+        loop {
+            wait_apply(ctl, port).await?;
+        }
+    }
+    let mut races: Vec<(String, Race)> = Vec::new();
+    let mut rows = Vec::new();
+    for key in &spec.estimators {
+        let Some(est) = find(key) else { continue };
+        let started = Race::new(model.clone(), est, spec.hp_for(key), spec.optimizer, spec.lr, spec.seed)
+            .and_then(|mut race| race.evaluate().map(|report| (race, report)));
+        match started {
+            Ok((race, report)) => {
+                rows.push((key.clone(), Ok(report)));
+                races.push((key.clone(), race));
+            }
+            Err(e) => rows.push((key.clone(), Err(e.to_string()))),
+        }
+        ctl.checkpoint(port).await?;
+    }
+    port.send(Out::RaceStart { id, rows }).await;
+    let per_frame = spec.steps.div_ceil(RACE_FRAMES).max(1);
+    let mut stopped = vec![false; races.len()];
+    loop {
+        let running = races.iter().zip(&stopped).any(|((_, r), s)| !s && r.steps() < spec.steps);
+        if !running {
+            if ctl.playing || ctl.step {
+                ctl.playing = false;
+                ctl.step = false;
+                port.send(Out::RacePaused { id, reason: format!("reached {} steps", spec.steps) }).await;
+            }
+            wait_apply(ctl, port).await?;
+            continue;
+        }
+        if !(ctl.playing || ctl.step) {
+            wait_apply(ctl, port).await?;
+            continue;
+        }
+        let frame_start = port.now_ms();
+        let rounds = if ctl.step { 1 } else { per_frame };
+        let mut reports: Vec<Vec<StepReport>> = vec![Vec::new(); races.len()];
+        for _ in 0..rounds {
+            for (i, (key, race)) in races.iter_mut().enumerate() {
+                if stopped[i] || race.steps() >= spec.steps {
+                    continue;
+                }
+                match race.step() {
+                    Ok(r) => reports[i].push(r),
+                    Err(e) => {
+                        stopped[i] = true;
+                        port.send(Out::RaceFailed { id, key: Some(key.clone()), message: e.to_string() }).await;
+                    }
+                }
+            }
+            ctl.checkpoint(port).await?;
+            if !(ctl.playing || ctl.step) || port.now_ms() - frame_start > FRAME_MS {
+                break;
+            }
+        }
+        let reports: Vec<(String, Vec<StepReport>)> =
+            races.iter().map(|(k, _)| k.clone()).zip(reports).filter(|(_, r)| !r.is_empty()).collect();
+        if !reports.is_empty() {
+            port.send(Out::RaceFrame { id, reports }).await;
+        }
+        if ctl.step {
+            ctl.step = false;
+            port.send(Out::RacePaused { id, reason: "step".into() }).await;
+        } else if ctl.playing {
+            // Pace the frames.
+            let rest = FRAME_MS - (port.now_ms() - frame_start);
+            if rest > 0.0 {
+                match port.idle(rest).await {
+                    None => {}
+                    Some(None) => return Err(Stop::Closed),
+                    Some(Some(cmd)) => ctl.apply(cmd, port).await?,
+                }
+                ctl.last_yield = port.now_ms();
+            }
+        }
+    }
+}
+
+/// Train and evaluate every gate type of a gating run, with progress; then wait.
+pub async fn run_gating<P: Port>(spec: GatingSpec, port: &mut P) -> Stop {
+    let mut ctl = Control::new(spec.id, true, 0, port);
+    let result = run_gating_inner(&spec, &mut ctl, port).await;
+    let result = match result {
+        Ok(()) => loop {
+            if let Err(stop) = wait_apply(&mut ctl, port).await {
+                break stop;
+            }
+        },
+        Err(stop) => stop,
+    };
+    result
+}
+
+async fn run_gating_inner<P: Port>(spec: &GatingSpec, ctl: &mut Control, port: &mut P) -> Result<(), Stop> {
+    let id = spec.id;
+    let fail = |message: String| Out::GatingFailed { id, message };
+    let task = match spec.config.validate().and_then(|()| Task::new(&spec.config)) {
+        Ok(t) => t,
+        Err(e) => {
+            port.send(fail(e.to_string())).await;
+            return Ok(());
+        }
+    };
+    let steps = spec.config.steps;
+    let total = steps * spec.gates.len() as u64;
+    let mut last_progress = f64::NEG_INFINITY;
+    for (g, gate) in spec.gates.iter().enumerate() {
+        let mut trainer = match Trainer::new(&task, gate) {
+            Ok(t) => t,
+            Err(e) => {
+                port.send(fail(format!("{gate}: {e}"))).await;
+                return Ok(());
+            }
+        };
+        while trainer.steps() < steps {
+            // At each gate type's start, then at most every 100 ms.
+            if trainer.steps() == 0 || port.now_ms() - last_progress > 100.0 {
+                last_progress = port.now_ms();
+                let done = g as u64 * steps + trainer.steps();
+                port.send(Out::GatingProgress { id, gate: gate.clone(), done, total }).await;
+            }
+            if let Err(e) = trainer.train(&task, GATING_CHUNK.min(steps - trainer.steps())) {
+                port.send(fail(format!("{gate}: {e}"))).await;
+                return Ok(());
+            }
+            ctl.checkpoint(port).await?;
+        }
+        let row = trainer.evaluate(&task);
+        let all = [row.test_loss, row.test_error, row.deterministic_error, row.train_loss, row.gate_rate];
+        if all.iter().any(|v| !v.is_finite()) {
+            port.send(fail(format!("{gate}: a held-out figure overflowed"))).await;
+            return Ok(());
+        }
+        port.send(Out::GatingRow { id, row: Box::new(row) }).await;
+        ctl.force_yield(port).await?;
+    }
+    port.send(Out::GatingDone { id }).await;
+    Ok(())
 }

@@ -8,8 +8,8 @@
 //! * [`split`] — the largest exact jobs split across the pool's workers, merged in chunk order;
 //! * [`plots`] — each plot a pure function from state to a drawing, generic over the backend;
 //! * [`format`] — how numbers are printed;
-//! * `components` / `reactor` / `pool` — the browser-only parts (Yew components, the worker
-//!   registration, the pool of workers).
+//! * `components` / `reactor` / `pool` / `side` — the browser-only parts (Yew components, the
+//!   worker registration, the pool of workers, the race's and the gating run's own workers).
 
 pub mod engine;
 pub mod format;
@@ -25,6 +25,8 @@ pub mod url;
 pub mod pool;
 #[cfg(target_arch = "wasm32")]
 pub mod reactor;
+#[cfg(target_arch = "wasm32")]
+pub mod side;
 
 #[cfg(target_arch = "wasm32")]
 pub mod components;

@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 use stochgrad_core::estimators::HyperParams;
+use stochgrad_core::gating::{GatingConfig, GatingRow};
 use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
+use stochgrad_core::train::{Optimizer, StepReport};
 
 /// Sweep of a figure against τ or against the layer width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,15 +42,59 @@ pub struct JobSpec {
     pub sweeps: bool,
 }
 
+/// The hyper-parameters of one estimator: the shared ones, with Gumbel-Rao's own K.
+fn hp_for(hp: HyperParams, rao_k: u32, key: &str) -> HyperParams {
+    let mut hp = hp;
+    if key == "gumbel-rao" {
+        hp.k = Some(rao_k);
+    }
+    hp
+}
+
 impl JobSpec {
     /// The hyper-parameters of one estimator.
     pub fn hp_for(&self, key: &str) -> HyperParams {
-        let mut hp = self.hp;
-        if key == "gumbel-rao" {
-            hp.k = Some(self.rao_k);
-        }
-        hp
+        hp_for(self.hp, self.rao_k, key)
     }
+}
+
+/// A training race (`stochgrad_core::train::Race`) of every selected estimator from the same
+/// initial parameters and seed. Runs in its own worker (`side.rs`), so it never stops the page's
+/// Monte-Carlo sampling, and vice versa.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceSpec {
+    /// The race's own id (a sequence separate from [`JobSpec::id`]).
+    pub id: u64,
+    pub settings: Settings,
+    pub estimators: Vec<String>,
+    pub hp: HyperParams,
+    pub rao_k: u32,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    /// The steps budget: each estimator stops after this many updates.
+    pub steps: u64,
+    /// Step `s` draws from stream `s` of the family (seed, estimator key).
+    pub seed: u64,
+    /// Start training immediately.
+    pub playing: bool,
+}
+
+impl RaceSpec {
+    /// The hyper-parameters of one estimator.
+    pub fn hp_for(&self, key: &str) -> HyperParams {
+        hp_for(self.hp, self.rao_k, key)
+    }
+}
+
+/// The conditional-computation miniature (`stochgrad_core::gating`): train each gate type on the
+/// same synthetic task and evaluate it on held-out data. Runs in its own worker (`side.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatingSpec {
+    /// The run's own id (a sequence separate from the other jobs').
+    pub id: u64,
+    pub config: GatingConfig,
+    /// Gate types, in table order.
+    pub gates: Vec<String>,
 }
 
 /// Page → worker.
@@ -72,6 +118,11 @@ pub enum Cmd {
     Chunk(Box<ChunkTask>),
     /// To the main worker: a helper's chunks (relayed by the pool).
     ChunkDone(Box<ChunkResult>),
+    /// Start a training race (cancels the current job of this worker). Play / pause / step with
+    /// the race's id work as for a job.
+    Race(Box<RaceSpec>),
+    /// Start a gating run (cancels the current job of this worker).
+    Gating(Box<GatingSpec>),
 }
 
 /// Chunks `first_chunk .. first_chunk + chunks` of an estimator's exact job, for a helper worker.
@@ -201,4 +252,46 @@ pub enum Out {
     Delegate(Box<ChunkTask>),
     /// Helper → pool: a task's result (the pool forwards it to the main worker as [`Cmd::ChunkDone`]).
     ChunkDone(Box<ChunkResult>),
+    /// A race's initial figures (step 0) per estimator, or why the estimator cannot race.
+    RaceStart {
+        id: u64,
+        rows: Vec<(String, Result<StepReport, String>)>,
+    },
+    /// The race's new steps since the last frame, per estimator (in race order).
+    RaceFrame {
+        id: u64,
+        reports: Vec<(String, Vec<StepReport>)>,
+    },
+    /// The race stopped drawing: after a single step, or at the steps budget.
+    RacePaused {
+        id: u64,
+        reason: String,
+    },
+    /// The whole race (`key: None`) or one estimator's race cannot go on.
+    RaceFailed {
+        id: u64,
+        key: Option<String>,
+        message: String,
+    },
+    /// Gating: `done` of `total` training steps (all gate types together); `gate` is training.
+    GatingProgress {
+        id: u64,
+        gate: String,
+        done: u64,
+        total: u64,
+    },
+    /// Gating: one gate type trained and evaluated.
+    GatingRow {
+        id: u64,
+        row: Box<GatingRow>,
+    },
+    /// Gating: every gate type is done.
+    GatingDone {
+        id: u64,
+    },
+    /// Gating cannot run (or a figure overflowed).
+    GatingFailed {
+        id: u64,
+        message: String,
+    },
 }

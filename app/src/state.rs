@@ -3,13 +3,15 @@
 //! effects only send [`State::job_spec`] to the worker when `job_id` changes, and play/pause/step
 //! when those change.
 
-use crate::protocol::{JobSpec, MomentsView, Out, SweepKind, SweepPoint};
+use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use stochgrad_core::estimators::{find, registry, HyperParams};
+use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
+use stochgrad_core::train::{Optimizer, StepReport};
 
 /// Bounds of the page's own controls.
 pub mod limits {
@@ -23,6 +25,12 @@ pub mod limits {
     pub const DECAY: (f64, f64) = (0.0, 0.999);
     /// The noisy rectifier's noise scale (its slider is logarithmic).
     pub const NOISE_SCALE: (f64, f64) = (0.1, 10.0);
+    /// A race's steps budget.
+    pub const RACE_STEPS: (u64, u64) = (1, 10_000);
+    /// A race's learning rate (its slider is logarithmic).
+    pub const RACE_LR: (f64, f64) = (0.001, 10.0);
+    /// Gating: training steps per gate type.
+    pub const GATING_STEPS: (u64, u64) = (100, 10_000);
 }
 
 /// Everything the user sets (and, later, the URL holds).
@@ -67,6 +75,19 @@ pub struct Page {
     pub lecture: bool,
     /// Control panels hidden (one of `url::PANELS` each), for lecture links.
     pub hide: Vec<String>,
+    /// Training race: steps budget per estimator.
+    pub race_steps: u64,
+    /// Training race: learning rate.
+    pub race_lr: f64,
+    pub race_optimizer: Optimizer,
+    /// Training race: drawing (its own play/pause).
+    pub race_playing: bool,
+    /// Training race: plot against loss evaluations (the fair axis) instead of steps.
+    pub race_by_evals: bool,
+    /// Gating miniature: the seed of the synthetic task and of the training.
+    pub gating_seed: u64,
+    /// Gating miniature: training steps per gate type.
+    pub gating_steps: u64,
 }
 
 /// The estimators selected on first load: straight-through visibly points the wrong way.
@@ -95,6 +116,13 @@ impl Default for Page {
             focus: String::new(),
             lecture: false,
             hide: Vec::new(),
+            race_steps: 1000,
+            race_lr: 0.3,
+            race_optimizer: Optimizer::Sgd,
+            race_playing: true,
+            race_by_evals: true,
+            gating_seed: 1,
+            gating_steps: GatingConfig::default().steps,
         }
     }
 }
@@ -167,6 +195,65 @@ impl ExactView {
     }
 }
 
+/// One estimator in the training race.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RaceRow {
+    /// Step 0 (the common initial parameters) and every step since (shared: cloning is cheap).
+    pub reports: Rc<Vec<StepReport>>,
+    /// Why it cannot race, or why its race stopped.
+    pub error: Option<String>,
+}
+
+/// Where an estimator's race stands: its latest figures and the means over the last quarter of its
+/// steps (where it stalls).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaceSummary {
+    pub last: StepReport,
+    /// Mean exact E[f] over the last quarter of the steps taken (step 0 alone before any step).
+    pub tail_loss: f64,
+    /// Mean p = σ(a) over the same steps, for a one-unit network.
+    pub tail_p: Option<f64>,
+    /// Steps the means are over.
+    pub tail_steps: usize,
+}
+
+impl RaceRow {
+    pub fn summary(&self) -> Option<RaceSummary> {
+        let last = self.reports.last()?.clone();
+        let n = self.reports.len();
+        // Steps 1..=n−1 were taken; their last quarter (at least one report).
+        let tail_steps = ((n - 1) / 4).max(1);
+        let tail = &self.reports[n - tail_steps..];
+        let mean = |f: &dyn Fn(&StepReport) -> f64| tail.iter().map(f).sum::<f64>() / tail.len() as f64;
+        let tail_loss = mean(&|r| r.expected_loss);
+        let tail_p = tail.iter().all(|r| r.p.is_some()).then(|| mean(&|r| r.p.unwrap_or(0.0)));
+        Some(RaceSummary { last, tail_loss, tail_p, tail_steps })
+    }
+}
+
+/// The training race of the current settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RaceView {
+    /// By estimator key (display order is the page's estimator order).
+    pub rows: BTreeMap<String, RaceRow>,
+    /// Why the whole race cannot run.
+    pub failure: Option<String>,
+    /// The race has reached its budget.
+    pub finished: bool,
+}
+
+/// The gating miniature: its rows as they arrive.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GatingView {
+    /// A run was asked for (by the Run button) with the current settings.
+    pub requested: bool,
+    pub rows: Vec<GatingRow>,
+    /// (gate type training, steps done, total steps).
+    pub progress: Option<(String, u64, u64)>,
+    pub done: bool,
+    pub failure: Option<String>,
+}
+
 /// The whole page state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -186,6 +273,17 @@ pub struct State {
     pub idle: bool,
     /// Why drawing paused by itself (sample limit), if it did.
     pub paused_reason: Option<String>,
+    /// The training race's id (its own sequence; the race worker's messages carry it).
+    pub race_id: u64,
+    /// Increments on every race "step" press.
+    pub race_step_counter: u64,
+    /// The race spec last started (without id and play state): a settings change restarts the race
+    /// only if it changes this.
+    race_basis: Option<RaceSpec>,
+    pub race: RaceView,
+    /// The gating run's id (its own sequence).
+    pub gating_id: u64,
+    pub gating: GatingView,
 }
 
 impl Default for State {
@@ -237,6 +335,19 @@ pub enum Action {
     ShowAllPanels,
     /// Start over with the same seeds.
     Reset,
+    SetRaceSteps(u64),
+    SetRaceLr(f64),
+    SetRaceOptimizer(Optimizer),
+    RacePlay,
+    RacePause,
+    RaceStep,
+    /// Start the race over.
+    RaceReset,
+    ToggleRaceAxis,
+    SetGatingSeed(u64),
+    SetGatingSteps(u64),
+    /// Train the gaters with the current gating settings.
+    RunGating,
     /// Next sampling seed (same network).
     NewSamples,
     /// Next network seed.
@@ -262,9 +373,16 @@ impl State {
             notes: Vec::new(),
             idle: false,
             paused_reason: None,
+            race_id: 1,
+            race_step_counter: 0,
+            race_basis: None,
+            race: RaceView::default(),
+            gating_id: 1,
+            gating: GatingView::default(),
         };
         s.notes = s.sanitize();
         s.clear_results();
+        s.race_basis = Some(s.race_basis_now());
         s
     }
 
@@ -326,6 +444,18 @@ impl State {
             p.focus.clear();
         }
         p.hide.retain(|h| crate::url::PANELS.contains(&h.as_str()));
+        p.race_lr = clamp(p.race_lr, limits::RACE_LR, "race learning rate", 0.3, &mut notes);
+        let int = |v: u64, (lo, hi): (u64, u64), what: &str, notes: &mut Vec<String>| {
+            if v < lo || v > hi {
+                let c = v.clamp(lo, hi);
+                notes.push(format!("{what} {v} is outside {lo}–{hi}; using {c}"));
+                c
+            } else {
+                v
+            }
+        };
+        p.race_steps = int(p.race_steps, limits::RACE_STEPS, "race steps", &mut notes);
+        p.gating_steps = int(p.gating_steps, limits::GATING_STEPS, "gating steps", &mut notes);
         let n = p.model.clone().to_model().num_params();
         if p.param >= n {
             notes.push(format!("parameter {} does not exist (the model has {n}); showing parameter 0", p.param));
@@ -344,12 +474,66 @@ impl State {
         self.paused_reason = None;
     }
 
-    /// New results are needed (settings changed, reset, new seed).
+    /// New results are needed (settings changed, reset, new seed). The race restarts too if what it
+    /// computes changed.
     fn restart(&mut self) {
         let notes = self.sanitize();
         self.notes = notes;
         self.job_id += 1;
         self.clear_results();
+        if self.race_basis.as_ref() != Some(&self.race_basis_now()) {
+            self.restart_race();
+        }
+    }
+
+    /// The race spec without its id and play state.
+    fn race_basis_now(&self) -> RaceSpec {
+        RaceSpec { id: 0, playing: false, ..self.race_spec() }
+    }
+
+    /// A new race with the current settings (settings are sanitized by the caller).
+    fn restart_race(&mut self) {
+        self.race_id += 1;
+        self.race = RaceView::default();
+        self.race_basis = Some(self.race_basis_now());
+    }
+
+    /// The race worker's request for the current race.
+    pub fn race_spec(&self) -> RaceSpec {
+        let p = &self.page;
+        RaceSpec {
+            id: self.race_id,
+            settings: p.model.clone(),
+            estimators: p.estimators.clone(),
+            hp: p.hp(),
+            rao_k: p.rao_k,
+            optimizer: p.race_optimizer,
+            lr: p.race_lr,
+            steps: p.race_steps,
+            seed: p.sampling_seed,
+            playing: p.race_playing,
+        }
+    }
+
+    /// The gating configuration of the current settings (the CLI's defaults otherwise).
+    pub fn gating_config(&self) -> GatingConfig {
+        GatingConfig { seed: self.page.gating_seed, steps: self.page.gating_steps, ..GatingConfig::default() }
+    }
+
+    /// The gating worker's request.
+    pub fn gating_spec(&self) -> GatingSpec {
+        GatingSpec {
+            id: self.gating_id,
+            config: self.gating_config(),
+            gates: GATES.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    /// Gating settings changed: drop the results (and cancel a run).
+    fn restart_gating(&mut self, requested: bool) {
+        self.notes = self.sanitize();
+        self.gating_id += 1;
+        self.gating = GatingView { requested, ..GatingView::default() };
     }
 
     /// The worker request for the current job.
@@ -508,7 +692,41 @@ impl State {
                 self.step_counter += 1;
                 self.idle = false;
             }
-            Reset => self.restart(),
+            Reset => {
+                self.restart();
+                self.restart_race();
+            }
+            SetRaceSteps(n) => {
+                self.page.race_steps = n;
+                self.notes = self.sanitize();
+                self.restart_race();
+            }
+            SetRaceLr(lr) => {
+                self.page.race_lr = lr;
+                self.notes = self.sanitize();
+                self.restart_race();
+            }
+            SetRaceOptimizer(o) => {
+                self.page.race_optimizer = o;
+                self.restart_race();
+            }
+            RacePlay => self.page.race_playing = true,
+            RacePause => self.page.race_playing = false,
+            RaceStep => {
+                self.page.race_playing = false;
+                self.race_step_counter += 1;
+            }
+            RaceReset => self.restart_race(),
+            ToggleRaceAxis => self.page.race_by_evals = !self.page.race_by_evals,
+            SetGatingSeed(seed) => {
+                self.page.gating_seed = seed;
+                self.restart_gating(false);
+            }
+            SetGatingSteps(n) => {
+                self.page.gating_steps = n;
+                self.restart_gating(false);
+            }
+            RunGating => self.restart_gating(true),
             NewSamples => {
                 self.page.sampling_seed = self.page.sampling_seed.wrapping_add(1);
                 self.restart();
@@ -573,6 +791,43 @@ impl State {
             Out::Idle { id } if id == self.job_id => {
                 self.idle = true;
                 self.progress = None;
+            }
+            Out::RaceStart { id, rows } if id == self.race_id => {
+                for (key, r) in rows {
+                    let row = self.race.rows.entry(key).or_default();
+                    match r {
+                        Ok(report) => row.reports = Rc::new(vec![report]),
+                        Err(e) => row.error = Some(e),
+                    }
+                }
+            }
+            Out::RaceFrame { id, reports } if id == self.race_id => {
+                for (key, new) in reports {
+                    let row = self.race.rows.entry(key).or_default();
+                    Rc::make_mut(&mut row.reports).extend(new);
+                }
+            }
+            Out::RacePaused { id, reason } if id == self.race_id => {
+                self.page.race_playing = false;
+                if reason != "step" {
+                    self.race.finished = true;
+                }
+            }
+            Out::RaceFailed { id, key, message } if id == self.race_id => match key {
+                Some(k) => self.race.rows.entry(k).or_default().error = Some(message),
+                None => self.race.failure = Some(message),
+            },
+            Out::GatingProgress { id, gate, done, total } if id == self.gating_id => {
+                self.gating.progress = Some((gate, done, total));
+            }
+            Out::GatingRow { id, row } if id == self.gating_id => self.gating.rows.push(*row),
+            Out::GatingDone { id } if id == self.gating_id => {
+                self.gating.done = true;
+                self.gating.progress = None;
+            }
+            Out::GatingFailed { id, message } if id == self.gating_id => {
+                self.gating.failure = Some(message);
+                self.gating.progress = None;
             }
             _ => {}
         }
@@ -749,5 +1004,87 @@ mod tests {
         assert_eq!(n.page.sampling_seed, seed + 1);
         assert_eq!(n.page.model.network_seed, net);
         assert_eq!(n.job_spec().settings, s.job_spec().settings, "new samples never change the model");
+    }
+
+    fn report(step: u64, loss: f64, p: f64) -> StepReport {
+        StepReport {
+            step,
+            expected_loss: loss,
+            grad_norm: 0.01,
+            loss_evaluations: step as f64,
+            p: Some(p),
+            method: stochgrad_core::stats::Method::Exact,
+        }
+    }
+
+    #[test]
+    fn race_frames_accumulate_and_stale_ones_are_dropped() {
+        let s = State::default();
+        let id = s.race_id;
+        let start = |id| Out::RaceStart { id, rows: vec![("st".into(), Ok(report(0, 0.23, 0.27)))] };
+        let s = s.reduce(Action::Worker(Box::new(start(id))));
+        let s = s.reduce(Action::Worker(Box::new(Out::RaceFrame {
+            id,
+            reports: vec![("st".into(), (1..=8).map(|i| report(i, 0.2 + i as f64 * 0.01, 0.4)).collect())],
+        })));
+        assert_eq!(s.race.rows["st"].reports.len(), 9);
+        // Where it stalls: the last quarter of 8 steps is steps 7 and 8.
+        let sum = s.race.rows["st"].summary().unwrap();
+        assert_eq!(sum.tail_steps, 2);
+        assert!((sum.tail_loss - 0.275).abs() < 1e-12, "{}", sum.tail_loss);
+        assert_eq!(sum.tail_p, Some(0.4));
+        assert_eq!(sum.last.step, 8);
+        // A message of an older race is ignored; finishing pauses the race.
+        let stale = s.clone().reduce(Action::Worker(Box::new(start(id - 1))));
+        assert_eq!(stale.race, s.race);
+        let s = s.reduce(Action::Worker(Box::new(Out::RacePaused { id, reason: "reached 8 steps".into() })));
+        assert!(s.race.finished && !s.page.race_playing);
+    }
+
+    #[test]
+    fn race_restarts_only_when_what_it_computes_changes() {
+        let s = State::default();
+        let id = s.race_id;
+        // Display-only and sampling-pace settings keep the race.
+        let s = s.reduce(Action::SetSamplesPerFrame(1024)).reduce(Action::ToggleRaceAxis).reduce(Action::Pause);
+        assert_eq!(s.race_id, id);
+        // The model, the estimators, the seed and the race's own settings restart it.
+        let s = s.reduce(Action::SetLogit(0.5));
+        assert_eq!(s.race_id, id + 1);
+        let s = s.reduce(Action::SetRaceLr(0.1));
+        assert_eq!(s.race_id, id + 2);
+        assert_eq!(s.race_spec().lr, 0.1);
+        let s = s.reduce(Action::SetRaceOptimizer(Optimizer::Adam)).reduce(Action::NewSamples);
+        assert_eq!(s.race_id, id + 4);
+        assert_eq!(s.race_spec().seed, s.page.sampling_seed);
+        // Race play state is its own.
+        let s = s.reduce(Action::RacePause);
+        assert!(!s.page.race_playing);
+        let s = s.reduce(Action::RaceStep);
+        assert_eq!(s.race_step_counter, 1);
+        // Out-of-range race settings are clamped with a note.
+        let s = s.reduce(Action::SetRaceSteps(1_000_000));
+        assert_eq!(s.page.race_steps, limits::RACE_STEPS.1);
+        assert!(s.notes.iter().any(|n| n.contains("race steps")));
+    }
+
+    #[test]
+    fn gating_runs_on_request_and_settings_changes_drop_results() {
+        let s = State::default();
+        assert!(!s.gating.requested);
+        let s = s.reduce(Action::RunGating);
+        let id = s.gating_id;
+        assert!(s.gating.requested);
+        assert_eq!(s.gating_spec().gates.len(), GATES.len());
+        let s = s.reduce(Action::Worker(Box::new(Out::GatingProgress { id, gate: "st".into(), done: 10, total: 100 })));
+        assert_eq!(s.gating.progress, Some(("st".into(), 10, 100)));
+        let s = s.reduce(Action::Worker(Box::new(Out::GatingDone { id })));
+        assert!(s.gating.done && s.gating.progress.is_none());
+        let s = s.reduce(Action::SetGatingSeed(5));
+        assert!(!s.gating.requested && !s.gating.done);
+        assert_eq!(s.gating_spec().config.seed, 5);
+        // The old run's messages no longer count.
+        let s = s.reduce(Action::Worker(Box::new(Out::GatingDone { id })));
+        assert!(!s.gating.done);
     }
 }

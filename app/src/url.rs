@@ -22,13 +22,17 @@
 //! | `play`, `vxe`, `lecture` | playing, variance × evaluations, lecture mode (0/1) | `1` |
 //! | `focus` | the enlarged plot | `convergence`, `bars`, `agreement`, `tau`, `width` |
 //! | `hide` | control panels hidden (lecture links) | `seeds,network` |
+//! | `rsteps`, `rlr`, `ropt` | training race: steps budget, learning rate, optimizer (`sgd`, `adam`) | `1000`, `0.3`, `sgd` |
+//! | `rplay`, `rx` | training race: playing (0/1), x-axis (`evals`: loss evaluations, `steps`) | `1`, `evals` |
+//! | `gseed`, `gsteps` | gating miniature: seed of the task and training, steps per gate type | `1`, `3000` |
 
 use crate::state::Page;
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::LossKind;
+use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 5] = ["convergence", "bars", "agreement", "tau", "width"];
+pub const PLOTS: [&str; 6] = ["convergence", "bars", "agreement", "tau", "width", "race"];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
 
@@ -73,6 +77,13 @@ pub fn to_hash(p: &Page) -> String {
         format!("play={}", b(p.playing)),
         format!("vxe={}", b(p.var_x_evals)),
         format!("lecture={}", b(p.lecture)),
+        format!("rsteps={}", p.race_steps),
+        format!("rlr={}", p.race_lr),
+        format!("ropt={}", p.race_optimizer.key()),
+        format!("rplay={}", b(p.race_playing)),
+        format!("rx={}", if p.race_by_evals { "evals" } else { "steps" }),
+        format!("gseed={}", p.gating_seed),
+        format!("gsteps={}", p.gating_steps),
     ];
     if !p.focus.is_empty() {
         parts.push(format!("focus={}", p.focus));
@@ -163,7 +174,20 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
             "spf" => num!(u64, p.samples_per_frame, "a whole number"),
             "max" => num!(u64, p.max_samples, "a whole number"),
             "p" => num!(usize, p.param, "a parameter index"),
-            "play" | "vxe" | "lecture" => {
+            "rsteps" => num!(u64, p.race_steps, "a whole number"),
+            "rlr" => num!(f64, p.race_lr, "a number"),
+            "ropt" => match Optimizer::from_key(v) {
+                Some(o) => p.race_optimizer = o,
+                None => bad("an optimizer (sgd, adam)"),
+            },
+            "rx" => match v {
+                "evals" => p.race_by_evals = true,
+                "steps" => p.race_by_evals = false,
+                _ => bad("an x-axis (evals, steps)"),
+            },
+            "gseed" => num!(u64, p.gating_seed, "a seed (whole number)"),
+            "gsteps" => num!(u64, p.gating_steps, "a whole number"),
+            "play" | "vxe" | "lecture" | "rplay" => {
                 let x = match v {
                     "1" | "true" => true,
                     "0" | "false" => false,
@@ -175,6 +199,7 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
                 match key {
                     "play" => p.playing = x,
                     "vxe" => p.var_x_evals = x,
+                    "rplay" => p.race_playing = x,
                     _ => p.lecture = x,
                 }
             }
@@ -239,6 +264,13 @@ mod tests {
         p.lecture = true;
         p.focus = "bars".into();
         p.hide = vec!["seeds".into(), "network".into()];
+        p.race_steps = 300;
+        p.race_lr = 0.05;
+        p.race_optimizer = Optimizer::Adam;
+        p.race_playing = false;
+        p.race_by_evals = false;
+        p.gating_seed = 9;
+        p.gating_steps = 500;
         let (back, notes) = from_hash(&to_hash(&p));
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(back, p);
@@ -292,5 +324,17 @@ mod tests {
         assert!(notes.is_empty());
         let hp = State::new(p).job_spec().hp;
         assert_eq!((hp.noise, hp.noise_scale), (Noise::Gaussian, 0.5), "the worker gets the page's noise");
+    }
+
+    #[test]
+    fn race_and_gating_settings_are_checked() {
+        let (p, notes) = from_hash("#ropt=rmsprop&rx=time&rsteps=-1&rlr=100&gsteps=5");
+        // rmsprop, time and -1 do not parse; 100 and 5 parse and are clamped by the reducer.
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        let s = State::new(p);
+        assert_eq!(s.page.race_optimizer, Optimizer::Sgd);
+        assert_eq!(s.page.race_lr, crate::state::limits::RACE_LR.1);
+        assert_eq!(s.page.gating_steps, crate::state::limits::GATING_STEPS.0);
+        assert_eq!(s.notes.len(), 2, "{:?}", s.notes);
     }
 }

@@ -205,3 +205,127 @@ fn unit_types_carry_their_own_objectives_gradient_as_reference() {
         }
     }
 }
+
+fn race_spec(steps: u64) -> stochgrad_app::protocol::RaceSpec {
+    let mut s = State::new(Page::default()).race_spec();
+    s.steps = steps;
+    s
+}
+
+/// Every report of every estimator, in arrival order (step 0 first).
+fn race_reports(out: &[Out]) -> Vec<(String, Vec<stochgrad_core::train::StepReport>)> {
+    let mut rows: Vec<(String, Vec<stochgrad_core::train::StepReport>)> = Vec::new();
+    for o in out {
+        match o {
+            Out::RaceStart { rows: start, .. } => {
+                for (k, r) in start {
+                    rows.push((k.clone(), vec![r.clone().expect("every default estimator races on the toy")]));
+                }
+            }
+            Out::RaceFrame { reports, .. } => {
+                for (k, new) in reports {
+                    rows.iter_mut().find(|(key, _)| key == k).expect("started").1.extend(new.iter().cloned());
+                }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+#[test]
+fn a_race_streams_frames_equal_to_the_core_race_and_pauses_at_its_budget() {
+    let spec = race_spec(120);
+    let out = run(vec![(0, Cmd::Race(Box::new(spec.clone())))]);
+    let frames = out.iter().filter(|o| matches!(o, Out::RaceFrame { .. })).count();
+    assert!(frames > 1, "the race arrives in several frames ({frames})");
+    assert!(out.iter().any(|o| matches!(o, Out::RacePaused { reason, .. } if reason == "reached 120 steps")));
+    let rows = race_reports(&out);
+    assert_eq!(rows.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), spec.estimators);
+    let model = spec.settings.to_model();
+    for (key, reports) in &rows {
+        assert_eq!(reports.len(), 121, "{key}: step 0 and 120 steps");
+        let est = stochgrad_core::estimators::find(key).unwrap();
+        let mut race =
+            stochgrad_core::train::Race::new(model.clone(), est, spec.hp_for(key), spec.optimizer, spec.lr, spec.seed)
+                .unwrap();
+        let mut direct = vec![race.evaluate().unwrap()];
+        for _ in 0..120 {
+            direct.push(race.step().unwrap());
+        }
+        assert_eq!(reports, &direct, "{key}: the worker's race is train::Race's");
+    }
+    // Deterministic: the same spec gives the same messages.
+    assert_eq!(run(vec![(0, Cmd::Race(Box::new(spec)))]), out);
+}
+
+#[test]
+fn race_step_pause_and_replacement() {
+    let mut spec = race_spec(1000);
+    spec.playing = false;
+    let id = spec.id;
+    // Paused: only the start; one step: one report per estimator.
+    let out = run(vec![(0, Cmd::Race(Box::new(spec.clone()))), (0, Cmd::Step { id })]);
+    let new: usize = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::RaceFrame { reports, .. } => Some(reports.iter().map(|(_, r)| r.len()).sum::<usize>()),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(new, spec.estimators.len(), "one step of each estimator");
+    assert!(out.iter().any(|o| matches!(o, Out::RacePaused { reason, .. } if reason == "step")));
+    // A new race replaces a running one: nothing more of the old one after the new one starts.
+    let mut second = race_spec(50);
+    second.id = id + 1;
+    let out = run(vec![(0, Cmd::Race(Box::new(race_spec(1000)))), (5, Cmd::Race(Box::new(second.clone())))]);
+    let start = out.iter().position(|o| matches!(o, Out::RaceStart { id, .. } if *id == second.id)).unwrap();
+    assert!(out[start..].iter().all(|o| !matches!(o, Out::RaceFrame { id: i, .. } if *i != second.id)));
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Out::RacePaused { id, reason } if *id == second.id && reason == "reached 50 steps")));
+}
+
+#[test]
+fn a_network_too_large_to_race_is_refused_with_a_reason() {
+    let mut spec = race_spec(10);
+    spec.settings.widths = vec![9, 9];
+    let out = run(vec![(0, Cmd::Race(Box::new(spec)))]);
+    let msg = out.iter().find_map(|o| match o {
+        Out::RaceFailed { key: None, message, .. } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(msg.expect("refused").contains("2^18"));
+    assert!(!out.iter().any(|o| matches!(o, Out::RaceFrame { .. })));
+}
+
+#[test]
+fn gating_trains_every_gate_type_with_progress_and_equals_the_core() {
+    use stochgrad_core::gating::{run as gating_run, GatingConfig};
+    let config = GatingConfig { steps: 200, train: 200, test: 200, gates: 4, ..GatingConfig::default() };
+    let gates: Vec<String> = ["st", "reinforce-optimal", "sts", "noisy-rectifier", "dense"].map(String::from).to_vec();
+    let spec = stochgrad_app::protocol::GatingSpec { id: 3, config: config.clone(), gates: gates.clone() };
+    let out = run(vec![(0, Cmd::Gating(Box::new(spec)))]);
+    let progress: Vec<(String, u64)> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::GatingProgress { gate, done, total, .. } if *total == 1000 => Some((gate.clone(), *done)),
+            _ => None,
+        })
+        .collect();
+    let mut announced: Vec<String> = progress.iter().map(|(g, _)| g.clone()).collect();
+    announced.dedup();
+    assert_eq!(announced, gates, "progress names each gate type as it trains");
+    assert!(progress.windows(2).all(|w| w[0].1 <= w[1].1), "{progress:?}");
+    let rows: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::GatingRow { row, .. } => Some((**row).clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(out.last(), Some(Out::GatingDone { id: 3 })));
+    let keys: Vec<&str> = gates.iter().map(String::as_str).collect();
+    let direct = gating_run(&config, &keys).unwrap();
+    assert_eq!(rows, direct.rows, "trained in chunks with yields = trained in one go");
+}

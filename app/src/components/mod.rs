@@ -2,6 +2,7 @@
 //! below it is a view of the state.
 
 mod controls;
+mod experiments;
 mod plot;
 mod results;
 mod share;
@@ -106,6 +107,9 @@ fn typing_target(e: &web_sys::KeyboardEvent, key: &str) -> bool {
 pub fn app() -> Html {
     let state = use_reducer(initial_state);
     let tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
+    // The training race's and the gating run's own workers (`side.rs`).
+    let race_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
+    let gating_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
     let help = use_state(|| false);
 
@@ -114,7 +118,11 @@ pub fn app() -> Html {
         let tx = tx.clone();
         let dispatcher = state.dispatcher();
         let worker_ok = worker_ok.clone();
+        let race_tx = race_tx.clone();
+        let gating_tx = gating_tx.clone();
         use_effect_with((), move |_| {
+            *race_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
+            *gating_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *tx.borrow_mut() = crate::pool::spawn(dispatcher);
             if tx.borrow().is_none() {
                 worker_ok.set(false);
@@ -148,6 +156,43 @@ pub fn app() -> Html {
             if *n > 0 {
                 send(&tx, Cmd::Step { id });
             }
+            || ()
+        });
+    }
+    // The race: a new one whenever its id changes; its own play / pause / step.
+    {
+        let tx = race_tx.clone();
+        let spec = state.race_spec();
+        use_effect_with(state.race_id, move |_| {
+            send(&tx, Cmd::Race(Box::new(spec)));
+            || ()
+        });
+    }
+    {
+        let tx = race_tx.clone();
+        let id = state.race_id;
+        use_effect_with(state.page.race_playing, move |playing| {
+            send(&tx, if *playing { Cmd::Play { id } } else { Cmd::Pause { id } });
+            || ()
+        });
+    }
+    {
+        let tx = race_tx.clone();
+        let id = state.race_id;
+        use_effect_with(state.race_step_counter, move |n| {
+            if *n > 0 {
+                send(&tx, Cmd::Step { id });
+            }
+            || ()
+        });
+    }
+    // Gating: run when asked for, cancel when the settings change.
+    {
+        let tx = gating_tx.clone();
+        let spec = state.gating_spec();
+        let requested = state.gating.requested;
+        use_effect_with(state.gating_id, move |_| {
+            send(&tx, if requested { Cmd::Gating(Box::new(spec)) } else { Cmd::Cancel });
             || ()
         });
     }

@@ -1,5 +1,6 @@
 //! The results side: the exact answer, the plots, the readout table and the estimator cards.
 
+use super::experiments::{GatingPanel, RacePanel};
 use super::plot::Plot;
 use super::widgets::Select;
 use crate::format::{method, sig, with_se};
@@ -137,6 +138,8 @@ pub fn results(p: &ResultsProps) -> Html {
             }
             <div class="plot-grid">{ for plots }</div>
             <Readout state={st.clone()} />
+            <RacePanel state={st.clone()} {epoch} />
+            <GatingPanel state={st.clone()} />
             <Cards state={st.clone()} />
             <HowToRead />
         </section>

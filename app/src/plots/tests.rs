@@ -678,3 +678,75 @@ fn unit_types_are_compared_with_their_own_objective() {
     let row = csv.lines().find(|l| l.starts_with("sts,")).unwrap();
     assert_eq!(row, "sts,c1[0],0.0197,exact,-0.05,,-0.05");
 }
+
+fn race_reports(n: u64, start: f64, end: f64, evals_per_step: f64, p: bool) -> Vec<stochgrad_core::train::StepReport> {
+    (0..=n)
+        .map(|i| stochgrad_core::train::StepReport {
+            step: i,
+            expected_loss: start + (end - start) * (i as f64 / n as f64).sqrt(),
+            grad_norm: 0.01,
+            loss_evaluations: evals_per_step * i as f64,
+            p: p.then_some(0.27),
+            method: stochgrad_core::stats::Method::Exact,
+        })
+        .collect()
+}
+
+#[test]
+fn race_plot_against_evaluations_and_steps() {
+    let mut s = State::default().reduce(crate::state::Action::ToggleEstimator("sts".into()));
+    s.page.race_steps = 3000;
+    let rows = [("reinforce", 0.203, 1.0), ("reinforce-optimal", 0.202, 1.0), ("st", 0.26, 1.0), ("sts", 0.11, 2.0)];
+    for (key, end, evals) in rows {
+        s.race.rows.insert(
+            key.to_string(),
+            crate::state::RaceRow { reports: race_reports(3000, 0.229, end, evals, true).into(), error: None },
+        );
+    }
+    let r = RacePlot::from_state(&s);
+    assert!(r.by_evals, "loss evaluations are the default axis");
+    assert_eq!(r.series.len(), 4);
+    assert!(r.series.iter().find(|x| x.key == "sts").unwrap().own);
+    let svg = render(&r);
+    for text in ["loss evaluations", "sts (own objective: a different unit)", "exact E[f]", "st"] {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    // The x axis spans the whole budget at the largest cost per step (sts: 2 per step): 6k.
+    assert_eq!(r.x_range(), (0.0, 6000.0));
+    let csv = r.csv();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "estimator,step,loss_evaluations,expected_loss,grad_norm,p,method,objective"
+    );
+    assert_eq!(csv.lines().count(), 1 + 4 * 3001);
+    assert!(r.describe().contains("st E[f] = 0.26"), "{}", r.describe());
+    let mut s2 = s.clone();
+    s2.page.race_by_evals = false;
+    let r2 = RacePlot::from_state(&s2);
+    let svg = render(&r2);
+    assert!(svg.contains("training steps"));
+    assert_eq!(r2.x_range(), (0.0, 3000.0), "the whole budget");
+    assert_ne!(r.file_stem(), r2.file_stem());
+}
+
+#[test]
+fn race_plot_empty_failed_and_degenerate() {
+    let s = State::default();
+    let r = RacePlot::from_state(&s);
+    assert!(render(&r).contains("waiting for the race"));
+    let mut f = s.clone();
+    f.race.failure = Some("a race computes the exact E[f] after every step — too large".into());
+    assert!(render(&RacePlot::from_state(&f)).contains("cannot race: a race computes the exact E[f] after every step"));
+    // Only step 0, a flat line, no p: nothing breaks.
+    let mut d = s.clone();
+    d.race.rows.insert(
+        "st".into(),
+        crate::state::RaceRow { reports: race_reports(0, 0.2, 0.2, 1.0, false).into(), error: None },
+    );
+    d.race.rows.insert(
+        "reinforce".into(),
+        crate::state::RaceRow { reports: race_reports(5, 0.2, 0.2, 1.0, false).into(), error: None },
+    );
+    let svg = render(&RacePlot::from_state(&d));
+    assert!(!svg.contains("waiting"));
+}

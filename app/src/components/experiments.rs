@@ -1,0 +1,297 @@
+//! The two experiments below the readout: the training race and the gating miniature. Each runs in
+//! a worker of its own (`side.rs`); these components only show the reducer's state and dispatch.
+
+use super::plot::Plot;
+use super::widgets::{NumberInput, Select, Slider};
+use crate::format::{sig, thousands, with_se};
+use crate::plots::{look, RacePlot};
+use crate::state::{limits, Action, RaceRow, State};
+use stochgrad_core::estimators::{find, Family};
+use stochgrad_core::gating::GatingRow;
+use stochgrad_core::train::Optimizer;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    pub state: UseReducerHandle<State>,
+    #[prop_or_default]
+    pub epoch: u32,
+}
+
+fn act(state: &UseReducerHandle<State>, action: Action) -> Callback<MouseEvent> {
+    let s = state.clone();
+    Callback::from(move |_| s.dispatch(action.clone()))
+}
+
+/// The steps budgets offered.
+const RACE_BUDGETS: [u64; 5] = [100, 300, 1000, 3000, 10_000];
+
+/// Every selected estimator trains the same network from the same start with the same seed.
+#[function_component(RacePanel)]
+pub fn race_panel(p: &PanelProps) -> Html {
+    let st = &p.state;
+    let page = &st.page;
+    let playing = page.race_playing;
+    let toggle = act(st, if playing { Action::RacePause } else { Action::RacePlay });
+    let on_steps = {
+        let s = st.clone();
+        Callback::from(move |v: String| s.dispatch(Action::SetRaceSteps(v.parse().unwrap_or(1000))))
+    };
+    let on_lr = {
+        let s = st.clone();
+        Callback::from(move |v: f64| {
+            let lr = 10f64.powf(v);
+            // Two significant digits, so the URL and the label stay readable.
+            let lr: f64 = format!("{lr:.1e}").parse().unwrap_or(lr);
+            s.dispatch(Action::SetRaceLr(lr.clamp(limits::RACE_LR.0, limits::RACE_LR.1)))
+        })
+    };
+    let on_opt = {
+        let s = st.clone();
+        Callback::from(move |v: String| {
+            s.dispatch(Action::SetRaceOptimizer(Optimizer::from_key(&v).unwrap_or(Optimizer::Sgd)))
+        })
+    };
+    let on_axis = {
+        let s = st.clone();
+        let by_evals = page.race_by_evals;
+        Callback::from(move |v: String| {
+            if (v == "evals") != by_evals {
+                s.dispatch(Action::ToggleRaceAxis)
+            }
+        })
+    };
+    let focused = page.focus == "race";
+    let on_focus = {
+        let s = st.clone();
+        Callback::from(move |_| s.dispatch(Action::SetFocus(if focused { String::new() } else { "race".into() })))
+    };
+    let budget = page.race_steps;
+    let done = st.race.rows.values().filter_map(|r| r.reports.last()).map(|r| r.step).max().unwrap_or(0);
+    let status = if let Some(f) = &st.race.failure {
+        format!("Cannot race: {f}")
+    } else if st.race.rows.is_empty() {
+        "Starting the race…".to_string()
+    } else if st.race.finished {
+        format!("Finished: {} steps per estimator.", thousands(budget))
+    } else if playing {
+        format!("Racing: step {} of {}…", thousands(done), thousands(budget))
+    } else {
+        format!("Paused at step {} of {}. Press ▶ Race to go on.", thousands(done), thousands(budget))
+    };
+    let one_unit = st.race.rows.values().any(|r| r.reports.first().is_some_and(|r| r.p.is_some()));
+    let rows = page.estimators.iter().map(|key| race_row(key, st.race.rows.get(key), one_unit));
+    html! {
+        <section class="race" aria-labelledby="h-race" id="race">
+            <h2 id="h-race">{ "Training race" }</h2>
+            <p class="legend-note">{ "Every selected estimator trains the same network from the same initial parameters with the same seed (the sampling seed): one gradient estimate per step, then the exact E[f] at the new parameters. Loss evaluations are the fair x-axis: an estimator that spends more evaluations per step should be compared at equal cost." }</p>
+            <div class="race-controls">
+                <div class="buttons">
+                    <button id="race-play" class={classes!("primary", playing.then_some("active"))} aria-pressed={playing.to_string()}
+                        onclick={toggle} title="Train / pause the race">
+                        { if playing { "❚❚ Pause" } else { "▶ Race" } }
+                    </button>
+                    <button id="race-step" onclick={act(st, Action::RaceStep)} title="One step of every estimator, then pause">{ "Step" }</button>
+                    <button id="race-reset" onclick={act(st, Action::RaceReset)} title="Start the race over from the same parameters and seed">{ "Restart" }</button>
+                </div>
+                <Select label="Steps budget" id={Some(AttrValue::from("race-steps"))}
+                    options={budget_options(budget)} value={budget.to_string()} onchange={on_steps} />
+                <Slider label="Learning rate (log scale)" id={Some(AttrValue::from("race-lr"))}
+                    value={page.race_lr.log10()} min={limits::RACE_LR.0.log10()} max={limits::RACE_LR.1.log10()} step={0.05}
+                    value_text={format!("lr = {}", sig(page.race_lr, 2))} onchange={on_lr} />
+                <Select label="Optimizer" id={Some(AttrValue::from("race-optimizer"))}
+                    options={vec![("sgd".to_string(), "SGD: θ ← θ − lr·ĝ".to_string()), ("adam".to_string(), "Adam (β₁ 0.9, β₂ 0.999)".to_string())]}
+                    value={page.race_optimizer.key().to_string()} onchange={on_opt} />
+                <Select label="x-axis" id={Some(AttrValue::from("race-x"))}
+                    options={vec![("evals".to_string(), "loss evaluations (fair)".to_string()), ("steps".to_string(), "training steps".to_string())]}
+                    value={if page.race_by_evals { "evals" } else { "steps" }.to_string()} onchange={on_axis} />
+            </div>
+            <p class="race-status" id="race-status" role="status">{ status }</p>
+            <Plot<RacePlot> id="plot-race" data={RacePlot::from_state(st)} epoch={p.epoch} lecture={page.lecture}
+                {focused} onfocus={on_focus} />
+            <div class="table-wrap">
+            <table id="race-table">
+                <thead><tr>
+                    <th scope="col">{ "estimator" }</th>
+                    <th scope="col" title="updates made so far">{ "steps" }</th>
+                    <th scope="col" title="loss evaluations spent by the estimates so far">{ "loss evals" }</th>
+                    <th scope="col" title="exact E[f] at the current parameters (unit types: their own objective)">{ "E[f] now" }</th>
+                    <th scope="col" title="mean exact E[f] over the last quarter of the steps: where the estimator stalls">{ "E[f], last quarter" }</th>
+                    <th scope="col" title="‖∇θ E[f]‖ at the current parameters">{ "‖∇‖ now" }</th>
+                    if one_unit {
+                        <th scope="col" title="p = σ(a) of the network's one unit">{ "p = σ(a) now" }</th>
+                        <th scope="col" title="mean p over the last quarter of the steps">{ "p, last quarter" }</th>
+                    }
+                    <th scope="col">{ "how E[f] is obtained" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            </div>
+            <p class="legend-note">{ "“Last quarter” is the mean over the last quarter of the steps taken, where an estimator that stops improving stalls. On the default toy f(h) = (h − 0.45)², E[f] = t² + p(1 − 2t) falls as p = σ(a) → 0: straight-through's expected estimate 2(p − t)·σ′(a) vanishes at p = t, so it wanders around p ≈ 0.45, while the unbiased estimators drive p towards 0." }</p>
+        </section>
+    }
+}
+
+fn budget_options(current: u64) -> Vec<(String, String)> {
+    let mut v: Vec<u64> = RACE_BUDGETS.to_vec();
+    if !v.contains(&current) {
+        v.push(current);
+        v.sort_unstable();
+    }
+    v.into_iter().map(|n| (n.to_string(), format!("{} steps", thousands(n)))).collect()
+}
+
+fn race_row(key: &str, row: Option<&RaceRow>, one_unit: bool) -> Html {
+    let Some(est) = find(key) else { return html! {} };
+    let m = est.meta();
+    let l = look(key);
+    let name = html! {
+        <th scope="row"><span class="swatch" style={format!("background:{}", l.css)} aria-hidden="true"></span>{ m.name }</th>
+    };
+    let cols = if one_unit { 8 } else { 6 };
+    let Some(row) = row else {
+        return html! { <tr data-key={key.to_string()}>{ name }<td colspan={cols.to_string()} class="pending">{ "starting…" }</td></tr> };
+    };
+    let Some(sum) = row.summary() else {
+        let why = row.error.clone().unwrap_or_else(|| "starting…".into());
+        return html! { <tr class="na" data-key={key.to_string()}>{ name }<td colspan={cols.to_string()}>{ why }</td></tr> };
+    };
+    let r = &sum.last;
+    let own = m.family == Family::UnitType;
+    let mut how = crate::format::method(r.method.key(), None);
+    if own {
+        how.push_str(" · own objective: a different unit");
+    }
+    if let Some(e) = &row.error {
+        how.push_str(&format!(" · stopped: {e}"));
+    }
+    let p_cell = |p: Option<f64>| p.map_or("—".to_string(), |p| sig(p, 3));
+    html! {
+        <tr data-key={key.to_string()} data-steps={r.step.to_string()} data-loss={r.expected_loss.to_string()}
+            data-tail-loss={sum.tail_loss.to_string()}
+            data-p={r.p.map(|p| p.to_string()).unwrap_or_default()}
+            data-tail-p={sum.tail_p.map(|p| p.to_string()).unwrap_or_default()}>
+            { name }
+            <td class="num">{ thousands(r.step) }</td>
+            <td class="num">{ sig(r.loss_evaluations, 4) }</td>
+            <td class="num">{ sig(r.expected_loss, 5) }</td>
+            <td class="num">{ sig(sum.tail_loss, 5) }</td>
+            <td class="num">{ sig(r.grad_norm, 3) }</td>
+            if one_unit {
+                <td class="num">{ p_cell(r.p) }</td>
+                <td class="num">{ p_cell(sum.tail_p) }</td>
+            }
+            <td>{ how }</td>
+        </tr>
+    }
+}
+
+/// The steps per gate type offered.
+const GATING_STEPS: [u64; 3] = [1000, 3000, 10_000];
+
+/// The seed paper's conditional-computation experiment in miniature, with the paper's numbers
+/// beside it (quoted, not reproduced).
+#[function_component(GatingPanel)]
+pub fn gating_panel(p: &PanelProps) -> Html {
+    let st = &p.state;
+    let g = &st.gating;
+    let cfg = st.gating_config();
+    let running = g.requested && !g.done && g.failure.is_none();
+    let on_seed = {
+        let s = st.clone();
+        Callback::from(move |v: u64| s.dispatch(Action::SetGatingSeed(v)))
+    };
+    let on_steps = {
+        let s = st.clone();
+        Callback::from(move |v: String| s.dispatch(Action::SetGatingSteps(v.parse().unwrap_or(3000))))
+    };
+    let mut steps_options: Vec<u64> = GATING_STEPS.to_vec();
+    if !steps_options.contains(&cfg.steps) {
+        steps_options.push(cfg.steps);
+        steps_options.sort_unstable();
+    }
+    let status = match (&g.failure, &g.progress) {
+        (Some(f), _) => html! { <p class="failure" role="alert">{ format!("Cannot run: {f}") }</p> },
+        (None, Some((gate, done, total))) => html! {
+            <p class="race-status" role="status">
+                <progress max={total.to_string()} value={done.to_string()} aria-label="gating progress"></progress>
+                { format!(" Training the {gate} gater: {} of {} steps (all gate types)", thousands(*done), thousands(*total)) }
+            </p>
+        },
+        (None, None) if g.done => {
+            html! { <p class="race-status" role="status">{ format!("Done: {} gate types, seed {}.", g.rows.len(), cfg.seed) }</p> }
+        }
+        (None, None) if running => html! { <p class="race-status" role="status">{ "Generating the task…" }</p> },
+        _ => html! { <p class="race-status">{ "Press “Train the gaters” (a few seconds, in a worker)." }</p> },
+    };
+    let rows = g.rows.iter().map(gating_row);
+    html! {
+        <section class="gating" aria-labelledby="h-gating" id="gating">
+            <h2 id="h-gating">{ "Conditional computation in miniature (the seed paper's §5)" }</h2>
+            <p class="legend-note">{ format!(
+                "A gater of k = {} stochastic units switches {} blocks of {} linear expert units; a softmax reads the gated experts. Synthetic task from the seed: {} clusters with their own linear {}-class rules in {} dimensions ({} training, {} held-out examples). Every gate type starts from the same parameters and sees the same minibatches (Adam, lr {}, {} steps of {}); a KL penalty (λ = {}) keeps about {:.0} % of the gates on.",
+                cfg.gates, cfg.gates, cfg.group, cfg.clusters, cfg.classes, cfg.inputs, cfg.train, cfg.test, cfg.lr, cfg.steps, cfg.batch, cfg.penalty, 100.0 * cfg.sparsity
+            ) }</p>
+            <div class="race-controls">
+                <NumberInput label="Seed (task and training)" id={Some(AttrValue::from("gating-seed"))} value={cfg.seed} onchange={on_seed} />
+                <Select label="Training steps per gate type" id={Some(AttrValue::from("gating-steps"))}
+                    options={steps_options.iter().map(|n| (n.to_string(), format!("{} steps", thousands(*n)))).collect::<Vec<_>>()}
+                    value={cfg.steps.to_string()} onchange={on_steps} />
+                <div class="buttons">
+                    <button id="gating-run" class="primary" onclick={act(st, Action::RunGating)} disabled={running}>
+                        { if running { "Training…" } else { "Train the gaters" } }
+                    </button>
+                </div>
+            </div>
+            { status }
+            <div class="gating-tables">
+            <div class="table-wrap">
+            <table id="gating-table">
+                <caption>{ format!("Ours (seed {}; one run)", cfg.seed) }</caption>
+                <thead><tr>
+                    <th scope="col">{ "gate" }</th>
+                    <th scope="col" title="expected 0/1 error on the held-out examples">{ "held-out error %" }</th>
+                    <th scope="col" title="expected cross-entropy on the held-out examples (nats)">{ "held-out loss" }</th>
+                    <th scope="col" title="held-out error of the test-time network with thresholded gates">{ "deterministic error %" }</th>
+                    <th scope="col" title="mean firing probability of the gates on the held-out set">{ "gates on" }</th>
+                    <th scope="col">{ "how obtained" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            </div>
+            <div class="table-wrap">
+            <table id="gating-theirs">
+                <caption>{ "Theirs: Bengio, Léonard & Courville (2013), MNIST, 2000 gating units (quoted, not reproduced)" }</caption>
+                <thead><tr><th scope="col">{ "gater" }</th><th scope="col">{ "test error %" }</th></tr></thead>
+                <tbody>
+                    <tr><th scope="row">{ "Straight-through" }</th><td class="num">{ "1.39" }</td></tr>
+                    <tr><th scope="row">{ "Noisy rectifier" }</th><td class="num">{ "1.87" }</td></tr>
+                    <tr><th scope="row">{ "Unbiased estimator (SBN with L̄ baseline)" }</th><td class="num">{ "1.89" }</td></tr>
+                    <tr><th scope="row">{ "Stochastic times smooth" }</th><td class="num">{ "1.96" }</td></tr>
+                </tbody>
+            </table>
+            </div>
+            </div>
+            <p class="legend-note">{ "Binary and STS gates: exact expectations over all 2^k gate states per example; noisy rectifiers: Monte Carlo (64 draws per example, ± one standard error). One seed is one task: differences between gate types within a run are not significant unless they persist over seeds (`stochgrad gating --seeds 10` gives means ± s.e. over seeds; see the README). The miniature shows how the estimators behave on this task; it is not evidence about MNIST." }</p>
+        </section>
+    }
+}
+
+fn gating_row(r: &GatingRow) -> Html {
+    let pct = |v: f64, se: Option<f64>| with_se(100.0 * v, se.map(|s| 100.0 * s));
+    let how = match (r.gate.as_str(), r.method.key(), r.test_error_stderr) {
+        ("sigmoid" | "dense", _, None) => "deterministic gates: exact",
+        (_, "monte-carlo", _) | (_, _, Some(_)) => "Monte Carlo over the gates, ± s.e.",
+        _ => "exact over all gate states",
+    };
+    html! {
+        <tr data-gate={r.gate.clone()} data-error={r.test_error.to_string()} data-loss={r.test_loss.to_string()}>
+            <th scope="row" title={r.name.clone()}><code>{ r.gate.clone() }</code></th>
+            <td class="num">{ pct(r.test_error, r.test_error_stderr) }</td>
+            <td class="num">{ with_se(r.test_loss, r.test_loss_stderr) }</td>
+            <td class="num">{ pct(r.deterministic_error, None) }</td>
+            <td class="num">{ sig(r.gate_rate, 3) }</td>
+            <td>{ how }</td>
+        </tr>
+    }
+}
