@@ -3,7 +3,7 @@
 use crate::plots::{csv_text, num, opt};
 use crate::protocol::Fig;
 use crate::state::State;
-use stochgrad_core::estimators::find;
+use stochgrad_core::estimators::find_meta;
 
 const HEADER: [&str; 18] = [
     "estimator",
@@ -34,7 +34,7 @@ pub fn readout_csv(state: &State) -> String {
         .estimators
         .iter()
         .filter_map(|key| {
-            let meta = find(key)?.meta();
+            let meta = find_meta(key)?;
             let row = state.rows.get(key).cloned().unwrap_or_default();
             let mut cells = vec![key.clone(), meta.name.to_string(), meta.unbiased.to_string()];
             let pair = |f: &Fig| [num(f.value), opt(f.stderr)];

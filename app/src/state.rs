@@ -7,7 +7,7 @@ use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use stochgrad_core::estimators::{find, registry, HyperParams};
+use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
@@ -431,14 +431,14 @@ impl State {
         }
         let mut keys = Vec::new();
         for k in &p.estimators {
-            if find(k).is_none() {
+            if find_meta(k).is_none() {
                 notes.push(format!("unknown estimator \"{k}\" ignored"));
             } else if !keys.contains(k) {
                 keys.push(k.clone());
             }
         }
         // Registry order, so colours and rows are stable.
-        p.estimators = registry().iter().map(|e| e.meta().key.to_string()).filter(|k| keys.contains(k)).collect();
+        p.estimators = catalogue().iter().map(|m| m.key.to_string()).filter(|k| keys.contains(k)).collect();
         if !p.focus.is_empty() && !crate::url::PLOTS.contains(&p.focus.as_str()) {
             notes.push(format!("unknown plot \"{}\" to focus; showing all", p.focus));
             p.focus.clear();

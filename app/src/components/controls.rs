@@ -3,7 +3,7 @@
 use super::widgets::{NumberInput, Select, Slider};
 use crate::plots::look;
 use crate::state::{limits, Action, State};
-use stochgrad_core::estimators::{registry, Estimator};
+use stochgrad_core::estimators::{catalogue, find_meta, Meta};
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind};
 use yew::prelude::*;
@@ -66,11 +66,10 @@ pub fn playback(p: &ControlsProps) -> Html {
 pub fn estimator_picker(p: &ControlsProps) -> Html {
     let st = &p.state;
     let model = use_memo(st.page.model.clone(), |s| s.clone().to_model());
-    let item = |e: &&'static dyn Estimator| {
-        let m = e.meta();
+    let item = |m: &&'static Meta| {
         let key = m.key.to_string();
         let checked = st.page.estimators.contains(&key);
-        let na = e.check(&model).err().map(|err| err.to_string());
+        let na = m.check(&model).err().map(|err| err.to_string());
         let on = {
             let s = st.clone();
             let key = key.clone();
@@ -89,8 +88,8 @@ pub fn estimator_picker(p: &ControlsProps) -> Html {
             </li>
         }
     };
-    let unbiased: Vec<&'static dyn Estimator> = registry().iter().copied().filter(|e| e.meta().unbiased).collect();
-    let biased: Vec<&'static dyn Estimator> = registry().iter().copied().filter(|e| !e.meta().unbiased).collect();
+    let unbiased: Vec<&'static Meta> = catalogue().iter().copied().filter(|m| m.unbiased).collect();
+    let biased: Vec<&'static Meta> = catalogue().iter().copied().filter(|m| !m.unbiased).collect();
     html! {
         <section class="panel" aria-labelledby="h-estimators">
             <h2 id="h-estimators">{ "Estimators" }</h2>
@@ -122,14 +121,12 @@ fn short_reason(reason: &str) -> String {
 pub fn hyper_controls(p: &ControlsProps) -> Html {
     let st = &p.state;
     let page = &st.page;
-    let uses_tau =
-        page.estimators.iter().filter_map(|k| stochgrad_core::estimators::find(k)).any(|e| e.meta().uses_tau);
+    let uses_tau = page.estimators.iter().filter_map(|k| find_meta(k)).any(|m| m.uses_tau);
     let recommendations: Vec<String> = page
         .estimators
         .iter()
-        .filter_map(|k| stochgrad_core::estimators::find(k))
-        .filter_map(|e| {
-            let m = e.meta();
+        .filter_map(|k| find_meta(k))
+        .filter_map(|m| {
             m.recommended_tau.filter(|(lo, hi)| page.tau < *lo || page.tau > *hi).map(|(lo, hi)| {
                 format!("{}: its authors recommend τ ∈ [{lo}, {hi}]; computed at τ = {:.2} anyway", m.name, page.tau)
             })

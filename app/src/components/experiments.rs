@@ -6,7 +6,7 @@ use super::widgets::{NumberInput, Select, Slider};
 use crate::format::{sig, thousands, with_se};
 use crate::plots::{look, RacePlot};
 use crate::state::{limits, Action, RaceRow, State};
-use stochgrad_core::estimators::{find, Family};
+use stochgrad_core::estimators::{find_meta, Family};
 use stochgrad_core::gating::GatingRow;
 use stochgrad_core::train::Optimizer;
 use yew::prelude::*;
@@ -142,8 +142,7 @@ fn budget_options(current: u64) -> Vec<(String, String)> {
 }
 
 fn race_row(key: &str, row: Option<&RaceRow>, one_unit: bool) -> Html {
-    let Some(est) = find(key) else { return html! {} };
-    let m = est.meta();
+    let Some(m) = find_meta(key) else { return html! {} };
     let l = look(key);
     let name = html! {
         <th scope="row"><span class="swatch" style={format!("background:{}", l.css)} aria-hidden="true"></span>{ m.name }</th>

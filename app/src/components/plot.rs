@@ -1,7 +1,7 @@
 //! A `<canvas>` that draws one plot (a pure function of its data), crisp on high-DPI screens,
 //! with export buttons for PNG (2×), SVG and the data as CSV.
 
-use crate::plots::{to_svg, PlotData, Style};
+use crate::plots::{to_svg, PlotBackend, PlotData, Style};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
@@ -43,7 +43,7 @@ fn draw<D: PlotData>(canvas: &HtmlCanvasElement, data: &D, lecture: bool) {
     canvas.set_width((w * dpr).round() as u32);
     canvas.set_height((h * dpr).round() as u32);
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
-    let root = backend.into_drawing_area();
+    let root = PlotBackend::Canvas(backend).into_drawing_area();
     if let Err(e) = data.draw(&root, &style(dpr, lecture)) {
         web_sys::console::warn_1(&format!("plot {}: {e}", data.title()).into());
     }
@@ -122,7 +122,7 @@ fn export_png<D: PlotData>(canvas: &NodeRef, data: &D, stem: &str, lecture: bool
     off.set_width(2 * w);
     off.set_height(2 * h);
     if let Some(backend) = CanvasBackend::with_canvas_object(off.clone()) {
-        let root = backend.into_drawing_area();
+        let root = PlotBackend::Canvas(backend).into_drawing_area();
         let _ = data.draw(&root, &Style { scale: 2.0, dark: false, lecture });
         let _ = root.present();
     }

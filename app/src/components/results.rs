@@ -7,7 +7,7 @@ use crate::format::{method, sig, with_se};
 use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
-use stochgrad_core::estimators::find;
+use stochgrad_core::estimators::find_meta;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -172,8 +172,7 @@ pub fn readout(p: &StateProps) -> Html {
     let st = &p.state;
     let floor = st.exact.as_ref().map_or(0.0, |e| e.rounding_floor());
     let rows = st.page.estimators.iter().map(|key| {
-        let Some(est) = find(key) else { return html! {} };
-        let m = est.meta();
+        let Some(m) = find_meta(key) else { return html! {} };
         let row: Row = st.rows.get(key).cloned().unwrap_or_default();
         let look = look(key);
         let name = html! {
@@ -247,8 +246,7 @@ pub fn readout(p: &StateProps) -> Html {
 #[function_component(Cards)]
 pub fn cards(p: &StateProps) -> Html {
     let st = &p.state;
-    let cards = st.page.estimators.iter().filter_map(|k| find(k)).map(|e| {
-        let m = e.meta();
+    let cards = st.page.estimators.iter().filter_map(|k| find_meta(k)).map(|m| {
         let look = look(m.key);
         let row = st.rows.get(m.key).cloned().unwrap_or_default();
         let note = row.not_applicable.clone().or(row.mc_only.clone());

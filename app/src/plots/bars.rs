@@ -8,7 +8,7 @@ use crate::state::State;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
-use stochgrad_core::estimators::find;
+use stochgrad_core::estimators::find_meta;
 
 /// Bias² below this counts as exactly zero (an unbiased estimator's exact moments).
 const ZERO: f64 = 1e-30;
@@ -55,7 +55,7 @@ impl Bars {
                 let m = row.best()?;
                 Some(BarGroup {
                     key: key.clone(),
-                    unbiased: find(key).is_some_and(|e| e.meta().unbiased),
+                    unbiased: find_meta(key).is_some_and(|m| m.unbiased),
                     method: m.method.clone(),
                     samples: m.samples,
                     bias_sq: m.bias_sq,

@@ -14,9 +14,10 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use stochgrad_core::estimators::registry;
+use stochgrad_core::estimators::catalogue;
 
 mod agreement;
+mod backend;
 mod bars;
 mod convergence;
 mod kit;
@@ -29,6 +30,7 @@ mod width_sweep;
 mod tests;
 
 pub use agreement::{AgreeSeries, Agreement};
+pub use backend::PlotBackend;
 pub use bars::{BarGroup, Bars};
 pub use convergence::{ConvSeries, Convergence};
 pub use race::{RacePlot, RaceSeries};
@@ -196,7 +198,7 @@ const PALETTE: [(RGBColor, &str, Marker, bool); 23] = [
 /// Colour, marker and dash of an estimator, by its registry index (an unknown key gets a neutral
 /// grey circle).
 pub fn look(key: &str) -> Look {
-    match registry().iter().position(|e| e.meta().key == key) {
+    match catalogue().iter().position(|m| m.key == key) {
         Some(i) => {
             let (color, css, marker, dashed) = PALETTE[i % PALETTE.len()];
             Look { color, css, marker, dashed }
@@ -223,7 +225,7 @@ pub fn to_svg<D: PlotData>(data: &D, width: u32, height: u32, style: &Style) -> 
     let (width, height) = (width.max(1), height.max(1));
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let root = PlotBackend::Svg(SVGBackend::with_string(&mut out, (width, height))).into_drawing_area();
         let result = data.draw(&root, style).and_then(|()| root.present().map_err(|e| e.to_string()));
         if let Err(message) = result {
             let th = kit::Theme::new(style);

@@ -8,7 +8,7 @@ use crate::state::State;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::rc::Rc;
-use stochgrad_core::estimators::{find, Family};
+use stochgrad_core::estimators::{find_meta, Family};
 use stochgrad_core::stats::Method;
 use stochgrad_core::train::StepReport;
 
@@ -62,7 +62,7 @@ impl RacePlot {
                 let row = state.race.rows.get(key)?;
                 (!row.reports.is_empty()).then(|| RaceSeries {
                     key: key.clone(),
-                    own: find(key).is_some_and(|e| e.meta().family == Family::UnitType),
+                    own: find_meta(key).is_some_and(|m| m.family == Family::UnitType),
                     reports: row.reports.clone(),
                 })
             })

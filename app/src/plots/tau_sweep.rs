@@ -6,7 +6,7 @@ use crate::protocol::SweepKind;
 use crate::state::State;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use stochgrad_core::estimators::find;
+use stochgrad_core::estimators::find_meta;
 
 /// Bias² and variance trace against τ (log–log) for the selected estimators that use τ.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,7 +23,7 @@ impl TauSweep {
         TauSweep {
             tau: state.page.tau,
             series: sweep::series(state, SweepKind::Tau, true),
-            any_uses_tau: state.page.estimators.iter().any(|k| find(k).is_some_and(|e| e.meta().uses_tau)),
+            any_uses_tau: state.page.estimators.iter().any(|k| find_meta(k).is_some_and(|m| m.uses_tau)),
         }
     }
 
