@@ -289,6 +289,10 @@ pub fn how_to_read() -> Html {
                 <dd>{ "For the estimators with a temperature τ: bias² and variance against τ. Lower τ trades bias for variance; the vertical line is the current τ." }</dd>
                 <dt>{ "Width sweep" }</dt>
                 <dd>{ "Variance and bias² as every layer's width grows (a different random network at each width, from the same seed). Exact up to the enumeration limit, Monte Carlo beyond it." }</dd>
+                <dt>{ "Training race" }</dt>
+                <dd>{ "Every selected estimator trains the same network from the same start with the same seed, one estimate per step; the curve is the exact E[f] at the parameters after each step. Read it against loss evaluations (the fair axis: an estimator that evaluates the loss twice per step has had twice the budget). A curve that flattens above the others has stalled at a point where its expected estimate, not the true gradient, vanishes — the table gives that point (for one unit, p = σ(a))." }</dd>
+                <dt>{ "Gating miniature" }</dt>
+                <dd>{ "The seed paper's conditional-computation experiment in small: gaters of stochastic units trained with each estimator on a synthetic task, and their held-out error and loss (exact over every gate state for binary and STS gates, Monte Carlo ± s.e. for noisy rectifiers). One run is one task and one seed: differences smaller than a few points are not significant. The paper's MNIST numbers are shown beside it, quoted." }</dd>
             </dl>
         </section>
     }
