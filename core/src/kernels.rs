@@ -499,9 +499,6 @@ fn axpy_v<V: V4>(y: &mut [f64], a: f64, x: &[f64]) {
 /// `out[i·m + j] = g[i]·x[j]` for an `n × m` block (`m = x.len()`): a parameter gradient block
 /// from per-unit logit gradients and the layer's input.
 pub(crate) fn outer(isa: Isa, out: &mut [f64], g: &[f64], x: &[f64]) {
-    if out.len() <= 256 {
-        return outer_block_v::<Native>(out, g, x);
-    }
     match isa {
         Isa::Portable => outer_block_v::<Native>(out, g, x),
         #[cfg(target_arch = "x86_64")]

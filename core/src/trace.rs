@@ -125,6 +125,20 @@ impl Trace {
         self.layer_prob[k] = prob;
     }
 
+    /// [`Trace::set_bits`] for a Monte-Carlo draw: the state and `h`, without the layer's
+    /// probability (samplers never read it). The probability is set to NaN, so a caller that reads
+    /// [`Trace::joint_prob`] after a draw gets NaN, never a stale number.
+    pub fn set_sampled_bits(&mut self, k: usize, bits: u64) {
+        let r = self.range(k);
+        self.bits[k] = bits;
+        let mut b = bits;
+        for h in &mut self.h[r] {
+            *h = (b & 1) as f64;
+            b >>= 1;
+        }
+        self.layer_prob[k] = f64::NAN;
+    }
+
     /// Sample layer `k` (and everything after it) with `h = 1[u < σ(a)]`, one uniform per unit in
     /// unit order.
     pub fn sample_from(&mut self, model: &Model, k0: usize, rng: &mut Stream) {

@@ -344,7 +344,7 @@ impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
                 bits |= 1 << i;
             }
         }
-        t.set_bits(0, bits);
+        t.set_sampled_bits(0, bits);
         for k in 1..t.layers() {
             t.compute_layer_from_bits(model, k, &self.wt[k]);
             let mut bits = 0u64;
@@ -353,7 +353,7 @@ impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
                     bits |= 1 << i;
                 }
             }
-            t.set_bits(k, bits);
+            t.set_sampled_bits(k, bits);
         }
         let h = self.trace.output();
         let f = model.loss.value(h);
