@@ -221,6 +221,25 @@ export const tests = [
     await page.close();
   }],
 
+  ['a number being typed survives the re-renders of sampling and racing', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    // On load the page samples and races: it re-renders several times a second.
+    const field = page.locator('#network-seed');
+    await field.click();
+    await field.press('Control+a');
+    await page.keyboard.type('4');
+    await page.waitForTimeout(700);
+    assert.equal(await field.inputValue(), '4', 'the draft was overwritten by a re-render');
+    await page.keyboard.type('2');
+    await page.waitForTimeout(700);
+    assert.equal(await field.inputValue(), '42');
+    await field.press('Tab');
+    await page.waitForFunction(() => /ns=42(&|$)/.test(location.hash));
+    assert.equal(await field.inputValue(), '42');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['the URL holds every setting: a copied link reopens the same state', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     await page.selectOption('#layers', '2');

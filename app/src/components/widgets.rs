@@ -102,17 +102,33 @@ pub struct NumberProps {
 pub fn number_input(p: &NumberProps) -> Html {
     let id = use_memo((), |_| next_id("number"));
     let id: String = p.id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| (*id).clone());
+    // What the user is typing, until it is committed (change): the page re-renders many times a
+    // second while it samples or races, and each render would otherwise put the committed value
+    // back into the field under the user's fingers.
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            draft.set(Some(input.value()));
+        })
+    };
     let onchange = p.onchange.clone();
-    let on = Callback::from(move |e: Event| {
-        let input: HtmlInputElement = e.target_unchecked_into();
-        if let Ok(v) = input.value().trim().parse::<u64>() {
-            onchange.emit(v);
-        }
-    });
+    let on = {
+        let draft = draft.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(v) = input.value().trim().parse::<u64>() {
+                onchange.emit(v);
+            }
+            draft.set(None);
+        })
+    };
+    let value = (*draft).clone().unwrap_or_else(|| p.value.to_string());
     html! {
         <div class="control number">
             <label for={id.clone()}>{ p.label.clone() }</label>
-            <input type="number" id={id} min="0" step="1" value={p.value.to_string()} onchange={on} inputmode="numeric" />
+            <input type="number" id={id} min="0" step="1" value={value} oninput={oninput} onchange={on} inputmode="numeric" />
         </div>
     }
 }
