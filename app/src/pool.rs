@@ -28,7 +28,7 @@ use yew_agent::reactor::ReactorSpawner;
 pub const MAX_WORKERS: usize = 4;
 
 /// The worker URL, resolved against the document's `<base>` (so a sub-path deployment works).
-fn worker_url() -> Option<String> {
+pub(crate) fn worker_url() -> Option<String> {
     let doc = web_sys::window()?.document()?;
     let base = doc.base_uri().ok()??;
     web_sys::Url::new_with_base("worker.js", &base).ok().map(|u| u.href())
@@ -102,7 +102,7 @@ impl Batch {
 }
 
 /// Spawn one worker; commands go through the returned sender, outputs to `on_out`.
-fn spawn_one(url: &str, on_out: impl Fn(Out) + 'static) -> UnboundedSender<Cmd> {
+pub(crate) fn spawn_one(url: &str, on_out: impl Fn(Out) + 'static) -> UnboundedSender<Cmd> {
     let bridge = ReactorSpawner::<EngineReactor>::new().spawn(url);
     let (mut sink, mut stream) = bridge.split();
     let (tx, mut rx) = unbounded::<Cmd>();

@@ -9,21 +9,11 @@ use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::{mc_chunk, run_exact};
 use stochgrad_core::parallel;
-use stochgrad_core::settings::{LossKind, Settings};
+use stochgrad_core::settings::Settings;
 use stochgrad_core::Model;
 
 fn network(widths: &[usize]) -> Model {
-    Settings {
-        widths: widths.to_vec(),
-        inputs: 4,
-        loss: LossKind::Readout,
-        target: 1.0,
-        logit: 0.0,
-        weight_scale: 1.0,
-        bias_spread: 1.0,
-        ..Settings::default()
-    }
-    .to_model()
+    Settings::benchmark(widths).to_model()
 }
 
 fn exact_gradient(c: &mut Criterion) {

@@ -12,7 +12,7 @@
 use stochgrad_core::estimators::{find, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::mc_chunk;
-use stochgrad_core::settings::{LossKind, Settings};
+use stochgrad_core::settings::Settings;
 use stochgrad_core::Model;
 
 fn network(widths: &str) -> Result<Model, String> {
@@ -20,17 +20,7 @@ fn network(widths: &str) -> Result<Model, String> {
         .split(',')
         .map(|w| w.trim().parse().map_err(|_| format!("not a width: {w:?}")))
         .collect::<Result<_, _>>()?;
-    Ok(Settings {
-        widths,
-        inputs: 4,
-        loss: LossKind::Readout,
-        target: 1.0,
-        logit: 0.0,
-        weight_scale: 1.0,
-        bias_spread: 1.0,
-        ..Settings::default()
-    }
-    .to_model())
+    Ok(Settings::benchmark(&widths).to_model())
 }
 
 fn main() {

@@ -150,6 +150,21 @@ impl Settings {
         notes
     }
 
+    /// The benchmark network (criterion, the wasm benchmarks, `examples/profile.rs`): 4 fixed
+    /// inputs, binary layers of the given widths, the readout loss, network seed 1.
+    pub fn benchmark(widths: &[usize]) -> Settings {
+        Settings {
+            widths: widths.to_vec(),
+            inputs: 4,
+            loss: LossKind::Readout,
+            target: 1.0,
+            logit: 0.0,
+            weight_scale: 1.0,
+            bias_spread: 1.0,
+            ..Settings::default()
+        }
+    }
+
     /// The model these settings describe (call [`Settings::sanitize`] first for untrusted values).
     pub fn to_model(&self) -> Model {
         let mut rng = Stream::new(self.network_seed, "network", 0);

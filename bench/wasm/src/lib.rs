@@ -8,25 +8,15 @@
 use stochgrad_core::estimators::{find, registry, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::{mc_chunk, run_exact};
-use stochgrad_core::settings::{LossKind, Settings};
+use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::Model;
 use wasm_bindgen::prelude::*;
 
 /// The benchmark network (the same as `core/benches/engine.rs`).
 pub fn network(widths: &str) -> Model {
-    let widths = widths.split(',').filter_map(|w| w.trim().parse().ok()).collect();
-    Settings {
-        widths,
-        inputs: 4,
-        loss: LossKind::Readout,
-        target: 1.0,
-        logit: 0.0,
-        weight_scale: 1.0,
-        bias_spread: 1.0,
-        ..Settings::default()
-    }
-    .to_model()
+    let widths: Vec<usize> = widths.split(',').filter_map(|w| w.trim().parse().ok()).collect();
+    Settings::benchmark(&widths).to_model()
 }
 
 /// Whether the build has WebAssembly SIMD (128-bit lanes).
