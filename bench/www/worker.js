@@ -5,19 +5,24 @@ import init, * as b from './pkg/stochgrad_bench.js';
 const ready = init();
 
 // Warm up for at least `warmup` calls and 300 ms (V8 compiles WebAssembly with its baseline
-// compiler first and tiers hot functions up to the optimising one), then time `reps` calls.
+// compiler first and tiers hot functions up to the optimising one), then time `reps` samples. A
+// worker's clock has 0.1 ms resolution (no cross-origin isolation), so each sample times as many
+// calls as fill ≈ 10 ms and reports the time per call.
 function time(fn, reps, warmup) {
   const w0 = performance.now();
-  for (let i = 0; i < warmup || performance.now() - w0 < 300; i++) fn();
+  let calls = 0;
+  for (; calls < warmup || performance.now() - w0 < 300; calls++) fn();
+  const perCall = (performance.now() - w0) / Math.max(1, calls);
+  const inner = Math.max(1, Math.ceil(10 / Math.max(perCall, 1e-3)));
   const times = [];
   let value = 0;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    value = fn();
-    times.push(performance.now() - t0);
+    for (let j = 0; j < inner; j++) value = fn();
+    times.push((performance.now() - t0) / inner);
   }
   times.sort((x, y) => x - y);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], times, value };
+  return { median: times[Math.floor(times.length / 2)], min: times[0], times, inner, value };
 }
 
 self.onmessage = async (e) => {

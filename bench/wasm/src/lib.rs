@@ -19,6 +19,27 @@ pub fn network(widths: &str) -> Model {
     Settings::benchmark(&widths).to_model()
 }
 
+thread_local! {
+    /// The last network built, so that a timed call measures the computation, as natively
+    /// (criterion builds the model outside the timed loop).
+    static LAST: std::cell::RefCell<Option<(String, std::rc::Rc<Model>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`network`], cached for repeated calls with the same widths.
+fn cached(widths: &str) -> std::rc::Rc<Model> {
+    LAST.with(|l| {
+        let mut l = l.borrow_mut();
+        match &*l {
+            Some((w, m)) if w == widths => m.clone(),
+            _ => {
+                let m = std::rc::Rc::new(network(widths));
+                *l = Some((widths.to_string(), m.clone()));
+                m
+            }
+        }
+    })
+}
+
 /// Whether the build has WebAssembly SIMD (128-bit lanes).
 #[wasm_bindgen]
 pub fn simd() -> bool {
@@ -28,13 +49,13 @@ pub fn simd() -> bool {
 /// Exact `E[f]` and `∇` (the layer chain); returns `E[f]`.
 #[wasm_bindgen]
 pub fn exact_gradient(widths: &str) -> f64 {
-    solve(&network(widths)).map(|s| s.expected_loss).unwrap_or(f64::NAN)
+    solve(&cached(widths)).map(|s| s.expected_loss).unwrap_or(f64::NAN)
 }
 
 /// Exact moments of a joint-sample estimator; returns the sum of the means.
 #[wasm_bindgen]
 pub fn exact_moments(key: &str, widths: &str) -> f64 {
-    let m = network(widths);
+    let m = cached(widths);
     let Ok(sol) = solve(&m) else { return f64::NAN };
     let hp = HyperParams::default();
     let Some(est) = find(key) else { return f64::NAN };
@@ -48,7 +69,7 @@ pub fn exact_moments(key: &str, widths: &str) -> f64 {
 /// `chunks` Monte-Carlo chunks of [`MC_CHUNK`] draws; returns the sum of the last chunk's means.
 #[wasm_bindgen]
 pub fn mc_draws(key: &str, widths: &str, chunks: u32) -> f64 {
-    let m = network(widths);
+    let m = cached(widths);
     let Ok(sol) = solve(&m) else { return f64::NAN };
     let hp = HyperParams::default();
     let Some(est) = find(key) else { return f64::NAN };
