@@ -258,7 +258,7 @@ pub trait Estimator: Sync {
 
     /// `Err(NotApplicable)` when the estimator does not apply to the model.
     fn check(&self, model: &Model) -> Result<()> {
-        check_common(self.meta(), model)
+        self.meta().check(model)
     }
 
     /// Loss evaluations per estimate for this model.
