@@ -1,5 +1,6 @@
 //! Criterion benchmarks: the exact layer chain, exact joint moments, and Monte-Carlo draws per second
-//! (one sampler, one thread: Monte-Carlo streams are sequential). Run with `make bench` (or
+//! (every estimator with one sampler on one thread; the stateless `reinforce` and `st` also on every
+//! core, one sampler per thread, as `stochgrad moments` runs them). Run with `make bench` (or
 //! `cargo bench -p stochgrad-core`), which also runs the same workloads in WebAssembly in headless
 //! Chromium and prints one table; the numbers are in BENCHMARKS.md.
 
@@ -7,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
-use stochgrad_core::moments::{mc_chunk, run_exact};
+use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo_independent};
 use stochgrad_core::parallel;
 use stochgrad_core::settings::Settings;
 use stochgrad_core::Model;
@@ -98,5 +99,25 @@ fn monte_carlo(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, exact_gradient, joint_moments, monte_carlo);
+fn monte_carlo_all_cores(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mc_draws_8x8_all_cores");
+    g.sample_size(10);
+    let m = network(&[8, 8]);
+    let sol = solve(&m).unwrap();
+    let hp = HyperParams::default();
+    let draws = 64 * MC_CHUNK;
+    g.throughput(Throughput::Elements(draws));
+    for key in ["reinforce", "st"] {
+        let est = stochgrad_core::estimators::find(key).unwrap();
+        g.bench_function(key, |b| {
+            b.iter(|| {
+                let make = || est.sampler(&m, &hp, &sol);
+                black_box(run_monte_carlo_independent(&make, 1, key, draws, m.num_params(), &mut |_, _| true).unwrap())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores);
 criterion_main!(benches);

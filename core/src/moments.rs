@@ -112,7 +112,52 @@ pub fn run_monte_carlo(
     for c in 0..chunks {
         let draws = (samples - c * MC_CHUNK).min(MC_CHUNK);
         acc.push_chunk(&mc_chunk(sampler, seed, key, c, draws, dim));
-        if !progress((c + 1) * MC_CHUNK.min(samples), samples) {
+        if !progress(((c + 1) * MC_CHUNK).min(samples), samples) {
+            return Err(Error::Cancelled);
+        }
+    }
+    Ok(acc)
+}
+
+/// [`run_monte_carlo`] for a sampler with no state between draws ([`crate::estimators::Meta::stateful`]
+/// false), natively on every core: each thread draws whole chunks with its own sampler from
+/// `make`, waves of chunks are merged in chunk order, and each chunk has its own stream, so the
+/// answer equals [`run_monte_carlo`] with one sampler for any number of threads. Progress and
+/// cancellation are checked between waves (a few milliseconds each).
+pub fn run_monte_carlo_independent<'a>(
+    make: &(dyn Fn() -> Result<Box<dyn Sampler + 'a>> + Sync),
+    seed: u64,
+    key: &str,
+    samples: u64,
+    dim: usize,
+    progress: Progress,
+) -> Result<McAccumulator> {
+    /// Chunks each thread draws per wave.
+    const PER_THREAD: u64 = 16;
+    let threads = parallel::threads() as u64;
+    let chunks = samples.div_ceil(MC_CHUNK);
+    if threads <= 1 || chunks < 2 * threads {
+        return run_monte_carlo(make()?.as_mut(), seed, key, samples, dim, progress);
+    }
+    let samplers = (0..threads).map(|_| make().map(std::sync::Mutex::new)).collect::<Result<Vec<_>>>()?;
+    let mut acc = McAccumulator::new(dim);
+    let mut c = 0;
+    while c < chunks {
+        let end = (c + PER_THREAD * threads).min(chunks);
+        let per = (end - c).div_ceil(threads);
+        let work = (end - c) * MC_CHUNK * dim as u64;
+        let parts = parallel::map_chunks(threads as usize, work, |g| {
+            let mut s = samplers[g].lock().unwrap_or_else(|e| e.into_inner());
+            let first = c + g as u64 * per;
+            (first..(first + per).min(end))
+                .map(|k| mc_chunk(s.as_mut(), seed, key, k, (samples - k * MC_CHUNK).min(MC_CHUNK), dim))
+                .collect::<Vec<_>>()
+        });
+        for part in parts.iter().flatten() {
+            acc.push_chunk(part);
+        }
+        c = end;
+        if !progress((c * MC_CHUNK).min(samples), samples) {
             return Err(Error::Cancelled);
         }
     }
@@ -229,9 +274,20 @@ fn moments_against(
             "running estimator (learned while sampling), as sampled; its draws are not independent".to_string()
         });
     }
-    let mut sampler = est.sampler(model, &req.hp, sol)?;
     let dim = model.num_params();
-    let acc = run_monte_carlo(sampler.as_mut(), req.seed, meta.key, req.samples, dim, progress)?;
+    let acc = if meta.stateful {
+        let mut sampler = est.sampler(model, &req.hp, sol)?;
+        run_monte_carlo(sampler.as_mut(), req.seed, meta.key, req.samples, dim, progress)?
+    } else {
+        run_monte_carlo_independent(
+            &|| est.sampler(model, &req.hp, sol),
+            req.seed,
+            meta.key,
+            req.samples,
+            dim,
+            progress,
+        )?
+    };
     let total = acc.total();
     let variance = total.variance();
     let n = total.n as f64;

@@ -4,7 +4,8 @@
 
 use stochgrad_core::estimators::{find, registry, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::solve;
-use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo};
+use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo, run_monte_carlo_independent};
+use stochgrad_core::parallel;
 use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::stats::{McAccumulator, Weighted};
 
@@ -79,4 +80,38 @@ fn monte_carlo_chunks_split_across_workers_equal_one_run() {
         }
         assert_eq!(acc, one, "{key}");
     }
+}
+
+#[test]
+fn monte_carlo_on_every_core_equals_one_sampler() {
+    let m = model();
+    let sol = solve(&m).unwrap();
+    let hp = HyperParams::default();
+    let dim = m.num_params();
+    // 70 chunks and a short last chunk: uneven waves and an uneven split across threads.
+    let samples = 70 * MC_CHUNK - 17;
+    for est in registry().iter().filter(|e| !e.meta().stateful && e.check(&m).is_ok()) {
+        let key = est.meta().key;
+        let one = run_monte_carlo(est.sampler(&m, &hp, &sol).unwrap().as_mut(), 5, key, samples, dim, &mut |_, _| true)
+            .unwrap();
+        for threads in [1, 2, 3, 8] {
+            let mut calls = 0;
+            let all = parallel::with_threads(threads, || {
+                run_monte_carlo_independent(&|| est.sampler(&m, &hp, &sol), 5, key, samples, dim, &mut |done, total| {
+                    assert!(done <= total);
+                    calls += 1;
+                    true
+                })
+            })
+            .unwrap();
+            assert_eq!(all, one, "{key} on {threads} threads");
+            assert!(calls >= 1);
+        }
+    }
+    // Cancellation between waves.
+    let est = registry().iter().find(|e| e.meta().key == "reinforce").unwrap();
+    let r = parallel::with_threads(2, || {
+        run_monte_carlo_independent(&|| est.sampler(&m, &hp, &sol), 5, "reinforce", samples, dim, &mut |_, _| false)
+    });
+    assert!(matches!(r, Err(stochgrad_core::Error::Cancelled)));
 }
