@@ -1,6 +1,7 @@
 // The page's own benchmarks in headless Chromium (Debian's, driven by playwright-core):
 //
 //   node bench/page.mjs --dist app/dist [--port 8098] [--out target/bench/page.json] [--reps 5]
+//                       [--only first|slider|limit|split]   (one measurement, while tuning)
 //
 // * first plot: from navigation to the first plot with ink (the default view), and to all five;
 // * long tasks: the Long Tasks API on the main thread while the workers compute at the enumeration
@@ -24,6 +25,8 @@ const dist = path.resolve(args.dist || 'app/dist');
 const port = Number(args.port || 8098);
 const out = args.out ? path.resolve(args.out) : null;
 const reps = Number(args.reps || 5);
+const only = args.only || null;
+const want = (what) => !only || only === what;
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
@@ -41,7 +44,7 @@ function serve() {
 }
 
 // Installed before the page's scripts: long tasks, and when each plot first has ink.
-const INIT = () => {
+const INIT = ({ inkPoll }) => {
   window.__long = [];
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push({ start: e.startTime, duration: e.duration }); })
@@ -64,17 +67,19 @@ const INIT = () => {
     }
     if (Object.keys(window.__inked).length < 5) requestAnimationFrame(poll);
   };
-  requestAnimationFrame(poll);
+  if (inkPoll) requestAnimationFrame(poll);
 };
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-async function open(browser, url) {
+async function open(browser, url, { inkPoll = false } = {}) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.addInitScript(INIT);
+  // The ink poll reads every canvas's pixels each frame until five plots have ink: only for the
+  // first-plot measurement (elsewhere it would load the main thread it is measuring).
+  await page.addInitScript(INIT, { inkPoll });
   await page.goto(url);
   await page.waitForSelector('#expected-loss', { timeout: 60000 });
   return { page, errors };
@@ -83,7 +88,7 @@ async function open(browser, url) {
 async function firstPlot(browser, base) {
   const runs = [];
   for (let i = 0; i < reps; i++) {
-    const { page, errors } = await open(browser, base);
+    const { page, errors } = await open(browser, base, { inkPoll: true });
     await page.waitForFunction(() => Object.keys(window.__inked).length >= 5, null, { timeout: 30000 });
     const r = await page.evaluate(() => {
       const t = Object.values(window.__inked);
@@ -199,17 +204,32 @@ async function main() {
     result.hardwareConcurrency = await probe.evaluate(() => navigator.hardwareConcurrency);
     await probe.close();
     const pool = Math.min(result.hardwareConcurrency, 4);
-    result.firstPlot = await firstPlot(browser, base);
-    console.log(`first plot ${result.firstPlot.firstMs.toFixed(0)} ms, all five ${result.firstPlot.allMs.toFixed(0)} ms`);
-    result.slider12 = await sliderBench(browser, base, '6,6', pool, reps * 2);
-    console.log(`slider → exact at 12 units: ${result.slider12.domMs.toFixed(1)} ms (painted ${result.slider12.paintedMs.toFixed(1)} ms)`);
-    result.limit = await longTasksAtLimit(browser, base);
-    for (const l of result.limit) console.log(`at the limit ${l.widths}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
+    if (want('first')) {
+      result.firstPlot = await firstPlot(browser, base);
+      console.log(`first plot ${result.firstPlot.firstMs.toFixed(0)} ms, all five ${result.firstPlot.allMs.toFixed(0)} ms`);
+    }
+    if (want('slider')) {
+      result.slider12 = await sliderBench(browser, base, '6,6', pool, reps * 2);
+      console.log(`slider → exact at 12 units: ${result.slider12.domMs.toFixed(1)} ms (painted ${result.slider12.paintedMs.toFixed(1)} ms)`);
+    }
+    if (want('limit')) {
+      result.limit = await longTasksAtLimit(browser, base);
+      for (const l of result.limit) console.log(`at the limit ${l.widths}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
+    }
+    // One worker and the pool in alternation (the machine's speed drifts by ±20 % over minutes
+    // here: alternating keeps the two runs' conditions alike), two slider moves per page.
     result.split = [];
-    for (const workers of [...new Set([1, pool])]) {
-      const r = await sliderBench(browser, base, '10,10', workers, Math.max(2, Math.ceil(reps / 2)));
+    const configs = want('split') ? [...new Set([1, pool])] : [];
+    const runs = Object.fromEntries(configs.map((w) => [w, []]));
+    for (let round = 0; round < Math.max(2, reps); round++) {
+      for (const workers of configs) runs[workers].push(await sliderBench(browser, base, '10,10', workers, 2));
+    }
+    for (const workers of configs) {
+      const rs = runs[workers];
+      const times = rs.flatMap((r) => r.times);
+      const r = { ...rs[0], times, domMs: median(times.map((t) => t.domMs)), paintedMs: median(times.map((t) => t.paintedMs)), longTasks: rs.flatMap((x) => x.longTasks) };
       result.split.push(r);
-      console.log(`20 units with ${workers} worker(s): ${r.domMs.toFixed(0)} ms to every exact moment`);
+      console.log(`20 units with ${workers} worker(s): ${r.domMs.toFixed(0)} ms to every exact moment (median of ${times.length})`);
     }
     if (result.split.length > 1) {
       const [one, many] = result.split;

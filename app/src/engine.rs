@@ -23,6 +23,9 @@ use stochgrad_core::{Error, Model};
 
 /// Frames per second while playing (each frame draws `samples_per_frame` per estimator).
 pub const FRAME_MS: f64 = 100.0;
+/// Shortest interval between two progress reports of a long computation: each costs the page a
+/// render (several milliseconds of its main thread, which shares the cores with the workers).
+pub const PROGRESS_MS: f64 = 250.0;
 /// Longest stretch of computation between two yields.
 pub const SLICE_MS: f64 = 8.0;
 /// Draws per Monte-Carlo sweep point (where no exact figure exists).
@@ -251,7 +254,7 @@ async fn run_exact_chunked<P: Port>(
         acc.merge(&job.run(start..end));
         start = end;
         if let Some(phase) = phase {
-            if port.now_ms() - last_progress > 100.0 {
+            if port.now_ms() - last_progress > PROGRESS_MS {
                 last_progress = port.now_ms();
                 port.send(Out::Progress { id: ctl.id, phase: phase.to_string(), done: start, total }).await;
             }
@@ -782,8 +785,8 @@ async fn run_gating_inner<P: Port>(spec: &GatingSpec, ctl: &mut Control, port: &
             }
         };
         while trainer.steps() < steps {
-            // At each gate type's start, then at most every 100 ms.
-            if trainer.steps() == 0 || port.now_ms() - last_progress > 100.0 {
+            // At each gate type's start, then at most every PROGRESS_MS.
+            if trainer.steps() == 0 || port.now_ms() - last_progress > PROGRESS_MS {
                 last_progress = port.now_ms();
                 let done = g as u64 * steps + trainer.steps();
                 port.send(Out::GatingProgress { id, gate: gate.clone(), done, total }).await;

@@ -8,7 +8,7 @@
 //! job), keeping the last model and solution, so the settings cross the boundary rather than the
 //! job. A task lost or refused by a helper is computed by the main worker after [`TAKEOVER_MS`].
 
-use crate::engine::{Control, Port, Stop};
+use crate::engine::{Control, Port, Stop, PROGRESS_MS};
 use crate::protocol::{ChunkResult, ChunkTask, Out};
 use std::collections::BTreeMap;
 use stochgrad_core::estimators::{find, ExactJob, HyperParams, EXACT_CHUNK};
@@ -17,13 +17,14 @@ use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::Model;
 
-/// Chunks per task (a task is a few milliseconds of work: long enough to amortise a message
-/// round trip, short enough to balance the load).
-pub const TASK_CHUNKS: u64 = 4;
+/// Chunks per task (a task is some 10–20 ms of work at the enumeration limit: long enough that the
+/// two relays through the page's main thread per task cost it little, short enough to balance the
+/// load: 32 tasks per estimator at 20 units).
+pub const TASK_CHUNKS: u64 = 8;
 /// Jobs smaller than this many items run in the main worker alone (they take a few milliseconds).
 pub const MIN_SPLIT_ITEMS: u64 = 16 * EXACT_CHUNK;
 /// Tasks handed to each helper ahead of its answers (enough to cover a round trip through the page).
-pub const IN_FLIGHT: usize = 3;
+pub const IN_FLIGHT: usize = 2;
 /// A task a helper has not answered for this long is computed by the main worker.
 pub const TAKEOVER_MS: f64 = 3000.0;
 
@@ -141,7 +142,7 @@ pub(crate) async fn run_split<P: Port>(
             ctl.touch(port);
         }
         if let Some(phase) = phase {
-            if port.now_ms() - last_progress > 100.0 {
+            if port.now_ms() - last_progress > PROGRESS_MS {
                 last_progress = port.now_ms();
                 let items = (parts.iter().filter(|p| p.is_some()).count() as u64 * EXACT_CHUNK).min(total);
                 port.send(Out::Progress { id: ctl.id, phase: phase.to_string(), done: items, total }).await;

@@ -70,6 +70,40 @@ fn a_plot_draws_on_a_canvas() {
 }
 
 #[wasm_bindgen_test]
+fn plot_labels_are_measured_without_touching_the_page() {
+    // The page's backend measures text on a detached canvas; plotters' own estimate (a <span>
+    // inserted into the page) must agree to within rounding, so the plots' layout is unchanged.
+    use plotters::prelude::{DrawingBackend, FontFamily, FontStyle, IntoFont, TextStyle};
+    use stochgrad_app::plots::PlotBackend;
+    let canvas: HtmlCanvasElement = document().create_element("canvas").unwrap().dyn_into().unwrap();
+    canvas.set_width(300);
+    canvas.set_height(200);
+    let ours = PlotBackend::Canvas(plotters_canvas::CanvasBackend::with_canvas_object(canvas.clone()).unwrap());
+    let theirs = plotters_canvas::CanvasBackend::with_canvas_object(canvas).unwrap();
+    let children = document().body().unwrap().child_element_count();
+    for (text, size, style) in [
+        ("0.0123", 12.0, FontStyle::Normal),
+        ("Var of the estimate (log scale)", 15.0, FontStyle::Normal),
+        ("reinforce-optimal", 22.0, FontStyle::Bold),
+        ("τ = 0.5", 9.0, FontStyle::Italic),
+    ] {
+        let font: TextStyle = (FontFamily::SansSerif, size).into_font().style(style).into();
+        let (w, h) = ours.estimate_text_size(text, &font).unwrap();
+        let (w0, h0) = theirs.estimate_text_size(text, &font).unwrap();
+        assert!(w > 0 && h > 0, "{text:?}: {w}×{h}");
+        assert!(h.abs_diff(h0) <= 3, "{text:?} at {size}px: {w}×{h}, plotters {w0}×{h0}");
+        if matches!(style, FontStyle::Bold) {
+            // plotters' span sets `font-style: bold`, which CSS ignores: it measures the regular
+            // weight, narrower than the bold text the canvas draws. Ours measures the bold text.
+            assert!(w > w0, "{text:?} bold: {w} vs plotters' regular {w0}");
+        } else {
+            assert!(w.abs_diff(w0) <= 2, "{text:?} at {size}px: {w}×{h}, plotters {w0}×{h0}");
+        }
+    }
+    assert_eq!(document().body().unwrap().child_element_count(), children);
+}
+
+#[wasm_bindgen_test]
 async fn the_mounted_page_follows_its_controls() {
     let root = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&root).unwrap();

@@ -63,6 +63,65 @@ pub fn model_stem(state: &State) -> String {
     format!("{}-w{}-a{:.1}-seed{}", m.loss.key(), widths.join("x"), m.logit, m.network_seed)
 }
 
+/// Writes the settings into the address bar with `history.replaceState`: at once when the last
+/// write is [`AddressBar::INTERVAL_MS`] old, else once at the end of that interval with the latest
+/// settings. A slider drag fires dozens of input events a second, and each replaceState costs the
+/// main thread several milliseconds (measured in Chromium), so a drag writes a few times a second.
+struct AddressBar {
+    last_ms: std::cell::Cell<f64>,
+    pending: RefCell<Option<String>>,
+    flush: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+impl AddressBar {
+    const INTERVAL_MS: f64 = 250.0;
+
+    fn new() -> Rc<AddressBar> {
+        let bar = Rc::new(AddressBar {
+            last_ms: std::cell::Cell::new(f64::NEG_INFINITY),
+            pending: RefCell::new(None),
+            flush: RefCell::new(None),
+        });
+        let weak = Rc::downgrade(&bar);
+        *bar.flush.borrow_mut() = Some(Closure::new(move || {
+            if let Some(bar) = weak.upgrade() {
+                if let Some(url) = bar.pending.borrow_mut().take() {
+                    bar.replace(&url);
+                }
+            }
+        }));
+        bar
+    }
+
+    fn now() -> f64 {
+        web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    }
+
+    fn replace(&self, url: &str) {
+        self.last_ms.set(Self::now());
+        if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+        }
+    }
+
+    fn write(&self, url: String) {
+        let wait = self.last_ms.get() + Self::INTERVAL_MS - Self::now();
+        if wait <= 0.0 && self.pending.borrow().is_none() {
+            self.replace(&url);
+            return;
+        }
+        // A write is due at the end of the interval: it takes the latest settings.
+        if self.pending.borrow_mut().replace(url).is_none() {
+            if let (Some(w), Some(f)) = (web_sys::window(), self.flush.borrow().as_ref()) {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    f.as_ref().unchecked_ref(),
+                    wait.max(0.0).ceil() as i32,
+                );
+            }
+        }
+    }
+}
+
 fn prefers_reduced_motion() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
@@ -197,13 +256,9 @@ pub fn app() -> Html {
         });
     }
     // Every setting in the address bar (replaceState: no history entry per slider move).
+    let address = use_memo((), |_| AddressBar::new());
     use_effect_with(state.page.clone(), move |page| {
-        if let Some(w) = web_sys::window() {
-            if let Ok(h) = w.history() {
-                let url = format!("#{}", crate::url::to_hash(page));
-                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-            }
-        }
+        address.write(format!("#{}", crate::url::to_hash(page)));
         || ()
     });
     // A hand-edited link (hashchange) reloads every setting; keyboard shortcuts; resize redraws.

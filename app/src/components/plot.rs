@@ -36,12 +36,24 @@ fn style(scale: f64, lecture: bool) -> Style {
 }
 
 /// Size the canvas to its CSS box × device pixel ratio and draw.
+///
+/// The canvas is resized only when its size changes: resizing invalidates the page's layout, so
+/// the next plot's size query would force a layout of the whole page (several milliseconds each,
+/// five plots per answer). Otherwise the context is reset to its initial transform and cleared.
 fn draw<D: PlotData>(canvas: &HtmlCanvasElement, data: &D, lecture: bool) {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
     let w = canvas.client_width().max(200) as f64;
     let h = canvas.client_height().max(150) as f64;
-    canvas.set_width((w * dpr).round() as u32);
-    canvas.set_height((h * dpr).round() as u32);
+    let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+    if (canvas.width(), canvas.height()) != (pw, ph) {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+    } else if let Some(ctx) =
+        canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+    {
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
+    }
     let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
     let root = PlotBackend::Canvas(backend).into_drawing_area();
     if let Err(e) = data.draw(&root, &style(dpr, lecture)) {

@@ -59,10 +59,13 @@ pub fn share(p: &PanelProps) -> Html {
     let copied = use_state(|| false);
     let copy = {
         let copied = copied.clone();
+        // From the state, not the address bar: that is written a moment later during a drag.
+        let hash = crate::url::to_hash(&st.page);
         Callback::from(move |_| {
             if let Some(w) = web_sys::window() {
                 if let Ok(href) = w.location().href() {
-                    let _ = w.navigator().clipboard().write_text(&href);
+                    let link = format!("{}#{hash}", href.split('#').next().unwrap_or_default());
+                    let _ = w.navigator().clipboard().write_text(&link);
                     copied.set(true);
                 }
             }

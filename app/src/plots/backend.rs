@@ -115,6 +115,9 @@ impl DrawingBackend for PlotBackend<'_> {
         text: &str,
         style: &T,
     ) -> Result<(u32, u32), DrawingErrorKind<BackendError>> {
+        if let Some(size) = measure(text, style) {
+            return Ok(size);
+        }
         forward!(self, b => b.estimate_text_size(text, style))
     }
     fn blit_bitmap(
@@ -125,4 +128,37 @@ impl DrawingBackend for PlotBackend<'_> {
     ) -> Result<(), DrawingErrorKind<BackendError>> {
         forward!(self, b => b.blit_bitmap(pos, size, src))
     }
+}
+
+/// A text's width and height in the font it will be drawn in, measured on a detached canvas
+/// (`measureText`; the height is the font's ascent + descent, as a line of that text would take).
+/// plotters' own estimate inserts a `<span>` into the page and reads its size, which forces a layout
+/// of the whole page for every label; this forces none. `None` where there is no document.
+#[cfg(not(target_arch = "wasm32"))]
+fn measure<T: BackendTextStyle>(_: &str, _: &T) -> Option<(u32, u32)> {
+    None
+}
+
+#[cfg(target_arch = "wasm32")]
+fn measure<T: BackendTextStyle>(text: &str, style: &T) -> Option<(u32, u32)> {
+    thread_local! {
+        static CONTEXT: Option<web_sys::CanvasRenderingContext2d> = {
+            use wasm_bindgen::JsCast;
+            web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.create_element("canvas").ok())
+                .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+                .and_then(|c| c.get_context("2d").ok().flatten())
+                .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+        };
+    }
+    CONTEXT.with(|ctx| {
+        let ctx = ctx.as_ref()?;
+        // The font string plotters-canvas draws with.
+        ctx.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
+        let m = ctx.measure_text(text).ok()?;
+        let height = m.font_bounding_box_ascent() + m.font_bounding_box_descent();
+        (m.width().is_finite() && height.is_finite() && height > 0.0)
+            .then(|| (m.width().round().max(0.0) as u32, height.ceil() as u32))
+    })
 }
