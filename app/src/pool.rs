@@ -27,11 +27,35 @@ use yew_agent::reactor::ReactorSpawner;
 /// Most workers in a pool (the main one included).
 pub const MAX_WORKERS: usize = 4;
 
-/// The worker URL, resolved against the document's `<base>` (so a sub-path deployment works).
+/// The script every worker runs: a module that imports the page's own WebAssembly glue
+/// (`app-<hash>.js`) and instantiates the page's own `.wasm` — the page and its workers are one
+/// module, whose `main` serves the engine when it finds itself in a worker. Trunk lists both files
+/// in `<link rel="modulepreload">` / `<link rel="preload">`; their `href` properties are absolute,
+/// so a sub-path deployment works. A `blob:` URL, made once per page.
 pub(crate) fn worker_url() -> Option<String> {
+    thread_local! {
+        static URL: Option<String> = make_worker_url();
+    }
+    URL.with(Clone::clone)
+}
+
+fn make_worker_url() -> Option<String> {
     let doc = web_sys::window()?.document()?;
-    let base = doc.base_uri().ok()??;
-    web_sys::Url::new_with_base("worker.js", &base).ok().map(|u| u.href())
+    let href = |selector: &str| {
+        let links = doc.query_selector_all(selector).ok()?;
+        (0..links.length())
+            .filter_map(|i| links.item(i)?.dyn_into::<web_sys::HtmlLinkElement>().ok())
+            .map(|l| l.href())
+            .find(|h| h.rsplit('/').next().is_some_and(|f| f.starts_with("app")))
+    };
+    let glue = href(r#"link[rel="modulepreload"][href$=".js"]"#)?;
+    let wasm = href(r#"link[rel="preload"][href$=".wasm"]"#)?;
+    let script = format!("import init from {glue:?};\nawait init({{ module_or_path: {wasm:?} }});\n");
+    let parts = js_sys::Array::of1(&script.into());
+    let bag = web_sys::BlobPropertyBag::new();
+    bag.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &bag).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
 /// Workers to start: `?workers=N` if given, else `min(hardwareConcurrency, MAX_WORKERS)`.
@@ -103,7 +127,9 @@ impl Batch {
 
 /// Spawn one worker; commands go through the returned sender, outputs to `on_out`.
 pub(crate) fn spawn_one(url: &str, on_out: impl Fn(Out) + 'static) -> UnboundedSender<Cmd> {
-    let bridge = ReactorSpawner::<EngineReactor>::new().spawn(url);
+    // A module worker running `worker_url()`'s script as it is (yew-agent's own loader would let
+    // the glue look for an unhashed `app_bg.wasm`).
+    let bridge = ReactorSpawner::<EngineReactor>::new().as_module(true).with_loader(true).spawn(url);
     let (mut sink, mut stream) = bridge.split();
     let (tx, mut rx) = unbounded::<Cmd>();
     wasm_bindgen_futures::spawn_local(async move {

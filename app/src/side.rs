@@ -1,6 +1,6 @@
 //! Side workers (browser only): the training race and the gating miniature each run in a worker of
 //! their own, beside the pool (`pool.rs`), so that neither interrupts the page's Monte-Carlo
-//! sampling nor each other. Both are the same engine worker (`worker.js`, [`EngineReactor`]) serving
+//! sampling nor each other. Both are the same engine worker (this page's own module, [`EngineReactor`]) serving
 //! [`Cmd::Race`] or [`Cmd::Gating`]; their messages carry their own id sequences and go straight to
 //! the reducer (a race sends about ten frames a second).
 

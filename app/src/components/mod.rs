@@ -362,7 +362,7 @@ pub fn app() -> Html {
             </div>
         </header>
         if !*worker_ok {
-            <p class="failure" role="alert">{ "The computation worker could not be started (worker.js not found next to this page)." }</p>
+            <p class="failure" role="alert">{ "The computation workers could not be started (the page's module script was not found)." }</p>
         }
         <main class={classes!("layout", all_hidden.then_some("no-controls"))}>
             if !all_hidden {
