@@ -627,11 +627,7 @@ pub const GATING_CHUNK: u64 = 25;
 
 /// Why a network is too large to race on the page, if it is.
 pub fn race_too_large(model: &Model) -> Option<String> {
-    let w = model.widths();
-    let mut worst = w.first().copied().unwrap_or(0);
-    for k in 1..w.len() {
-        worst = worst.max(w[k - 1] + w[k]);
-    }
+    let worst = stochgrad_core::limits::chain_log2(model);
     (worst > RACE_CHAIN_LOG2).then(|| {
         format!(
             "a race computes the exact E[f] after every step, and this network's layer chain has 2^{worst} states per step; the page races networks up to 2^{RACE_CHAIN_LOG2} (e.g. two layers of 8) — make the layers narrower, or use `stochgrad train`"

@@ -20,8 +20,18 @@ pub const CELLS_UNITS: usize = 13;
 /// Largest Monte-Carlo sample count of one request.
 pub const MAX_SAMPLES: u64 = 1_000_000_000;
 
+/// The layer chain's largest enumeration, as a power of two: the first layer's states, or a
+/// pair of adjacent layers' state pairs (`max(w₁, max_k w_(k−1) + w_k)`).
+pub fn chain_log2(model: &Model) -> usize {
+    let w = model.widths();
+    (1..w.len()).map(|k| w[k - 1] + w[k]).fold(w.first().copied().unwrap_or(0), usize::max)
+}
+
 /// Check the layer chain's limit.
 pub fn check_chain(model: &Model) -> Result<()> {
+    if chain_log2(model) <= CHAIN_LOG2 {
+        return Ok(());
+    }
     let w = model.widths();
     if w[0] > CHAIN_LOG2 {
         return Err(Error::Limit(format!(
@@ -63,4 +73,26 @@ pub fn check_cells(model: &Model, what: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn model(widths: &[usize]) -> Model {
+        Settings { widths: widths.to_vec(), ..Settings::default() }.to_model()
+    }
+
+    #[test]
+    fn chain_log2_is_the_largest_enumeration_and_check_chain_agrees() {
+        assert_eq!(chain_log2(&model(&[3])), 3);
+        assert_eq!(chain_log2(&model(&[5, 4])), 9);
+        assert_eq!(chain_log2(&model(&[2, 9, 3])), 12);
+        assert_eq!(chain_log2(&model(&[14, 1])), 15);
+        for widths in [vec![CHAIN_LOG2 / 2, CHAIN_LOG2 / 2], vec![CHAIN_LOG2 / 2 + 1, CHAIN_LOG2 / 2], vec![3, 4, 5]] {
+            let m = model(&widths);
+            assert_eq!(check_chain(&m).is_ok(), chain_log2(&m) <= CHAIN_LOG2, "{widths:?}");
+        }
+    }
 }
