@@ -47,6 +47,7 @@ bench: setup build
 	cargo build --release -p stochgrad-cli
 	cargo build --release -p stochgrad-core --example profile
 	cargo bench -p stochgrad-core --bench engine -- --noplot
+	STOCHGRAD_SIMD=128 cargo bench -p stochgrad-core --bench engine -- --noplot exact_gradient_1_thread_128
 	cargo build -p stochgrad-bench --target wasm32-unknown-unknown --profile wasm-release
 	wasm-bindgen --target web --no-typescript --out-dir bench/www/pkg \
 		$(BENCH_TARGET)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm

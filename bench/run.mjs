@@ -3,6 +3,7 @@
 // the arithmetic each workload needs and the fraction of the machine's peak it achieves.
 //
 //   node bench/run.mjs [--target DIR] [--cli PATH] [--dist app/dist] [--skip-browser] [--skip-page]
+//                      [--reuse]   (take the browser and page results of the last run instead of rerunning them)
 //
 // Expects `cargo bench -p stochgrad-core --bench engine` to have run (its estimates are read from
 // DIR/criterion) and bench/www/pkg to hold the WebAssembly benchmark build (see the Makefile).
@@ -137,13 +138,13 @@ const processes = processTimes([[8, 8], [10, 10, 10], [12, 12]]);
 let browser = null;
 if (!args['skip-browser']) {
   const file = path.join(outDir, 'browser.json');
-  runNode('bench/browser.mjs', ['--www', 'bench/www', '--out', file]);
+  if (!(args.reuse && fs.existsSync(file))) runNode('bench/browser.mjs', ['--www', 'bench/www', '--out', file]);
   browser = JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 let page = null;
 if (!args['skip-page']) {
   const file = path.join(outDir, 'page.json');
-  runNode('bench/page.mjs', ['--dist', dist, '--out', file]);
+  if (!(args.reuse && fs.existsSync(file))) runNode('bench/page.mjs', ['--dist', dist, '--out', file]);
   page = JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 machine.loadavgEnd = os.loadavg();
@@ -164,11 +165,15 @@ for (const w of [[8, 8], [10, 10, 10], [12, 12], [12, 12, 12]]) {
   const all = native[`exact_gradient/${id}`];
   const one = native[`exact_gradient_1_thread/${id}`];
   const wasm = wasmOf(`exact_gradient/${id}`);
+  const narrow = native[`exact_gradient_1_thread_128/${id}`];
   const proc = processes[w.join(',')];
   const limit = { '10,10,10': 3, '12,12': 50 }[w.join(',')];
   add(`exact E[f], ∇ ${id}, ${cores} threads`, chainFlops(w), all, cores, null, null, null);
   add(`exact E[f], ∇ ${id}, 1 thread (wasm: 1 worker)`, chainFlops(w), one, 1, wasm,
     proc ? `process ≤ ${limit ?? '–'} ms: ${fmt(proc.median)} ms` : null, limit && proc ? proc.median <= limit : null);
+  if (narrow) {
+    add(`exact E[f], ∇ ${id}, 1 thread, 128-bit lanes natively (STOCHGRAD_SIMD=128)`, chainFlops(w), narrow, 1, wasm, null, null);
+  }
 }
 for (const key of ['reinforce', 'st']) {
   const all = native[`exact_moments_16_units/${key}`];

@@ -35,7 +35,10 @@ impl Isa {
                 2 => return Isa::Avx2,
                 _ => {}
             }
-            let isa = if std::is_x86_feature_detected!("avx2") { Isa::Avx2 } else { Isa::Portable };
+            // STOCHGRAD_SIMD=128 keeps the baseline copy (128-bit SSE2 lanes, as wasm's `simd128`):
+            // for comparing WebAssembly with native code at the same vector width.
+            let narrow = std::env::var("STOCHGRAD_SIMD").is_ok_and(|v| v.trim() == "128");
+            let isa = if !narrow && std::is_x86_feature_detected!("avx2") { Isa::Avx2 } else { Isa::Portable };
             CACHE.store(if isa == Isa::Avx2 { 2 } else { 1 }, Ordering::Relaxed);
             isa
         }
