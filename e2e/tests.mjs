@@ -254,6 +254,8 @@ export const tests = [
     await page.waitForSelector('#plot-bars .enlarge[aria-pressed="true"]');
     // ARM is Monte Carlo only at depth 2; paused, its row says so.
     await waitRow(page, 'arm', (r) => /Monte Carlo only/.test(r.text));
+    // The address bar follows the state within 250 ms (it is written at most that often).
+    await page.waitForFunction(() => /focus=bars/.test(location.hash));
     const href = await page.evaluate(() => location.href);
     assert.match(href, /#.*est=reinforce,reinforce-optimal,arm,st,st-sigmoid,concrete/);
     assert.match(href, /tau=0\.25/);
@@ -374,7 +376,7 @@ export const tests = [
     const st = await waitRow(page, 'st', (r) => /not applicable/.test(r.text));
     assert.ok(st);
     await waitRow(page, 'disarm', (r) => r.method === 'exact');
-    assert.match(await page.evaluate(() => location.hash), /loss=match/);
+    await page.waitForFunction(() => /loss=match/.test(location.hash));
     assert.deepEqual(errors, []);
     await page.close();
   }],
