@@ -71,20 +71,36 @@ async function main() {
       return info.estimators;
     });
     const workers = [...new Set([1, 2, Math.min(hc, 4)])].sort((a, b) => a - b);
-    const thePlan = {
-      cases: plan(estimators, { quick }),
-      splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 5 }],
-    };
-    const result = await page.evaluate((p) => window.runBench(p), thePlan);
+    // The cases in several rounds, each a fresh worker: the machine's speed drifts over minutes
+    // (and V8's tiering with it), so each case's figure is the median of its rounds' medians.
+    const rounds = quick ? 1 : 3;
+    const runs = [];
+    // The split (1 worker, then 2, …) likewise in every round.
+    for (let i = 0; i < rounds; i++) {
+      runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick }), splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
+    }
+    const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const result = runs[0];
+    result.results = result.results.map((c, i) => {
+      const medians = runs.map((r) => r.results[i].median);
+      return { ...c, median: mid(medians), rounds: medians };
+    });
+    result.split = result.split.map((s, i) => ({
+      ...s,
+      runs: Object.fromEntries(Object.keys(s.runs).map((n) => {
+        const rs = runs.map((r) => r.split[i].runs[n]);
+        return [n, { median: mid(rs.map((r) => r.median)), rounds: rs.map((r) => r.median), equal: rs.every((r) => r.equal) }];
+      })),
+    }));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     result.chromium = browser.version();
     if (out) {
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out, JSON.stringify(result, null, 1));
     }
-    for (const c of result.results) console.log(`${c.name.padEnd(40)} ${c.median.toFixed(3).padStart(10)} ms`);
+    for (const c of result.results) console.log(`${c.name.padEnd(40)} ${c.median.toFixed(3).padStart(10)} ms  (rounds: ${c.rounds.map((m) => m.toFixed(2)).join(', ')})`);
     for (const s of result.split) {
-      for (const [n, r] of Object.entries(s.runs)) console.log(`split ${s.key} ${s.widths} × ${n} workers: ${r.median.toFixed(1)} ms (equal to one worker: ${r.equal})`);
+      for (const [n, r] of Object.entries(s.runs)) console.log(`split ${s.key} ${s.widths} × ${n} workers: ${r.median.toFixed(1)} ms (rounds: ${r.rounds.map((m) => m.toFixed(0)).join(', ')}; equal to one worker: ${r.equal})`);
     }
   } finally {
     await browser.close();
