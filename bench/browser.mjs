@@ -71,11 +71,11 @@ async function main() {
       return info.estimators;
     });
     const workers = [...new Set([1, 2, Math.min(hc, 4)])].sort((a, b) => a - b);
-    // The cases in several rounds, each a fresh worker: the machine's speed drifts over minutes
-    // (and V8's tiering with it), so each case's figure is the median of its rounds' medians.
+    // The cases and the split (1 worker, then 2, …) in several rounds, each with fresh workers: the
+    // machine's speed drifts over minutes (and V8's tiering with it), so each figure is the median
+    // of its rounds' medians.
     const rounds = quick ? 1 : 3;
     const runs = [];
-    // The split (1 worker, then 2, …) likewise in every round.
     for (let i = 0; i < rounds; i++) {
       runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick }), splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
     }

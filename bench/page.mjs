@@ -216,7 +216,7 @@ async function main() {
       result.limit = await longTasksAtLimit(browser, base);
       for (const l of result.limit) console.log(`at the limit ${l.widths}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
     }
-    // One worker and the pool in alternation (the machine's speed drifts by ±20 % over minutes
+    // One worker and the pool in alternation (the machine's speed drifts by up to 2× over minutes
     // here: alternating keeps the two runs' conditions alike), two slider moves per page.
     result.split = [];
     const configs = want('split') ? [...new Set([1, pool])] : [];

@@ -17,7 +17,7 @@ use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::Model;
 
-/// Chunks per task (a task is some 10–20 ms of work at the enumeration limit: long enough that the
+/// Chunks per task (a task is some 20 ms of work at the enumeration limit: long enough that the
 /// two relays through the page's main thread per task cost it little, short enough to balance the
 /// load: 32 tasks per estimator at 20 units).
 pub const TASK_CHUNKS: u64 = 8;

@@ -21,7 +21,7 @@ fn exact_gradient(c: &mut Criterion) {
     // Every core (chunks of upstream states on all threads), then one thread. With
     // STOCHGRAD_SIMD=128 the kernels keep 128-bit lanes (as wasm's simd128) and the groups say so:
     // `make bench` runs `exact_gradient_1_thread_128` that way, to compare wasm at equal width.
-    let suffix = if std::env::var("STOCHGRAD_SIMD").is_ok_and(|v| v.trim() == "128") { "_128" } else { "" };
+    let suffix = if stochgrad_core::narrow_simd_requested() { "_128" } else { "" };
     for (group, threads) in [("exact_gradient", parallel::threads()), ("exact_gradient_1_thread", 1)] {
         let mut g = c.benchmark_group(format!("{group}{suffix}"));
         g.sample_size(20);

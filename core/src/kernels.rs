@@ -14,6 +14,13 @@
 /// Independent accumulators of a dot product (also the unrolling of every kernel).
 pub(crate) const LANES: usize = 8;
 
+/// Whether `STOCHGRAD_SIMD=128` asks the kernels to keep their baseline copy (128-bit lanes, as
+/// wasm's `simd128`) where wider ones exist: for comparing WebAssembly with native code at the same
+/// vector width (the benchmarks name their results after it).
+pub fn narrow_simd_requested() -> bool {
+    std::env::var("STOCHGRAD_SIMD").is_ok_and(|v| v.trim() == "128")
+}
+
 /// Which copy of the kernels runs (x86-64: detected once; elsewhere always portable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Isa {
@@ -35,9 +42,7 @@ impl Isa {
                 2 => return Isa::Avx2,
                 _ => {}
             }
-            // STOCHGRAD_SIMD=128 keeps the baseline copy (128-bit SSE2 lanes, as wasm's `simd128`):
-            // for comparing WebAssembly with native code at the same vector width.
-            let narrow = std::env::var("STOCHGRAD_SIMD").is_ok_and(|v| v.trim() == "128");
+            let narrow = narrow_simd_requested();
             let isa = if !narrow && std::is_x86_feature_detected!("avx2") { Isa::Avx2 } else { Isa::Portable };
             CACHE.store(if isa == Isa::Avx2 { 2 } else { 1 }, Ordering::Relaxed);
             isa

@@ -34,4 +34,5 @@ pub mod train;
 pub mod units;
 
 pub use error::{Error, Result};
+pub use kernels::narrow_simd_requested;
 pub use model::Model;

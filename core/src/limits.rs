@@ -27,30 +27,28 @@ pub fn chain_log2(model: &Model) -> usize {
     (1..w.len()).map(|k| w[k - 1] + w[k]).fold(w.first().copied().unwrap_or(0), usize::max)
 }
 
-/// Check the layer chain's limit.
+/// Check the layer chain's limit ([`chain_log2`] decides; the message names the first place over it).
 pub fn check_chain(model: &Model) -> Result<()> {
-    if chain_log2(model) <= CHAIN_LOG2 {
+    let log2 = chain_log2(model);
+    if log2 <= CHAIN_LOG2 {
         return Ok(());
     }
     let w = model.widths();
-    if w[0] > CHAIN_LOG2 {
-        return Err(Error::Limit(format!(
-            "the exact gradient enumerates 2^{} states of layer 1; the limit is 2^{CHAIN_LOG2}",
-            w[0]
-        )));
-    }
-    for k in 1..w.len() {
-        if w[k - 1] + w[k] > CHAIN_LOG2 {
-            return Err(Error::Limit(format!(
+    let message = if w[0] > CHAIN_LOG2 {
+        format!("the exact gradient enumerates 2^{} states of layer 1; the limit is 2^{CHAIN_LOG2}", w[0])
+    } else {
+        match (1..w.len()).find(|&k| w[k - 1] + w[k] > CHAIN_LOG2) {
+            Some(k) => format!(
                 "the exact gradient enumerates 2^({}+{}) state pairs between layers {} and {}; the limit is w_(k-1) + w_k <= {CHAIN_LOG2}",
                 w[k - 1],
                 w[k],
                 k,
                 k + 1
-            )));
+            ),
+            None => format!("the exact gradient enumerates 2^{log2} states; the limit is 2^{CHAIN_LOG2}"),
         }
-    }
-    Ok(())
+    };
+    Err(Error::Limit(message))
 }
 
 /// Check the joint enumeration's limit.
