@@ -5,7 +5,6 @@
 
 use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
@@ -231,11 +230,79 @@ impl RaceRow {
     }
 }
 
+/// Rows by estimator key, in the order they were first touched (a handful of rows: a linear
+/// search; a `BTreeMap` per row type cost ≈ 4 kB of the page's WebAssembly each).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rows<V>(Vec<(String, V)>);
+
+impl<V> Default for Rows<V> {
+    fn default() -> Self {
+        Rows(Vec::new())
+    }
+}
+
+impl<V: Default> Rows<V> {
+    /// The row of `key`, inserted empty if missing.
+    pub fn row_mut(&mut self, key: String) -> &mut V {
+        let i = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key, V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
+impl<V> Rows<V> {
+    /// Sets the row of `key` (replacing it if present).
+    pub fn insert(&mut self, key: String, row: V) {
+        match self.get_mut(&key) {
+            Some(old) => *old = row,
+            None => self.0.push((key, row)),
+        }
+    }
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<V> FromIterator<(String, V)> for Rows<V> {
+    /// Later entries replace earlier ones with the same key.
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(iter: I) -> Self {
+        let mut rows = Rows(Vec::new());
+        for (k, v) in iter {
+            rows.insert(k, v);
+        }
+        rows
+    }
+}
+
+impl<V> std::ops::Index<&str> for Rows<V> {
+    type Output = V;
+    fn index(&self, key: &str) -> &V {
+        self.get(key).unwrap_or_else(|| panic!("no row {key:?}"))
+    }
+}
+
 /// The training race of the current settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RaceView {
     /// By estimator key (display order is the page's estimator order).
-    pub rows: BTreeMap<String, RaceRow>,
+    pub rows: Rows<RaceRow>,
     /// Why the whole race cannot run.
     pub failure: Option<String>,
     /// The race has reached its budget.
@@ -263,7 +330,7 @@ pub struct State {
     /// Increments on every "step" press.
     pub step_counter: u64,
     pub exact: Option<ExactView>,
-    pub rows: BTreeMap<String, Row>,
+    pub rows: Rows<Row>,
     pub sweeps: Vec<(SweepKind, String, Vec<SweepPoint>)>,
     pub progress: Option<(String, u64, u64)>,
     pub failure: Option<String>,
@@ -366,7 +433,7 @@ impl State {
             job_id: 1,
             step_counter: 0,
             exact: None,
-            rows: BTreeMap::new(),
+            rows: Rows::default(),
             sweeps: Vec::new(),
             progress: None,
             failure: None,
@@ -760,7 +827,7 @@ impl State {
                 self.exact = Some(ExactView { expected_loss, gradient, names: param_names, millis });
             }
             Out::EstimatorExact { id, key, result, mc_only, .. } if id == self.job_id => {
-                let row = self.rows.entry(key).or_default();
+                let row = self.rows.row_mut(key);
                 match result {
                     Ok(v) => row.exact = Some(v),
                     Err(reason) if mc_only => row.mc_only = Some(reason),
@@ -794,7 +861,7 @@ impl State {
             }
             Out::RaceStart { id, rows } if id == self.race_id => {
                 for (key, r) in rows {
-                    let row = self.race.rows.entry(key).or_default();
+                    let row = self.race.rows.row_mut(key);
                     match r {
                         Ok(report) => row.reports = Rc::new(vec![report]),
                         Err(e) => row.error = Some(e),
@@ -803,7 +870,7 @@ impl State {
             }
             Out::RaceFrame { id, reports } if id == self.race_id => {
                 for (key, new) in reports {
-                    let row = self.race.rows.entry(key).or_default();
+                    let row = self.race.rows.row_mut(key);
                     Rc::make_mut(&mut row.reports).extend(new);
                 }
             }
@@ -814,7 +881,7 @@ impl State {
                 }
             }
             Out::RaceFailed { id, key, message } if id == self.race_id => match key {
-                Some(k) => self.race.rows.entry(k).or_default().error = Some(message),
+                Some(k) => self.race.rows.row_mut(k).error = Some(message),
                 None => self.race.failure = Some(message),
             },
             Out::GatingProgress { id, gate, done, total } if id == self.gating_id => {
@@ -835,7 +902,7 @@ impl State {
 
     /// Take in one estimator's Monte-Carlo summary, extending its log-spaced history.
     fn absorb_mc(&mut self, key: String, view: MomentsView) {
-        let row = self.rows.entry(key).or_default();
+        let row = self.rows.row_mut(key);
         if let (Some(n), Some(se)) = (view.samples, view.stderr.clone()) {
             let point = HistPoint { n, mean: view.mean.clone(), stderr: se };
             let history = Rc::make_mut(&mut row.history);

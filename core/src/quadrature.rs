@@ -119,7 +119,7 @@ pub fn conditional_expectations(a: f64, side: bool, scale: f64, gs: &[&dyn Fn(f6
         pts.push(mode + d);
     }
     let mut pts: Vec<f64> = pts.into_iter().filter(|p| *p >= 0.0 && *p <= end).collect();
-    pts.sort_by(|x, y| x.partial_cmp(y).expect("finite break points"));
+    sort_points(&mut pts); // finite: NaN fails the filter above
     pts.dedup_by(|x, y| (*x - *y).abs() < 1e-12);
     gs.iter()
         .map(|g| {
@@ -130,6 +130,12 @@ pub fn conditional_expectations(a: f64, side: bool, scale: f64, gs: &[&dyn Fn(f6
             integrate_pieces(&integrand, &pts, 1e-15)
         })
         .collect()
+}
+
+/// Sorts integration break points ascending. One function for every caller, so that the page's
+/// WebAssembly carries one copy of the standard library's sort for them.
+pub(crate) fn sort_points(pts: &mut [f64]) {
+    pts.sort_by(f64::total_cmp);
 }
 
 #[cfg(test)]

@@ -85,7 +85,9 @@ impl Theme {
     }
 
     pub fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
-        ("sans-serif", size).into_font().color(&color)
+        // `FontFamily::SansSerif`, not the string "sans-serif": plotters lower-cases family names
+        // given as strings, which pulled Unicode's case tables (≈ 12 kB) into the page.
+        (FontFamily::SansSerif, size).into_font().color(&color)
     }
 }
 

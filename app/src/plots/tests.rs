@@ -80,7 +80,7 @@ fn full_state() -> State {
         millis: 1.0,
     });
     let shifted = |d: f64| g.iter().map(|v| v + d).collect::<Vec<_>>();
-    let mut rows = std::collections::BTreeMap::new();
+    let mut rows = crate::state::Rows::default();
     rows.insert(
         "reinforce".to_string(),
         Row {
@@ -387,10 +387,10 @@ fn bars_full_and_modes() {
         if !s3.page.estimators.contains(&k) {
             s3.page.estimators.push(k.clone());
         }
-        s3.rows.entry(k).or_insert_with(|| Row {
-            exact: Some(view("exact", vec![0.0; 3], None, None, fig(1e-3, None), fig(0.1, None))),
-            ..Row::default()
-        });
+        if s3.rows.get(&k).is_none() {
+            let exact = Some(view("exact", vec![0.0; 3], None, None, fig(1e-3, None), fig(0.1, None)));
+            s3.rows.insert(k, Row { exact, ..Row::default() });
+        }
     }
     let b3 = Bars::from_state(&s3);
     assert_eq!(b3.groups.len(), stochgrad_core::estimators::registry().len());

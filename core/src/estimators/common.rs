@@ -190,22 +190,30 @@ pub trait JointRule: Sync {
 }
 
 /// Exact moments of a [`JointRule`] by enumerating all `2^{Σ w_k}` joint states.
-pub struct JointJob<'a, R: JointRule> {
-    pub rule: R,
+///
+/// The rule is a trait object (one call per joint state, against `O(parameters)` work for the
+/// state): one copy of the enumeration serves every rule, which keeps the page's WebAssembly
+/// small (a generic job cost one ≈ 3 kB copy per rule).
+pub struct JointJob<'a> {
+    pub rule: Box<dyn JointRule + Send + 'a>,
     pub model: &'a Model,
     tables: LossTables,
     wt: Vec<Vec<f64>>,
 }
 
-impl<'a, R: JointRule> JointJob<'a, R> {
-    pub fn new(rule: R, model: &'a Model, what: &str) -> Result<Self> {
+impl<'a> JointJob<'a> {
+    pub fn new(rule: impl JointRule + Send + 'a, model: &'a Model, what: &str) -> Result<Self> {
+        Self::boxed(Box::new(rule), model, what)
+    }
+
+    fn boxed(rule: Box<dyn JointRule + Send + 'a>, model: &'a Model, what: &str) -> Result<Self> {
         limits::check_joint(model, what)?;
         let tables = LossTables::new(model, rule.needs_df());
         Ok(JointJob { rule, model, tables, wt: transposed(model) })
     }
 }
 
-impl<R: JointRule + Send> ExactJob for JointJob<'_, R> {
+impl ExactJob for JointJob<'_> {
     fn method(&self) -> Method {
         Method::Exact
     }
@@ -269,7 +277,7 @@ pub(super) trait JointEstimator: Sync {
     fn rule<'a>(&self, model: &'a Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Self::Rule<'a>>;
     /// The Monte-Carlo sampler; by default the rule's [`JointSampler`].
     fn mc_sampler<'a>(&self, model: &'a Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Box<dyn Sampler + 'a>> {
-        Ok(Box::new(JointSampler::new(self.rule(model, hp, sol)?, model)))
+        Ok(Box::new(JointSampler::boxed(Box::new(self.rule(model, hp, sol)?), model)))
     }
 }
 
@@ -289,8 +297,8 @@ impl<E: JointEstimator> Estimator for E {
         hp: &'a HyperParams,
         sol: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
-        let rule = self.rule(model, hp, sol)?;
-        Ok(Box::new(JointJob::new(rule, model, &format!("{}'s exact moments", E::META.key))?))
+        let rule = Box::new(self.rule(model, hp, sol)?);
+        Ok(Box::new(JointJob::boxed(rule, model, &format!("{}'s exact moments", E::META.key))?))
     }
     fn sampler<'a>(
         &'a self,
@@ -302,9 +310,10 @@ impl<E: JointEstimator> Estimator for E {
     }
 }
 
-/// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain.
-pub struct JointSampler<'a, R: JointRule> {
-    pub rule: R,
+/// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain. (The rule is a trait
+/// object, as in [`JointJob`]: one virtual call per draw.)
+pub struct JointSampler<'a> {
+    pub rule: Box<dyn JointRule + Send + 'a>,
     pub model: &'a Model,
     trace: Trace,
     ga: Vec<f64>,
@@ -314,8 +323,12 @@ pub struct JointSampler<'a, R: JointRule> {
     wt: Vec<Vec<f64>>,
 }
 
-impl<'a, R: JointRule> JointSampler<'a, R> {
-    pub fn new(rule: R, model: &'a Model) -> Self {
+impl<'a> JointSampler<'a> {
+    pub fn new(rule: impl JointRule + Send + 'a, model: &'a Model) -> Self {
+        Self::boxed(Box::new(rule), model)
+    }
+
+    fn boxed(rule: Box<dyn JointRule + Send + 'a>, model: &'a Model) -> Self {
         JointSampler {
             rule,
             model,
@@ -328,7 +341,7 @@ impl<'a, R: JointRule> JointSampler<'a, R> {
     }
 }
 
-impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
+impl Sampler for JointSampler<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
         // Layer 0 sees the fixed input: compute it once, then draw its units (the same uniforms
@@ -372,20 +385,24 @@ impl<R: JointRule + Send> Sampler for JointSampler<'_, R> {
 /// (`draw_layer(trace, k, rng, φ)`, called after layer `k`'s logits are computed), then
 /// back-propagates `∂f/∂h` at the drawn output with `φ` as each unit's surrogate derivative and
 /// chains to the parameters: the relaxations (Concrete, ST-Gumbel, Gumbel-Rao), at any depth.
-pub struct FactorSampler<'a, D> {
+/// (`draw_layer` is a trait object: one copy of the sampler serves every relaxation.)
+pub struct FactorSampler<'a> {
     model: &'a Model,
-    draw_layer: D,
+    draw_layer: Box<DrawLayer<'a>>,
     trace: Trace,
     phi: Vec<f64>,
     df: Vec<f64>,
     ga: Vec<f64>,
 }
 
-impl<'a, D: Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send> FactorSampler<'a, D> {
-    pub fn new(model: &'a Model, draw_layer: D) -> Self {
+/// A relaxation's per-layer draw: `(trace, layer, rng, φ)`.
+type DrawLayer<'a> = dyn Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send + 'a;
+
+impl<'a> FactorSampler<'a> {
+    pub fn new(model: &'a Model, draw_layer: impl Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send + 'a) -> Self {
         FactorSampler {
             model,
-            draw_layer,
+            draw_layer: Box::new(draw_layer),
             trace: Trace::new(model),
             phi: vec![0.0; model.units()],
             df: vec![0.0; model.output_width()],
@@ -394,7 +411,7 @@ impl<'a, D: Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send> FactorSampler
     }
 }
 
-impl<D: Fn(&mut Trace, usize, &mut Stream, &mut [f64]) + Send> Sampler for FactorSampler<'_, D> {
+impl Sampler for FactorSampler<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
         for k in 0..model.layers.len() {

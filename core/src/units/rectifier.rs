@@ -44,7 +44,7 @@ pub fn integral_on(noise: Noise, scale: f64, a: f64, g: &dyn Fn(f64) -> f64) -> 
             pts.push(y);
         }
     }
-    pts.sort_by(f64::total_cmp);
+    crate::quadrature::sort_points(&mut pts);
     pts.dedup();
     let mass = prob_on(noise, scale, a);
     let tol = 1e-13 * mass.max(1e-300);
