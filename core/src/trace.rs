@@ -7,7 +7,7 @@ use crate::model::Model;
 use crate::rng::Stream;
 
 /// A forward pass. Per-layer vectors are stored flat; `unit_offset[k]` is the first unit of layer `k`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Trace {
     pub widths: Vec<usize>,
     pub unit_offset: Vec<usize>,
@@ -23,6 +23,34 @@ pub struct Trace {
     pub q: Vec<f64>,
     /// `P(s_k | s_{k−1})` of each layer's sampled state (binary passes).
     pub layer_prob: Vec<f64>,
+}
+
+impl Clone for Trace {
+    fn clone(&self) -> Trace {
+        Trace {
+            widths: self.widths.clone(),
+            unit_offset: self.unit_offset.clone(),
+            bits: self.bits.clone(),
+            h: self.h.clone(),
+            a: self.a.clone(),
+            p: self.p.clone(),
+            q: self.q.clone(),
+            layer_prob: self.layer_prob.clone(),
+        }
+    }
+
+    /// Copies into the existing vectors (no allocation once the shapes match): the antithetic and
+    /// branching samplers copy a trace per layer per draw.
+    fn clone_from(&mut self, source: &Trace) {
+        self.widths.clone_from(&source.widths);
+        self.unit_offset.clone_from(&source.unit_offset);
+        self.bits.clone_from(&source.bits);
+        self.h.clone_from(&source.h);
+        self.a.clone_from(&source.a);
+        self.p.clone_from(&source.p);
+        self.q.clone_from(&source.q);
+        self.layer_prob.clone_from(&source.layer_prob);
+    }
 }
 
 impl Trace {

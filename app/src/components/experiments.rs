@@ -1,7 +1,7 @@
 //! The two experiments below the readout: the training race and the gating miniature. Each runs in
 //! a worker of its own (`side.rs`); these components only show the reducer's state and dispatch.
 
-use super::plot::Plot;
+use super::plot::{Plot, PlotRef};
 use super::widgets::{NumberInput, Select, Slider};
 use crate::format::{sig, thousands, with_se};
 use crate::plots::{look, RacePlot};
@@ -107,7 +107,7 @@ pub fn race_panel(p: &PanelProps) -> Html {
                     value={if page.race_by_evals { "evals" } else { "steps" }.to_string()} onchange={on_axis} />
             </div>
             <p class="race-status" id="race-status" role="status">{ status }</p>
-            <Plot<RacePlot> id="plot-race" data={RacePlot::from_state(st)} epoch={p.epoch} lecture={page.lecture}
+            <Plot id="plot-race" data={PlotRef::new(RacePlot::from_state(st))} epoch={p.epoch} lecture={page.lecture}
                 {focused} onfocus={on_focus} />
             <div class="table-wrap">
             <table id="race-table">

@@ -2,15 +2,75 @@
 //! with export buttons for PNG (2×), SVG and the data as CSV.
 
 use crate::plots::{to_svg, PlotBackend, PlotData, Style};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
+use std::any::Any;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+/// [`PlotData`] as a trait object, so that one `Plot` component (not one per plot type) serves
+/// every plot: each generic component cost ≈ 3 kB of the page's WebAssembly.
+trait DynPlot {
+    fn title(&self) -> &'static str;
+    fn file_stem(&self) -> String;
+    fn draw(&self, root: &DrawingArea<PlotBackend<'_>, Shift>, style: &Style) -> Result<(), String>;
+    fn svg(&self, width: u32, height: u32, style: &Style) -> String;
+    fn csv(&self) -> String;
+    fn describe(&self) -> String;
+    fn as_any(&self) -> &dyn Any;
+    /// `other` is a plot of this type, equal to this one.
+    fn same_as(&self, other: &dyn Any) -> bool;
+}
+
+impl<D: PlotData> DynPlot for D {
+    fn title(&self) -> &'static str {
+        PlotData::title(self)
+    }
+    fn file_stem(&self) -> String {
+        PlotData::file_stem(self)
+    }
+    fn draw(&self, root: &DrawingArea<PlotBackend<'_>, Shift>, style: &Style) -> Result<(), String> {
+        PlotData::draw(self, root, style)
+    }
+    fn svg(&self, width: u32, height: u32, style: &Style) -> String {
+        to_svg(self, width, height, style)
+    }
+    fn csv(&self) -> String {
+        PlotData::csv(self)
+    }
+    fn describe(&self) -> String {
+        PlotData::describe(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn same_as(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<D>().is_some_and(|o| o == self)
+    }
+}
+
+/// A plot's data, of any plot type; equal when of the same type and equal.
+#[derive(Clone)]
+pub struct PlotRef(Rc<dyn DynPlot>);
+
+impl PlotRef {
+    pub fn new<D: PlotData>(data: D) -> PlotRef {
+        PlotRef(Rc::new(data))
+    }
+}
+
+impl PartialEq for PlotRef {
+    fn eq(&self, other: &PlotRef) -> bool {
+        Rc::ptr_eq(&self.0, &other.0) || self.0.same_as(other.0.as_any())
+    }
+}
+
 #[derive(Properties, PartialEq)]
-pub struct PlotProps<D: PlotData> {
-    pub data: D,
+pub struct PlotProps {
+    pub data: PlotRef,
     /// Changes when the window is resized (forces a redraw).
     pub epoch: u32,
     #[prop_or_default]
@@ -40,7 +100,7 @@ fn style(scale: f64, lecture: bool) -> Style {
 /// The canvas is resized only when its size changes: resizing invalidates the page's layout, so
 /// the next plot's size query would force a layout of the whole page (several milliseconds each,
 /// five plots per answer). Otherwise the context is reset to its initial transform and cleared.
-fn draw<D: PlotData>(canvas: &HtmlCanvasElement, data: &D, lecture: bool) {
+fn draw(canvas: &HtmlCanvasElement, data: &dyn DynPlot, lecture: bool) {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
     let w = canvas.client_width().max(200) as f64;
     let h = canvas.client_height().max(150) as f64;
@@ -63,23 +123,23 @@ fn draw<D: PlotData>(canvas: &HtmlCanvasElement, data: &D, lecture: bool) {
 }
 
 #[function_component(Plot)]
-pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
+pub fn plot(p: &PlotProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
         let lecture = p.lecture;
         use_effect_with((p.data.clone(), p.epoch, lecture), move |(data, _, lecture)| {
             if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&c, data, *lecture);
+                draw(&c, &*data.0, *lecture);
             }
             || ()
         });
     }
-    let stem = p.data.file_stem();
+    let stem = p.data.0.file_stem();
     let csv = {
         let data = p.data.clone();
         let stem = stem.clone();
-        Callback::from(move |_| super::download(&format!("stochgrad-{stem}.csv"), "text/csv", &data.csv()))
+        Callback::from(move |_| super::download(&format!("stochgrad-{stem}.csv"), "text/csv", &data.0.csv()))
     };
     let svg = {
         let data = p.data.clone();
@@ -90,7 +150,7 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
             let (w, h) = canvas
                 .cast::<HtmlCanvasElement>()
                 .map_or((800, 500), |c| (c.client_width().max(200) as u32, c.client_height().max(150) as u32));
-            let text = to_svg(&data, w, h, &Style { scale: 1.0, dark: false, lecture });
+            let text = data.0.svg(w, h, &Style { scale: 1.0, dark: false, lecture });
             super::download(&format!("stochgrad-{stem}.svg"), "image/svg+xml", &text);
         })
     };
@@ -99,7 +159,7 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
         let stem = stem.clone();
         let canvas = canvas.clone();
         let lecture = p.lecture;
-        Callback::from(move |_| export_png(&canvas, &data, &stem, lecture))
+        Callback::from(move |_| export_png(&canvas, &*data.0, &stem, lecture))
     };
     let focus = {
         let cb = p.onfocus.clone();
@@ -108,7 +168,7 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
     html! {
         <figure class={classes!("plot", p.focused.then_some("focused"))} id={p.id.clone()}>
             <figcaption>
-                <span class="plot-title">{ p.data.title() }</span>
+                <span class="plot-title">{ p.data.0.title() }</span>
                 <span class="exports">
                     <button class="small enlarge" onclick={focus} aria-pressed={p.focused.to_string()}
                         title={ if p.focused { "Back to the grid" } else { "Enlarge this plot" } }>
@@ -119,13 +179,13 @@ pub fn plot<D: PlotData>(p: &PlotProps<D>) -> Html {
                     <button class="small" onclick={csv} title="Download the data behind this plot as CSV">{ "CSV" }</button>
                 </span>
             </figcaption>
-            <canvas ref={canvas} role="img" aria-label={p.data.describe()}></canvas>
+            <canvas ref={canvas} role="img" aria-label={p.data.0.describe()}></canvas>
         </figure>
     }
 }
 
 /// Draw the plot on an off-screen canvas at twice the on-screen size and download it as PNG.
-fn export_png<D: PlotData>(canvas: &NodeRef, data: &D, stem: &str, lecture: bool) {
+fn export_png(canvas: &NodeRef, data: &dyn DynPlot, stem: &str, lecture: bool) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Some(on_screen) = canvas.cast::<HtmlCanvasElement>() else { return };
     let Ok(el) = doc.create_element("canvas") else { return };

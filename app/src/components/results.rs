@@ -1,7 +1,7 @@
 //! The results side: the exact answer, the plots, the readout table and the estimator cards.
 
 use super::experiments::{GatingPanel, RacePanel};
-use super::plot::Plot;
+use super::plot::{Plot, PlotRef};
 use super::widgets::Select;
 use crate::format::{method, sig, with_se};
 use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
@@ -80,7 +80,7 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <>
                     { param_select.unwrap_or_default() }
-                    <Plot<Convergence> id="plot-convergence" data={Convergence::from_state(st)} {epoch} {lecture}
+                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(st))} {epoch} {lecture}
                         focused={focus == "convergence"} onfocus={on_focus("convergence")} />
                 </>
             },
@@ -93,7 +93,7 @@ pub fn results(p: &ResultsProps) -> Html {
                         <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
                         { " show variance × loss evaluations (the cost-fair comparison)" }
                     </label>
-                    <Plot<Bars> id="plot-bars" data={Bars::from_state(st)} {epoch} {lecture}
+                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(st))} {epoch} {lecture}
                         focused={focus == "bars"} onfocus={on_focus("bars")} />
                 </>
             },
@@ -101,21 +101,21 @@ pub fn results(p: &ResultsProps) -> Html {
         (
             "agreement",
             html! {
-                <Plot<Agreement> id="plot-agreement" data={Agreement::from_state(st)} {epoch} {lecture}
+                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(st))} {epoch} {lecture}
                     focused={focus == "agreement"} onfocus={on_focus("agreement")} />
             },
         ),
         (
             "tau",
             html! {
-                <Plot<TauSweep> id="plot-tau" data={TauSweep::from_state(st)} {epoch} {lecture}
+                <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(st))} {epoch} {lecture}
                     focused={focus == "tau"} onfocus={on_focus("tau")} />
             },
         ),
         (
             "width",
             html! {
-                <Plot<WidthSweep> id="plot-width" data={WidthSweep::from_state(st)} {epoch} {lecture}
+                <Plot id="plot-width" data={PlotRef::new(WidthSweep::from_state(st))} {epoch} {lecture}
                     focused={focus == "width"} onfocus={on_focus("width")} />
             },
         ),

@@ -297,8 +297,7 @@ impl<E: JointEstimator> Estimator for E {
         hp: &'a HyperParams,
         sol: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
-        let rule = Box::new(self.rule(model, hp, sol)?);
-        Ok(Box::new(JointJob::boxed(rule, model, &format!("{}'s exact moments", E::META.key))?))
+        joint_exact_job(Box::new(self.rule(model, hp, sol)?), model, E::META.key)
     }
     fn sampler<'a>(
         &'a self,
@@ -308,6 +307,15 @@ impl<E: JointEstimator> Estimator for E {
     ) -> Result<Box<dyn Sampler + 'a>> {
         self.mc_sampler(model, hp, sol)
     }
+}
+
+/// The exact job of a rule (not generic: one copy for every joint estimator).
+fn joint_exact_job<'a>(
+    rule: Box<dyn JointRule + Send + 'a>,
+    model: &'a Model,
+    key: &str,
+) -> Result<Box<dyn ExactJob + 'a>> {
+    Ok(Box::new(JointJob::boxed(rule, model, &format!("{key}'s exact moments"))?))
 }
 
 /// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain. (The rule is a trait
