@@ -214,3 +214,29 @@ fn saturated_units_stay_exact() {
         );
     }
 }
+
+/// `Trace::clone_from` (the antithetic and branching samplers copy a trace per layer per draw into
+/// a reused one) copies every field, also into a trace of another shape.
+#[test]
+fn trace_clone_from_copies_every_field() {
+    use stochgrad_core::rng::Stream;
+    use stochgrad_core::trace::Trace;
+    let big = random_model(&[5, 3, 4], 3, LossKind::Readout, 11);
+    let small = random_model(&[2], 1, LossKind::Readout, 12);
+    let mut source = Trace::new(&big);
+    source.sample(&big, &mut Stream::new(7, "clone", 0));
+    for mut dest in [Trace::new(&big), Trace::new(&small)] {
+        dest.clone_from(&source);
+        let fresh = source.clone();
+        for t in [&dest, &fresh] {
+            assert_eq!(t.widths, source.widths);
+            assert_eq!(t.unit_offset, source.unit_offset);
+            assert_eq!(t.bits, source.bits);
+            assert_eq!(t.h, source.h);
+            assert_eq!(t.a, source.a);
+            assert_eq!(t.p, source.p);
+            assert_eq!(t.q, source.q);
+            assert_eq!(t.layer_prob, source.layer_prob);
+        }
+    }
+}
