@@ -223,56 +223,10 @@ impl Row {
     }
 }
 
-/// The transition rows of one chunk of upstream states, kept from the forward pass for the
-/// backward pass (which would otherwise recompute them: the pre-activations, `2w` exponentials and
-/// the two half-rows per upstream state). Row `i` of the chunk is `lo[i·2^l..]`, `hi[i·2^{w−l}..]`,
-/// `p[i·w..]`, `q[i·w..]`.
-struct RowCache {
-    lo: Vec<f64>,
-    hi: Vec<f64>,
-    p: Vec<f64>,
-    q: Vec<f64>,
-}
-
-/// Forward rows are kept for the backward pass when a pair's rows take at most this many bytes.
-const ROW_CACHE_BYTES: usize = 16 << 20;
-
-impl RowCache {
-    fn bytes(pair: &Pair) -> usize {
-        pair.upstream_states() * ((1 << pair.l) + (1 << (pair.w - pair.l)) + 2 * pair.w) * 8
-    }
-    fn new(pair: &Pair, rows: usize) -> RowCache {
-        RowCache {
-            lo: Vec::with_capacity(rows << pair.l),
-            hi: Vec::with_capacity(rows << (pair.w - pair.l)),
-            p: Vec::with_capacity(rows * pair.w),
-            q: Vec::with_capacity(rows * pair.w),
-        }
-    }
-    fn push(&mut self, row: &Row) {
-        self.lo.extend_from_slice(&row.lo);
-        self.hi.extend_from_slice(&row.hi);
-        self.p.extend_from_slice(&row.p);
-        self.q.extend_from_slice(&row.q);
-    }
-    /// `(lo, hi, p, q)` of the chunk's `i`-th row.
-    fn row(&self, pair: &Pair, i: usize) -> (&[f64], &[f64], &[f64], &[f64]) {
-        let (nl, nh, w) = (1 << pair.l, 1 << (pair.w - pair.l), pair.w);
-        (
-            &self.lo[i * nl..(i + 1) * nl],
-            &self.hi[i * nh..(i + 1) * nh],
-            &self.p[i * w..(i + 1) * w],
-            &self.q[i * w..(i + 1) * w],
-        )
-    }
-}
-
-/// `α_k(s) = Σ_{s'} α_{k−1}(s') P(s | s')` over one chunk of upstream states `s'`; with `keep`,
-/// also every row of the chunk (for [`backward_chunk`]).
-fn forward_chunk(pair: &Pair, isa: Isa, alpha: &[f64], chunk: usize, keep: bool) -> (Vec<f64>, Option<RowCache>) {
+/// `α_k(s) = Σ_{s'} α_{k−1}(s') P(s | s')` over one chunk of upstream states `s'`.
+fn forward_chunk(pair: &Pair, isa: Isa, alpha: &[f64], chunk: usize) -> Vec<f64> {
     let mut out = vec![0.0; 1 << pair.w];
     let mut row = Row::new(pair);
-    let mut cache = keep.then(|| RowCache::new(pair, pair.range(chunk).len()));
     const BATCH: usize = 4;
     let mut lo: Vec<Vec<f64>> = vec![vec![0.0; 1 << pair.l]; BATCH];
     let mut coef: Vec<Vec<f64>> = vec![vec![0.0; 1 << (pair.w - pair.l)]; BATCH];
@@ -284,16 +238,10 @@ fn forward_chunk(pair: &Pair, isa: Isa, alpha: &[f64], chunk: usize, keep: bool)
     };
     for sp in pair.range(chunk) {
         let weight = alpha[sp];
-        if let Some(cache) = &mut cache {
-            row.set(pair, sp);
-            cache.push(&row);
-        }
         if weight == 0.0 {
             continue;
         }
-        if cache.is_none() {
-            row.set(pair, sp);
-        }
+        row.set(pair, sp);
         lo[n].copy_from_slice(&row.lo);
         for (c, &b) in coef[n].iter_mut().zip(&row.hi) {
             *c = weight * b;
@@ -307,7 +255,7 @@ fn forward_chunk(pair: &Pair, isa: Isa, alpha: &[f64], chunk: usize, keep: bool)
     if n > 0 {
         flush(&mut out, &lo, &coef, n);
     }
-    (out, cache)
+    out
 }
 
 /// One chunk's share of the backward step of a pair.
@@ -324,7 +272,7 @@ struct Back {
 /// For each upstream state of the chunk: `β_{k−1}(s') = Σ_s P(s | s') β_k(s)` and the unit-wise
 /// conditional expectations `E[β_k | s_i = 1]`, `E[β_k | s_i = 0]`, by one pass over `β_k` (the
 /// contraction with the two half-rows, [`contract`]) and two small folds over `2^{w/2}` states.
-fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usize, cache: Option<&RowCache>) -> Back {
+fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usize) -> Back {
     let (wp, w, l) = (pair.wp, pair.w, pair.l);
     let range = pair.range(chunk);
     let mut out = Back {
@@ -339,22 +287,15 @@ fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usi
     let mut c = vec![0.0; 1 << l];
     let (mut uh, mut ul) = (vec![0.0; 1 << (w - l)], vec![0.0; 1 << l]);
     let (mut e1, mut e0, mut r) = (vec![0.0; w], vec![0.0; w], vec![0.0; w]);
-    let first = range.start;
     for sp in range {
-        let (lo, hi, p, q) = match cache {
-            Some(cache) => cache.row(pair, sp - first),
-            None => {
-                row.set(pair, sp);
-                (&row.lo[..], &row.hi[..], &row.p[..], &row.q[..])
-            }
-        };
-        contract(isa, beta, lo, hi, &mut v, &mut c);
+        row.set(pair, sp);
+        contract(isa, beta, &row.lo, &row.hi, &mut v, &mut c);
         // E[β·s_i | s'] and E[β·(1 − s_i) | s'] for the high half's units from `B ⊙ v`, for the
         // low half's from `A ⊙ c`.
-        for ((u, &b), &x) in uh.iter_mut().zip(hi).zip(&v) {
+        for ((u, &b), &x) in uh.iter_mut().zip(&row.hi).zip(&v) {
             *u = b * x;
         }
-        for ((u, &a), &x) in ul.iter_mut().zip(lo).zip(&c) {
+        for ((u, &a), &x) in ul.iter_mut().zip(&row.lo).zip(&c) {
             *u = a * x;
         }
         let total = bit_sums(&mut uh, &mut e1[l..], &mut e0[l..]);
@@ -364,6 +305,7 @@ fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usi
         if weight == 0.0 {
             continue;
         }
+        let (p, q) = (&row.p, &row.q);
         for i in 0..w {
             // σσ'·(E[β | s_i = 1] − E[β | s_i = 0]) = σ(−a)·E[β s_i] − σ(a)·E[β (1 − s_i)].
             r[i] = weight * (q[i] * e1[i] - p[i] * e0[i]);
@@ -486,23 +428,16 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
         state_probabilities(&p, &q, &mut alpha);
         alphas.push(alpha);
     }
-    // The rows of each pair computed here, kept for the backward pass where small enough.
-    let mut caches: Vec<Option<Vec<RowCache>>> = (0..nl).map(|_| None).collect();
-    for (k, pair) in pairs.iter().enumerate().take(nl.saturating_sub(1)).skip(1) {
-        let Some(pair) = pair else { continue };
+    for pair in pairs.iter().take(nl.saturating_sub(1)).skip(1).flatten() {
         let prev = alphas.last().expect("α_1");
-        let keep = RowCache::bytes(pair) <= ROW_CACHE_BYTES;
-        let parts = parallel::map_chunks(pair.chunks(), pair.work(), |c| forward_chunk(pair, isa, prev, c, keep));
+        let parts = parallel::map_chunks(pair.chunks(), pair.work(), |c| forward_chunk(pair, isa, prev, c));
         let mut next = vec![0.0; 1 << pair.w];
-        let mut kept = Vec::with_capacity(if keep { parts.len() } else { 0 });
-        for (part, cache) in parts {
+        for part in parts {
             for (n, x) in next.iter_mut().zip(&part) {
                 *n += x;
             }
-            kept.extend(cache);
         }
         alphas.push(next);
-        caches[k] = keep.then_some(kept);
     }
 
     // Backward messages, from β_L = f.
@@ -517,10 +452,8 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
         let mut denom = vec![0.0; w];
         if let Some(pair) = &pairs[k] {
             let alpha = &alphas[k - 1];
-            let cache = caches[k].take();
-            let parts = parallel::map_chunks(pair.chunks(), 2 * pair.work(), |c| {
-                backward_chunk(pair, isa, &beta, alpha, c, cache.as_ref().map(|rows| &rows[c]))
-            });
+            let parts =
+                parallel::map_chunks(pair.chunks(), 2 * pair.work(), |c| backward_chunk(pair, isa, &beta, alpha, c));
             let mut prev_beta = Vec::with_capacity(pair.upstream_states());
             for part in parts {
                 prev_beta.extend_from_slice(&part.beta);
