@@ -961,6 +961,21 @@ mod tests {
     }
 
     #[test]
+    fn rows_keep_first_touch_order_and_one_row_per_key() {
+        let mut rows: Rows<u32> =
+            [("b".to_string(), 1), ("a".to_string(), 2), ("b".to_string(), 3)].into_iter().collect();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.values().copied().collect::<Vec<_>>(), vec![3, 2]);
+        *rows.row_mut("c".to_string()) += 5;
+        *rows.row_mut("a".to_string()) += 5;
+        assert_eq!((rows["a"], rows["b"], rows["c"]), (7, 3, 5));
+        assert_eq!(rows.get("d"), None);
+        rows.insert("a".to_string(), 0);
+        assert_eq!(rows.values().copied().collect::<Vec<_>>(), vec![3, 0, 5]);
+        assert!(Rows::<u32>::default().is_empty());
+    }
+
+    #[test]
     fn default_state_is_the_lecture_view() {
         let s = State::default();
         assert_eq!(s.page.model.widths, vec![1]);
