@@ -27,29 +27,32 @@ pub struct Trace {
 
 impl Clone for Trace {
     fn clone(&self) -> Trace {
+        // Destructured, so that a new field cannot be forgotten here or in `clone_from`.
+        let Trace { widths, unit_offset, bits, h, a, p, q, layer_prob } = self;
         Trace {
-            widths: self.widths.clone(),
-            unit_offset: self.unit_offset.clone(),
-            bits: self.bits.clone(),
-            h: self.h.clone(),
-            a: self.a.clone(),
-            p: self.p.clone(),
-            q: self.q.clone(),
-            layer_prob: self.layer_prob.clone(),
+            widths: widths.clone(),
+            unit_offset: unit_offset.clone(),
+            bits: bits.clone(),
+            h: h.clone(),
+            a: a.clone(),
+            p: p.clone(),
+            q: q.clone(),
+            layer_prob: layer_prob.clone(),
         }
     }
 
     /// Copies into the existing vectors (no allocation once the shapes match): the antithetic and
     /// branching samplers copy a trace per layer per draw.
     fn clone_from(&mut self, source: &Trace) {
-        self.widths.clone_from(&source.widths);
-        self.unit_offset.clone_from(&source.unit_offset);
-        self.bits.clone_from(&source.bits);
-        self.h.clone_from(&source.h);
-        self.a.clone_from(&source.a);
-        self.p.clone_from(&source.p);
-        self.q.clone_from(&source.q);
-        self.layer_prob.clone_from(&source.layer_prob);
+        let Trace { widths, unit_offset, bits, h, a, p, q, layer_prob } = source;
+        self.widths.clone_from(widths);
+        self.unit_offset.clone_from(unit_offset);
+        self.bits.clone_from(bits);
+        self.h.clone_from(h);
+        self.a.clone_from(a);
+        self.p.clone_from(p);
+        self.q.clone_from(q);
+        self.layer_prob.clone_from(layer_prob);
     }
 }
 
