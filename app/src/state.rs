@@ -1,7 +1,8 @@
 //! All of the page's state in one reducer: the user's settings ([`Page`]) and what the worker has
-//! reported for the current job. [`State::reduce`] is a pure function (tested natively); the app's
-//! effects only send [`State::job_spec`] to the worker when `job_id` changes, and play/pause/step
-//! when those change.
+//! reported for the current job. [`State::reduce`] is a pure function (tested natively), and so is
+//! [`State::outgoing`], which says what the workers must be sent after a change: the app's shell
+//! asks it after every reduce (a new job leaves before the page renders), and its effects send
+//! play/pause/step when those change.
 
 use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
 use serde::{Deserialize, Serialize};
@@ -321,6 +322,20 @@ pub struct GatingView {
     pub failure: Option<String>,
 }
 
+/// The job and race ids last sent to the workers (see [`State::outgoing`]); 0 = none yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sent {
+    pub job: u64,
+    pub race: u64,
+}
+
+/// Requests due to the workers (see [`State::outgoing`]).
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    pub job: Option<JobSpec>,
+    pub race: Option<RaceSpec>,
+}
+
 /// The whole page state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -617,6 +632,36 @@ impl State {
             playing: self.page.playing,
             sweeps: true,
         }
+    }
+
+    /// The current job's exact phase is over: the exact gradient and, for every chosen estimator,
+    /// its exact (or quadrature) moments or the reason it has none are in — or the job failed.
+    pub fn exact_phase_done(&self) -> bool {
+        self.failure.is_some()
+            || (self.exact.is_some()
+                && self.page.estimators.iter().all(|k| {
+                    self.rows
+                        .get(k)
+                        .is_some_and(|r| r.exact.is_some() || r.mc_only.is_some() || r.not_applicable.is_some())
+                }))
+    }
+
+    /// What the workers must be sent now that they have not been sent yet, given what was sent
+    /// ([`Sent`], updated here): the current job at once when its id changed; the current race
+    /// when its id changed and either the job's exact phase is over or `race_overdue` (the race
+    /// waits for the exact answers so as not to take a core from them: on two cores the race, the
+    /// job and the page's main thread would share them three ways).
+    pub fn outgoing(&self, sent: &mut Sent, race_overdue: bool) -> Outgoing {
+        let mut out = Outgoing::default();
+        if sent.job != self.job_id {
+            sent.job = self.job_id;
+            out.job = Some(self.job_spec());
+        }
+        if sent.race != self.race_id && (race_overdue || self.exact_phase_done()) {
+            sent.race = self.race_id;
+            out.race = Some(self.race_spec());
+        }
+        out
     }
 
     /// Whether the current model has any random part that a new network seed would change.
@@ -1148,6 +1193,59 @@ mod tests {
         let s = s.reduce(Action::SetRaceSteps(1_000_000));
         assert_eq!(s.page.race_steps, limits::RACE_STEPS.1);
         assert!(s.notes.iter().any(|n| n.contains("race steps")));
+    }
+
+    #[test]
+    fn a_new_job_is_due_at_once_and_the_race_after_the_exact_phase() {
+        let exact =
+            |id| Out::Exact { id, expected_loss: 0.1, gradient: vec![0.2], param_names: vec!["a".into()], millis: 0.0 };
+        let answer = |id, key: &str, i: usize| Out::EstimatorExact {
+            id,
+            key: key.into(),
+            // One estimator each way: exact moments, Monte Carlo only, not applicable.
+            result: if i == 0 { Ok(view(0, 0.2)) } else { Err("why".into()) },
+            mc_only: i == 1,
+            note: None,
+        };
+        let s = State::default();
+        let mut sent = Sent::default();
+        // The page's first state: its job at once, its race after the exact phase.
+        let out = s.outgoing(&mut sent, false);
+        assert_eq!(out.job.map(|j| j.id), Some(s.job_id));
+        assert!(out.race.is_none() && !s.exact_phase_done());
+        assert!(s.outgoing(&mut sent, false).job.is_none(), "sent once");
+        let id = s.job_id;
+        let mut s = s.reduce(Action::Worker(Box::new(exact(id))));
+        let keys = s.page.estimators.clone();
+        for (i, k) in keys.iter().enumerate() {
+            assert!(!s.exact_phase_done() && s.outgoing(&mut sent, false).race.is_none());
+            let id = s.job_id;
+            s = s.reduce(Action::Worker(Box::new(answer(id, k, i % 3))));
+        }
+        assert!(s.exact_phase_done());
+        let out = s.outgoing(&mut sent, false);
+        assert!(out.job.is_none());
+        assert_eq!(out.race.map(|r| r.id), Some(s.race_id));
+        assert_eq!(sent, Sent { job: s.job_id, race: s.race_id });
+        // A model change: a new job at once; the new race waits for the new exact phase (or until
+        // it is overdue), and carries the play state of the moment it leaves.
+        let s = s.reduce(Action::SetLogit(0.5));
+        let out = s.outgoing(&mut sent, false);
+        assert_eq!(out.job.map(|j| j.id), Some(s.job_id));
+        assert!(out.race.is_none());
+        let s = s.reduce(Action::RacePause);
+        let race = s.outgoing(&mut sent, true).race.expect("overdue: sent");
+        assert_eq!((race.id, race.playing), (s.race_id, false));
+        // A failed job ends its exact phase; a race reset alone does not restart the job.
+        let s = s.reduce(Action::SetTau(2.0));
+        let _ = s.outgoing(&mut sent, false);
+        let id = s.job_id;
+        let s = s.reduce(Action::Worker(Box::new(Out::Failed { id, message: "no".into() })));
+        assert!(s.exact_phase_done());
+        let s = s.reduce(Action::RaceReset);
+        let out = s.outgoing(&mut sent, false);
+        assert!(out.job.is_none());
+        assert_eq!(out.race.map(|r| r.id), Some(s.race_id));
     }
 
     #[test]

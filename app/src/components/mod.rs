@@ -3,6 +3,7 @@
 
 mod controls;
 mod experiments;
+mod outbox;
 mod plot;
 mod results;
 mod share;
@@ -23,7 +24,10 @@ use yew::prelude::*;
 impl Reducible for State {
     type Action = Action;
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        Rc::new(Rc::unwrap_or_clone(self).reduce(action))
+        let next = Rc::new(Rc::unwrap_or_clone(self).reduce(action));
+        // A new job leaves now, before the page renders the change (see `outbox.rs`).
+        outbox::observe(&next);
+        next
     }
 }
 
@@ -63,61 +67,51 @@ pub fn model_stem(state: &State) -> String {
     format!("{}-w{}-a{:.1}-seed{}", m.loss.key(), widths.join("x"), m.logit, m.network_seed)
 }
 
-/// Writes the settings into the address bar with `history.replaceState`: at once when the last
-/// write is [`AddressBar::INTERVAL_MS`] old, else once at the end of that interval with the latest
-/// settings. A slider drag fires dozens of input events a second, and each replaceState costs the
-/// main thread several milliseconds (measured in Chromium), so a drag writes a few times a second.
+/// Writes the settings into the address bar with `history.replaceState`, [`AddressBar::QUIET_MS`]
+/// after the last change (the latest settings win). Each replaceState costs the main thread several
+/// milliseconds (measured in Chromium: ≈ 10 ms on the 2-vCPU development VM), so it is kept out of
+/// a slider move's critical path — the move's render and the answers that follow — and a drag,
+/// which fires dozens of input events a second, writes once, when it stops.
 struct AddressBar {
-    last_ms: std::cell::Cell<f64>,
     pending: RefCell<Option<String>>,
+    timer: std::cell::Cell<Option<i32>>,
     flush: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 impl AddressBar {
-    const INTERVAL_MS: f64 = 250.0;
+    const QUIET_MS: i32 = 250;
 
     fn new() -> Rc<AddressBar> {
         let bar = Rc::new(AddressBar {
-            last_ms: std::cell::Cell::new(f64::NEG_INFINITY),
             pending: RefCell::new(None),
+            timer: std::cell::Cell::new(None),
             flush: RefCell::new(None),
         });
         let weak = Rc::downgrade(&bar);
         *bar.flush.borrow_mut() = Some(Closure::new(move || {
             if let Some(bar) = weak.upgrade() {
+                bar.timer.set(None);
                 if let Some(url) = bar.pending.borrow_mut().take() {
-                    bar.replace(&url);
+                    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+                        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                    }
                 }
             }
         }));
         bar
     }
 
-    fn now() -> f64 {
-        web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-    }
-
-    fn replace(&self, url: &str) {
-        self.last_ms.set(Self::now());
-        if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
-        }
-    }
-
     fn write(&self, url: String) {
-        let wait = self.last_ms.get() + Self::INTERVAL_MS - Self::now();
-        if wait <= 0.0 && self.pending.borrow().is_none() {
-            self.replace(&url);
-            return;
+        *self.pending.borrow_mut() = Some(url);
+        let Some(w) = web_sys::window() else { return };
+        if let Some(t) = self.timer.take() {
+            w.clear_timeout_with_handle(t);
         }
-        // A write is due at the end of the interval: it takes the latest settings.
-        if self.pending.borrow_mut().replace(url).is_none() {
-            if let (Some(w), Some(f)) = (web_sys::window(), self.flush.borrow().as_ref()) {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    f.as_ref().unchecked_ref(),
-                    wait.max(0.0).ceil() as i32,
-                );
-            }
+        if let Some(f) = self.flush.borrow().as_ref() {
+            self.timer.set(
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(f.as_ref().unchecked_ref(), Self::QUIET_MS)
+                    .ok(),
+            );
         }
     }
 }
@@ -179,6 +173,7 @@ pub fn app() -> Html {
         let worker_ok = worker_ok.clone();
         let race_tx = race_tx.clone();
         let gating_tx = gating_tx.clone();
+        let first = state.clone();
         use_effect_with((), move |_| {
             *race_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *gating_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
@@ -186,15 +181,8 @@ pub fn app() -> Html {
             if tx.borrow().is_none() {
                 worker_ok.set(false);
             }
-            || ()
-        });
-    }
-    // A new job whenever the job id changes.
-    {
-        let tx = tx.clone();
-        let spec = state.job_spec();
-        use_effect_with(state.job_id, move |_| {
-            send(&tx, Cmd::Start(Box::new(spec)));
+            // New jobs and races are sent from the reducer from now on, this state's at once.
+            outbox::connect(tx.borrow().clone(), race_tx.borrow().clone(), Rc::new((*first).clone()));
             || ()
         });
     }
@@ -218,15 +206,7 @@ pub fn app() -> Html {
             || ()
         });
     }
-    // The race: a new one whenever its id changes; its own play / pause / step.
-    {
-        let tx = race_tx.clone();
-        let spec = state.race_spec();
-        use_effect_with(state.race_id, move |_| {
-            send(&tx, Cmd::Race(Box::new(spec)));
-            || ()
-        });
-    }
+    // The race's own play / pause / step (a new race is sent by the outbox).
     {
         let tx = race_tx.clone();
         let id = state.race_id;
