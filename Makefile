@@ -4,7 +4,21 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PORT ?= 8080
 E2E_PORT ?= 8093
 
-.PHONY: setup setup-serve serve build test lint test-native test-wasm test-e2e bench clean
+.PHONY: setup setup-serve serve build cli test lint test-native test-wasm test-e2e bench clean
+
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+# The release CLI. On Linux with glibc it is a static executable: no dynamic loading and symbol
+# binding at every start (about 0.4 ms of each `stochgrad` process on the development VM, a tenth of
+# `stochgrad exact` on (10,10,10); BENCHMARKS.md). `+crt-static` needs an explicit --target, so
+# that build scripts and proc-macros (built for the host) are left dynamic.
+HOST := $(shell $(firstword $(wildcard $(HOME)/.cargo/bin/rustc) rustc) -vV 2>/dev/null | sed -n 's/^host: //p')
+ifneq ($(filter %-linux-gnu,$(HOST)),)
+CLI_FLAGS := --target $(HOST) --config 'target.$(HOST).rustflags=["-C", "target-feature=+crt-static"]'
+CLI := $(TARGET_DIR)/$(HOST)/release/stochgrad
+else
+CLI_FLAGS :=
+CLI := $(TARGET_DIR)/release/stochgrad
+endif
 
 ## Install every tool the build and the tests need (idempotent, offline-safe).
 setup:
@@ -21,6 +35,11 @@ serve: setup-serve
 build: setup-serve
 	cd app && trunk build --release
 
+## The command-line tool, built for release; prints where it is.
+cli:
+	cargo build --release -p stochgrad-cli $(CLI_FLAGS)
+	@echo "stochgrad: $(CLI)"
+
 ## Everything: formatting, lints, native tests, browser tests, end-to-end tests.
 test: setup lint test-native test-wasm test-e2e
 
@@ -35,24 +54,21 @@ test-native:
 test-wasm:
 	cargo test -p stochgrad-app --target wasm32-unknown-unknown
 
-test-e2e: build
-	cargo build --release -p stochgrad-cli
-	node e2e/run.mjs --dist app/dist --port $(E2E_PORT) --cli target/release/stochgrad
+test-e2e: build cli
+	node e2e/run.mjs --dist app/dist --port $(E2E_PORT) --cli $(CLI)
 
 ## Benchmarks (not run by CI): criterion natively, whole `stochgrad exact` processes, the same
 ## workloads in WebAssembly in headless Chromium, and the page itself (Playwright); prints one table
-## and writes $(BENCH_TARGET)/bench/table.md (see BENCHMARKS.md). Takes about 15 minutes.
-BENCH_TARGET ?= $(or $(CARGO_TARGET_DIR),target)
-bench: setup build
-	cargo build --release -p stochgrad-cli
+## and writes $(TARGET_DIR)/bench/table.md (see BENCHMARKS.md). Takes about 15 minutes.
+bench: setup build cli
 	cargo build --release -p stochgrad-core --example profile
 	cargo bench -p stochgrad-core --bench engine -- --noplot
 	STOCHGRAD_SIMD=128 cargo bench -p stochgrad-core --bench engine -- --noplot exact_gradient_1_thread_128
 	cargo build -p stochgrad-bench --target wasm32-unknown-unknown --profile wasm-release
 	wasm-bindgen --target web --no-typescript --out-dir bench/www/pkg \
-		$(BENCH_TARGET)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm
+		$(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm
 	wasm-opt -Oz bench/www/pkg/stochgrad_bench_bg.wasm -o bench/www/pkg/stochgrad_bench_bg.wasm
-	node bench/run.mjs --target $(BENCH_TARGET) --dist app/dist
+	node bench/run.mjs --target $(TARGET_DIR) --cli $(CLI) --dist app/dist
 
 clean:
 	cargo clean

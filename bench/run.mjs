@@ -96,21 +96,29 @@ function criterion() {
 }
 
 // ---- native: whole processes -------------------------------------------------------------------
+// `stochgrad exact MODEL` as a whole process (`profile spawn`: fork, exec, wait), `reps` times,
+// with the other binaries (the dynamic
+// build `cargo run` makes, and an empty process) alternated run by run, so that a slow minute of a
+// shared machine falls on all of them alike. Medians.
 function processTimes(widthsList, reps = 41) {
   const res = {};
+  const dynamic = path.join(target, 'release', 'stochgrad');
+  const others = [['dynamic', dynamic], ['empty', '/bin/true']].filter(([, b]) => b !== cli && fs.existsSync(b));
   for (const w of widthsList) {
     const file = path.join(outDir, `model-${w.join('x')}.json`);
     fs.writeFileSync(file, execFileSync(profileExample, ['model', w.join(',')]));
-    const times = [];
+    const times = { cli: [] };
+    for (const [name] of others) times[name] = [];
     for (let i = 0; i < reps; i++) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(cli, ['exact', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-      const t = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 0) throw new Error(`stochgrad exact ${file} failed`);
-      times.push(t);
+      for (const [name, bin] of [['cli', cli], ...others]) {
+        // Timed by the profile example (fork, exec, wait), not by Node's spawnSync (+0.7 ms).
+        const r = spawnSync(profileExample, ['spawn', '1', bin, 'exact', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        if (r.status !== 0) throw new Error(`${bin} exact ${file} failed`);
+        times[name].push(Number(r.stdout.trim()));
+      }
     }
-    times.sort((a, b) => a - b);
-    res[w.join(',')] = { median: times[Math.floor(reps / 2)], min: times[0] };
+    const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    res[w.join(',')] = { median: med(times.cli), min: Math.min(...times.cli), ...Object.fromEntries(others.map(([n]) => [n, med(times[n])])) };
   }
   return res;
 }
@@ -234,6 +242,10 @@ if (page) {
   for (const s of page.split) lines.push(`| 20 units (2^20 states × 4 estimators), slider → every exact moment, ${s.workers} worker(s) | ${fmt(s.domMs)} ms | |`);
   if (page.splitSpeedup) lines.push(`| pool speed-up on the page (answers equal: ${page.splitEqual}) | ×${page.splitSpeedup.toFixed(2)} | ≥ ×1.7${page.splitSpeedup >= 1.7 ? ' ✓' : ' ✗'} |`);
 }
+const procLine = Object.entries(processes).map(([w, p]) => `(${w}) ${fmt(p.median)} ms${p.dynamic ? ` (dynamically linked: ${fmt(p.dynamic)} ms)` : ''}`).join(', ');
+const empty = Object.values(processes).find((p) => p.empty)?.empty;
+lines.push('');
+lines.push(`Whole \`stochgrad exact\` processes, ${path.relative(process.cwd(), cli)}: ${procLine}${empty ? `; an empty process (/bin/true) ${fmt(empty)} ms` : ''}.`);
 if (wasmSizes) {
   lines.push('');
   lines.push(`Release .wasm after wasm-opt: ${wasmSizes.files.map((f) => `${f.file} ${(f.bytes / 1000).toFixed(0)} kB (gzip ${(f.gzip / 1000).toFixed(0)} kB)`).join(', ')}; together ${(wasmSizes.bytes / 1000).toFixed(0)} kB (gzip ${(wasmSizes.gzip / 1000).toFixed(0)} kB); target ≤ 1000 kB${wasmSizes.bytes <= 1e6 ? ' ✓' : ' ✗'}.`);

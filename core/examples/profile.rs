@@ -6,6 +6,10 @@
 //!                                   `valgrind --tool=callgrind` to count instructions repeatably
 //!   profile mc KEY 8,8 [CHUNKS]     draw CHUNKS (default 1000) Monte-Carlo chunks of MC_CHUNK
 //!                                   estimates with estimator KEY and print the draws per second
+//!   profile spawn N CMD [ARGS…]     run CMD N times as a whole process (fork, exec, wait; output
+//!                                   to /dev/null) and print each run's wall time in ms, one per
+//!                                   line: a lighter harness than Node's spawnSync, which adds
+//!                                   about 0.7 ms per process on the development VM
 //!
 //! The network is the one of `core/benches/engine.rs` and `bench/wasm` (4 inputs, readout loss).
 
@@ -57,9 +61,27 @@ fn main() {
                 println!("{key}: {:.3} M draws/s ({sum:.6})", (n.max(1) * MC_CHUNK) as f64 / secs / 1e6);
                 Ok(())
             }
-            _ => {
-                Err("usage: profile model W1,W2,… | profile solve W1,W2,… [N] | profile mc KEY W1,W2,… [CHUNKS]".into())
+            ["spawn", n, cmd, rest @ ..] => {
+                let n: usize = n.parse().map_err(|_| format!("not a count: {n:?}"))?;
+                for _ in 0..n {
+                    let t0 = std::time::Instant::now();
+                    let status = std::process::Command::new(cmd)
+                        .args(rest)
+                        .stdin(std::process::Stdio::null())
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .map_err(|e| format!("{cmd}: {e}"))?;
+                    let ms = t0.elapsed().as_secs_f64() * 1e3;
+                    if !status.success() {
+                        return Err(format!("{cmd} failed: {status}"));
+                    }
+                    println!("{ms:.4}");
+                }
+                Ok(())
             }
+            _ => Err("usage: profile model W1,W2,… | profile solve W1,W2,… [N] | profile mc KEY W1,W2,… [CHUNKS] \
+                      | profile spawn N CMD [ARGS…]"
+                .into()),
         }
     };
     if let Err(e) = run() {
