@@ -1,6 +1,6 @@
 //! Every gradient component: the estimator's mean against the exact gradient, with y = x.
 
-use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, Marker, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -145,8 +145,9 @@ impl PlotData for Agreement {
         };
         let fmt = kit::lin_fmt(lo, hi);
         let ylw = kit::y_label_width(&area, &th, &[fmt(&lo), fmt(&hi), fmt(&((lo + hi) / 2.0))])?;
-        let mut chart =
-            kit::builder(&area, &th, kit::x_label_height(&th), ylw).build_cartesian_2d(lo..hi, lo..hi).map_err(err)?;
+        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
+            .build_cartesian_2d(Coord::lin(lo..hi), Coord::lin(lo..hi))
+            .map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         kit::mesh(
             &mut chart,

@@ -1,6 +1,6 @@
 //! Bias² and variance trace per estimator, as grouped bars on a log scale.
 
-use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, PlotData, Style};
 use crate::format;
 use crate::protocol::Fig;
@@ -144,8 +144,9 @@ impl PlotData for Bars {
         } else {
             marker_h + (th.small * 1.5).round() as u32 + th.px(6.0) as u32
         };
-        let mut chart =
-            kit::builder(&area, &th, x_label, ylw).build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?;
+        let mut chart = kit::builder(&area, &th, x_label, ylw)
+            .build_cartesian_2d(Coord::lin(x0..x1), Coord::log(y0..y1))
+            .map_err(err)?;
         let (_, ph) = chart.plotting_area().dim_in_pixel();
         let y_desc =
             if self.var_x_evals { "bias²  /  variance × loss evaluations" } else { "bias²  /  variance (trace)" };

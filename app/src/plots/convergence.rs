@@ -1,6 +1,6 @@
 //! Convergence of the running Monte-Carlo means of one gradient component.
 
-use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, slug, Marker, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -161,7 +161,7 @@ impl PlotData for Convergence {
         let yfmt = kit::lin_fmt(y0, y1);
         let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))])?;
         let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
-            .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+            .build_cartesian_2d(Coord::log(x0..x1), Coord::lin(y0..y1))
             .map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let y_desc = self.y_label();

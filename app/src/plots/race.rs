@@ -1,7 +1,7 @@
 //! The training race: each estimator's exact `E[f]` at its current parameters against loss
 //! evaluations spent (the fair axis) or training steps.
 
-use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -140,8 +140,9 @@ impl PlotData for RacePlot {
         let xfmt = |v: &f64| if *v == 0.0 { "0".to_string() } else { kit::si(*v) };
         let yfmt = kit::lin_fmt(y0, y1);
         let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))])?;
-        let mut chart =
-            kit::builder(&area, &th, kit::x_label_height(&th), ylw).build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
+        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
+            .build_cartesian_2d(Coord::lin(x0..x1), Coord::lin(y0..y1))
+            .map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let y_desc = if self.series.iter().any(|s| s.own) {
             "exact E[f] (unit types: their own objective)"

@@ -1,6 +1,6 @@
 //! What the τ and width sweeps share: bias² (dashed) and variance trace (solid) against x, log y.
 
-use super::kit::{self, err, Axis, AxisLabels, Entry, Frame, Swatch, Theme};
+use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, Marker, Style};
 use crate::format;
 use crate::protocol::{Fig, SweepKind, SweepPoint};
@@ -119,40 +119,26 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let xlh = kit::x_label_height(&th);
     let x_axis = if spec.log_x { Axis::log(x0, x1) } else { Axis::lin(x0, x1) };
     let fr = Frame { x: x_axis, y: Axis::log(y0, y1) };
-    if spec.log_x {
-        let mut chart = kit::builder(&area, &th, xlh, ylw)
-            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
-            .map_err(err)?;
-        let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        kit::mesh(
-            &mut chart,
-            &th,
-            AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 4.0), log: Some((x0, x1)) },
-            AxisLabels {
-                desc: "bias²  /  variance (trace)",
-                fmt: &yfmt,
-                n: kit::n_labels(ph, &th, 2.5),
-                log: Some((y0, y1)),
-            },
-        )?;
-        content(chart.plotting_area(), &fr, &th, series, spec)
+    let x_coord = if spec.log_x { Coord::log(x0..x1) } else { Coord::lin(x0..x1) };
+    let mut chart = kit::builder(&area, &th, xlh, ylw).build_cartesian_2d(x_coord, Coord::log(y0..y1)).map_err(err)?;
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let x_labels = if spec.log_x {
+        AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 4.0), log: Some((x0, x1)) }
     } else {
-        let mut chart =
-            kit::builder(&area, &th, xlh, ylw).build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(err)?;
-        let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        kit::mesh(
-            &mut chart,
-            &th,
-            AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 3.0).clamp(6, 12), log: None },
-            AxisLabels {
-                desc: "bias²  /  variance (trace)",
-                fmt: &yfmt,
-                n: kit::n_labels(ph, &th, 2.5),
-                log: Some((y0, y1)),
-            },
-        )?;
-        content(chart.plotting_area(), &fr, &th, series, spec)
-    }
+        AxisLabels { desc: spec.x_desc, fmt: xfmt, n: kit::n_labels(pw, &th, 3.0).clamp(6, 12), log: None }
+    };
+    kit::mesh(
+        &mut chart,
+        &th,
+        x_labels,
+        AxisLabels {
+            desc: "bias²  /  variance (trace)",
+            fmt: &yfmt,
+            n: kit::n_labels(ph, &th, 2.5),
+            log: Some((y0, y1)),
+        },
+    )?;
+    content(chart.plotting_area(), &fr, &th, series, spec)
 }
 
 fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
