@@ -312,7 +312,7 @@ pub(crate) fn lin_fmt(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
 /// One plotters coordinate type for every axis, linear or logarithmic at run time: every chart is
 /// a `Cartesian2d<Coord, Coord>`, so plotters' generic drawing code (mesh, axes, elements) and the
 /// kit's helpers are compiled once, not once per combination of axis kinds (four of them; this
-/// saved ≈ 21 kB of the page's WebAssembly). Each variant delegates to plotters' own coordinate.
+/// saved 49 kB of the page's WebAssembly). Each variant delegates to plotters' own coordinate.
 pub(crate) enum Coord {
     Lin(plotters::coord::types::RangedCoordf64),
     Log(LogCoord<f64>),
