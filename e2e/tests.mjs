@@ -107,6 +107,37 @@ export const tests = [
     await page.close();
   }],
 
+  ['while new answers are computed, the plots keep the last ones (marked stale), then draw the new', async (ctx) => {
+    // 20 units with one worker: the joint estimators' exact moments take a second or more.
+    const url = `${ctx.base}?workers=1#est=reinforce,st&w=10,10&in=4&loss=readout&t=1&a=0&play=0`;
+    const { page, errors } = await openPage(ctx, { url });
+    const ink = () => page.locator('#plot-bars canvas').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
+      return n;
+    });
+    const settled = () => page.waitForFunction(() => !document.querySelector('figure.plot.stale')
+      && document.querySelectorAll('#readout tr[data-method="exact"]').length === 2, null, { timeout: 60000 });
+    await settled();
+    const before = await waitRow(page, 'st', (r) => r.method === 'exact');
+    const inkBefore = await ink();
+    assert.ok(inkBefore > 1000, `the bars are drawn (${inkBefore} dark pixels)`);
+    await setInput(page, '#logit', 0.5);
+    // At once: the readout waits for the new answers, the plots keep the old picture, marked.
+    assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('figure.plot.stale')].map((f) => f.id).sort()),
+      ['plot-agreement', 'plot-bars', 'plot-convergence']);
+    assert.equal(await page.locator('#plot-bars').getAttribute('aria-busy'), 'true');
+    assert.ok(await ink() > 1000, 'the held picture is not blanked');
+    await settled();
+    const after = await waitRow(page, 'st', (r) => r.method === 'exact');
+    assert.notDeepEqual(after.mean, before.mean, 'new answers');
+    assert.equal(await page.locator('#plot-bars').getAttribute('aria-busy'), null);
+    assert.ok(await ink() > 1000);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['selecting an estimator adds its row, its card and its series', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     assert.equal(await page.locator('#readout tr[data-key="disarm"]').count(), 0);

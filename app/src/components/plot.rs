@@ -83,6 +83,11 @@ pub struct PlotProps {
     /// Enlarge (or, when focused, restore) this plot.
     #[prop_or_default]
     pub onfocus: Callback<()>,
+    /// Keep the picture already drawn (dimmed, if the wait is long) instead of drawing `data`:
+    /// after a settings change, until the new answers are in, so that a slider drag shows the last
+    /// answers rather than an empty plot between moves. The first picture is always drawn.
+    #[prop_or_default]
+    pub hold: bool,
 }
 
 fn dark_mode() -> bool {
@@ -125,12 +130,17 @@ fn draw(canvas: &HtmlCanvasElement, data: &dyn DynPlot, lecture: bool) {
 #[function_component(Plot)]
 pub fn plot(p: &PlotProps) -> Html {
     let canvas = use_node_ref();
+    let drawn = use_mut_ref(|| false);
+    let held = p.hold && *drawn.borrow();
     {
         let canvas = canvas.clone();
         let lecture = p.lecture;
-        use_effect_with((p.data.clone(), p.epoch, lecture), move |(data, _, lecture)| {
-            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&c, &*data.0, *lecture);
+        use_effect_with((p.data.clone(), p.epoch, lecture, held), move |(data, _, lecture, held)| {
+            if !*held {
+                if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                    draw(&c, &*data.0, *lecture);
+                    *drawn.borrow_mut() = true;
+                }
             }
             || ()
         });
@@ -166,7 +176,8 @@ pub fn plot(p: &PlotProps) -> Html {
         Callback::from(move |_| cb.emit(()))
     };
     html! {
-        <figure class={classes!("plot", p.focused.then_some("focused"))} id={p.id.clone()}>
+        <figure class={classes!("plot", p.focused.then_some("focused"), held.then_some("stale"))} id={p.id.clone()}
+            aria-busy={held.then_some("true")}>
             <figcaption>
                 <span class="plot-title">{ p.data.0.title() }</span>
                 <span class="exports">

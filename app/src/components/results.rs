@@ -72,6 +72,9 @@ pub fn results(p: &ResultsProps) -> Html {
         let focused = focus == name;
         Callback::from(move |_| s.dispatch(Action::SetFocus(if focused { String::new() } else { name.to_string() })))
     };
+    // After a settings change the plots of the exact answers keep their last picture until the
+    // new answers are in (see `Plot::hold`).
+    let hold = !st.exact_phase_done();
     // The focused plot (or the convergence plot) comes first, full width.
     let first = if focus.is_empty() { "convergence" } else { focus.as_str() };
     let mut plots: Vec<(&str, Html)> = vec![
@@ -80,7 +83,7 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <>
                     { param_select.unwrap_or_default() }
-                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(st))} {epoch} {lecture}
+                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(st))} {epoch} {lecture} {hold}
                         focused={focus == "convergence"} onfocus={on_focus("convergence")} />
                 </>
             },
@@ -93,7 +96,7 @@ pub fn results(p: &ResultsProps) -> Html {
                         <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
                         { " show variance × loss evaluations (the cost-fair comparison)" }
                     </label>
-                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(st))} {epoch} {lecture}
+                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(st))} {epoch} {lecture} {hold}
                         focused={focus == "bars"} onfocus={on_focus("bars")} />
                 </>
             },
@@ -101,7 +104,7 @@ pub fn results(p: &ResultsProps) -> Html {
         (
             "agreement",
             html! {
-                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(st))} {epoch} {lecture}
+                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(st))} {epoch} {lecture} {hold}
                     focused={focus == "agreement"} onfocus={on_focus("agreement")} />
             },
         ),
