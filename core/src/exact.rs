@@ -21,6 +21,7 @@ use crate::limits;
 use crate::math;
 use crate::model::{Layer, Model};
 use crate::parallel;
+use std::sync::Arc;
 
 /// The exact answer for one model.
 #[derive(Clone, Debug, PartialEq)]
@@ -415,83 +416,88 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
     let mut score_second_moment = Vec::with_capacity(nl);
     let pairs: Vec<Option<Pair>> = (0..nl).map(|k| (k > 0).then(|| Pair::new(&model.layers[k]))).collect();
 
-    // Forward messages α_1..α_{L−1}.
-    let mut alphas: Vec<Vec<f64>> = Vec::with_capacity(nl);
-    {
-        let l0 = &model.layers[0];
-        let w = widths[0];
-        let mut a = vec![0.0; w];
-        let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
-        l0.preactivation(&model.input, &mut a);
-        probabilities(&a, &mut p, &mut q);
-        let mut alpha = vec![0.0; 1 << w];
-        state_probabilities(&p, &q, &mut alpha);
-        alphas.push(alpha);
-    }
-    for pair in pairs.iter().take(nl.saturating_sub(1)).skip(1).flatten() {
-        let prev = alphas.last().expect("α_1");
-        let parts = parallel::map_chunks(pair.chunks(), pair.work(), |c| forward_chunk(pair, isa, prev, c));
-        let mut next = vec![0.0; 1 << pair.w];
-        for part in parts {
-            for (n, x) in next.iter_mut().zip(&part) {
-                *n += x;
-            }
-        }
-        alphas.push(next);
-    }
-
-    // Backward messages, from β_L = f.
-    let mut beta: Vec<f64> = (0..(1u64 << out_w)).map(|s| model.loss.value_bits(s, out_w)).collect();
-    for k in (0..nl).rev() {
-        let layer = &model.layers[k];
-        let w = widths[k];
-        let off = model.param_offset(k);
-        let fan_in = layer.fan_in;
-        let bias_off = off + layer.weights.len();
-        let mut numer = vec![0.0; w];
-        let mut denom = vec![0.0; w];
-        if let Some(pair) = &pairs[k] {
-            let alpha = &alphas[k - 1];
-            let parts =
-                parallel::map_chunks(pair.chunks(), 2 * pair.work(), |c| backward_chunk(pair, isa, &beta, alpha, c));
-            let mut prev_beta = Vec::with_capacity(pair.upstream_states());
-            for part in parts {
-                prev_beta.extend_from_slice(&part.beta);
-                for i in 0..w {
-                    gradient[bias_off + i] += part.gb[i];
-                    numer[i] += part.numer[i];
-                    denom[i] += part.denom[i];
-                    for j in 0..fan_in {
-                        gradient[off + i * fan_in + j] += part.gw[j * w + i];
-                    }
-                }
-            }
-            beta = prev_beta;
-        } else {
+    // One team of threads for every pass (the helpers start once, not once per pass).
+    let beta = parallel::with_team(|team| {
+        // Forward messages α_1..α_{L−1}.
+        let mut alphas: Vec<Arc<Vec<f64>>> = Vec::with_capacity(nl);
+        {
+            let l0 = &model.layers[0];
+            let w = widths[0];
             let mut a = vec![0.0; w];
             let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
-            let (mut s1, mut s0) = (vec![0.0; w], vec![0.0; w]);
-            let mut scratch = FoldScratch::new(w);
-            layer.preactivation(&model.input, &mut a);
+            l0.preactivation(&model.input, &mut a);
             probabilities(&a, &mut p, &mut q);
-            let total = fold_layer(&beta, &p, &q, &mut s1, &mut s0, &mut scratch);
-            for i in 0..w {
-                let pq = p[i] * q[i];
-                let r = pq * (s1[i] - s0[i]);
-                gradient[bias_off + i] = r;
-                for j in 0..fan_in {
-                    gradient[off + i * fan_in + j] = r * model.input[j];
-                }
-                numer[i] = pq * (q[i] * s1[i] + p[i] * s0[i]);
-                denom[i] = pq;
-            }
-            beta = vec![total];
+            let mut alpha = vec![0.0; 1 << w];
+            state_probabilities(&p, &q, &mut alpha);
+            alphas.push(Arc::new(alpha));
         }
-        // L̄ for a unit that never varies (pq = 0 in every state) is irrelevant; use E[β] there later.
-        optimal_baseline
-            .push((0..w).map(|i| if denom[i] > 0.0 { numer[i] / denom[i] } else { f64::NAN }).collect::<Vec<_>>());
-        score_second_moment.push(denom);
-    }
+        for pair in pairs.iter().take(nl.saturating_sub(1)).skip(1).flatten() {
+            let prev = alphas.last().expect("α_1").clone();
+            let parts = team.map(pair.chunks(), pair.work(), move |c| forward_chunk(pair, isa, &prev, c));
+            let mut next = vec![0.0; 1 << pair.w];
+            for part in parts {
+                for (n, x) in next.iter_mut().zip(&part) {
+                    *n += x;
+                }
+            }
+            alphas.push(Arc::new(next));
+        }
+
+        // Backward messages, from β_L = f.
+        let mut beta: Vec<f64> = (0..(1u64 << out_w)).map(|s| model.loss.value_bits(s, out_w)).collect();
+        for k in (0..nl).rev() {
+            let layer = &model.layers[k];
+            let w = widths[k];
+            let off = model.param_offset(k);
+            let fan_in = layer.fan_in;
+            let bias_off = off + layer.weights.len();
+            let mut numer = vec![0.0; w];
+            let mut denom = vec![0.0; w];
+            if let Some(pair) = &pairs[k] {
+                let alpha = alphas[k - 1].clone();
+                let beta_k = Arc::new(std::mem::take(&mut beta));
+                let parts =
+                    team.map(pair.chunks(), 2 * pair.work(), move |c| backward_chunk(pair, isa, &beta_k, &alpha, c));
+                let mut prev_beta = Vec::with_capacity(pair.upstream_states());
+                for part in parts {
+                    prev_beta.extend_from_slice(&part.beta);
+                    for i in 0..w {
+                        gradient[bias_off + i] += part.gb[i];
+                        numer[i] += part.numer[i];
+                        denom[i] += part.denom[i];
+                        for j in 0..fan_in {
+                            gradient[off + i * fan_in + j] += part.gw[j * w + i];
+                        }
+                    }
+                }
+                beta = prev_beta;
+            } else {
+                let mut a = vec![0.0; w];
+                let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
+                let (mut s1, mut s0) = (vec![0.0; w], vec![0.0; w]);
+                let mut scratch = FoldScratch::new(w);
+                layer.preactivation(&model.input, &mut a);
+                probabilities(&a, &mut p, &mut q);
+                let total = fold_layer(&beta, &p, &q, &mut s1, &mut s0, &mut scratch);
+                for i in 0..w {
+                    let pq = p[i] * q[i];
+                    let r = pq * (s1[i] - s0[i]);
+                    gradient[bias_off + i] = r;
+                    for j in 0..fan_in {
+                        gradient[off + i * fan_in + j] = r * model.input[j];
+                    }
+                    numer[i] = pq * (q[i] * s1[i] + p[i] * s0[i]);
+                    denom[i] = pq;
+                }
+                beta = vec![total];
+            }
+            // L̄ for a unit that never varies (pq = 0 in every state) is irrelevant; use E[β] there later.
+            optimal_baseline
+                .push((0..w).map(|i| if denom[i] > 0.0 { numer[i] / denom[i] } else { f64::NAN }).collect::<Vec<_>>());
+            score_second_moment.push(denom);
+        }
+        beta
+    });
     optimal_baseline.reverse();
     score_second_moment.reverse();
     let expected_loss = beta[0];
