@@ -45,13 +45,15 @@ fn send(tx: Option<&UnboundedSender<Cmd>>, cmd: Cmd) {
     }
 }
 
-/// The workers are up: requests go to them from now on, starting with what is due in `state`.
-pub fn connect(pool: Option<UnboundedSender<Cmd>>, race: Option<UnboundedSender<Cmd>>, state: Rc<State>) {
-    OUTBOX.with(|o| {
+/// The workers are up: requests go to them from now on, starting with what is due in the latest
+/// state (`first`, the page's first, unless an action has come since).
+pub fn connect(pool: Option<UnboundedSender<Cmd>>, race: Option<UnboundedSender<Cmd>>, first: Rc<State>) {
+    let state = OUTBOX.with(|o| {
         let mut o = o.borrow_mut();
         o.connected = true;
         o.pool = pool;
         o.race = race;
+        o.latest.clone().unwrap_or(first)
     });
     observe(&state);
 }
