@@ -47,36 +47,8 @@ pub const MIN_PARALLEL_WORK: u64 = 1 << 18;
 /// `f(0), f(1), …, f(n − 1)`, computed on up to [`threads`] threads when `work` (the whole map's
 /// cost, in rough multiply-adds) is worth it, returned in index order.
 pub fn map_chunks<T: Send, F: Fn(usize) -> T + Sync>(n: usize, work: u64, f: F) -> Vec<T> {
-    let t = threads().min(n);
-    if t <= 1 || work < MIN_PARALLEL_WORK {
-        return (0..n).map(f).collect();
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        (0..n).map(f).collect()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Mutex;
-        let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
-        let work = || loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                break;
-            }
-            let r = f(i);
-            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-        };
-        std::thread::scope(|s| {
-            for _ in 1..t {
-                s.spawn(work);
-            }
-            work();
-        });
-        slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every chunk ran")).collect()
-    }
+    // A team for this one map (its helpers start only if the map is worth sharing).
+    with_team(|team| team.map(n, work, &f))
 }
 
 /// Threads kept for a whole computation that maps several passes in a row (the layer chain's
