@@ -32,9 +32,7 @@ impl Reducible for State {
 }
 
 fn send(tx: &Rc<RefCell<Option<UnboundedSender<Cmd>>>>, cmd: Cmd) {
-    if let Some(t) = tx.borrow().as_ref() {
-        let _ = t.unbounded_send(cmd);
-    }
+    outbox::send(tx.borrow().as_ref(), cmd);
 }
 
 /// Download `text` as a file.

@@ -39,7 +39,8 @@ thread_local! {
     static OUTBOX: RefCell<Outbox> = RefCell::new(Outbox::default());
 }
 
-fn send(tx: Option<&UnboundedSender<Cmd>>, cmd: Cmd) {
+/// Send `cmd` on `tx`, if there is one (a worker that could not start gets nothing).
+pub(super) fn send(tx: Option<&UnboundedSender<Cmd>>, cmd: Cmd) {
     if let Some(t) = tx {
         let _ = t.unbounded_send(cmd);
     }
