@@ -40,6 +40,8 @@ export function plan(estimators, { quick = false } = {}) {
     { name: 'exact_gradient/[8, 8]', kind: 'exact', widths: '8,8', reps: r(30) },
     { name: 'exact_gradient/[10, 10, 10]', kind: 'exact', widths: '10,10,10', reps: r(20) },
     { name: 'exact_gradient/[12, 12]', kind: 'exact', widths: '12,12', reps: r(10) },
+    { name: 'exact_gradient/[10, 10, 10] softmax', kind: 'exact', widths: '10,10,10:softmax', reps: r(20) },
+    { name: 'exact_gradient/[12, 12] softmax', kind: 'exact', widths: '12,12:softmax', reps: r(10) },
     { name: 'exact_moments_16_units/reinforce', kind: 'moments', key: 'reinforce', widths: '8,8', reps: r(10) },
     { name: 'exact_moments_16_units/st', kind: 'moments', key: 'st', widths: '8,8', reps: r(10) },
   ];

@@ -46,14 +46,18 @@ const machine = {
 
 // ---- arithmetic per workload (dominant terms, see BENCHMARKS.md) -------------------------------
 /** The layer chain: forward pairs 2 flops per state pair (outer product), backward pairs 4 (the
- *  contraction with both half-rows), plus per upstream state 3·2^(w/2) + 20·w (folds, half-rows, σ). */
-function chainFlops(widths) {
+ *  contraction with both half-rows), plus per upstream state 3·2^(w/2) + 20·w (folds, half-rows, σ).
+ *  With `closed` (readout, toy, match) the last layer's backward step is the loss's closed form
+ *  instead: per upstream state w·(w' + 43) (pre-activations, σ, the expectations, the gradient). */
+function chainFlops(widths, closed = true) {
   let f = 0;
+  const last = widths.length - 1;
   for (let k = 1; k < widths.length; k++) {
     const pairs = 2 ** (widths[k - 1] + widths[k]);
     const perState = 2 ** widths[k - 1] * (6 * 2 ** Math.ceil(widths[k] / 2) + 20 * widths[k]);
-    f += 4 * pairs + perState; // backward
-    if (k < widths.length - 1) f += 2 * pairs + perState; // forward
+    if (closed && k === last) f += 2 ** widths[k - 1] * widths[k] * (widths[k - 1] + 43);
+    else f += 4 * pairs + perState; // backward
+    if (k < last) f += 2 * pairs + perState; // forward
   }
   return f;
 }
@@ -105,8 +109,8 @@ function processTimes(widthsList, reps = 41) {
   const dynamic = path.join(target, 'release', 'stochgrad');
   const others = [['dynamic', dynamic], ['empty', '/bin/true']].filter(([, b]) => b !== cli && fs.existsSync(b));
   for (const w of widthsList) {
-    const file = path.join(outDir, `model-${w.join('x')}.json`);
-    fs.writeFileSync(file, execFileSync(profileExample, ['model', w.join(',')]));
+    const file = path.join(outDir, `model-${w.replace(/,/g, 'x').replace(':', '-')}.json`);
+    fs.writeFileSync(file, execFileSync(profileExample, ['model', w]));
     const times = { cli: [] };
     for (const [name] of others) times[name] = [];
     for (let i = 0; i < reps; i++) {
@@ -118,7 +122,7 @@ function processTimes(widthsList, reps = 41) {
       }
     }
     const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-    res[w.join(',')] = { median: med(times.cli), min: Math.min(...times.cli), ...Object.fromEntries(others.map(([n]) => [n, med(times[n])])) };
+    res[w] = { median: med(times.cli), min: Math.min(...times.cli), ...Object.fromEntries(others.map(([n]) => [n, med(times[n])])) };
   }
   return res;
 }
@@ -142,7 +146,7 @@ function sizes() {
 const native = criterion();
 if (!Object.keys(native).length) throw new Error(`no criterion results in ${target}/criterion (run cargo bench first)`);
 console.log(`[bench] native: ${Object.keys(native).length} criterion results`);
-const processes = processTimes([[8, 8], [10, 10, 10], [12, 12]]);
+const processes = processTimes(['8,8', '10,10,10', '12,12', '10,10,10:softmax', '12,12:softmax']);
 let browser = null;
 if (!args['skip-browser']) {
   const file = path.join(outDir, 'browser.json');
@@ -168,19 +172,24 @@ const add = (what, flops, nativeMs, threads, wasmMs, target, ok) => {
   const frac = flops && nativeMs ? flops / (nativeMs * 1e6) / peak : null;
   rows.push({ what, mflop: flops ? flops / 1e6 : null, nativeMs, threads, peakFraction: frac, wasmMs, ratio: wasmMs && nativeMs ? wasmMs / nativeMs : null, target, ok });
 };
-for (const w of [[8, 8], [10, 10, 10], [12, 12], [12, 12, 12]]) {
-  const id = `[${w.join(', ')}]`;
+const chains = [[[8, 8], 'readout'], [[10, 10, 10], 'readout'], [[12, 12], 'readout'], [[12, 12, 12], 'readout'],
+  [[10, 10, 10], 'softmax'], [[12, 12], 'softmax'], [[12, 12, 12], 'softmax']];
+for (const [w, loss] of chains) {
+  const id = `[${w.join(', ')}]${loss === 'readout' ? '' : ` ${loss}`}`;
+  const label = `[${w.join(', ')}] ${loss === 'readout' ? 'readout (last layer in closed form)' : `${loss} (every layer enumerated)`}`;
+  const closed = loss !== 'softmax';
   const all = native[`exact_gradient/${id}`];
   const one = native[`exact_gradient_1_thread/${id}`];
   const wasm = wasmOf(`exact_gradient/${id}`);
   const narrow = native[`exact_gradient_1_thread_128/${id}`];
-  const proc = processes[w.join(',')];
+  const spec = `${w.join(',')}${loss === 'readout' ? '' : `:${loss}`}`;
+  const proc = processes[spec];
   const limit = { '10,10,10': 3, '12,12': 50 }[w.join(',')];
-  add(`exact E[f], ∇ ${id}, ${cores} threads`, chainFlops(w), all, cores, null, null, null);
-  add(`exact E[f], ∇ ${id}, 1 thread (wasm: 1 worker)`, chainFlops(w), one, 1, wasm,
+  add(`exact E[f], ∇ ${label}, ${cores} threads`, chainFlops(w, closed), all, cores, null, null, null);
+  add(`exact E[f], ∇ ${label}, 1 thread (wasm: 1 worker)`, chainFlops(w, closed), one, 1, wasm,
     proc ? `process ≤ ${limit ?? '–'} ms: ${fmt(proc.median)} ms` : null, limit && proc ? proc.median <= limit : null);
   if (narrow) {
-    add(`exact E[f], ∇ ${id}, 1 thread, 128-bit lanes natively (STOCHGRAD_SIMD=128)`, chainFlops(w), narrow, 1, wasm, null, null);
+    add(`exact E[f], ∇ ${label}, 1 thread, 128-bit lanes natively (STOCHGRAD_SIMD=128)`, chainFlops(w, closed), narrow, 1, wasm, null, null);
   }
 }
 for (const key of ['reinforce', 'st']) {

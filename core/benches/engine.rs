@@ -10,7 +10,7 @@ use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo_independent};
 use stochgrad_core::parallel;
-use stochgrad_core::settings::Settings;
+use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::Model;
 
 fn network(widths: &[usize]) -> Model {
@@ -25,9 +25,16 @@ fn exact_gradient(c: &mut Criterion) {
     for (group, threads) in [("exact_gradient", parallel::threads()), ("exact_gradient_1_thread", 1)] {
         let mut g = c.benchmark_group(format!("{group}{suffix}"));
         g.sample_size(20);
-        for widths in [vec![8, 8], vec![10, 10, 10], vec![12, 12], vec![12, 12, 12]] {
-            let m = network(&widths);
-            let name = format!("{widths:?}");
+        // The readout network (its last layer in closed form), then the softmax one (every layer
+        // enumerated: the general chain).
+        let readout = [vec![8, 8], vec![10, 10, 10], vec![12, 12], vec![12, 12, 12]].map(|w| (w, LossKind::Readout));
+        let softmax = [vec![10, 10, 10], vec![12, 12], vec![12, 12, 12]].map(|w| (w, LossKind::Softmax));
+        for (widths, loss) in readout.into_iter().chain(softmax) {
+            let m = Settings { loss, ..Settings::benchmark(&widths) }.to_model();
+            let name = match loss {
+                LossKind::Readout => format!("{widths:?}"),
+                _ => format!("{widths:?} {}", loss.key()),
+            };
             g.bench_with_input(BenchmarkId::from_parameter(name), &m, |b, m| {
                 b.iter(|| parallel::with_threads(threads, || black_box(solve(m).unwrap())))
             });

@@ -11,7 +11,8 @@
 //!                                   line: a lighter harness than Node's spawnSync, which adds
 //!                                   about 0.7 ms per process on the development VM
 //!
-//! The network is the one of `core/benches/engine.rs` and `bench/wasm` (4 inputs, readout loss).
+//! The network is the one of `core/benches/engine.rs` and `bench/wasm` (4 inputs, readout loss;
+//! `10,10,10:softmax` for the softmax loss, whose last layer the layer chain enumerates).
 
 use stochgrad_core::estimators::{find, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
@@ -19,12 +20,8 @@ use stochgrad_core::moments::mc_chunk;
 use stochgrad_core::settings::Settings;
 use stochgrad_core::Model;
 
-fn network(widths: &str) -> Result<Model, String> {
-    let widths: Vec<usize> = widths
-        .split(',')
-        .map(|w| w.trim().parse().map_err(|_| format!("not a width: {w:?}")))
-        .collect::<Result<_, _>>()?;
-    Ok(Settings::benchmark(&widths).to_model())
+fn network(spec: &str) -> Result<Model, String> {
+    Ok(Settings::benchmark_spec(spec)?.to_model())
 }
 
 fn main() {

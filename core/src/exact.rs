@@ -12,12 +12,18 @@
 //! remaining units' probabilities. That makes the whole step `O(2^{w_k})` instead of
 //! `O(w_k · 2^{w_k})`; the cost of a layer pair is `≈ 5 · 2^{w_{k−1}+w_k}` flops.
 //!
+//! The last layer needs no `β_L` table when the loss's expectation over independent units has a
+//! closed form (toy, readout, match: [`Loss::unit_expectations`]): its step computes `β_{L−1}(s)` and
+//! the conditional expectations `E[f | s_Li = b, s]` in `O(w_L)` per upstream state, so a chain of
+//! `L` layers costs about as much as the general chain of `L − 1`. Softmax takes the general step.
+//!
 //! The same pass yields Bengio's optimal per-unit baseline
 //! `L̄_ki = E[(h_ki − σ_ki)² f] / E[(h_ki − σ_ki)²]`, because `E[(h − σ)² β | s_{k−1}] = pq(q·S1 + p·S0)`.
 
 use crate::error::Result;
 use crate::kernels::{contract, outer_accumulate, Isa};
 use crate::limits;
+use crate::loss::Loss;
 use crate::math;
 use crate::model::{Layer, Model};
 use crate::parallel;
@@ -182,6 +188,10 @@ impl<'m> Pair<'m> {
     fn work(&self) -> u64 {
         1u64 << (self.wp + self.w)
     }
+    /// The same for the last layer's closed-form step (σ and ≈ 20 flops per unit and upstream state).
+    fn closed_work(&self) -> u64 {
+        (self.upstream_states() * self.w * 40) as u64
+    }
 }
 
 /// One upstream state's transition row, factorised: `P(s | s_prev) = A[lo]·B[hi]`.
@@ -206,7 +216,8 @@ impl Row {
             hi: vec![0.0; 1 << (w - pair.l)],
         }
     }
-    fn set(&mut self, pair: &Pair, sp: usize) {
+    /// The pre-activations and unit probabilities of upstream state `sp`, without the halves.
+    fn set_units(&mut self, pair: &Pair, sp: usize) {
         let w = pair.w;
         self.a.copy_from_slice(pair.bias);
         let mut bits = sp;
@@ -218,6 +229,9 @@ impl Row {
             }
         }
         probabilities(&self.a, &mut self.p, &mut self.q);
+    }
+    fn set(&mut self, pair: &Pair, sp: usize) {
+        self.set_units(pair, sp);
         let l = pair.l;
         state_probabilities(&self.p[..l], &self.q[..l], &mut self.lo);
         state_probabilities(&self.p[l..], &self.q[l..], &mut self.hi);
@@ -313,6 +327,49 @@ fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usi
             out.gb[i] += r[i];
             out.numer[i] += weight * (q[i] * q[i] * e1[i] + p[i] * p[i] * e0[i]);
             out.denom[i] += weight * (p[i] * q[i]);
+        }
+        let mut bits = sp;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            for (g, &ri) in out.gw[j * w..(j + 1) * w].iter_mut().zip(&r) {
+                *g += ri;
+            }
+        }
+    }
+    out
+}
+
+/// [`backward_chunk`] for the last layer of a loss with closed-form unit expectations
+/// ([`Loss::unit_expectations`]): per upstream state `O(w)` instead of a pass over the layer's `2^w`
+/// states; `β_L = f` is never tabulated.
+fn backward_chunk_closed(pair: &Pair, loss: &Loss, alpha: &[f64], chunk: usize) -> Back {
+    let (wp, w) = (pair.wp, pair.w);
+    let range = pair.range(chunk);
+    let mut out = Back {
+        beta: Vec::with_capacity(range.len()),
+        gw: vec![0.0; wp * w],
+        gb: vec![0.0; w],
+        numer: vec![0.0; w],
+        denom: vec![0.0; w],
+    };
+    let mut row = Row::new(pair);
+    let (mut s1, mut s0, mut d, mut r) = (vec![0.0; w], vec![0.0; w], vec![0.0; w], vec![0.0; w]);
+    for sp in range {
+        row.set_units(pair, sp);
+        let (p, q) = (&row.p, &row.q);
+        let total = loss.unit_expectations(p, q, &mut s1, &mut s0, &mut d).expect("a closed-form loss");
+        out.beta.push(total);
+        let weight = alpha[sp];
+        if weight == 0.0 {
+            continue;
+        }
+        for i in 0..w {
+            let wpq = weight * (p[i] * q[i]);
+            r[i] = wpq * d[i];
+            out.gb[i] += r[i];
+            out.numer[i] += wpq * (q[i] * s1[i] + p[i] * s0[i]);
+            out.denom[i] += wpq;
         }
         let mut bits = sp;
         while bits != 0 {
@@ -443,8 +500,12 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
             alphas.push(Arc::new(next));
         }
 
-        // Backward messages, from β_L = f.
-        let mut beta: Vec<f64> = (0..(1u64 << out_w)).map(|s| model.loss.value_bits(s, out_w)).collect();
+        // Backward messages, from β_L = f — tabulated only when the loss has no closed-form
+        // expectation over the last layer's units (softmax); otherwise the last layer's step
+        // computes `β_{L−1}` and its unit-wise expectations directly (`Loss::unit_expectations`).
+        let closed = model.loss.has_closed_form_expectations();
+        let mut beta: Vec<f64> =
+            if closed { Vec::new() } else { (0..(1u64 << out_w)).map(|s| model.loss.value_bits(s, out_w)).collect() };
         for k in (0..nl).rev() {
             let layer = &model.layers[k];
             let w = widths[k];
@@ -453,11 +514,16 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
             let bias_off = off + layer.weights.len();
             let mut numer = vec![0.0; w];
             let mut denom = vec![0.0; w];
+            let last_closed = closed && k == nl - 1;
             if let Some(pair) = &pairs[k] {
                 let alpha = alphas[k - 1].clone();
-                let beta_k = Arc::new(std::mem::take(&mut beta));
-                let parts =
-                    team.map(pair.chunks(), 2 * pair.work(), move |c| backward_chunk(pair, isa, &beta_k, &alpha, c));
+                let parts = if last_closed {
+                    let loss = &model.loss;
+                    team.map(pair.chunks(), pair.closed_work(), move |c| backward_chunk_closed(pair, loss, &alpha, c))
+                } else {
+                    let beta_k = Arc::new(std::mem::take(&mut beta));
+                    team.map(pair.chunks(), 2 * pair.work(), move |c| backward_chunk(pair, isa, &beta_k, &alpha, c))
+                };
                 let mut prev_beta = Vec::with_capacity(pair.upstream_states());
                 for part in parts {
                     prev_beta.extend_from_slice(&part.beta);
@@ -475,13 +541,21 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
                 let mut a = vec![0.0; w];
                 let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
                 let (mut s1, mut s0) = (vec![0.0; w], vec![0.0; w]);
-                let mut scratch = FoldScratch::new(w);
                 layer.preactivation(&model.input, &mut a);
                 probabilities(&a, &mut p, &mut q);
-                let total = fold_layer(&beta, &p, &q, &mut s1, &mut s0, &mut scratch);
+                let mut d = vec![0.0; w];
+                let total = if last_closed {
+                    model.loss.unit_expectations(&p, &q, &mut s1, &mut s0, &mut d).expect("a closed-form loss")
+                } else {
+                    let total = fold_layer(&beta, &p, &q, &mut s1, &mut s0, &mut FoldScratch::new(w));
+                    for i in 0..w {
+                        d[i] = s1[i] - s0[i];
+                    }
+                    total
+                };
                 for i in 0..w {
                     let pq = p[i] * q[i];
-                    let r = pq * (s1[i] - s0[i]);
+                    let r = pq * d[i];
                     gradient[bias_off + i] = r;
                     for j in 0..fan_in {
                         gradient[off + i * fan_in + j] = r * model.input[j];

@@ -118,6 +118,102 @@ impl Loss {
         }
     }
 
+    /// Whether [`Loss::unit_expectations`] has a closed form for this loss (all but softmax).
+    pub fn has_closed_form_expectations(&self) -> bool {
+        !matches!(self, Loss::Softmax { .. })
+    }
+
+    /// `E[f(h)]` for independent `h_i ~ Bernoulli(p_i)` (`q_i = 1 − p_i`, given separately so that
+    /// saturated units stay exact), in closed form: `O(w)` instead of a sum over `2^w` states. Also
+    /// fills, for every unit, `s1[i] = E[f | h_i = 1]`, `s0[i] = E[f | h_i = 0]` and
+    /// `d[i] = s1[i] − s0[i]`, the last computed without that subtraction. `None` (and nothing
+    /// written) for softmax, whose expectation has no closed form. The layer chain
+    /// ([`crate::exact::solve`]) uses this for the last layer; tests check it against the sum over
+    /// states.
+    ///
+    /// * toy `Σ (h_k − t_k)²`: `g_k = p_k(1 − t_k)² + q_k t_k²`, `E f = Σ g_k`, `d_i = 1 − 2t_i`;
+    /// * readout `(v·h + c − y)²`: with `m = Σ v_k p_k + c − y`, `V = Σ v_k² p_k q_k`: `E f = m² + V`,
+    ///   `s1_i = (m + v_i q_i)² + V − v_i² p_i q_i`, `s0_i = (m − v_i p_i)² + V − v_i² p_i q_i`,
+    ///   `d_i = v_i (2m + v_i (q_i − p_i))`;
+    /// * match `1 − 1[h = π]`: with `ρ_k = P(h_k = π_k)` and `ρ_{−i} = Π_{k≠i} ρ_k`: `E f = 1 − Π ρ_k`,
+    ///   `E[f | h_i = π_i] = 1 − ρ_{−i}`, `E[f | h_i ≠ π_i] = 1`.
+    pub fn unit_expectations(
+        &self,
+        p: &[f64],
+        q: &[f64],
+        s1: &mut [f64],
+        s0: &mut [f64],
+        d: &mut [f64],
+    ) -> Option<f64> {
+        let w = p.len();
+        match self {
+            Loss::Softmax { .. } => None,
+            Loss::Toy { target } => {
+                let mut total = 0.0;
+                for k in 0..w {
+                    let t = target[k];
+                    total += p[k] * (1.0 - t) * (1.0 - t) + q[k] * t * t;
+                }
+                for i in 0..w {
+                    let t = target[i];
+                    let rest = total - (p[i] * (1.0 - t) * (1.0 - t) + q[i] * t * t);
+                    s1[i] = rest + (1.0 - t) * (1.0 - t);
+                    s0[i] = rest + t * t;
+                    d[i] = 1.0 - 2.0 * t;
+                }
+                Some(total)
+            }
+            Loss::Readout { weights, bias, target } => {
+                let mut m = bias - target;
+                let mut var = 0.0;
+                for k in 0..w {
+                    m += weights[k] * p[k];
+                    var += weights[k] * weights[k] * p[k] * q[k];
+                }
+                for i in 0..w {
+                    let v = weights[i];
+                    let rest = var - v * v * p[i] * q[i];
+                    s1[i] = (m + v * q[i]) * (m + v * q[i]) + rest;
+                    s0[i] = (m - v * p[i]) * (m - v * p[i]) + rest;
+                    d[i] = v * (2.0 * m + v * (q[i] - p[i]));
+                }
+                Some(m * m + var)
+            }
+            Loss::Match { pattern } => {
+                // ρ_k = P(h_k = π_k) and ρ̄_k = 1 − ρ_k, both read off p and q (no subtraction). Every
+                // "1 − a product" below is a sum of non-negative terms, exact to rounding even
+                // when the product is close to 1: 1 − Π_{k<i} ρ_k = Σ_{k<i} ρ̄_k Π_{j<k} ρ_j.
+                let (rho, rho_bar) = (
+                    |k: usize| if pattern[k] == 1 { p[k] } else { q[k] },
+                    |k: usize| if pattern[k] == 1 { q[k] } else { p[k] },
+                );
+                // Prefixes, kept in s1 (Π_{k<i} ρ_k) and s0 (1 − that) for a moment.
+                let (mut prod, mut miss) = (1.0, 0.0);
+                for i in 0..w {
+                    s1[i] = prod;
+                    s0[i] = miss;
+                    miss += rho_bar(i) * prod;
+                    prod *= rho(i);
+                }
+                // Suffixes Π_{k>i} ρ_k and 1 − that, from the top.
+                let (mut sprod, mut smiss) = (1.0, 0.0);
+                for i in (0..w).rev() {
+                    let (before, before_miss) = (s1[i], s0[i]);
+                    let others = before * sprod;
+                    let hit = before_miss + before * smiss;
+                    if pattern[i] == 1 {
+                        (s1[i], s0[i], d[i]) = (hit, 1.0, -others);
+                    } else {
+                        (s1[i], s0[i], d[i]) = (1.0, hit, others);
+                    }
+                    smiss += rho_bar(i) * sprod;
+                    sprod *= rho(i);
+                }
+                Some(miss)
+            }
+        }
+    }
+
     pub(crate) fn from_value(v: &Value, width: usize) -> Result<Loss, ModelError> {
         let obj = v.as_object().ok_or_else(|| ModelError::new("loss", "expected an object with a \"kind\""))?;
         let kind = obj
@@ -272,6 +368,79 @@ mod tests {
                 (loss.value(&hp) - loss.value(&hm)) / (2.0 * e)
             })
             .collect()
+    }
+
+    /// `E[f]`, `E[f | h_i = 1]`, `E[f | h_i = 0]` by the sum over all `2^w` states.
+    fn by_enumeration(loss: &Loss, p: &[f64], q: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        let w = p.len();
+        let (mut total, mut s1, mut s0) = (0.0, vec![0.0; w], vec![0.0; w]);
+        for s in 0..1u64 << w {
+            let prob: f64 = (0..w).map(|i| if s >> i & 1 == 1 { p[i] } else { q[i] }).product();
+            let f = loss.value_bits(s, w);
+            total += prob * f;
+            for i in 0..w {
+                // P(s | h_i = b) = prob / P(h_i = b).
+                if s >> i & 1 == 1 {
+                    s1[i] += prob / p[i] * f;
+                } else {
+                    s0[i] += prob / q[i] * f;
+                }
+            }
+        }
+        (total, s1, s0)
+    }
+
+    #[test]
+    fn closed_form_expectations_match_the_sum_over_states() {
+        let w = 6;
+        let mut losses = vec![
+            Loss::Toy { target: vec![0.45, 0.0, 1.0, -0.3, 2.0, 0.5] },
+            Loss::Readout { weights: vec![1.0, -2.0, 3.0, 0.25, -0.5, 0.0], bias: 0.5, target: 1.0 },
+        ];
+        for pat in [0b000000u64, 0b111111, 0b101100, 0b010011] {
+            losses.push(Loss::Match { pattern: (0..w).map(|i| (pat >> i & 1) as u8).collect() });
+        }
+        // Random probabilities, and nearly saturated ones (q = 1e-9: P(h = π) close to 1).
+        let mut probs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut x = 0.3f64;
+        for _ in 0..5 {
+            let p: Vec<f64> = (0..w)
+                .map(|_| {
+                    x = (x * 7.13 + 0.17).fract();
+                    0.02 + 0.96 * x
+                })
+                .collect();
+            probs.push((p.clone(), p.iter().map(|v| 1.0 - v).collect()));
+        }
+        let sat = 1e-9;
+        probs.push((vec![1.0 - sat; w], vec![sat; w]));
+        probs.push((vec![sat; w], vec![1.0 - sat; w]));
+        for loss in &losses {
+            for (p, q) in &probs {
+                let (want, w1, w0) = by_enumeration(loss, p, q);
+                let (mut s1, mut s0, mut d) = (vec![0.0; w], vec![0.0; w], vec![0.0; w]);
+                let got = loss.unit_expectations(p, q, &mut s1, &mut s0, &mut d).expect("closed form");
+                let rel = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300) + 1e-15;
+                assert!(rel(got, want), "{loss:?} {p:?}: E f {got} vs {want}");
+                for i in 0..w {
+                    assert!(rel(s1[i], w1[i]), "{loss:?} {p:?}: s1[{i}] {} vs {}", s1[i], w1[i]);
+                    assert!(rel(s0[i], w0[i]), "{loss:?} {p:?}: s0[{i}] {} vs {}", s0[i], w0[i]);
+                    let scale = w1[i].abs().max(w0[i].abs());
+                    assert!((d[i] - (w1[i] - w0[i])).abs() <= 1e-12 * scale, "{loss:?}: d[{i}]");
+                }
+            }
+        }
+        // Near saturation the match loss's expectation is tiny, and still exact to rounding.
+        let m = Loss::Match { pattern: vec![1; w] };
+        let (p, q) = (vec![1.0 - sat; w], vec![sat; w]);
+        let (mut s1, mut s0, mut d) = (vec![0.0; w], vec![0.0; w], vec![0.0; w]);
+        let got = m.unit_expectations(&p, &q, &mut s1, &mut s0, &mut d).unwrap();
+        let want = 1.0 - (1.0 - sat).powi(w as i32);
+        assert!((got - 6.0 * sat).abs() < 1e-16 && (got - want).abs() < 1e-6 * want, "{got} vs {want}");
+        assert!((s1[0] - 5.0 * sat).abs() < 1e-16, "{}", s1[0]);
+        let soft = Loss::Softmax { weights: vec![1.0; 2 * w], bias: vec![0.0; 2], label: 0 };
+        assert!(soft.unit_expectations(&p, &q, &mut s1, &mut s0, &mut d).is_none());
+        assert!(!soft.has_closed_form_expectations());
     }
 
     #[test]

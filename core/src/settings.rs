@@ -165,6 +165,26 @@ impl Settings {
         }
     }
 
+    /// A benchmark network from its text form `W1,W2,…[:LOSS]` (`"10,10,10"`, `"12,12:softmax"`):
+    /// [`Settings::benchmark`] with another loss if one is named. The benchmarks time the readout
+    /// network, whose last layer the layer chain takes in closed form, and the softmax one, whose
+    /// every layer it enumerates.
+    pub fn benchmark_spec(spec: &str) -> Result<Settings, String> {
+        let (widths, loss) = match spec.split_once(':') {
+            Some((w, l)) => (w, Some(LossKind::from_key(l.trim()).ok_or_else(|| format!("not a loss: {l:?}"))?)),
+            None => (spec, None),
+        };
+        let widths: Vec<usize> = widths
+            .split(',')
+            .map(|w| w.trim().parse().map_err(|_| format!("not a width: {w:?}")))
+            .collect::<Result<_, _>>()?;
+        let mut s = Settings::benchmark(&widths);
+        if let Some(loss) = loss {
+            s.loss = loss;
+        }
+        Ok(s)
+    }
+
     /// The model these settings describe (call [`Settings::sanitize`] first for untrusted values).
     pub fn to_model(&self) -> Model {
         let mut rng = Stream::new(self.network_seed, "network", 0);

@@ -165,11 +165,14 @@ fn the_layer_chain_matches_the_plain_transition_matrices() {
 
 #[test]
 fn the_answer_does_not_depend_on_the_number_of_threads() {
-    for widths in [&[9, 9][..], &[7, 10, 6]] {
-        let m = random_model(widths, 3, LossKind::Readout, 5);
-        let one = with_threads(1, || solve(&m).unwrap());
-        for t in [2, 3, 8] {
-            assert_eq!(with_threads(t, || solve(&m).unwrap()), one, "{widths:?}, {t} threads");
+    // Readout: the last layer in closed form; softmax: every layer by the general step.
+    for loss in [LossKind::Readout, LossKind::Softmax] {
+        for widths in [&[9, 9][..], &[7, 10, 6]] {
+            let m = random_model(widths, 3, loss, 5);
+            let one = with_threads(1, || solve(&m).unwrap());
+            for t in [2, 3, 8] {
+                assert_eq!(with_threads(t, || solve(&m).unwrap()), one, "{widths:?} {loss:?}, {t} threads");
+            }
         }
     }
     for widths in [&[8, 6][..], &[5, 4, 5]] {

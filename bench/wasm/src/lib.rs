@@ -13,10 +13,10 @@ use stochgrad_core::stats::Weighted;
 use stochgrad_core::Model;
 use wasm_bindgen::prelude::*;
 
-/// The benchmark network (the same as `core/benches/engine.rs`).
-pub fn network(widths: &str) -> Model {
-    let widths: Vec<usize> = widths.split(',').filter_map(|w| w.trim().parse().ok()).collect();
-    Settings::benchmark(&widths).to_model()
+/// The benchmark network (the same as `core/benches/engine.rs`): `"10,10,10"`, or
+/// `"10,10,10:softmax"` for another loss.
+pub fn network(spec: &str) -> Model {
+    Settings::benchmark_spec(spec).expect("a benchmark network").to_model()
 }
 
 thread_local! {
