@@ -144,7 +144,7 @@ async function sliderToScreen(page, keys, value, timeout) {
 }
 
 const JOINT = ['reinforce', 'reinforce-optimal', 'st', 'st-sigmoid'];
-const hash = (w) => `#est=${JOINT.join(',')}&w=${w}&in=4&loss=readout&t=1&ws=1&bs=1&a=0&play=0`;
+const hash = (w, loss = 'readout') => `#est=${JOINT.join(',')}&w=${w}&in=4&loss=${loss}&t=1&ws=1&bs=1&a=0&play=0`;
 
 async function sliderBench(browser, base, widths, workers, n) {
   const url = `${base}?workers=${workers}${hash(widths)}`;
@@ -168,14 +168,15 @@ async function sliderBench(browser, base, widths, workers, n) {
 }
 
 async function longTasksAtLimit(browser, base) {
-  // The layer chain at its limit (2^24 state pairs), then the joint enumeration at its (2^20 states).
+  // The layer chain at its limit (2^24 state pairs; softmax, whose last layer is enumerated too),
+  // then the joint enumeration at its (2^20 states).
   const res = [];
-  for (const w of ['12,12', '10,10']) {
+  for (const [w, loss] of [['12,12', 'softmax'], ['10,10', 'readout']]) {
     const { page, errors } = await open(browser, `${base}${hash('1')}`);
     await page.waitForFunction(SETTLED, { keys: JOINT, before: null }, { timeout: 60000 });
     await page.evaluate(() => { window.__long = []; });
     const t0 = Date.now();
-    await page.evaluate((h) => { location.hash = h; }, hash(w));
+    await page.evaluate((h) => { location.hash = h; }, hash(w, loss));
     await page.waitForFunction(({ w }) => {
       const ok = document.querySelector('#width-2')?.value === w.split(',')[1];
       const st = document.querySelector('.status')?.textContent || '';
@@ -183,7 +184,7 @@ async function longTasksAtLimit(browser, base) {
     }, { w }, { timeout: 180000, polling: 200 });
     const long = await page.evaluate(() => window.__long);
     if (errors.length) throw new Error(errors.join('; '));
-    res.push({ widths: w, computeMs: Date.now() - t0, longTasks: long.length, maxLongTaskMs: Math.max(0, ...long.map((l) => l.duration)) });
+    res.push({ widths: w, loss, computeMs: Date.now() - t0, longTasks: long.length, maxLongTaskMs: Math.max(0, ...long.map((l) => l.duration)) });
     await page.close();
   }
   return res;
@@ -214,7 +215,7 @@ async function main() {
     }
     if (want('limit')) {
       result.limit = await longTasksAtLimit(browser, base);
-      for (const l of result.limit) console.log(`at the limit ${l.widths}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
+      for (const l of result.limit) console.log(`at the limit ${l.widths} ${l.loss}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
     }
     // One worker and the pool in alternation (the machine's speed drifts by up to 2× over minutes
     // here: alternating keeps the two runs' conditions alike), two slider moves per page.

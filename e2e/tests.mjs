@@ -241,6 +241,23 @@ export const tests = [
       closeSq(out.bias_sq_norm, rows[k].bias, `${k} bias²`);
       close(out.variance_trace, rows[k].variance, 1e-12, `${k} variance`);
     }
+    // The parameter picker (layer, unit, weight or bias): the parameter it names, its exact
+    // gradient (the CLI's, to the 6 digits shown) and its index in the address bar.
+    const picked = async (name, want, index) => {
+      await page.waitForFunction((n) => document.querySelector('#param-gradient')?.textContent.includes(`∂${n} =`), name);
+      const shown = Number((await page.locator('#param-gradient').textContent()).split('= ')[1]);
+      close(shown, want, 1e-5, `∂E[f]/∂${name}`);
+      await page.waitForFunction((i) => new RegExp(`[#&]p=${i}(&|$)`).test(location.hash), index);
+    };
+    const g = exact.gradient.layers;
+    await page.selectOption('#param-layer', '2');
+    await page.selectOption('#param-unit', '1');
+    await page.selectOption('#param-from', 'bias');
+    await picked('c2[1]', g[1].bias[1], 3 * 2 + 3 + 2 * 3 + 1);
+    await page.selectOption('#param-layer', '1'); // the unit and the bias stay: c1[1]
+    await picked('c1[1]', g[0].bias[1], 3 * 2 + 1);
+    await page.selectOption('#param-from', { value: '1' }); // weight from input x[1]
+    await picked('W1[1][1]', g[0].weights[1][1], 1 * 2 + 1);
     assert.deepEqual(errors, []);
     await page.close();
   }],

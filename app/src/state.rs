@@ -178,7 +178,8 @@ impl Row {
 pub struct ExactView {
     pub expected_loss: f64,
     pub gradient: Vec<f64>,
-    pub names: Vec<String>,
+    /// The parameters' names; shared (the agreement plot takes them on every render).
+    pub names: Rc<Vec<String>>,
     pub millis: f64,
 }
 
@@ -869,7 +870,7 @@ impl State {
                 if self.page.param >= gradient.len() {
                     self.page.param = 0;
                 }
-                self.exact = Some(ExactView { expected_loss, gradient, names: param_names, millis });
+                self.exact = Some(ExactView { expected_loss, gradient, names: Rc::new(param_names), millis });
             }
             Out::EstimatorExact { id, key, result, mc_only, .. } if id == self.job_id => {
                 let row = self.rows.row_mut(key);

@@ -38,3 +38,104 @@ pub fn name(model: &Model, index: usize) -> String {
     }
     format!("θ{index}")
 }
+
+/// Where a parameter sits, from the layer widths and the number of inputs alone (no model needed):
+/// its layer (0-based), its unit, and the input it weighs (`None`: the unit's bias). The parameter
+/// order is [`Model`]'s: `[W_1 row-major, c_1, W_2, c_2, …]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub layer: usize,
+    pub unit: usize,
+    pub from: Option<usize>,
+}
+
+impl Slot {
+    /// The slot of parameter `index`, if the network has that many parameters.
+    pub fn of(widths: &[usize], inputs: usize, index: usize) -> Option<Slot> {
+        let mut off = 0;
+        let mut fan_in = inputs;
+        for (layer, &w) in widths.iter().enumerate() {
+            if index < off + w * fan_in {
+                let r = index - off;
+                return Some(Slot { layer, unit: r / fan_in, from: Some(r % fan_in) });
+            }
+            off += w * fan_in;
+            if index < off + w {
+                return Some(Slot { layer, unit: index - off, from: None });
+            }
+            off += w;
+            fan_in = w;
+        }
+        None
+    }
+
+    /// The same place moved into the network: the layer, unit and input clamped to exist (a weight
+    /// from an input the layer does not have becomes the last one).
+    pub fn clamped(self, widths: &[usize], inputs: usize) -> Slot {
+        let layer = self.layer.min(widths.len().saturating_sub(1));
+        let fan_in = if layer == 0 { inputs } else { widths[layer - 1] };
+        let unit = self.unit.min(widths.get(layer).map_or(0, |w| w.saturating_sub(1)));
+        let from = match self.from {
+            Some(_) if fan_in == 0 => None,
+            Some(j) => Some(j.min(fan_in - 1)),
+            None => None,
+        };
+        Slot { layer, unit, from }
+    }
+
+    /// The parameter's index (the slot must exist: see [`Slot::clamped`]).
+    pub fn index(self, widths: &[usize], inputs: usize) -> usize {
+        let mut off = 0;
+        let mut fan_in = inputs;
+        for &w in &widths[..self.layer] {
+            off += w * fan_in + w;
+            fan_in = w;
+        }
+        let w = widths[self.layer];
+        match self.from {
+            Some(j) => off + self.unit * fan_in + j,
+            None => off + w * fan_in + self.unit,
+        }
+    }
+
+    /// The name [`name`] gives the parameter (`W2[3][1]`, `c1[0]`).
+    pub fn name(self) -> String {
+        match self.from {
+            Some(j) => format!("W{}[{}][{}]", self.layer + 1, self.unit, j),
+            None => format!("c{}[{}]", self.layer + 1, self.unit),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    #[test]
+    fn slots_number_and_name_every_parameter_as_the_model_does() {
+        for (widths, inputs) in [(vec![1], 0), (vec![3], 2), (vec![4, 3], 5), (vec![2, 5, 1], 1), (vec![12, 12], 4)] {
+            let model = Settings { widths: widths.clone(), inputs, ..Settings::default() }.to_model();
+            let n = model.num_params();
+            for index in 0..n {
+                let slot = Slot::of(&widths, inputs, index).expect("a slot");
+                assert_eq!(slot.index(&widths, inputs), index, "{widths:?} {inputs}: {slot:?}");
+                assert_eq!(slot.name(), name(&model, index));
+                assert_eq!(slot.clamped(&widths, inputs), slot);
+            }
+            assert_eq!(Slot::of(&widths, inputs, n), None);
+        }
+        // Moving to a narrower layer clamps the unit and the input; a layer without inputs has
+        // only biases.
+        let (widths, inputs) = (vec![4, 2], 0);
+        let s = Slot { layer: 1, unit: 3, from: Some(3) }.clamped(&widths, inputs);
+        assert_eq!(s, Slot { layer: 1, unit: 1, from: Some(3) });
+        let s = Slot { layer: 1, unit: 3, from: Some(9) }.clamped(&widths, inputs);
+        assert_eq!(s, Slot { layer: 1, unit: 1, from: Some(3) });
+        assert_eq!(
+            Slot { layer: 0, unit: 2, from: Some(1) }.clamped(&widths, inputs),
+            Slot { layer: 0, unit: 2, from: None }
+        );
+        assert_eq!(Slot { layer: 5, unit: 0, from: None }.clamped(&widths, inputs).layer, 1);
+    }
+}

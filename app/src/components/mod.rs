@@ -90,7 +90,13 @@ impl AddressBar {
             if let Some(bar) = weak.upgrade() {
                 bar.timer.set(None);
                 if let Some(url) = bar.pending.borrow_mut().take() {
-                    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+                    let Some(w) = web_sys::window() else { return };
+                    // Nothing to write when the address already says it (a pasted link, a hash
+                    // typed by hand): replaceState would cost as much as a real change.
+                    if w.location().hash().ok().as_deref() == Some(url.as_str()) {
+                        return;
+                    }
+                    if let Ok(h) = w.history() {
                         let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
                     }
                 }

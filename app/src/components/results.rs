@@ -8,6 +8,7 @@ use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
 use stochgrad_core::estimators::find_meta;
+use stochgrad_core::params::Slot;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -46,20 +47,22 @@ pub fn results(p: &ResultsProps) -> Html {
             </p>
         },
     };
-    let param_select = exact.map(|e| {
-        let options: Vec<(String, String)> = e
-            .names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i.to_string(), format!("{n}   (∂E[f]/∂{n} = {})", sig(e.gradient[i], 4))))
-            .collect();
+    // The picker is drawn from the settings, so it stays put while new answers are computed.
+    let param_select = {
         let s = st.clone();
+        let m = &st.page.model;
+        let param = st.page.param;
+        let slot = Slot::of(&m.widths, m.inputs, param);
+        let name = slot.map_or(String::new(), |s| s.name());
+        let value = exact.and_then(|e| e.gradient.get(param)).map_or("…".to_string(), |g| sig(*g, 6));
         html! {
-            <Select label="Parameter shown in the convergence plot" id={Some(AttrValue::from("param"))}
-                options={options} value={st.page.param.to_string()}
-                onchange={Callback::from(move |v: String| s.dispatch(Action::SetParam(v.parse().unwrap_or(0))))} />
+            <div class="param-row">
+                <ParamPicker widths={m.widths.clone()} inputs={m.inputs} value={param}
+                    onchange={Callback::from(move |i: usize| s.dispatch(Action::SetParam(i)))} />
+                <span class="param-gradient" id="param-gradient">{ format!("∂E[f]/∂{name} = {value}") }</span>
+            </div>
         }
-    });
+    };
     let toggle = {
         let s = st.clone();
         Callback::from(move |_| s.dispatch(Action::ToggleVarXEvals))
@@ -82,7 +85,7 @@ pub fn results(p: &ResultsProps) -> Html {
             "convergence",
             html! {
                 <>
-                    { param_select.unwrap_or_default() }
+                    { param_select }
                     <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(st))} {epoch} {lecture} {hold}
                         focused={focus == "convergence"} onfocus={on_focus("convergence")} />
                 </>
@@ -146,6 +149,50 @@ pub fn results(p: &ResultsProps) -> Html {
             <Cards state={st.clone()} />
             <HowToRead />
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ParamPickerProps {
+    pub widths: Vec<usize>,
+    pub inputs: usize,
+    /// The parameter's index in the model's order.
+    pub value: usize,
+    pub onchange: Callback<usize>,
+}
+
+/// The parameter shown in the convergence plot, as layer, unit and input (or bias): three short
+/// lists instead of one option per parameter. A `<select>` of 216 options (12 + 12 units) cost
+/// ≈ 15 ms of the main thread each time the network changed — inserting the options, then shaping
+/// every label to size the box.
+#[function_component(ParamPicker)]
+pub fn param_picker(p: &ParamPickerProps) -> Html {
+    let (widths, inputs) = (p.widths.clone(), p.inputs);
+    let slot = Slot::of(&widths, inputs, p.value).unwrap_or(Slot { layer: 0, unit: 0, from: None });
+    let fan_in = if slot.layer == 0 { inputs } else { widths[slot.layer - 1] };
+    // A change of one list: the new place, clamped into the network, as an index.
+    let change = |edit: fn(Slot, &str) -> Slot| {
+        let (widths, onchange) = (widths.clone(), p.onchange.clone());
+        Callback::from(move |v: String| onchange.emit(edit(slot, &v).clamped(&widths, inputs).index(&widths, inputs)))
+    };
+    // Layers are numbered from 1 on the page (W1, c1), in the option values too.
+    let layers: Vec<(String, String)> = (1..=widths.len()).map(|k| (k.to_string(), k.to_string())).collect();
+    let units: Vec<(String, String)> = (0..widths[slot.layer]).map(|i| (i.to_string(), i.to_string())).collect();
+    let source = |j: usize| if slot.layer == 0 { format!("input x[{j}]") } else { format!("h{}[{j}]", slot.layer) };
+    let mut sources: Vec<(String, String)> =
+        (0..fan_in).map(|j| (j.to_string(), format!("weight from {}", source(j)))).collect();
+    sources.push(("bias".to_string(), "bias".to_string()));
+    let from = slot.from.map_or("bias".to_string(), |j| j.to_string());
+    html! {
+        <fieldset class="param-picker">
+            <legend>{ "Parameter shown in the convergence plot" }</legend>
+            <Select label="layer" id={Some(AttrValue::from("param-layer"))} options={layers} value={(slot.layer + 1).to_string()}
+                onchange={change(|s, v| Slot { layer: v.parse::<usize>().unwrap_or(1).saturating_sub(1), ..s })} />
+            <Select label="unit" id={Some(AttrValue::from("param-unit"))} options={units} value={slot.unit.to_string()}
+                onchange={change(|s, v| Slot { unit: v.parse().unwrap_or(0), ..s })} />
+            <Select label="parameter" id={Some(AttrValue::from("param-from"))} options={sources} value={from}
+                onchange={change(|s, v| Slot { from: v.parse().ok(), ..s })} />
+        </fieldset>
     }
 }
 

@@ -40,7 +40,7 @@ impl AgreeSeries {
 /// Estimated against exact gradient, every parameter, every selected estimator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Agreement {
-    pub names: Vec<String>,
+    pub names: std::rc::Rc<Vec<String>>,
     /// The exact gradient (empty until it is known).
     pub gradient: Vec<f64>,
     pub series: Vec<AgreeSeries>,
@@ -50,7 +50,7 @@ impl Agreement {
     pub fn from_state(state: &State) -> Self {
         let (names, gradient) = match &state.exact {
             Some(e) => (e.names.clone(), e.gradient.clone()),
-            None => (Vec::new(), Vec::new()),
+            None => (Default::default(), Vec::new()),
         };
         let series = state
             .page

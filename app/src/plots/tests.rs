@@ -76,7 +76,7 @@ fn full_state() -> State {
     s.exact = Some(ExactView {
         expected_loss: 0.2,
         gradient: g.clone(),
-        names: vec!["c1[0]".into(), "w2[0,1]".into(), "b2[0]".into()],
+        names: vec!["c1[0]".into(), "w2[0,1]".into(), "b2[0]".into()].into(),
         millis: 1.0,
     });
     let shifted = |d: f64| g.iter().map(|v| v + d).collect::<Vec<_>>();
@@ -319,13 +319,15 @@ fn convergence_empty_and_degenerate() {
 
     // Exact gradient only: the exact line and the note.
     let mut s = State::default();
-    s.exact = Some(ExactView { expected_loss: 0.2, gradient: vec![0.0], names: vec!["c1[0]".into()], millis: 0.0 });
+    s.exact =
+        Some(ExactView { expected_loss: 0.2, gradient: vec![0.0], names: vec!["c1[0]".into()].into(), millis: 0.0 });
     let svg = render(&Convergence::from_state(&s));
     assert!(svg.contains("exact ∇") && svg.contains("press play"));
 
     // A single point, all values equal, zero standard error, NaNs and a bogus parameter index.
     let mut s = State::default();
-    s.exact = Some(ExactView { expected_loss: 0.2, gradient: vec![0.5], names: vec!["c1[0]".into()], millis: 0.0 });
+    s.exact =
+        Some(ExactView { expected_loss: 0.2, gradient: vec![0.5], names: vec!["c1[0]".into()].into(), millis: 0.0 });
     s.rows.get_mut("reinforce").unwrap().history =
         vec![HistPoint { n: 256, mean: vec![0.5], stderr: vec![0.0] }].into();
     s.rows.get_mut("reinforce").unwrap().exact =
@@ -532,7 +534,7 @@ fn agreement_full_and_empty() {
     s.exact = Some(ExactView {
         expected_loss: 0.0,
         gradient: vec![0.0, 0.0],
-        names: vec!["a".into(), "b".into()],
+        names: vec!["a".into(), "b".into()].into(),
         millis: 0.0,
     });
     s.rows.get_mut("reinforce").unwrap().exact =
@@ -645,7 +647,8 @@ fn unit_type_state() -> State {
     let mut s = State::default().reduce(crate::state::Action::ToggleEstimator("sts".into()));
     let g = vec![0.0197];
     let own = vec![-0.05];
-    s.exact = Some(ExactView { expected_loss: 0.23, gradient: g.clone(), names: vec!["c1[0]".into()], millis: 1.0 });
+    s.exact =
+        Some(ExactView { expected_loss: 0.23, gradient: g.clone(), names: vec!["c1[0]".into()].into(), millis: 1.0 });
     let mut v = view("exact", own.clone(), None, None, fig(0.0, None), fig(0.01, None));
     v.reference = Some(own.clone());
     s.rows.get_mut("sts").unwrap().exact = Some(v);
