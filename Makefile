@@ -63,7 +63,7 @@ test-e2e: build cli
 bench: setup build cli
 	cargo build --release -p stochgrad-core --example profile
 	cargo bench -p stochgrad-core --bench engine -- --noplot
-	STOCHGRAD_SIMD=128 cargo bench -p stochgrad-core --bench engine -- --noplot exact_gradient_1_thread_128
+	STOCHGRAD_SIMD=128 cargo bench -p stochgrad-core --bench engine -- --noplot '^(exact_gradient_1_thread_128|mc_draws_8x8_128)/'
 	cargo build -p stochgrad-bench --target wasm32-unknown-unknown --profile wasm-release
 	wasm-bindgen --target web --no-typescript --out-dir bench/www/pkg \
 		$(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm

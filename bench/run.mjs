@@ -215,8 +215,11 @@ for (const key of keys) {
   const draws = 16 * 256;
   const rate = draws / ms / 1e3; // M/s
   const wasm = wasmOf(`mc_draws_8x8/${key}`);
+  // The same draws natively with the kernels at wasm's lane width (STOCHGRAD_SIMD=128).
+  const narrow = native[`mc_draws_8x8_128/${key}`];
+  const same = narrow && wasm ? `128-bit lanes natively: ${(draws / narrow / 1e3).toFixed(2)} M/s, wasm ×${(wasm / narrow).toFixed(2)}${wasm / narrow <= 2 ? ' ✓' : ' ✗'}` : null;
   add(`Monte Carlo (8,8) ${key}, 1 thread: ${rate.toFixed(2)} M draws/s native${wasm ? `, ${(draws / wasm / 1e3).toFixed(2)} M/s wasm` : ''}`,
-    draws * drawFlops([8, 8], key), ms, 1, wasm, null, null);
+    draws * drawFlops([8, 8], key), ms, 1, wasm, same, null);
 }
 for (const key of ['reinforce', 'st']) {
   // The target: draws per second on the machine (every core, one sampler and its own chunks per

@@ -85,7 +85,10 @@ fn joint_moments(c: &mut Criterion) {
 }
 
 fn monte_carlo(c: &mut Criterion) {
-    let mut g = c.benchmark_group("mc_draws_8x8");
+    // With STOCHGRAD_SIMD=128 (the kernels at wasm's lane width) the group says so: `make bench`
+    // runs `mc_draws_8x8_128` that way, to compare wasm at equal width.
+    let suffix = if stochgrad_core::narrow_simd_requested() { "_128" } else { "" };
+    let mut g = c.benchmark_group(format!("mc_draws_8x8{suffix}"));
     g.sample_size(10);
     let m = network(&[8, 8]);
     let sol = solve(&m).unwrap();
