@@ -416,6 +416,36 @@ export const tests = [
     await page.close();
   }],
 
+  ['plots are drawn at their size on screen, also after a plot is enlarged or the window resized', async (ctx) => {
+    // Paused, so nothing redraws the plots but a change of their size.
+    const { page, errors } = await openPage(ctx, { url: `${ctx.base}#play=0&est=reinforce,st` });
+    const sizes = () => page.evaluate(() => [...document.querySelectorAll('figure.plot canvas')].map((c) => {
+      const r = c.getBoundingClientRect(), dpr = window.devicePixelRatio;
+      return { id: c.closest('figure').id, bitmap: [c.width, c.height], css: [Math.round(r.width * dpr), Math.round(r.height * dpr)] };
+    }));
+    const settled = async (what) => {
+      let last;
+      for (let i = 0; i < 40; i++) {
+        last = await sizes();
+        if (last.length >= 5 && last.every((p) => p.bitmap[0] === p.css[0] && p.bitmap[1] === p.css[1])) return;
+        await page.waitForTimeout(100);
+      }
+      assert.fail(`${what}: canvas bitmaps do not match their boxes: ${JSON.stringify(last)}`);
+    };
+    await page.waitForFunction(() => document.querySelectorAll('figure.plot canvas').length >= 5);
+    await settled('on load');
+    const before = (await sizes()).find((p) => p.id === 'plot-bars');
+    await page.locator('#plot-bars button.enlarge').click();
+    await page.waitForFunction(() => document.querySelector('#plot-bars').classList.contains('focused'));
+    await settled('after enlarging the bars plot');
+    const after = (await sizes()).find((p) => p.id === 'plot-bars');
+    assert.ok(after.bitmap[0] > before.bitmap[0] && after.bitmap[1] > before.bitmap[1], `enlarged: ${JSON.stringify([before, after])}`);
+    await page.setViewportSize({ width: 1000, height: 800 });
+    await settled('after resizing the window');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['presets load their story and settings', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     await page.locator('#preset-reward-only').click();

@@ -108,7 +108,8 @@ fn style(scale: f64, lecture: bool) -> Style {
 /// just changed (≈ 10 ms at 12 + 12 units, inside the task that rendered the change). The canvas is
 /// resized only when its size changes (resizing invalidates the layout); otherwise the context is
 /// reset to its initial transform and cleared.
-fn draw(canvas: &HtmlCanvasElement, css: Option<(f64, f64)>, data: &dyn DynPlot, lecture: bool) {
+/// Returns the CSS size drawn at.
+fn draw(canvas: &HtmlCanvasElement, css: Option<(f64, f64)>, data: &dyn DynPlot, lecture: bool) -> (f64, f64) {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
     let (w, h) = css.unwrap_or_else(|| (canvas.client_width() as f64, canvas.client_height() as f64));
     let (w, h) = (w.round().max(200.0), h.round().max(150.0));
@@ -122,22 +123,25 @@ fn draw(canvas: &HtmlCanvasElement, css: Option<(f64, f64)>, data: &dyn DynPlot,
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
     }
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return };
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return (w, h) };
     let root = PlotBackend::Canvas(backend).into_drawing_area();
     if let Err(e) = data.draw(&root, &style(dpr, lecture)) {
         web_sys::console::warn_1(&format!("plot {}: {e}", data.title()).into());
     }
     let _ = root.present();
+    (w, h)
 }
 
 /// A canvas's size observer and its callback (kept alive until the observer is disconnected).
 type SizeWatch = (web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>);
 
-/// Watch the canvas's CSS box: store it in `size` and bump `version` when it changes after the
-/// first report (a redraw at the new size). Returns the observer and its callback, to disconnect.
+/// Watch the canvas's CSS box: store it in `size`, and bump `version` (a redraw) when it differs
+/// from the size the picture was last drawn at (`drawn_at`, if any). Returns the observer and its
+/// callback, to disconnect.
 fn observe_size(
     canvas: &HtmlCanvasElement,
     size: Rc<std::cell::RefCell<Option<(f64, f64)>>>,
+    drawn_at: Rc<std::cell::RefCell<Option<(f64, f64)>>>,
     version: UseStateSetter<u32>,
 ) -> Option<SizeWatch> {
     let bumps = std::cell::Cell::new(0u32);
@@ -145,8 +149,9 @@ fn observe_size(
         let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() else { return };
         let rect = entry.content_rect();
         let new = (rect.width(), rect.height());
-        let old = size.borrow_mut().replace(new);
-        if old.is_some_and(|o| o != new) {
+        *size.borrow_mut() = Some(new);
+        let wanted = (new.0.round().max(200.0), new.1.round().max(150.0));
+        if drawn_at.borrow().is_some_and(|d| d != wanted) {
             bumps.set(bumps.get() + 1);
             version.set(bumps.get());
         }
@@ -161,14 +166,16 @@ pub fn plot(p: &PlotProps) -> Html {
     let canvas = use_node_ref();
     let drawn = use_mut_ref(|| false);
     let size = use_mut_ref(|| None::<(f64, f64)>);
+    let drawn_at = use_mut_ref(|| None::<(f64, f64)>);
     let resized = use_state(|| 0u32);
     let held = p.hold && *drawn.borrow();
     {
         let canvas = canvas.clone();
         let size = size.clone();
+        let drawn_at = drawn_at.clone();
         let version = resized.setter();
         use_effect_with((), move |_| {
-            let watch = canvas.cast::<HtmlCanvasElement>().and_then(|c| observe_size(&c, size, version));
+            let watch = canvas.cast::<HtmlCanvasElement>().and_then(|c| observe_size(&c, size, drawn_at, version));
             move || {
                 if let Some((observer, _cb)) = watch {
                     observer.disconnect();
@@ -182,7 +189,7 @@ pub fn plot(p: &PlotProps) -> Html {
         use_effect_with((p.data.clone(), p.epoch, lecture, held, *resized), move |(data, _, lecture, held, _)| {
             if !*held {
                 if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                    draw(&c, *size.borrow(), &*data.0, *lecture);
+                    *drawn_at.borrow_mut() = Some(draw(&c, *size.borrow(), &*data.0, *lecture));
                     *drawn.borrow_mut() = true;
                 }
             }
