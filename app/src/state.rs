@@ -10,6 +10,7 @@ use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::model::Noise;
+use stochgrad_core::params::Slot;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::{Optimizer, StepReport};
 
@@ -559,6 +560,18 @@ impl State {
 
     /// New results are needed (settings changed, reset, new seed). The race restarts too if what it
     /// computes changed.
+    /// Change the network's shape (layers, widths, inputs) and restart. The parameter shown in the
+    /// convergence plot stays the same parameter (layer, unit, input or bias), moved to where it is
+    /// in the new shape, or to the nearest that exists — not whatever now has its old index.
+    fn reshape(&mut self, change: impl FnOnce(&mut Settings)) {
+        let m = &self.page.model;
+        let slot = Slot::of(&m.widths, m.inputs, self.page.param);
+        change(&mut self.page.model);
+        self.restart();
+        let m = &self.page.model;
+        self.page.param = slot.map_or(0, |s| s.clamped(&m.widths, m.inputs).index(&m.widths, m.inputs));
+    }
+
     fn restart(&mut self) {
         let notes = self.sanitize();
         self.notes = notes;
@@ -691,22 +704,17 @@ impl State {
                 }
                 self.restart();
             }
-            SetLayers(n) => {
+            SetLayers(n) => self.reshape(|m| {
                 let n = n.clamp(bounds::LAYERS.0, bounds::LAYERS.1);
-                let last = *self.page.model.widths.last().unwrap_or(&1);
-                self.page.model.widths.resize(n, last);
-                self.restart();
-            }
-            SetWidth(layer, w) => {
-                if layer < self.page.model.widths.len() {
-                    self.page.model.widths[layer] = w;
+                let last = *m.widths.last().unwrap_or(&1);
+                m.widths.resize(n, last);
+            }),
+            SetWidth(layer, w) => self.reshape(|m| {
+                if layer < m.widths.len() {
+                    m.widths[layer] = w;
                 }
-                self.restart();
-            }
-            SetInputs(n) => {
-                self.page.model.inputs = n;
-                self.restart();
-            }
+            }),
+            SetInputs(n) => self.reshape(|m| m.inputs = n),
             SetLoss(l) => {
                 self.page.model.loss = l;
                 self.restart();
@@ -987,6 +995,28 @@ impl State {
 mod tests {
     use super::*;
     use crate::protocol::Fig;
+
+    #[test]
+    fn a_shape_change_keeps_the_parameter_shown() {
+        let mut page = Page::default();
+        page.model.widths = vec![3, 2];
+        page.model.inputs = 2;
+        // c2[1]: after W1 (3×2), c1 (3), W2 (2×3).
+        page.param = 3 * 2 + 3 + 2 * 3 + 1;
+        let s = State::new(page);
+        let s = s.reduce(Action::SetWidth(0, 5));
+        assert_eq!(s.page.param, 5 * 2 + 5 + 2 * 5 + 1, "c2[1] moves with the wider first layer");
+        let s = s.reduce(Action::SetWidth(1, 1));
+        assert_eq!(s.page.param, 5 * 2 + 5 + 5, "c2[1] no longer exists: c2[0]");
+        let mut page = Page::default();
+        page.model.widths = vec![3];
+        page.model.inputs = 2;
+        page.param = 2 * 2 + 1; // W1[2][1]
+        let s = State::new(page).reduce(Action::SetInputs(0));
+        assert_eq!(s.page.param, 2, "without inputs, the unit's bias c1[2]");
+        let s = s.reduce(Action::SetLayers(2));
+        assert_eq!(s.page.param, 2, "c1[2] keeps its index when a layer is added after it");
+    }
 
     fn view(n: u64, mean: f64) -> MomentsView {
         MomentsView {
