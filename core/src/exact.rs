@@ -284,19 +284,38 @@ struct Back {
     denom: Vec<f64>,
 }
 
+impl Back {
+    fn new(states: usize, wp: usize, w: usize) -> Back {
+        Back {
+            beta: Vec::with_capacity(states),
+            gw: vec![0.0; wp * w],
+            gb: vec![0.0; w],
+            numer: vec![0.0; w],
+            denom: vec![0.0; w],
+        }
+    }
+
+    /// `∂E[f]/∂W_k[i][j] += r_i` for every set bit `j` of the upstream state `sp` (its `s_{k−1,j}`).
+    fn add_weight_rows(&mut self, sp: usize, r: &[f64]) {
+        let w = r.len();
+        let mut bits = sp;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            for (g, &ri) in self.gw[j * w..(j + 1) * w].iter_mut().zip(r) {
+                *g += ri;
+            }
+        }
+    }
+}
+
 /// For each upstream state of the chunk: `β_{k−1}(s') = Σ_s P(s | s') β_k(s)` and the unit-wise
 /// conditional expectations `E[β_k | s_i = 1]`, `E[β_k | s_i = 0]`, by one pass over `β_k` (the
 /// contraction with the two half-rows, [`contract`]) and two small folds over `2^{w/2}` states.
 fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usize) -> Back {
     let (wp, w, l) = (pair.wp, pair.w, pair.l);
     let range = pair.range(chunk);
-    let mut out = Back {
-        beta: Vec::with_capacity(range.len()),
-        gw: vec![0.0; wp * w],
-        gb: vec![0.0; w],
-        numer: vec![0.0; w],
-        denom: vec![0.0; w],
-    };
+    let mut out = Back::new(range.len(), wp, w);
     let mut row = Row::new(pair);
     let mut v = vec![0.0; 1 << (w - l)];
     let mut c = vec![0.0; 1 << l];
@@ -328,14 +347,7 @@ fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usi
             out.numer[i] += weight * (q[i] * q[i] * e1[i] + p[i] * p[i] * e0[i]);
             out.denom[i] += weight * (p[i] * q[i]);
         }
-        let mut bits = sp;
-        while bits != 0 {
-            let j = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            for (g, &ri) in out.gw[j * w..(j + 1) * w].iter_mut().zip(&r) {
-                *g += ri;
-            }
-        }
+        out.add_weight_rows(sp, &r);
     }
     out
 }
@@ -346,13 +358,7 @@ fn backward_chunk(pair: &Pair, isa: Isa, beta: &[f64], alpha: &[f64], chunk: usi
 fn backward_chunk_closed(pair: &Pair, loss: &Loss, alpha: &[f64], chunk: usize) -> Back {
     let (wp, w) = (pair.wp, pair.w);
     let range = pair.range(chunk);
-    let mut out = Back {
-        beta: Vec::with_capacity(range.len()),
-        gw: vec![0.0; wp * w],
-        gb: vec![0.0; w],
-        numer: vec![0.0; w],
-        denom: vec![0.0; w],
-    };
+    let mut out = Back::new(range.len(), wp, w);
     let mut row = Row::new(pair);
     let (mut s1, mut s0, mut d, mut r) = (vec![0.0; w], vec![0.0; w], vec![0.0; w], vec![0.0; w]);
     for sp in range {
@@ -371,14 +377,7 @@ fn backward_chunk_closed(pair: &Pair, loss: &Loss, alpha: &[f64], chunk: usize) 
             out.numer[i] += wpq * (q[i] * s1[i] + p[i] * s0[i]);
             out.denom[i] += wpq;
         }
-        let mut bits = sp;
-        while bits != 0 {
-            let j = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            for (g, &ri) in out.gw[j * w..(j + 1) * w].iter_mut().zip(&r) {
-                *g += ri;
-            }
-        }
+        out.add_weight_rows(sp, &r);
     }
     out
 }
