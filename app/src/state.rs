@@ -558,8 +558,6 @@ impl State {
         self.paused_reason = None;
     }
 
-    /// New results are needed (settings changed, reset, new seed). The race restarts too if what it
-    /// computes changed.
     /// Change the network's shape (layers, widths, inputs) and restart. The parameter shown in the
     /// convergence plot stays the same parameter (layer, unit, input or bias), moved to where it is
     /// in the new shape, or to the nearest that exists — not whatever now has its old index.
@@ -572,6 +570,8 @@ impl State {
         self.page.param = slot.map_or(0, |s| s.clamped(&m.widths, m.inputs).index(&m.widths, m.inputs));
     }
 
+    /// New results are needed (settings changed, reset, new seed). The race restarts too if what it
+    /// computes changed.
     fn restart(&mut self) {
         let notes = self.sanitize();
         self.notes = notes;

@@ -24,19 +24,8 @@ pub fn layered(model: &Model, flat: &[f64]) -> Value {
 
 /// Human-readable name of parameter `index` (`W1[0][2]`, `c2[1]`; layers and units 1-based for layers only).
 pub fn name(model: &Model, index: usize) -> String {
-    let mut off = 0;
-    for (k, l) in model.layers.iter().enumerate() {
-        if index < off + l.weights.len() {
-            let r = index - off;
-            return format!("W{}[{}][{}]", k + 1, r / l.fan_in.max(1), r % l.fan_in.max(1));
-        }
-        off += l.weights.len();
-        if index < off + l.width() {
-            return format!("c{}[{}]", k + 1, index - off);
-        }
-        off += l.width();
-    }
-    format!("θ{index}")
+    let inputs = model.layers.first().map_or(0, |l| l.fan_in);
+    Slot::of(&model.widths(), inputs, index).map_or_else(|| format!("θ{index}"), Slot::name)
 }
 
 /// Where a parameter sits, from the layer widths and the number of inputs alone (no model needed):
@@ -98,7 +87,7 @@ impl Slot {
         }
     }
 
-    /// The name [`name`] gives the parameter (`W2[3][1]`, `c1[0]`).
+    /// The parameter's name (`W2[3][1]`, `c1[0]`; layers numbered from 1).
     pub fn name(self) -> String {
         match self.from {
             Some(j) => format!("W{}[{}][{}]", self.layer + 1, self.unit, j),
@@ -120,11 +109,25 @@ mod tests {
             for index in 0..n {
                 let slot = Slot::of(&widths, inputs, index).expect("a slot");
                 assert_eq!(slot.index(&widths, inputs), index, "{widths:?} {inputs}: {slot:?}");
-                assert_eq!(slot.name(), name(&model, index));
+                // The model's own layout: weights row-major (unit, input), then the biases.
+                let l = &model.layers[slot.layer];
+                let at =
+                    (0..slot.layer).map(|k| model.layers[k].weights.len() + model.layers[k].width()).sum::<usize>();
+                let want = match slot.from {
+                    Some(j) => at + slot.unit * l.fan_in + j,
+                    None => at + l.weights.len() + slot.unit,
+                };
+                assert_eq!(want, index, "{widths:?} {inputs}: {slot:?}");
+                assert_eq!(name(&model, index), slot.name());
                 assert_eq!(slot.clamped(&widths, inputs), slot);
             }
             assert_eq!(Slot::of(&widths, inputs, n), None);
         }
+        let model = Settings { widths: vec![4, 3], inputs: 5, ..Settings::default() }.to_model();
+        assert_eq!(name(&model, 0), "W1[0][0]");
+        assert_eq!(name(&model, 4 * 5 + 3), "c1[3]");
+        assert_eq!(name(&model, 4 * 5 + 4 + 2 * 4 + 1), "W2[2][1]");
+        assert_eq!(name(&model, model.num_params()), format!("θ{}", model.num_params()));
         // Moving to a narrower layer clamps the unit and the input; a layer without inputs has
         // only biases.
         let (widths, inputs) = (vec![4, 2], 0);

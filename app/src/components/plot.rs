@@ -164,11 +164,11 @@ fn observe_size(
 #[function_component(Plot)]
 pub fn plot(p: &PlotProps) -> Html {
     let canvas = use_node_ref();
-    let drawn = use_mut_ref(|| false);
     let size = use_mut_ref(|| None::<(f64, f64)>);
+    // The CSS size of the picture on the canvas; `None` until the first is drawn.
     let drawn_at = use_mut_ref(|| None::<(f64, f64)>);
     let resized = use_state(|| 0u32);
-    let held = p.hold && *drawn.borrow();
+    let held = p.hold && drawn_at.borrow().is_some();
     {
         let canvas = canvas.clone();
         let size = size.clone();
@@ -190,7 +190,6 @@ pub fn plot(p: &PlotProps) -> Html {
             if !*held {
                 if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
                     *drawn_at.borrow_mut() = Some(draw(&c, *size.borrow(), &*data.0, *lecture));
-                    *drawn.borrow_mut() = true;
                 }
             }
             || ()
