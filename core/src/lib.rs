@@ -8,11 +8,13 @@
 //! * [`moments`] — each estimator's mean and variance (exact, quadrature or Monte Carlo) and the
 //!   figures derived from them ([`stats`]);
 //! * [`settings`] — the deterministic `Settings → Model` map shared by the page and the CLI;
-//! * [`rng`] — seeded streams fixed by their algorithm, identical natively and in wasm;
+//! * [`rng`] — seeded streams fixed by their algorithm, identical natively and in wasm
+//!   ([`chacha`]: ChaCha8 with `simd128` lanes for the browser);
 //! * [`units`] — networks of other unit types (STS, noisy rectifier) and their own objectives;
 //! * [`train`] — training races: one Monte-Carlo gradient estimate per step, exact figures per step;
 //! * [`gating`] — the seed paper's conditional-computation experiment in miniature.
 
+pub mod chacha;
 pub mod error;
 pub mod estimators;
 pub mod exact;

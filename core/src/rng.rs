@@ -5,8 +5,16 @@
 //! family's ChaCha stream number `c`, so any chunk can be computed by any worker, in any order, and
 //! the merged result is the same.
 
-use rand_chacha::ChaCha8Rng;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use rand_chacha::ChaCha8Rng as Generator;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use rand_core::{Rng, SeedableRng};
+
+/// The ChaCha8 generator: `rand_chacha`'s natively (its block function uses the processor's SIMD
+/// there); in WebAssembly [`crate::chacha::ChaCha8`], the same stream word for word, whose block
+/// function uses `simd128` (`rand_chacha`'s is portable scalar code in wasm).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::chacha::ChaCha8 as Generator;
 
 /// FNV-1a, 64-bit: a stable hash of an estimator key (std's hasher is not guaranteed stable).
 pub fn fnv1a(s: &str) -> u64 {
@@ -30,7 +38,7 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 /// One random stream.
 #[derive(Clone, Debug)]
 pub struct Stream {
-    rng: ChaCha8Rng,
+    rng: Generator,
 }
 
 impl Stream {
@@ -41,7 +49,7 @@ impl Stream {
         for part in bytes.chunks_mut(8) {
             part.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
         }
-        let mut rng = ChaCha8Rng::from_seed(bytes);
+        let mut rng = Generator::from_seed(bytes);
         rng.set_stream(chunk);
         Stream { rng }
     }
