@@ -2,16 +2,26 @@
 // workloads as the native criterion benchmarks (core/benches/engine.rs).
 //
 //   node bench/browser.mjs --www bench/www [--out target/bench/browser.json] [--port 8097] [--quick]
+//                          [--profile target/release/examples/profile]
 //
 // bench/www/pkg must hold the wasm-bindgen output of the `stochgrad-bench` crate (`make bench`
 // builds it with the page's release profile). Serves bench/www on 127.0.0.1, runs every workload in a
 // dedicated Web Worker, and the largest exact computation (joint moments of 20 units) in 1, 2 and
 // min(hardwareConcurrency, 4) workers, checking that the merged result equals one worker's.
+//
+// With --profile (the native `profile` example), paired rounds follow: for each workload, the
+// native build (`profile time`, one thread; once as built, once with STOCHGRAD_SIMD=128) and the
+// wasm worker take turns, a quarter of a second each, three rounds in rotating order. The
+// wasm-to-native ratio of each round compares times taken within a second of each other, so the
+// machine's drift over minutes (a factor up to 2 on the development VM) cancels; the figure is the
+// median of the rounds' ratios. Both sides compute the same function (`stochgrad_core::benchmark`)
+// and their answers are compared.
 
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : acc), []),
@@ -20,6 +30,7 @@ const www = path.resolve(args.www || 'bench/www');
 const port = Number(args.port || 8097);
 const out = args.out ? path.resolve(args.out) : null;
 const quick = Boolean(args.quick);
+const profile = args.profile ? path.resolve(args.profile) : null;
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
@@ -49,6 +60,44 @@ export function plan(estimators, { quick = false } = {}) {
     cases.push({ name: `mc_draws_8x8/${key}`, kind: 'mc', key, widths: '8,8', chunks: 16, reps: r(key === 'gumbel-rao' ? 5 : 10), warmup: 1 });
   }
   return cases;
+}
+
+/** Paired rounds (see the header): native, native at 128-bit lanes and wasm in turn, per workload. */
+async function paired(page, cases, { rounds = 3, budget = 250 } = {}) {
+  const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const native = (c, env) => {
+    const r = spawnSync(profile, ['time', c.kind, c.widths, c.key || '-', String(budget)], { encoding: 'utf8', env: { ...process.env, ...env } });
+    if (r.status !== 0) throw new Error(`profile time ${c.name}: ${r.stderr}`);
+    const [ms, value] = r.stdout.trim().split(/\s+/).map(Number);
+    return { ms, value };
+  };
+  const sides = {
+    native: (c) => native(c, {}),
+    native128: (c) => native(c, { STOCHGRAD_SIMD: '128' }),
+    wasm: async (c) => {
+      const r = await page.evaluate((m) => window.pairedTime(m), { kind: c.kind, key: c.key, widths: c.widths, chunks: c.chunks, warmup: 1, budget });
+      return { ms: r.median, value: r.value };
+    },
+  };
+  const order = Object.keys(sides);
+  const out = [];
+  for (const c of cases) {
+    const t = { native: [], native128: [], wasm: [] };
+    const values = new Set();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < order.length; i++) {
+        const side = order[(i + r) % order.length];
+        const { ms, value } = await sides[side](c);
+        t[side].push(ms);
+        values.add(value);
+      }
+    }
+    const ratio = mid(t.wasm.map((w, r) => w / t.native[r]));
+    const ratio128 = mid(t.wasm.map((w, r) => w / t.native128[r]));
+    out.push({ name: c.name, times: t, ratio, ratio128, sameValue: values.size === 1 });
+    console.log(`paired ${c.name.padEnd(40)} wasm/native ×${ratio.toFixed(2)}, wasm/native 128-bit ×${ratio128.toFixed(2)}${values.size === 1 ? '' : ' (values differ)'}`);
+  }
+  return out;
 }
 
 async function main() {
@@ -94,6 +143,7 @@ async function main() {
         return [n, { median: mid(rs.map((r) => r.median)), rounds: rs.map((r) => r.median), equal: rs.every((r) => r.equal) }];
       })),
     }));
+    if (profile) result.paired = await paired(page, plan(estimators));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     result.chromium = browser.version();
     if (out) {

@@ -150,7 +150,7 @@ const processes = processTimes(['8,8', '10,10,10', '12,12', '10,10,10:softmax', 
 let browser = null;
 if (!args['skip-browser']) {
   const file = path.join(outDir, 'browser.json');
-  if (!(args.reuse && fs.existsSync(file))) runNode('bench/browser.mjs', ['--www', 'bench/www', '--out', file]);
+  if (!(args.reuse && fs.existsSync(file))) runNode('bench/browser.mjs', ['--www', 'bench/www', '--out', file, '--profile', profileExample]);
   browser = JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 let page = null;
@@ -167,10 +167,18 @@ const rows = [];
 const fmt = (ms) => (ms == null ? '–' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const pct = (x) => (x == null ? '–' : x >= 0.1 ? `${(100 * x).toFixed(1)} %` : `${(100 * x).toFixed(2)} %`);
 const wasmOf = (name) => browser?.results.find((r) => r.name === name)?.median ?? null;
-const add = (what, flops, nativeMs, threads, wasmMs, target, ok) => {
+// The paired rounds' ratios (bench/browser.mjs --profile): wasm and native timed in turn within
+// seconds, so the machine's drift cancels; preferred to the quotient of the two columns, which
+// were measured minutes apart. `narrow`: against the native kernels at 128-bit lanes.
+const pairedOf = (name, narrow = false) => {
+  const p = browser?.paired?.find((r) => r.name === name);
+  return p ? (narrow ? p.ratio128 : p.ratio) : null;
+};
+const add = (what, flops, nativeMs, threads, wasmMs, target, ok, paired = null) => {
   const peak = threads > 1 ? machine.peakGflops : machine.peakPerCoreGflops;
   const frac = flops && nativeMs ? flops / (nativeMs * 1e6) / peak : null;
-  rows.push({ what, mflop: flops ? flops / 1e6 : null, nativeMs, threads, peakFraction: frac, wasmMs, ratio: wasmMs && nativeMs ? wasmMs / nativeMs : null, target, ok });
+  const ratio = paired ?? (wasmMs && nativeMs ? wasmMs / nativeMs : null);
+  rows.push({ what, mflop: flops ? flops / 1e6 : null, nativeMs, threads, peakFraction: frac, wasmMs, ratio, paired: paired != null, target, ok });
 };
 const chains = [[[8, 8], 'readout'], [[10, 10, 10], 'readout'], [[12, 12], 'readout'], [[12, 12, 12], 'readout'],
   [[10, 10, 10], 'softmax'], [[12, 12], 'softmax'], [[12, 12, 12], 'softmax']];
@@ -187,16 +195,20 @@ for (const [w, loss] of chains) {
   const limit = { '10,10,10': 3, '12,12': 50 }[w.join(',')];
   add(`exact E[f], ∇ ${label}, ${cores} threads`, chainFlops(w, closed), all, cores, null, null, null);
   add(`exact E[f], ∇ ${label}, 1 thread (wasm: 1 worker)`, chainFlops(w, closed), one, 1, wasm,
-    proc ? `process ≤ ${limit ?? '–'} ms: ${fmt(proc.median)} ms` : null, limit && proc ? proc.median <= limit : null);
+    proc ? `process ≤ ${limit ?? '–'} ms: ${fmt(proc.median)} ms` : null, limit && proc ? proc.median <= limit : null,
+    pairedOf(`exact_gradient/${id}`));
   if (narrow) {
-    add(`exact E[f], ∇ ${label}, 1 thread, 128-bit lanes natively (STOCHGRAD_SIMD=128)`, chainFlops(w, closed), narrow, 1, wasm, null, null);
+    add(`exact E[f], ∇ ${label}, 1 thread, 128-bit lanes natively (STOCHGRAD_SIMD=128)`, chainFlops(w, closed), narrow, 1, wasm, null, null,
+      pairedOf(`exact_gradient/${id}`, true));
   }
 }
 for (const key of ['reinforce', 'st']) {
   const all = native[`exact_moments_16_units/${key}`];
   const one = native[`exact_moments_16_units/${key}_1_thread`];
   add(`exact moments, 16 units, ${key}, ${cores} threads`, jointFlops([8, 8], key), all, cores, null, '≤ 500 ms', all <= 500);
-  add(`exact moments, 16 units, ${key}, 1 thread`, jointFlops([8, 8], key), one, 1, wasmOf(`exact_moments_16_units/${key}`), null, null);
+  const p128 = pairedOf(`exact_moments_16_units/${key}`, true);
+  add(`exact moments, 16 units, ${key}, 1 thread`, jointFlops([8, 8], key), one, 1, wasmOf(`exact_moments_16_units/${key}`),
+    p128 == null ? null : `128-bit lanes natively: wasm ×${p128.toFixed(2)}${p128 <= 2 ? ' ✓' : ' ✗'}`, null, pairedOf(`exact_moments_16_units/${key}`));
 }
 {
   const all = native['exact_moments_20_units/reinforce'];
@@ -217,9 +229,10 @@ for (const key of keys) {
   const wasm = wasmOf(`mc_draws_8x8/${key}`);
   // The same draws natively with the kernels at wasm's lane width (STOCHGRAD_SIMD=128).
   const narrow = native[`mc_draws_8x8_128/${key}`];
-  const same = narrow && wasm ? `128-bit lanes natively: ${(draws / narrow / 1e3).toFixed(2)} M/s, wasm ×${(wasm / narrow).toFixed(2)}${wasm / narrow <= 2 ? ' ✓' : ' ✗'}` : null;
+  const r128 = pairedOf(`mc_draws_8x8/${key}`, true) ?? (narrow && wasm ? wasm / narrow : null);
+  const same = narrow && r128 != null ? `128-bit lanes natively: ${(draws / narrow / 1e3).toFixed(2)} M/s, wasm ×${r128.toFixed(2)}${r128 <= 2 ? ' ✓' : ' ✗'}` : null;
   add(`Monte Carlo (8,8) ${key}, 1 thread: ${rate.toFixed(2)} M draws/s native${wasm ? `, ${(draws / wasm / 1e3).toFixed(2)} M/s wasm` : ''}`,
-    draws * drawFlops([8, 8], key), ms, 1, wasm, same, null);
+    draws * drawFlops([8, 8], key), ms, 1, wasm, same, null, pairedOf(`mc_draws_8x8/${key}`));
 }
 for (const key of ['reinforce', 'st']) {
   // The target: draws per second on the machine (every core, one sampler and its own chunks per
@@ -235,12 +248,17 @@ const lines = [];
 lines.push(`Machine: ${machine.cpu}, ${cores} cores at ${ghz} GHz (${avx512 ? 'AVX-512' : 'AVX2'}${fma ? ', FMA' : ''}), ${machine.memGiB} GiB; peak ${machine.peakGflops.toFixed(1)} GFlop/s (${machine.peakPerCoreGflops.toFixed(1)} per core); load average ${machine.loadavg.map((x) => x.toFixed(2)).join(' ')} → ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}.`);
 lines.push(`${machine.rustc}; Chromium ${browser?.chromium ?? page?.chromium ?? '–'}; ${machine.date}.`);
 lines.push('');
-lines.push('| workload | Mflop | native ms | % of peak | wasm ms | wasm / native | target |');
+lines.push('| workload | Mflop | native ms | % of peak | wasm ms | wasm / native (paired) | target |');
 lines.push('|---|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const mark = r.ok == null ? '' : r.ok ? ' ✓' : ' ✗';
-  const ratio = r.ratio == null ? '–' : `${r.ratio.toFixed(2)}${r.ratio <= 2 ? ' ✓' : ' ✗'}`;
+  const ratio = r.ratio == null ? '–' : `${r.paired ? '' : '(columns) '}${r.ratio.toFixed(2)}${r.ratio <= 2 ? ' ✓' : ' ✗'}`;
   lines.push(`| ${r.what} | ${r.mflop == null ? '–' : r.mflop.toFixed(r.mflop < 10 ? 2 : 1)} | ${fmt(r.nativeMs)} | ${pct(r.peakFraction)} | ${fmt(r.wasmMs)} | ${ratio} | ${r.target ?? ''}${mark} |`);
+}
+if (browser?.paired?.length) {
+  const same = browser.paired.filter((p) => p.sameValue).length;
+  lines.push('');
+  lines.push(`wasm / native: the median over ${browser.paired[0].times.wasm.length} paired rounds, in which the wasm worker and the native \`profile time\` (one thread; as built, and at 128-bit lanes) take turns, a quarter of a second each, so that the machine's drift cancels — not the quotient of the two ms columns, which were measured minutes apart ("(columns)" marks a row without paired rounds). The two sides computed the same answer, bit for bit, in ${same} of ${browser.paired.length} workloads.`);
 }
 if (page) {
   lines.push('');

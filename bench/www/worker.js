@@ -8,15 +8,20 @@ const ready = init();
 // compiler first and tiers hot functions up to the optimising one), then time `reps` samples. A
 // worker's clock has 0.1 ms resolution (no cross-origin isolation), so each sample times as many
 // calls as fill ≈ 10 ms and reports the time per call.
-function time(fn, reps, warmup) {
+//
+// With `budget` (ms; the paired rounds of bench/browser.mjs, whose native side is `profile time`):
+// warm up for a fifth of it, then take samples for the rest (at least five).
+function time(fn, reps, warmup, budget) {
   const w0 = performance.now();
   let calls = 0;
-  for (; calls < warmup || performance.now() - w0 < 300; calls++) fn();
+  const warm = budget ? budget / 5 : 300;
+  for (; calls < warmup || performance.now() - w0 < warm; calls++) fn();
   const perCall = (performance.now() - w0) / Math.max(1, calls);
   const inner = Math.max(1, Math.ceil(10 / Math.max(perCall, 1e-3)));
   const times = [];
   let value = 0;
-  for (let i = 0; i < reps; i++) {
+  const t1 = performance.now();
+  for (let i = 0; budget ? i < 5 || performance.now() - t1 < 0.8 * budget : i < reps; i++) {
     const t0 = performance.now();
     for (let j = 0; j < inner; j++) value = fn();
     times.push((performance.now() - t0) / inner);
@@ -34,9 +39,9 @@ self.onmessage = async (e) => {
       case 'info': out = { simd: b.simd(), estimators: b.estimators(m.widths).split(','), mcChunk: b.mc_chunk_draws() }; break;
       case 'time': {
         const reps = m.reps || 10, warmup = m.warmup ?? 2;
-        if (m.kind === 'exact') out = time(() => b.exact_gradient(m.widths), reps, warmup);
-        else if (m.kind === 'moments') out = time(() => b.exact_moments(m.key, m.widths), reps, warmup);
-        else if (m.kind === 'mc') out = time(() => b.mc_draws(m.key, m.widths, m.chunks), reps, warmup);
+        if (m.kind === 'exact') out = time(() => b.exact_gradient(m.widths), reps, warmup, m.budget);
+        else if (m.kind === 'moments') out = time(() => b.exact_moments(m.key, m.widths), reps, warmup, m.budget);
+        else if (m.kind === 'mc') out = time(() => b.mc_draws(m.key, m.widths, m.chunks), reps, warmup, m.budget);
         else throw new Error(`unknown kind ${m.kind}`);
         break;
       }

@@ -14,6 +14,7 @@
 //! * [`train`] — training races: one Monte-Carlo gradient estimate per step, exact figures per step;
 //! * [`gating`] — the seed paper's conditional-computation experiment in miniature.
 
+pub mod benchmark;
 pub mod chacha;
 pub mod error;
 pub mod estimators;

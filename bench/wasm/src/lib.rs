@@ -5,9 +5,10 @@
 //! Every function takes the widths as text (`"8,8"`) and returns a number computed from the result,
 //! so nothing is optimised away and runs can be compared across platforms.
 
+use stochgrad_core::benchmark;
 use stochgrad_core::estimators::{find, registry, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::solve;
-use stochgrad_core::moments::{mc_chunk, run_exact};
+use stochgrad_core::moments::run_exact;
 use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::Model;
@@ -49,36 +50,19 @@ pub fn simd() -> bool {
 /// Exact `E[f]` and `∇` (the layer chain); returns `E[f]`.
 #[wasm_bindgen]
 pub fn exact_gradient(widths: &str) -> f64 {
-    solve(&cached(widths)).map(|s| s.expected_loss).unwrap_or(f64::NAN)
+    benchmark::exact_gradient(&cached(widths))
 }
 
 /// Exact moments of a joint-sample estimator; returns the sum of the means.
 #[wasm_bindgen]
 pub fn exact_moments(key: &str, widths: &str) -> f64 {
-    let m = cached(widths);
-    let Ok(sol) = solve(&m) else { return f64::NAN };
-    let hp = HyperParams::default();
-    let Some(est) = find(key) else { return f64::NAN };
-    let Ok(job) = est.exact_job(&m, &hp, &sol) else { return f64::NAN };
-    match run_exact(job.as_ref(), &mut |_, _| true) {
-        Ok((mean, _)) => mean.iter().sum(),
-        Err(_) => f64::NAN,
-    }
+    benchmark::exact_moments(&cached(widths), key)
 }
 
 /// `chunks` Monte-Carlo chunks of [`MC_CHUNK`] draws; returns the sum of the last chunk's means.
 #[wasm_bindgen]
 pub fn mc_draws(key: &str, widths: &str, chunks: u32) -> f64 {
-    let m = cached(widths);
-    let Ok(sol) = solve(&m) else { return f64::NAN };
-    let hp = HyperParams::default();
-    let Some(est) = find(key) else { return f64::NAN };
-    let Ok(mut s) = est.sampler(&m, &hp, &sol) else { return f64::NAN };
-    let mut last = 0.0;
-    for c in 0..chunks as u64 {
-        last = mc_chunk(s.as_mut(), 1, key, c, MC_CHUNK, m.num_params()).mean.iter().sum();
-    }
-    last
+    benchmark::mc_draws(&cached(widths), key, chunks)
 }
 
 /// Draws per Monte-Carlo chunk.
