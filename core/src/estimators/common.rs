@@ -318,6 +318,35 @@ fn joint_exact_job<'a>(
     Ok(Box::new(JointJob::boxed(rule, model, &format!("{key}'s exact moments"))?))
 }
 
+/// Forward-sample `t` as [`Trace::sample`] does (the same uniforms in the same order, the same
+/// bits), faster: layer 0 sees the fixed input, so its probabilities are computed once per trace
+/// (`first_layer_ready` records it); the layers above from the bits below and the transposed
+/// weights `wt` ([`transposed`]).
+pub(crate) fn sample_trace(
+    model: &Model,
+    t: &mut Trace,
+    wt: &[Vec<f64>],
+    first_layer_ready: &mut bool,
+    rng: &mut Stream,
+) {
+    if !*first_layer_ready {
+        t.compute_layer(model, 0);
+        *first_layer_ready = true;
+    }
+    for (k, wt_k) in wt.iter().enumerate().take(t.layers()) {
+        if k > 0 {
+            t.compute_layer_from_bits(model, k, wt_k);
+        }
+        let mut bits = 0u64;
+        for (i, u) in t.range(k).enumerate() {
+            if rng.uniform() < t.p[u] {
+                bits |= 1 << i;
+            }
+        }
+        t.set_sampled_bits(k, bits);
+    }
+}
+
 /// Monte-Carlo sampler of a [`JointRule`]: forward-sample, evaluate, chain. (The rule is a trait
 /// object, as in [`JointJob`]: one virtual call per draw.)
 pub struct JointSampler<'a> {
@@ -352,30 +381,7 @@ impl<'a> JointSampler<'a> {
 impl Sampler for JointSampler<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        // Layer 0 sees the fixed input: compute it once, then draw its units (the same uniforms
-        // in the same order as `Trace::sample`) and sample the layers above as usual.
-        if !self.first_layer_ready {
-            self.trace.compute_layer(model, 0);
-            self.first_layer_ready = true;
-        }
-        let t = &mut self.trace;
-        let mut bits = 0u64;
-        for (i, u) in t.range(0).enumerate() {
-            if rng.uniform() < t.p[u] {
-                bits |= 1 << i;
-            }
-        }
-        t.set_sampled_bits(0, bits);
-        for k in 1..t.layers() {
-            t.compute_layer_from_bits(model, k, &self.wt[k]);
-            let mut bits = 0u64;
-            for (i, u) in t.range(k).enumerate() {
-                if rng.uniform() < t.p[u] {
-                    bits |= 1 << i;
-                }
-            }
-            t.set_sampled_bits(k, bits);
-        }
+        sample_trace(model, &mut self.trace, &self.wt, &mut self.first_layer_ready, rng);
         let h = self.trace.output();
         let f = model.loss.value(h);
         let df: &[f64] = if self.rule.needs_df() {
@@ -445,6 +451,36 @@ pub fn joint_plan(model: &Model, idealised: Option<&str>) -> super::Plan {
                 model.units(),
                 limits::JOINT_LOG2
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_trace;
+    use crate::rng::Stream;
+    use crate::settings::Settings;
+    use crate::trace::{transposed, Trace};
+
+    #[test]
+    fn the_fast_forward_sampler_draws_what_trace_sample_draws() {
+        // Same stream, same uniforms in the same order: the same states, pre-activations and
+        // probabilities bit for bit, and the streams left at the same position.
+        for spec in ["8,8", "6,5,4", "3,7,2,5:softmax", "12"] {
+            let m = Settings::benchmark_spec(spec).unwrap().to_model();
+            let wt = transposed(&m);
+            let (mut fast, mut plain) = (Trace::new(&m), Trace::new(&m));
+            let mut ready = false;
+            let (mut r1, mut r2) = (Stream::new(5, spec, 0), Stream::new(5, spec, 0));
+            for n in 0..500 {
+                sample_trace(&m, &mut fast, &wt, &mut ready, &mut r1);
+                plain.sample(&m, &mut r2);
+                assert_eq!(fast.bits, plain.bits, "{spec}, draw {n}");
+                assert_eq!(fast.h, plain.h, "{spec}, draw {n}");
+                let same = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same(&fast.a, &plain.a) && same(&fast.p, &plain.p), "{spec}, draw {n}");
+            }
+            assert_eq!(r1.next_u64(), r2.next_u64(), "{spec}: the streams' positions");
         }
     }
 }

@@ -9,7 +9,7 @@
 //! `Var = D/k − (k−2)/(k(k−1))·E[sf]²` (for k = 2 simply `D/2`). The estimator is invariant to a shift
 //! of `f`, so `f` is centred by the exact `E[f]` first, which keeps every term small.
 
-use super::common::{centred, joint_plan};
+use super::common::{centred, joint_plan, sample_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
 use crate::exact::ExactSolution;
@@ -17,7 +17,7 @@ use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::stats::{Method, Weighted};
-use crate::trace::{first_changed_layer, Trace};
+use crate::trace::{first_changed_layer, transposed, Trace};
 use std::ops::Range;
 
 pub struct ReinforceLoo;
@@ -51,10 +51,13 @@ struct Job<'a> {
     f: Vec<f64>,
 }
 
-fn score(model: &Model, t: &Trace, out: &mut [f64]) {
-    let n = model.units();
-    let ga: Vec<f64> = (0..n).map(|u| centred(t, u)).collect();
-    super::common::chain_params(model, t, &ga, out);
+/// `∇ log p(h)` of the trace's sample into `out`; `ga` (one per unit) is scratch, so that a draw
+/// allocates nothing.
+fn score(model: &Model, t: &Trace, ga: &mut [f64], out: &mut [f64]) {
+    for (u, g) in ga.iter_mut().enumerate() {
+        *g = centred(t, u);
+    }
+    super::common::chain_params(model, t, ga, out);
 }
 
 impl ExactJob for Job<'_> {
@@ -73,6 +76,7 @@ impl ExactJob for Job<'_> {
         let mut acc = Weighted::new(self.dim());
         let mut t = Trace::new(model);
         let mut s = vec![0.0; np];
+        let mut ga = vec![0.0; model.units()];
         let mut x = vec![0.0; self.dim()];
         let last = model.layers.len() - 1;
         let mut prev: Option<u64> = None;
@@ -85,7 +89,7 @@ impl ExactJob for Job<'_> {
                 continue;
             }
             let f = self.f[t.bits[last] as usize] - self.centre;
-            score(model, &t, &mut s);
+            score(model, &t, &mut ga, &mut s);
             x[0] = f;
             x[1] = f * f;
             for (th, &st) in s.iter().enumerate() {
@@ -123,16 +127,20 @@ struct Loo<'a> {
     k: usize,
     traces: Vec<Trace>,
     scores: Vec<Vec<f64>>,
+    ga: Vec<f64>,
     f: Vec<f64>,
+    /// For [`sample_trace`]: the transposed weights, and whether each trace's layer 0 is computed.
+    wt: Vec<Vec<f64>>,
+    first_layer_ready: Vec<bool>,
 }
 
 impl Sampler for Loo<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
         for j in 0..self.k {
-            self.traces[j].sample(model, rng);
+            sample_trace(model, &mut self.traces[j], &self.wt, &mut self.first_layer_ready[j], rng);
             self.f[j] = model.loss.value(self.traces[j].output());
-            score(model, &self.traces[j], &mut self.scores[j]);
+            score(model, &self.traces[j], &mut self.ga, &mut self.scores[j]);
         }
         let total: f64 = self.f.iter().sum();
         let kf = self.k as f64;
@@ -180,7 +188,10 @@ impl Estimator for ReinforceLoo {
             k,
             traces: vec![Trace::new(model); k],
             scores: vec![vec![0.0; model.num_params()]; k],
+            ga: vec![0.0; model.units()],
             f: vec![0.0; k],
+            wt: transposed(model),
+            first_layer_ready: vec![false; k],
         }))
     }
 }
