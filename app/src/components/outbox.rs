@@ -4,9 +4,9 @@
 //! 20 ms of the main thread) before the workers could start on it.
 //!
 //! What is due is [`State::outgoing`]'s decision (pure, tested natively): a new job at once, a new
-//! race once the job's exact answers are in, or after [`race_wait_ms`] (and then after the next
-//! paint, so that those answers are on screen first). This module only holds the senders, what was
-//! sent, and the timers.
+//! race once the job's exact answers are in, or after a wait ([`crate::state::race_wait_for`]; then
+//! after the next paint, so that those answers are on screen first). This module only holds the
+//! senders, what was sent, and the timers.
 
 use crate::protocol::Cmd;
 use crate::state::{Sent, State};
@@ -16,28 +16,10 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-/// The longest a new race waits for the exact phase of its job (a large enumeration takes seconds)
-/// when a core is left over for it.
-pub const RACE_WAIT_MS: i32 = 1000;
-/// The same when the pool's workers occupy every core (`navigator.hardwareConcurrency`): a large
-/// exact job is split across all of them, and a race started beside it takes a share of a core
-/// from the split (measured on two cores, 20 units: 1.46–1.50 s without the race, 1.71–1.77 s
-/// with it starting after 1 s).
-pub const RACE_WAIT_BUSY_MS: i32 = 8000;
-
-/// How long a new race waits for its job's exact phase, with a pool of `workers` on `cores`.
-pub fn race_wait_for(workers: usize, cores: usize) -> i32 {
-    if workers >= cores.max(1) {
-        RACE_WAIT_BUSY_MS
-    } else {
-        RACE_WAIT_MS
-    }
-}
-
-/// [`race_wait_for`] on this machine and pool.
+/// [`crate::state::race_wait_for`] on this machine and pool.
 fn race_wait_ms() -> i32 {
     let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency()) as usize;
-    race_wait_for(crate::pool::worker_count(), cores)
+    crate::state::race_wait_for(crate::pool::worker_count(), cores)
 }
 
 #[derive(Default)]
@@ -143,18 +125,4 @@ fn send_pending_race() {
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_race_waits_longer_when_the_pool_takes_every_core() {
-        assert_eq!(race_wait_for(2, 2), RACE_WAIT_BUSY_MS);
-        assert_eq!(race_wait_for(1, 1), RACE_WAIT_BUSY_MS);
-        assert_eq!(race_wait_for(1, 0), RACE_WAIT_BUSY_MS);
-        assert_eq!(race_wait_for(4, 8), RACE_WAIT_MS);
-        assert_eq!(race_wait_for(1, 2), RACE_WAIT_MS);
-    }
 }
