@@ -11,10 +11,10 @@
 //
 // With --profile (the native `profile` example), paired rounds follow: for each workload, the
 // native build (`profile time`, one thread; once as built, once with STOCHGRAD_SIMD=128) and the
-// wasm worker take turns, a quarter of a second each, three rounds in rotating order. The
-// wasm-to-native ratio of each round compares times taken within a second of each other, so the
-// machine's drift over minutes (a factor up to 2 on the development VM) cancels; the figure is the
-// median of the rounds' ratios. Both sides compute the same function (`stochgrad_core::benchmark`)
+// wasm worker take turns, 120 ms each, seven rounds in rotating order. The wasm-to-native ratio
+// of each round compares times taken within half a second of each other, so the machine's drift
+// over minutes (a factor up to 2 on the development VM) cancels, and the median of the rounds'
+// ratios damps the changes of speed within seconds that it also has. Both sides compute the same function (`stochgrad_core::benchmark`)
 // and their answers are compared.
 
 import { chromium } from 'playwright-core';
@@ -63,7 +63,7 @@ export function plan(estimators, { quick = false } = {}) {
 }
 
 /** Paired rounds (see the header): native, native at 128-bit lanes and wasm in turn, per workload. */
-async function paired(page, cases, { rounds = 3, budget = 250 } = {}) {
+async function paired(page, cases, { rounds = 7, budget = 120 } = {}) {
   const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const native = (c, env) => {
     const r = spawnSync(profile, ['time', c.kind, c.widths, c.key || '-', String(budget)], { encoding: 'utf8', env: { ...process.env, ...env } });

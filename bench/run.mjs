@@ -258,7 +258,7 @@ for (const r of rows) {
 if (browser?.paired?.length) {
   const same = browser.paired.filter((p) => p.sameValue).length;
   lines.push('');
-  lines.push(`wasm / native: the median over ${browser.paired[0].times.wasm.length} paired rounds, in which the wasm worker and the native \`profile time\` (one thread; as built, and at 128-bit lanes) take turns, a quarter of a second each, so that the machine's drift cancels — not the quotient of the two ms columns, which were measured minutes apart ("(columns)" marks a row without paired rounds). The two sides computed the same answer, bit for bit, in ${same} of ${browser.paired.length} workloads.`);
+  lines.push(`wasm / native: the median over ${browser.paired[0].times.wasm.length} paired rounds, in which the wasm worker and the native \`profile time\` (one thread; as built, and at 128-bit lanes) take turns, 120 ms each, so that most of the machine's drift cancels (it changes speed within seconds too: BENCHMARKS.md) — not the quotient of the two ms columns, which were measured minutes apart ("(columns)" marks a row without paired rounds). The two sides computed the same answer, bit for bit, in ${same} of ${browser.paired.length} workloads.`);
 }
 if (page) {
   lines.push('');

@@ -478,7 +478,10 @@ mod tests {
                 assert_eq!(fast.bits, plain.bits, "{spec}, draw {n}");
                 assert_eq!(fast.h, plain.h, "{spec}, draw {n}");
                 let same = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same(&fast.a, &plain.a) && same(&fast.p, &plain.p), "{spec}, draw {n}");
+                assert!(
+                    same(&fast.a, &plain.a) && same(&fast.p, &plain.p) && same(&fast.q, &plain.q),
+                    "{spec}, draw {n}"
+                );
             }
             assert_eq!(r1.next_u64(), r2.next_u64(), "{spec}: the streams' positions");
         }

@@ -19,14 +19,14 @@
 //!
 //! Monte Carlo only (the figures depend on the whole sequence of draws; the plan says so).
 
-use super::common::{backprop, centred, chain_params};
+use super::common::{backprop, centred, chain_params, sample_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
 use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::stats::Method;
-use crate::trace::Trace;
+use crate::trace::{transposed, Trace};
 
 pub struct LearnedPredictor;
 
@@ -106,12 +106,15 @@ struct Running<'a> {
     df: Vec<f64>,
     st: Vec<f64>,
     ga: Vec<f64>,
+    /// For [`sample_trace`]: the transposed weights; whether layer 0 is computed.
+    wt: Vec<Vec<f64>>,
+    first_layer_ready: bool,
 }
 
 impl Sampler for Running<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        self.trace.sample(model, rng);
+        sample_trace(model, &mut self.trace, &self.wt, &mut self.first_layer_ready, rng);
         let f = model.loss.value(self.trace.output());
         model.loss.gradient(self.trace.output(), &mut self.df);
         backprop(model, &self.trace, &self.df, |_, _| 1.0, &mut self.st);
@@ -198,6 +201,8 @@ impl Estimator for LearnedPredictor {
             df: vec![0.0; model.output_width()],
             st: vec![0.0; n],
             ga: vec![0.0; n],
+            wt: transposed(model),
+            first_layer_ready: false,
         }))
     }
 }
