@@ -648,6 +648,38 @@ impl State {
         }
     }
 
+    /// One polite status line: what the worker is doing (the page's `#status`).
+    pub fn status_line(&self) -> String {
+        if let Some(f) = &self.failure {
+            return format!("Cannot compute: {f}");
+        }
+        if let Some((phase, done, total)) = &self.progress {
+            let pct = if *total > 0 { 100.0 * *done as f64 / *total as f64 } else { 0.0 };
+            return format!("Computing {phase}… {pct:.0}%");
+        }
+        if self.exact.is_none() {
+            return "Computing the exact gradient…".into();
+        }
+        // Between two estimators' exact phases (before the next one's first progress report): the
+        // job is still computing, whatever the sampling's play state.
+        let pending = self.page.estimators.iter().find(|k| {
+            self.rows.get(k).is_none_or(|r| r.exact.is_none() && r.mc_only.is_none() && r.not_applicable.is_none())
+        });
+        if let Some(k) = pending {
+            return format!("Computing exact moments of {k}…");
+        }
+        let n = self.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
+        match (self.page.playing, n) {
+            (true, 0) => "Sampling…".into(),
+            (true, n) => format!("Sampling: {} samples per estimator", crate::format::thousands(n)),
+            (false, 0) => "Paused. Press ▶ Play to draw samples.".into(),
+            (false, n) => match &self.paused_reason {
+                Some(r) => format!("Paused ({r}): {} samples per estimator", crate::format::thousands(n)),
+                None => format!("Paused: {} samples per estimator", crate::format::thousands(n)),
+            },
+        }
+    }
+
     /// The current job's exact phase is over: the exact gradient and, for every chosen estimator,
     /// its exact (or quadrature) moments or the reason it has none are in — or the job failed.
     pub fn exact_phase_done(&self) -> bool {
@@ -1324,5 +1356,45 @@ mod tests {
         assert_eq!(race_wait_for(1, 0), RACE_WAIT_BUSY_MS);
         assert_eq!(race_wait_for(4, 8), RACE_WAIT_MS);
         assert_eq!(race_wait_for(1, 2), RACE_WAIT_MS);
+    }
+
+    #[test]
+    fn the_status_says_computing_until_every_exact_moment_is_in() {
+        // Between two estimators' exact phases (no progress report yet) the status used to fall
+        // back to "Paused. Press ▶ Play…" while the job was still computing.
+        let s = State::default().reduce(Action::Pause);
+        assert!(s.page.estimators.len() >= 2 && !s.page.playing);
+        assert_eq!(s.status_line(), "Computing the exact gradient…");
+        let id = s.job_id;
+        let mut s = s.reduce(Action::Worker(Box::new(Out::Exact {
+            id,
+            expected_loss: 0.1,
+            gradient: vec![0.2],
+            param_names: vec!["a".into()],
+            millis: 0.0,
+        })));
+        let keys = s.page.estimators.clone();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(s.status_line(), format!("Computing exact moments of {k}…"));
+            s = s.reduce(Action::Worker(Box::new(Out::Progress {
+                id,
+                phase: format!("exact moments of {k}"),
+                done: 1,
+                total: 4,
+            })));
+            assert_eq!(s.status_line(), format!("Computing exact moments of {k}… 25%"));
+            let result = if i == 0 { Err("why".into()) } else { Ok(view(0, 0.2)) };
+            s = s.reduce(Action::Worker(Box::new(Out::EstimatorExact {
+                id,
+                key: k.clone(),
+                result,
+                mc_only: i == 0,
+                note: None,
+            })));
+        }
+        assert!(s.exact_phase_done());
+        assert_eq!(s.status_line(), "Paused. Press ▶ Play to draw samples.");
+        let s = s.reduce(Action::Worker(Box::new(Out::Failed { id, message: "no".into() })));
+        assert_eq!(s.status_line(), "Cannot compute: no");
     }
 }

@@ -335,7 +335,7 @@ pub fn app() -> Html {
                 <h1>{ "stochgrad" }</h1>
                 <p class="tagline">{ "Gradient estimators for stochastic binary neurons, against the exact gradient (computed by enumerating every binary configuration)." }</p>
             </div>
-            <div class="status" id="status">{ status_text(&state) }</div>
+            <div class="status" id="status">{ state.status_line() }</div>
             <div class="sr-only" role="status" aria-live="polite">{ announcement(&state) }</div>
             <div class="header-buttons">
                 if !state.page.hide.is_empty() {
@@ -384,28 +384,4 @@ fn announcement(state: &State) -> String {
     }
     let n = state.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
     format!("{exact} Paused after {} samples.", crate::format::thousands(n))
-}
-
-/// One polite status line: what the worker is doing.
-fn status_text(state: &State) -> String {
-    if let Some(f) = &state.failure {
-        return format!("Cannot compute: {f}");
-    }
-    if let Some((phase, done, total)) = &state.progress {
-        let pct = if *total > 0 { 100.0 * *done as f64 / *total as f64 } else { 0.0 };
-        return format!("Computing {phase}… {pct:.0}%");
-    }
-    if state.exact.is_none() {
-        return "Computing the exact gradient…".into();
-    }
-    let n = state.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
-    match (state.page.playing, n) {
-        (true, 0) => "Sampling…".into(),
-        (true, n) => format!("Sampling: {} samples per estimator", crate::format::thousands(n)),
-        (false, 0) => "Paused. Press ▶ Play to draw samples.".into(),
-        (false, n) => match &state.paused_reason {
-            Some(r) => format!("Paused ({r}): {} samples per estimator", crate::format::thousands(n)),
-            None => format!("Paused: {} samples per estimator", crate::format::thousands(n)),
-        },
-    }
 }
