@@ -662,14 +662,10 @@ impl State {
         }
         // Between two estimators' exact phases (before the next one's first progress report): the
         // job is still computing, whatever the sampling's play state.
-        let pending = self.page.estimators.iter().find(|k| {
-            self.rows.get(k).is_none_or(|r| r.exact.is_none() && r.mc_only.is_none() && r.not_applicable.is_none())
-        });
-        if let Some(k) = pending {
+        if let Some(k) = self.exact_pending() {
             return format!("Computing exact moments of {k}…");
         }
-        let n = self.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
-        match (self.page.playing, n) {
+        match (self.page.playing, self.samples_per_estimator()) {
             (true, 0) => "Sampling…".into(),
             (true, n) => format!("Sampling: {} samples per estimator", crate::format::thousands(n)),
             (false, 0) => "Paused. Press ▶ Play to draw samples.".into(),
@@ -683,13 +679,20 @@ impl State {
     /// The current job's exact phase is over: the exact gradient and, for every chosen estimator,
     /// its exact (or quadrature) moments or the reason it has none are in — or the job failed.
     pub fn exact_phase_done(&self) -> bool {
-        self.failure.is_some()
-            || (self.exact.is_some()
-                && self.page.estimators.iter().all(|k| {
-                    self.rows
-                        .get(k)
-                        .is_some_and(|r| r.exact.is_some() || r.mc_only.is_some() || r.not_applicable.is_some())
-                }))
+        self.failure.is_some() || (self.exact.is_some() && self.exact_pending().is_none())
+    }
+
+    /// The first chosen estimator whose exact (or quadrature) moments, or the reason it has none,
+    /// are not in yet.
+    fn exact_pending(&self) -> Option<&String> {
+        self.page.estimators.iter().find(|k| {
+            self.rows.get(k).is_none_or(|r| r.exact.is_none() && r.mc_only.is_none() && r.not_applicable.is_none())
+        })
+    }
+
+    /// The most Monte-Carlo samples any estimator has drawn in the current job.
+    pub fn samples_per_estimator(&self) -> u64 {
+        self.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0)
     }
 
     /// What the workers must be sent now that they have not been sent yet, given what was sent

@@ -57,25 +57,17 @@ impl ChaCha8 {
         self.index = BUF;
     }
 
-    /// The next 64 bits: the next two words, the first as the low half.
+    /// The next 64 bits: the next two words, the first as the low half. (The position is always
+    /// an even word — nothing here reads single words or seeks to an odd one — so a pair never
+    /// straddles two refills.)
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
+        if self.index >= BUF {
+            self.refill();
+        }
         let i = self.index;
-        let (lo, hi) = if i + 1 < BUF {
-            self.index = i + 2;
-            (self.buf[i], self.buf[i + 1])
-        } else if i + 1 == BUF {
-            // One word left (only after an odd word position was set): it is the low half.
-            let lo = self.buf[BUF - 1];
-            self.refill();
-            self.index = 1;
-            (lo, self.buf[0])
-        } else {
-            self.refill();
-            self.index = 2;
-            (self.buf[0], self.buf[1])
-        };
-        (u64::from(hi) << 32) | u64::from(lo)
+        self.index = i + 2;
+        (u64::from(self.buf[i + 1]) << 32) | u64::from(self.buf[i])
     }
 
     /// The next four blocks into `buf`; advances the block counter by four.

@@ -175,15 +175,21 @@ impl Trace {
     pub fn sample_from(&mut self, model: &Model, k0: usize, rng: &mut Stream) {
         for k in k0..self.layers() {
             self.compute_layer(model, k);
-            let r = self.range(k);
-            let mut bits = 0u64;
-            for (i, u) in r.enumerate() {
-                if rng.uniform() < self.p[u] {
-                    bits |= 1 << i;
-                }
-            }
+            let bits = self.draw_bits(k, rng);
             self.set_bits(k, bits);
         }
+    }
+
+    /// Draw layer `k`'s state from its probabilities: `h_i = 1[u_i < σ(a_i)]`, one uniform per
+    /// unit in unit order; the state's bits (unit `i` = bit `i`).
+    pub fn draw_bits(&self, k: usize, rng: &mut Stream) -> u64 {
+        let mut bits = 0u64;
+        for (i, u) in self.range(k).enumerate() {
+            if rng.uniform() < self.p[u] {
+                bits |= 1 << i;
+            }
+        }
+        bits
     }
 
     /// Forward-sample a whole pass.

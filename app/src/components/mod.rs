@@ -382,6 +382,5 @@ fn announcement(state: &State) -> String {
     if state.page.playing {
         return format!("{exact} Sampling.");
     }
-    let n = state.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0);
-    format!("{exact} Paused after {} samples.", crate::format::thousands(n))
+    format!("{exact} Paused after {} samples.", crate::format::thousands(state.samples_per_estimator()))
 }

@@ -318,31 +318,24 @@ fn joint_exact_job<'a>(
     Ok(Box::new(JointJob::boxed(rule, model, &format!("{key}'s exact moments"))?))
 }
 
-/// Forward-sample `t` as [`Trace::sample`] does (the same uniforms in the same order, the same
-/// bits), faster: layer 0 sees the fixed input, so its probabilities are computed once per trace
-/// (`first_layer_ready` records it); the layers above from the bits below and the transposed
-/// weights `wt` ([`transposed`]).
-pub(crate) fn sample_trace(
-    model: &Model,
-    t: &mut Trace,
-    wt: &[Vec<f64>],
-    first_layer_ready: &mut bool,
-    rng: &mut Stream,
-) {
-    if !*first_layer_ready {
-        t.compute_layer(model, 0);
-        *first_layer_ready = true;
-    }
+/// A trace for [`sample_trace`]: layer 0 sees the fixed input, so its probabilities are computed
+/// here, once.
+pub(crate) fn sampling_trace(model: &Model) -> Trace {
+    let mut t = Trace::new(model);
+    t.compute_layer(model, 0);
+    t
+}
+
+/// Forward-sample `t` (made by [`sampling_trace`]) as [`Trace::sample`] does — the same uniforms
+/// in the same order, the same bits — faster: layer 0's probabilities are already there, the
+/// layers above are computed from the bits below and the transposed weights `wt`
+/// ([`transposed`]).
+pub(crate) fn sample_trace(model: &Model, t: &mut Trace, wt: &[Vec<f64>], rng: &mut Stream) {
     for (k, wt_k) in wt.iter().enumerate().take(t.layers()) {
         if k > 0 {
             t.compute_layer_from_bits(model, k, wt_k);
         }
-        let mut bits = 0u64;
-        for (i, u) in t.range(k).enumerate() {
-            if rng.uniform() < t.p[u] {
-                bits |= 1 << i;
-            }
-        }
+        let bits = t.draw_bits(k, rng);
         t.set_sampled_bits(k, bits);
     }
 }
@@ -355,8 +348,6 @@ pub struct JointSampler<'a> {
     trace: Trace,
     ga: Vec<f64>,
     df: Vec<f64>,
-    /// Layer 0's pre-activations and probabilities are computed (its input never changes).
-    first_layer_ready: bool,
     wt: Vec<Vec<f64>>,
 }
 
@@ -369,10 +360,9 @@ impl<'a> JointSampler<'a> {
         JointSampler {
             rule,
             model,
-            trace: Trace::new(model),
+            trace: sampling_trace(model),
             ga: vec![0.0; model.units()],
             df: vec![0.0; model.output_width()],
-            first_layer_ready: false,
             wt: transposed(model),
         }
     }
@@ -381,7 +371,7 @@ impl<'a> JointSampler<'a> {
 impl Sampler for JointSampler<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        sample_trace(model, &mut self.trace, &self.wt, &mut self.first_layer_ready, rng);
+        sample_trace(model, &mut self.trace, &self.wt, rng);
         let h = self.trace.output();
         let f = model.loss.value(h);
         let df: &[f64] = if self.rule.needs_df() {
@@ -457,7 +447,7 @@ pub fn joint_plan(model: &Model, idealised: Option<&str>) -> super::Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::sample_trace;
+    use super::{sample_trace, sampling_trace};
     use crate::rng::Stream;
     use crate::settings::Settings;
     use crate::trace::{transposed, Trace};
@@ -469,11 +459,10 @@ mod tests {
         for spec in ["8,8", "6,5,4", "3,7,2,5:softmax", "12"] {
             let m = Settings::benchmark_spec(spec).unwrap().to_model();
             let wt = transposed(&m);
-            let (mut fast, mut plain) = (Trace::new(&m), Trace::new(&m));
-            let mut ready = false;
+            let (mut fast, mut plain) = (sampling_trace(&m), Trace::new(&m));
             let (mut r1, mut r2) = (Stream::new(5, spec, 0), Stream::new(5, spec, 0));
             for n in 0..500 {
-                sample_trace(&m, &mut fast, &wt, &mut ready, &mut r1);
+                sample_trace(&m, &mut fast, &wt, &mut r1);
                 plain.sample(&m, &mut r2);
                 assert_eq!(fast.bits, plain.bits, "{spec}, draw {n}");
                 assert_eq!(fast.h, plain.h, "{spec}, draw {n}");

@@ -19,7 +19,7 @@
 //!
 //! Monte Carlo only (the figures depend on the whole sequence of draws; the plan says so).
 
-use super::common::{backprop, centred, chain_params, sample_trace};
+use super::common::{backprop, centred, chain_params, sample_trace, sampling_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
 use crate::exact::ExactSolution;
@@ -106,15 +106,14 @@ struct Running<'a> {
     df: Vec<f64>,
     st: Vec<f64>,
     ga: Vec<f64>,
-    /// For [`sample_trace`]: the transposed weights; whether layer 0 is computed.
+    /// For [`sample_trace`]: the transposed weights.
     wt: Vec<Vec<f64>>,
-    first_layer_ready: bool,
 }
 
 impl Sampler for Running<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
-        sample_trace(model, &mut self.trace, &self.wt, &mut self.first_layer_ready, rng);
+        sample_trace(model, &mut self.trace, &self.wt, rng);
         let f = model.loss.value(self.trace.output());
         model.loss.gradient(self.trace.output(), &mut self.df);
         backprop(model, &self.trace, &self.df, |_, _| 1.0, &mut self.st);
@@ -197,12 +196,11 @@ impl Estimator for LearnedPredictor {
             numer: vec![0.0; n],
             denom: vec![0.0; n],
             rls: vec![Rls::new(); n],
-            trace: Trace::new(model),
+            trace: sampling_trace(model),
             df: vec![0.0; model.output_width()],
             st: vec![0.0; n],
             ga: vec![0.0; n],
             wt: transposed(model),
-            first_layer_ready: false,
         }))
     }
 }

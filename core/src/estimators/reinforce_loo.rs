@@ -9,7 +9,7 @@
 //! `Var = D/k − (k−2)/(k(k−1))·E[sf]²` (for k = 2 simply `D/2`). The estimator is invariant to a shift
 //! of `f`, so `f` is centred by the exact `E[f]` first, which keeps every term small.
 
-use super::common::{centred, joint_plan, sample_trace};
+use super::common::{centred, joint_plan, sample_trace, sampling_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
 use crate::exact::ExactSolution;
@@ -129,16 +129,15 @@ struct Loo<'a> {
     scores: Vec<Vec<f64>>,
     ga: Vec<f64>,
     f: Vec<f64>,
-    /// For [`sample_trace`]: the transposed weights, and whether each trace's layer 0 is computed.
+    /// For [`sample_trace`]: the transposed weights.
     wt: Vec<Vec<f64>>,
-    first_layer_ready: Vec<bool>,
 }
 
 impl Sampler for Loo<'_> {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
         for j in 0..self.k {
-            sample_trace(model, &mut self.traces[j], &self.wt, &mut self.first_layer_ready[j], rng);
+            sample_trace(model, &mut self.traces[j], &self.wt, rng);
             self.f[j] = model.loss.value(self.traces[j].output());
             score(model, &self.traces[j], &mut self.ga, &mut self.scores[j]);
         }
@@ -186,12 +185,11 @@ impl Estimator for ReinforceLoo {
         Ok(Box::new(Loo {
             model,
             k,
-            traces: vec![Trace::new(model); k],
+            traces: vec![sampling_trace(model); k],
             scores: vec![vec![0.0; model.num_params()]; k],
             ga: vec![0.0; model.units()],
             f: vec![0.0; k],
             wt: transposed(model),
-            first_layer_ready: vec![false; k],
         }))
     }
 }
