@@ -106,7 +106,7 @@ impl Default for Page {
             eta: 1.0,
             lambda: 0.5,
             decay: 0.9,
-            noise: Noise::Logistic,
+            noise: Noise::Gaussian,
             noise_scale: 1.0,
             samples_per_frame: 256,
             sampling_seed: 1,

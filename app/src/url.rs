@@ -316,14 +316,14 @@ mod tests {
         let (p, notes) = from_hash("#noise=uniform&nscale=50");
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("noise=uniform"));
-        assert_eq!(p.noise, Noise::Logistic);
+        assert_eq!(p.noise, Noise::Gaussian, "the default");
         let s = State::new(p);
         assert_eq!(s.page.noise_scale, crate::state::limits::NOISE_SCALE.1);
         assert!(s.notes.iter().any(|n| n.contains("noise scale 50")), "{:?}", s.notes);
-        let (p, notes) = from_hash("#noise=gaussian&nscale=0.5");
+        let (p, notes) = from_hash("#noise=logistic&nscale=0.5");
         assert!(notes.is_empty());
         let hp = State::new(p).job_spec().hp;
-        assert_eq!((hp.noise, hp.noise_scale), (Noise::Gaussian, 0.5), "the worker gets the page's noise");
+        assert_eq!((hp.noise, hp.noise_scale), (Noise::Logistic, 0.5), "the worker gets the page's noise");
     }
 
     #[test]

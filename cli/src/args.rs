@@ -6,6 +6,7 @@
 //! else. Every mistake is reported as one line naming the flag or argument.
 
 use stochgrad_core::estimators::K_RANGE;
+use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::moments::MethodChoice;
 use stochgrad_core::train::Optimizer;
@@ -17,14 +18,42 @@ pub enum Format {
     Csv,
 }
 
-/// `stochgrad exact MODEL.json [--format json|csv] [--samples N] [--seed S]` (the Monte-Carlo
-/// flags matter only for a network whose objective has no exact form).
+/// What the derivatives are taken with respect to (`--wrt`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wrt {
+    /// The parameters θ (every weight and bias; for one unit without inputs, its logit a).
+    #[default]
+    Parameters,
+    /// The firing probability p = σ(a) of a network's only unit (the convention of the REBAR and
+    /// RELAX papers' toy): every derivative is the logit's divided by σ′(a).
+    P,
+}
+
+fn parse_wrt(v: &str) -> Result<Wrt, String> {
+    match v {
+        "a" | "logit" | "theta" => Ok(Wrt::Parameters),
+        "p" => Ok(Wrt::P),
+        other => Err(format!("--wrt must be logit or p, got \"{}\"", shorten(other))),
+    }
+}
+
+fn parse_extension(v: &str) -> Result<Extension, String> {
+    Extension::from_key(v)
+        .ok_or_else(|| format!("--extension must be one of: curved, multilinear, got \"{}\"", shorten(v)))
+}
+
+/// `stochgrad exact MODEL.json [--format json|csv] [--samples N] [--seed S] [--extension E]
+/// [--wrt logit|p]` (the Monte-Carlo flags matter only for a network whose objective has no exact
+/// form).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExactArgs {
     pub model: String,
     pub format: Format,
     pub samples: Option<u64>,
     pub seed: Option<u64>,
+    /// Overrides the loss's `"extension"`.
+    pub extension: Option<Extension>,
+    pub wrt: Wrt,
 }
 
 /// The estimators' hyper-parameter flags, shared by `moments` and `train`. Left out: `None`.
@@ -46,6 +75,8 @@ pub struct TrainArgs {
     pub model: String,
     pub estimator: String,
     pub hyper: HyperArgs,
+    /// Overrides the loss's `"extension"`.
+    pub extension: Option<Extension>,
     pub steps: u64,
     pub lr: f64,
     pub optimizer: Optimizer,
@@ -99,6 +130,9 @@ pub struct MomentsArgs {
     pub seed: Option<u64>,
     pub method: MethodChoice,
     pub format: Format,
+    /// Overrides the loss's `"extension"`.
+    pub extension: Option<Extension>,
+    pub wrt: Wrt,
 }
 
 /// A parsed command line.
@@ -114,7 +148,7 @@ pub enum Command {
 }
 
 const COMMANDS: &str = "estimators, exact, moments, train, gating, help";
-const EXACT_FLAGS: &[&str] = &["format", "samples", "seed"];
+const EXACT_FLAGS: &[&str] = &["format", "samples", "seed", "extension", "wrt"];
 const MOMENTS_FLAGS: &[&str] = &[
     "estimator",
     "tau",
@@ -129,6 +163,8 @@ const MOMENTS_FLAGS: &[&str] = &[
     "seed",
     "method",
     "format",
+    "extension",
+    "wrt",
 ];
 const TRAIN_FLAGS: &[&str] = &[
     "estimator",
@@ -145,6 +181,7 @@ const TRAIN_FLAGS: &[&str] = &[
     "optimizer",
     "seed",
     "every",
+    "extension",
 ];
 const GATING_FLAGS: &[&str] = &["gates", "steps", "seed", "seeds", "lr", "sparsity", "penalty", "gate", "format"];
 
@@ -203,10 +240,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "exact" => {
             let (pos, flags) = scan("exact", rest, EXACT_FLAGS)?;
             let model = one_model("exact", pos)?;
-            let mut e = ExactArgs { model, format: Format::Json, samples: None, seed: None };
+            let mut e = ExactArgs {
+                model,
+                format: Format::Json,
+                samples: None,
+                seed: None,
+                extension: None,
+                wrt: Wrt::default(),
+            };
             for (name, value) in flags {
                 match name {
                     "format" => e.format = parse_format(&value)?,
+                    "extension" => e.extension = Some(parse_extension(&value)?),
+                    "wrt" => e.wrt = parse_wrt(&value)?,
                     "samples" => e.samples = Some(parse_integer("samples", &value)?),
                     "seed" => e.seed = Some(parse_integer("seed", &value)?),
                     _ => {}
@@ -232,6 +278,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 seed: None,
                 method: MethodChoice::Auto,
                 format: Format::Json,
+                extension: None,
+                wrt: Wrt::default(),
             };
             let mut have_estimator = false;
             let mut h = HyperArgs::default();
@@ -260,6 +308,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                         }
                     }
                     "format" => m.format = parse_format(&value)?,
+                    "extension" => m.extension = Some(parse_extension(&value)?),
+                    "wrt" => m.wrt = parse_wrt(&value)?,
                     _ => {}
                 }
             }
@@ -277,6 +327,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 model,
                 estimator: String::new(),
                 hyper: HyperArgs::default(),
+                extension: None,
                 steps: TRAIN_STEPS,
                 lr: TRAIN_LR,
                 optimizer: Optimizer::Sgd,
@@ -294,6 +345,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                         have_estimator = true;
                     }
                     "steps" => t.steps = parse_integer("steps", &value)?,
+                    "extension" => t.extension = Some(parse_extension(&value)?),
                     "lr" => t.lr = parse_finite("lr", &value)?,
                     "seed" => t.seed = parse_integer("seed", &value)?,
                     "every" => {
@@ -475,11 +527,25 @@ mod tests {
         assert_eq!(m.method, MethodChoice::Auto);
         assert_eq!(
             parse(&args(&["exact", "-", "--format", "csv"])).unwrap(),
-            Command::Exact(ExactArgs { model: "-".into(), format: Format::Csv, samples: None, seed: None })
+            Command::Exact(ExactArgs {
+                model: "-".into(),
+                format: Format::Csv,
+                samples: None,
+                seed: None,
+                extension: None,
+                wrt: Wrt::Parameters
+            })
         );
         assert_eq!(
             parse(&args(&["exact", "--", "--odd-name"])).unwrap(),
-            Command::Exact(ExactArgs { model: "--odd-name".into(), format: Format::Json, samples: None, seed: None })
+            Command::Exact(ExactArgs {
+                model: "--odd-name".into(),
+                format: Format::Json,
+                samples: None,
+                seed: None,
+                extension: None,
+                wrt: Wrt::Parameters
+            })
         );
     }
 

@@ -17,7 +17,7 @@
 pub mod args;
 mod pretty;
 
-use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, MomentsArgs, TrainArgs};
+use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, MomentsArgs, TrainArgs, Wrt};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -25,12 +25,13 @@ use std::io::Read;
 use stochgrad_core::estimators::{self, Hyper, HyperParams};
 use stochgrad_core::exact::{self, ExactSolution};
 use stochgrad_core::gating::{self, GatingConfig};
+use stochgrad_core::loss::Extension;
 use stochgrad_core::model::ModelError;
 use stochgrad_core::moments::{self, Request};
 use stochgrad_core::stats::{Figure, Method};
 use stochgrad_core::train::{self, Race};
 use stochgrad_core::units::{self, McOptions};
-use stochgrad_core::{params, Error as CoreError, Model};
+use stochgrad_core::{math, params, Error as CoreError, Model};
 
 /// Exit code of a successful run.
 pub const EXIT_OK: i32 = 0;
@@ -112,7 +113,8 @@ FLAGS (moments):
                      in [{eta_lo}, {eta_hi}]; default {eta_d}. Used by: {eta_users}.
     --lambda L       Temperature λ of REBAR's relaxation, in [{lambda_lo}, {lambda_hi}]; default {lambda_d}.
                      Used by: {lambda_users}.
-    --noise N        Noise of the noisy rectifier: logistic (default) or gaussian.
+    --noise N        Noise of the noisy rectifier: gaussian (default, as in the paper's
+                     experiments) or logistic.
                      Used by: {noise_users}.
     --noise-scale S  Scale of that noise, in [{ns_lo}, {ns_hi}]; default {ns_d}. Used by: {noise_users}.
     --samples N      Monte-Carlo draws, in [{min_samples}, {max_samples}]; default {samples_d}.
@@ -300,6 +302,11 @@ fn estimators_json() -> Result<String, CliError> {
 #[derive(Serialize)]
 struct ExactOut {
     expected_loss: f64,
+    /// `--wrt p`: "p", and p's value; the gradient is then `{"p": ∂E[f]/∂p}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wrt: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<f64>,
     gradient: Value,
     optimal_baseline: Vec<Vec<f64>>,
     /// Non-binary units only: how the objective was obtained.
@@ -319,7 +326,8 @@ struct ExactOut {
 
 /// `stochgrad exact`.
 fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
-    let model = load_model(&a.model, stdin)?;
+    let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
+    let per_p = wrt_p(&model, a.wrt)?;
     let defaults = McOptions::default();
     let mc = McOptions { samples: a.samples.unwrap_or(defaults.samples), seed: a.seed.unwrap_or(defaults.seed) };
     let (sol, objective) = if model.is_binary() {
@@ -333,18 +341,32 @@ fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError
     if !is_mc && (a.samples.is_some() || a.seed.is_some()) {
         notes.push("--samples and --seed are ignored: the objective is computed exactly".to_string());
     }
-    let stderr = objective.as_ref().and_then(|o| o.stderr.clone());
+    let mut stderr = objective.as_ref().and_then(|o| o.stderr.clone());
+    let mut gradient = sol.gradient.clone();
+    if let Some(p) = &per_p {
+        gradient = p.scale(&gradient, 1);
+        stderr = stderr.map(|se| p.scale(&se, 1));
+        notes.push(p.note());
+    }
+    finite("the gradient", &gradient)?;
     if let Some(se) = &stderr {
         finite("the standard error of the gradient", se)?;
     }
+    let names = |i: usize| if per_p.is_some() { "p".to_string() } else { params::name(&model, i) };
+    let layered = |v: &[f64]| match &per_p {
+        Some(_) => serde_json::json!({ "p": v[0] }),
+        None => params::layered(&model, v),
+    };
     match a.format {
         Format::Json => to_json(&ExactOut {
             expected_loss: sol.expected_loss,
-            gradient: params::layered(&model, &sol.gradient),
+            wrt: per_p.as_ref().map(|_| "p"),
+            p: per_p.as_ref().map(|p| p.p),
+            gradient: layered(&gradient),
             optimal_baseline: sol.optimal_baseline.clone(),
             method: objective.as_ref().map(|o| o.method.key()),
             expected_loss_stderr: objective.as_ref().and_then(|o| o.loss_stderr),
-            stderr: stderr.as_ref().map(|se| params::layered(&model, se)),
+            stderr: stderr.as_ref().map(|se| layered(se)),
             samples: if is_mc { Some(mc.samples) } else { None },
             seed: if is_mc { Some(mc.seed) } else { None },
             notes,
@@ -352,15 +374,73 @@ fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError
         Format::Csv => {
             let mut out =
                 String::from(if is_mc { "parameter,gradient,stderr\n" } else { "parameter,exact_gradient\n" });
-            for (i, g) in sol.gradient.iter().enumerate() {
+            for (i, g) in gradient.iter().enumerate() {
                 match &stderr {
-                    Some(se) => out.push_str(&format!("{},{},{}\n", params::name(&model, i), num(*g), num(se[i]))),
-                    None => out.push_str(&format!("{},{}\n", params::name(&model, i), num(*g))),
+                    Some(se) => out.push_str(&format!("{},{},{}\n", names(i), num(*g), num(se[i]))),
+                    None => out.push_str(&format!("{},{}\n", names(i), num(*g))),
                 }
             }
             Ok(out)
         }
     }
+}
+
+/// The model with its loss's extension replaced (`--extension`), validated again as MODEL.json
+/// (the multilinear softmax has a width limit; `match` has no extension).
+fn with_extension(model: Model, e: Option<Extension>) -> Result<Model, CliError> {
+    let Some(e) = e else { return Ok(model) };
+    if model.loss.extension().is_none() {
+        return Err(CliError::Usage(
+            "--extension does not apply: the match loss is a 0/1 reward used without any real-valued extension".into(),
+        ));
+    }
+    let mut v = model.to_value();
+    v["loss"]["extension"] = Value::from(e.key());
+    Model::from_value(&v).map_err(|err| CliError::Core(err.into()))
+}
+
+/// `--wrt p`: derivatives with respect to the firing probability `p = σ(a)` of a network whose only
+/// parameter is one unit's logit `a`: `∂/∂p = ∂/∂a ÷ σ′(a)`.
+struct PerP {
+    p: f64,
+    /// `σ′(a) = σ(a)σ(−a)`.
+    slope: f64,
+}
+
+impl PerP {
+    /// `v` (a derivative to the power `power`: 1 for means and gradients, 2 for variances and
+    /// squared figures) with respect to p instead of a.
+    fn scale(&self, v: &[f64], power: i32) -> Vec<f64> {
+        v.iter().map(|x| x / self.slope.powi(power)).collect()
+    }
+    fn note(&self) -> String {
+        format!(
+            "--wrt p: derivatives with respect to p = σ(a) = {}, each the logit's divided by σ′(a) = {}",
+            num(self.p),
+            num(self.slope)
+        )
+    }
+}
+
+fn wrt_p(model: &Model, wrt: Wrt) -> Result<Option<PerP>, CliError> {
+    if wrt == Wrt::Parameters {
+        return Ok(None);
+    }
+    if model.num_params() != 1 {
+        return Err(CliError::Usage(format!(
+            "--wrt p needs a network whose only parameter is one unit's logit (one layer of one unit, no input); this one has {} parameters",
+            model.num_params()
+        )));
+    }
+    let a = model.layers[0].bias[0];
+    let slope = math::sigmoid(a) * math::sigmoid(-a);
+    if !(slope > 0.0) {
+        return Err(CoreError::Numerical(format!(
+            "--wrt p: σ′(a) underflows to 0 at a = {a}, so ∂/∂p = ∂/∂a ÷ σ′(a) is not finite"
+        ))
+        .into());
+    }
+    Ok(Some(PerP { p: math::sigmoid(a), slope }))
 }
 
 #[derive(Serialize)]
@@ -376,6 +456,11 @@ struct FigureStderr {
 struct MomentsOut {
     estimator: &'static str,
     method: &'static str,
+    /// `--wrt p`: "p", and p's value; every derivative and figure is then with respect to p.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wrt: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p: Option<f64>,
     mean: Value,
     variance: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -433,7 +518,8 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
         samples: a.samples.unwrap_or(defaults.samples),
         seed: a.seed.unwrap_or(defaults.seed),
     };
-    let model = load_model(&a.model, stdin)?;
+    let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
+    let per_p = wrt_p(&model, a.wrt)?;
     est.check(&model)?;
     // A network with STS / noisy-rectifier layers: only the unit-type estimators apply to it
     // (checked above), and they are compared on their own objective, which `moments` computes.
@@ -466,9 +552,26 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     if report.mean.len() != np || report.variance.len() != np {
         return Err(CoreError::Numerical("the estimator returned moments of the wrong dimension".into()).into());
     }
-    finite("the mean", &report.mean)?;
-    finite("the variance", &report.variance)?;
-    let fig = &report.figures;
+    // `--wrt p`: every derivative divided by σ′(a), every squared figure by σ′(a)² (the cosine and
+    // the loss evaluations are unchanged).
+    let (mut mean, mut variance, mut gradient, mut fig) =
+        (report.mean.clone(), report.variance.clone(), reference.gradient.clone(), report.figures);
+    let mut se_mean = report.stderr.clone();
+    if let Some(p) = &per_p {
+        (mean, variance, gradient) = (p.scale(&mean, 1), p.scale(&variance, 2), p.scale(&gradient, 1));
+        se_mean = se_mean.map(|se| p.scale(&se, 1));
+        let s2 = p.slope * p.slope;
+        let sq = |f: Figure| Figure { value: f.value / s2, stderr: f.stderr.map(|s| s / s2) };
+        fig.bias_sq_norm = sq(fig.bias_sq_norm);
+        fig.variance_trace = sq(fig.variance_trace);
+        fig.mse = sq(fig.mse);
+        fig.variance_x_evals = sq(fig.variance_x_evals);
+        notes.push(p.note());
+    }
+    finite("the mean", &mean)?;
+    finite("the variance", &variance)?;
+    finite("the exact gradient", &gradient)?;
+    let fig = &fig;
     let figures = [
         ("bias_sq_norm", fig.bias_sq_norm),
         ("variance_trace", fig.variance_trace),
@@ -484,7 +587,7 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     finite("loss_evaluations", &[fig.loss_evaluations])?;
 
     let (stderr, figure_stderr) = if mc {
-        let se = report.stderr.clone().unwrap_or_default();
+        let se = se_mean.clone().unwrap_or_default();
         if se.len() != np {
             return Err(CoreError::Numerical("the Monte-Carlo standard errors are missing".into()).into());
         }
@@ -513,20 +616,29 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
         (None, None)
     };
 
+    let layered = |v: &[f64]| match &per_p {
+        Some(_) => serde_json::json!({ "p": v[0] }),
+        None => params::layered(&model, v),
+    };
     match a.format {
         Format::Json => to_json(&MomentsOut {
             estimator: report.estimator,
             method: report.method.key(),
-            mean: params::layered(&model, &report.mean),
-            variance: params::layered(&model, &report.variance),
-            stderr: stderr.as_ref().map(|se| params::layered(&model, se)),
-            exact_gradient: params::layered(&model, &reference.gradient),
+            wrt: per_p.as_ref().map(|_| "p"),
+            p: per_p.as_ref().map(|p| p.p),
+            mean: layered(&mean),
+            variance: layered(&variance),
+            stderr: stderr.as_ref().map(|se| layered(se)),
+            exact_gradient: layered(&gradient),
             expected_loss: reference.expected_loss,
             objective: objective.map(|o| ObjectiveOut {
                 units: units::describe(&o.model),
                 method: o.method.key(),
                 expected_loss_stderr: o.loss_stderr,
-                gradient_stderr: o.stderr.as_ref().map(|se| params::layered(&model, se)),
+                gradient_stderr: o.stderr.as_ref().map(|se| match &per_p {
+                    Some(p) => layered(&p.scale(se, 1)),
+                    None => layered(se),
+                }),
             }),
             bias_sq_norm: fig.bias_sq_norm.value,
             variance_trace: fig.variance_trace.value,
@@ -545,10 +657,10 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
                 let se = stderr.as_ref().map_or(String::new(), |s| num(s[i]));
                 out.push_str(&format!(
                     "{},{},{},{},{}\n",
-                    params::name(&model, i),
-                    num(reference.gradient[i]),
-                    num(report.mean[i]),
-                    num(report.variance[i]),
+                    if per_p.is_some() { "p".to_string() } else { params::name(&model, i) },
+                    num(gradient[i]),
+                    num(mean[i]),
+                    num(variance[i]),
                     se
                 ));
             }
@@ -584,7 +696,7 @@ fn train_command(a: &TrainArgs, stdin: &mut dyn Read) -> Result<String, CliError
     if !(a.lr >= lo && a.lr <= hi) {
         return Err(CliError::Usage(format!("--lr must be in [{lo}, {hi}], got {}", a.lr)));
     }
-    let model = load_model(&a.model, stdin)?;
+    let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
     let one_unit = model.units() == 1;
     let mut race = Race::new(model, est, hp, a.optimizer, a.lr, a.seed)?;
     let first = race.evaluate()?;

@@ -421,7 +421,7 @@ fn command_line_mistakes() {
     err(
         &["exact", "-", "--estimator", "st"],
         &m,
-        &["unknown flag \"--estimator\" for exact (expected one of: --format, --samples, --seed)"],
+        &["unknown flag \"--estimator\" for exact (expected one of: --format, --samples, --seed, --extension, --wrt)"],
     );
     err(&["estimators", "--format", "json"], "", &["unknown flag"]);
     err(&["moments", "-"], &m, &["moments needs --estimator KEY"]);

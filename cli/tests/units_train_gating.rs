@@ -27,7 +27,9 @@ fn exact_computes_a_declared_sts_network_and_noisy_rectifier_networks() {
     close(v["gradient"]["layers"][0]["bias"][0].as_f64().unwrap(), g, 1e-14, "∇");
     assert_eq!(v["method"], "exact");
     // One noisy rectifier, logistic noise: E[(h − 0)²] − E[(h − 1)²] = 2E[h] − 1 = 2 softplus(a) − 1.
-    let rect = |t: f64| toy(0.3, t).replace(r#""bias": [0.3]"#, r#""bias": [0.3], "unit": "noisy-rectifier""#);
+    let rect = |t: f64| {
+        toy(0.3, t).replace(r#""bias": [0.3]"#, r#""bias": [0.3], "unit": "noisy-rectifier", "noise": "logistic""#)
+    };
     let e0 = ok_json(&["exact", "-"], &rect(0.0))["expected_loss"].as_f64().unwrap();
     let e1 = ok_json(&["exact", "-"], &rect(1.0))["expected_loss"].as_f64().unwrap();
     close((e0 - e1 + 1.0) / 2.0, (1.0 + 0.3f64.exp()).ln(), 1e-10, "E[h] = softplus(a)");

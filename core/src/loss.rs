@@ -1,18 +1,57 @@
 //! Losses `f(h_L)` on the last layer, with the real-valued extension that straight-through and
 //! relaxation estimators differentiate (`∂f/∂h`). `match` is a 0/1 loss with no derivative.
+//!
+//! Only a loss's values on binary states define `E[f]` and its gradient; the *extension* to real
+//! `h` is a modelling choice that every estimator which differentiates `f` (or evaluates it at a
+//! relaxed `y`) depends on. [`Extension::Curved`] is the formula as written (`(h − t)²`);
+//! [`Extension::Multilinear`] is the unique extension that is affine in each unit,
+//! `f̃(h) = Σ_s f(s) Π_i h_i^{s_i}(1 − h_i)^{1−s_i}` — the expectation of `f` under independent
+//! `Bernoulli(h_i)` — whose partial derivative at a binary point is `f(h, h_i = 1) − f(h, h_i = 0)`.
 
 use crate::math;
 use crate::model::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
 use serde_json::{json, Value};
 
+/// Which real-valued extension of `f` the estimators that need `∂f/∂h` (or `f` at a relaxed `y`)
+/// see (`"extension"` in MODEL.json, `--extension` on the command line). The values on binary
+/// states, and so `E[f]` and the exact gradient, are the same for both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Extension {
+    /// The formula as written: `(h − t)²`, `(v·h + c − y)²`, `−log softmax(Vh + c)_label`.
+    #[default]
+    Curved,
+    /// The multilinear extension (affine in each unit): the expectation of `f` under independent
+    /// `Bernoulli(h_i)`. Toy: `Σ t_i² + (1 − 2t_i)h_i`; readout: `(v·h + c − y)² + Σ v_i² h_i(1 − h_i)`;
+    /// softmax: the sum over the `2^w` binary states.
+    Multilinear,
+}
+
+impl Extension {
+    pub const ALL: [Extension; 2] = [Extension::Curved, Extension::Multilinear];
+    pub fn key(self) -> &'static str {
+        match self {
+            Extension::Curved => "curved",
+            Extension::Multilinear => "multilinear",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<Extension> {
+        Extension::ALL.into_iter().find(|e| e.key() == s)
+    }
+}
+
+/// Widest last layer whose softmax loss may take the multilinear extension: away from binary
+/// points it is a sum over `2^w` states per evaluation.
+pub const MAX_MULTILINEAR_SOFTMAX_WIDTH: usize = 12;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Loss {
     /// `Σ_i (h_i − t_i)²` — the REBAR/RELAX toy.
-    Toy { target: Vec<f64> },
+    Toy { target: Vec<f64>, extension: Extension },
     /// `(v·h + c − y)²`.
-    Readout { weights: Vec<f64>, bias: f64, target: f64 },
+    Readout { weights: Vec<f64>, bias: f64, target: f64, extension: Extension },
     /// `−log softmax(V h + c)_label`; `weights` is `classes × width`, row-major.
-    Softmax { weights: Vec<f64>, bias: Vec<f64>, label: usize },
+    Softmax { weights: Vec<f64>, bias: Vec<f64>, label: usize, extension: Extension },
     /// `1 − 1[h = pattern]`: a reward-style loss that is not differentiable.
     Match { pattern: Vec<u8> },
 }
@@ -28,6 +67,27 @@ impl Loss {
         }
     }
 
+    /// The real-valued extension the estimators differentiate (`None` for `match`, which has none).
+    pub fn extension(&self) -> Option<Extension> {
+        match self {
+            Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
+                Some(*extension)
+            }
+            Loss::Match { .. } => None,
+        }
+    }
+
+    /// The same loss with another extension (`match` is returned unchanged).
+    pub fn with_extension(mut self, e: Extension) -> Loss {
+        match &mut self {
+            Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
+                *extension = e
+            }
+            Loss::Match { .. } => {}
+        }
+        self
+    }
+
     /// Whether `f` has a real-valued extension with a derivative `∂f/∂h`.
     pub fn is_differentiable(&self) -> bool {
         !matches!(self, Loss::Match { .. })
@@ -37,24 +97,45 @@ impl Loss {
     pub fn not_differentiable_reason(&self) -> Option<String> {
         match self {
             Loss::Match { .. } => Some(
-                "the match loss 1 − 1[h = pattern] is a 0/1 reward with no derivative ∂f/∂h; only score-function estimators apply"
+                "the match loss 1 − 1[h = pattern] is a 0/1 reward with no derivative ∂f/∂h; only estimators that never differentiate f apply"
                     .to_string(),
             ),
             _ => None,
         }
     }
 
-    /// `f(h)` for a real-valued `h` (for `match`, `h` must be binary: entries are compared with ½).
+    /// `f(h)` for a real-valued `h`, in the loss's [`Extension`] (for `match`, `h` must be binary:
+    /// entries are compared with ½). On binary states both extensions give the same bits.
     pub fn value(&self, h: &[f64]) -> f64 {
         match self {
-            Loss::Toy { target } => h.iter().zip(target).map(|(x, t)| (x - t) * (x - t)).sum(),
-            Loss::Readout { weights, bias, target } => {
-                let r: f64 = weights.iter().zip(h).map(|(v, x)| v * x).sum::<f64>() + bias - target;
-                r * r
+            Loss::Toy { target, extension } => {
+                let curved = |x: f64, t: f64| (x - t) * (x - t);
+                match extension {
+                    Extension::Curved => h.iter().zip(target).map(|(&x, &t)| curved(x, t)).sum(),
+                    // (x − t)² + x(1 − x) = t² + (1 − 2t)x; x(1 − x) is exactly 0 at x ∈ {0, 1}.
+                    Extension::Multilinear => h.iter().zip(target).map(|(&x, &t)| curved(x, t) + x * (1.0 - x)).sum(),
+                }
             }
-            Loss::Softmax { weights, bias, label } => {
-                let z = softmax_logits(weights, bias, h);
-                math::log_sum_exp(&z) - z[*label]
+            Loss::Readout { weights, bias, target, extension } => {
+                let r: f64 = weights.iter().zip(h).map(|(v, x)| v * x).sum::<f64>() + bias - target;
+                match extension {
+                    Extension::Curved => r * r,
+                    // r² − Σ v_i²(h_i² − h_i): every h_i² of the square replaced by h_i.
+                    Extension::Multilinear => {
+                        r * r + weights.iter().zip(h).map(|(v, &x)| v * v * (x * (1.0 - x))).sum::<f64>()
+                    }
+                }
+            }
+            Loss::Softmax { weights, bias, label, extension } => {
+                if *extension == Extension::Multilinear && !is_binary(h) {
+                    let mut total = 0.0;
+                    for_each_state_weight(h, |s, w| {
+                        total += w * softmax_value(weights, bias, *label, &bits_to_h(s, h.len()))
+                    });
+                    total
+                } else {
+                    softmax_value(weights, bias, *label, h)
+                }
             }
             Loss::Match { pattern } => {
                 let hit = h.iter().zip(pattern).all(|(x, &p)| (*x > 0.5) == (p == 1));
@@ -85,36 +166,85 @@ impl Loss {
         }
     }
 
-    /// `∂f/∂h` at a real-valued `h`. Returns `false` (and leaves `out` untouched) for `match`.
+    /// `∂f/∂h` at a real-valued `h`, in the loss's [`Extension`]. Returns `false` (and leaves `out`
+    /// untouched) for `match`.
     pub fn gradient(&self, h: &[f64], out: &mut [f64]) -> bool {
         match self {
-            Loss::Toy { target } => {
+            Loss::Toy { target, extension } => {
                 for ((o, x), t) in out.iter_mut().zip(h).zip(target) {
-                    *o = 2.0 * (x - t);
+                    *o = match extension {
+                        Extension::Curved => 2.0 * (x - t),
+                        Extension::Multilinear => 1.0 - 2.0 * t,
+                    };
                 }
                 true
             }
-            Loss::Readout { weights, bias, target } => {
+            Loss::Readout { weights, bias, target, extension } => {
                 let r: f64 = weights.iter().zip(h).map(|(v, x)| v * x).sum::<f64>() + bias - target;
-                for (o, v) in out.iter_mut().zip(weights) {
-                    *o = 2.0 * r * v;
+                for ((o, v), x) in out.iter_mut().zip(weights).zip(h) {
+                    *o = match extension {
+                        Extension::Curved => 2.0 * r * v,
+                        Extension::Multilinear => 2.0 * r * v + v * v * (1.0 - 2.0 * x),
+                    };
                 }
                 true
             }
-            Loss::Softmax { weights, bias, label } => {
-                let z = softmax_logits(weights, bias, h);
-                let lse = math::log_sum_exp(&z);
+            Loss::Softmax { weights, bias, label, extension } => {
                 let width = h.len();
-                out.iter_mut().take(width).for_each(|o| *o = 0.0);
-                for (c, zc) in z.iter().enumerate() {
-                    let pc = math::exp(zc - lse) - if c == *label { 1.0 } else { 0.0 };
-                    for (j, o) in out.iter_mut().enumerate().take(width) {
-                        *o += pc * weights[c * width + j];
+                match extension {
+                    Extension::Curved => softmax_gradient(weights, bias, *label, h, out),
+                    Extension::Multilinear if is_binary(h) => {
+                        // f(h, h_i = 1) − f(h, h_i = 0): the partial derivative of the extension
+                        // that is affine in h_i.
+                        let mut x = h.to_vec();
+                        for i in 0..width {
+                            let keep = x[i];
+                            x[i] = 1.0;
+                            let on = softmax_value(weights, bias, *label, &x);
+                            x[i] = 0.0;
+                            let off = softmax_value(weights, bias, *label, &x);
+                            x[i] = keep;
+                            out[i] = on - off;
+                        }
+                    }
+                    Extension::Multilinear => {
+                        // Σ_s f(s) ∂π(s)/∂h_i, π(s) = Π_j h_j^{s_j}(1 − h_j)^{1−s_j}.
+                        out.iter_mut().take(width).for_each(|o| *o = 0.0);
+                        let (mut pre, mut suf) = (vec![1.0; width + 1], vec![1.0; width + 1]);
+                        for s in 0..1u64 << width {
+                            let f = softmax_value(weights, bias, *label, &bits_to_h(s, width));
+                            let factor = |j: usize| if s >> j & 1 == 1 { h[j] } else { 1.0 - h[j] };
+                            for j in 0..width {
+                                pre[j + 1] = pre[j] * factor(j);
+                            }
+                            for j in (0..width).rev() {
+                                suf[j] = suf[j + 1] * factor(j);
+                            }
+                            for (i, o) in out.iter_mut().enumerate().take(width) {
+                                let others = pre[i] * suf[i + 1];
+                                *o += if s >> i & 1 == 1 { f * others } else { -f * others };
+                            }
+                        }
                     }
                 }
                 true
             }
             Loss::Match { .. } => false,
+        }
+    }
+
+    /// The toy loss's share of unit `i` at a real `y`, and its derivative, in the loss's extension
+    /// (`None` for the other losses, which do not split into one function per unit).
+    pub fn toy_unit(&self, i: usize, y: f64) -> Option<(f64, f64)> {
+        match self {
+            Loss::Toy { target, extension } => {
+                let t = target[i];
+                Some(match extension {
+                    Extension::Curved => ((y - t) * (y - t), 2.0 * (y - t)),
+                    Extension::Multilinear => ((y - t) * (y - t) + y * (1.0 - y), 1.0 - 2.0 * t),
+                })
+            }
+            _ => None,
         }
     }
 
@@ -148,7 +278,7 @@ impl Loss {
         let w = p.len();
         match self {
             Loss::Softmax { .. } => None,
-            Loss::Toy { target } => {
+            Loss::Toy { target, .. } => {
                 let mut total = 0.0;
                 for k in 0..w {
                     let t = target[k];
@@ -163,7 +293,7 @@ impl Loss {
                 }
                 Some(total)
             }
-            Loss::Readout { weights, bias, target } => {
+            Loss::Readout { weights, bias, target, .. } => {
                 let mut m = bias - target;
                 let mut var = 0.0;
                 for k in 0..w {
@@ -232,13 +362,20 @@ impl Loss {
             }
             Ok(a)
         };
+        let extension = match obj.get("extension") {
+            None => Extension::Curved,
+            Some(Value::String(e)) => Extension::from_key(e).ok_or_else(|| {
+                ModelError::new("loss.extension", "unknown extension (known: \"curved\", \"multilinear\")")
+            })?,
+            Some(_) => return Err(ModelError::new("loss.extension", "expected a string")),
+        };
         match kind {
             "toy" => {
-                reject_unknown(obj, "loss", &["kind", "target"])?;
-                Ok(Loss::Toy { target: vector("target")? })
+                reject_unknown(obj, "loss", &["kind", "target", "extension"])?;
+                Ok(Loss::Toy { target: vector("target")?, extension })
             }
             "readout" => {
-                reject_unknown(obj, "loss", &["kind", "weights", "bias", "target"])?;
+                reject_unknown(obj, "loss", &["kind", "weights", "bias", "target", "extension"])?;
                 let bias = match obj.get("bias") {
                     None => 0.0,
                     Some(b) => number(b, "loss.bias")?,
@@ -247,10 +384,19 @@ impl Loss {
                     weights: vector("weights")?,
                     bias,
                     target: number(field("target")?, "loss.target")?,
+                    extension,
                 })
             }
             "softmax" => {
-                reject_unknown(obj, "loss", &["kind", "weights", "bias", "label"])?;
+                reject_unknown(obj, "loss", &["kind", "weights", "bias", "label", "extension"])?;
+                if extension == Extension::Multilinear && width > MAX_MULTILINEAR_SOFTMAX_WIDTH {
+                    return Err(ModelError::new(
+                        "loss.extension",
+                        format!(
+                            "the multilinear extension of softmax sums over 2^w states; at most {MAX_MULTILINEAR_SOFTMAX_WIDTH} units in the last layer (it has {width})"
+                        ),
+                    ));
+                }
                 let rows = field("weights")?
                     .as_array()
                     .ok_or_else(|| ModelError::new("loss.weights", "expected an array of rows, one per class"))?;
@@ -300,9 +446,15 @@ impl Loss {
                     }
                     None => return Err(ModelError::new("loss.label", "expected a non-negative integer class index")),
                 };
-                Ok(Loss::Softmax { weights, bias, label })
+                Ok(Loss::Softmax { weights, bias, label, extension })
             }
             "match" => {
+                if obj.contains_key("extension") {
+                    return Err(ModelError::new(
+                        "loss.extension",
+                        "the match loss is a 0/1 reward used without any real-valued extension",
+                    ));
+                }
                 reject_unknown(obj, "loss", &["kind", "pattern"])?;
                 let a = field("pattern")?
                     .as_array()
@@ -330,17 +482,57 @@ impl Loss {
     }
 
     pub(crate) fn to_value(&self) -> Value {
-        match self {
-            Loss::Toy { target } => json!({"kind": "toy", "target": target}),
-            Loss::Readout { weights, bias, target } => {
+        let mut v = match self {
+            Loss::Toy { target, .. } => json!({"kind": "toy", "target": target}),
+            Loss::Readout { weights, bias, target, .. } => {
                 json!({"kind": "readout", "weights": weights, "bias": bias, "target": target})
             }
-            Loss::Softmax { weights, bias, label } => {
+            Loss::Softmax { weights, bias, label, .. } => {
                 let width = weights.len() / bias.len().max(1);
                 let rows: Vec<Value> = weights.chunks(width.max(1)).map(|r| json!(r)).collect();
                 json!({"kind": "softmax", "weights": rows, "bias": bias, "label": label})
             }
             Loss::Match { pattern } => json!({"kind": "match", "pattern": pattern}),
+        };
+        // The default (curved) is left out, so existing MODEL.json files read and write as before.
+        if let (Some(e @ Extension::Multilinear), Some(obj)) = (self.extension(), v.as_object_mut()) {
+            obj.insert("extension".into(), json!(e.key()));
+        }
+        v
+    }
+}
+
+/// Whether every entry is exactly 0 or 1.
+fn is_binary(h: &[f64]) -> bool {
+    h.iter().all(|&x| x == 0.0 || x == 1.0)
+}
+
+fn bits_to_h(s: u64, width: usize) -> Vec<f64> {
+    (0..width).map(|i| (s >> i & 1) as f64).collect()
+}
+
+/// Every binary state `s` of `h.len()` bits with its weight `Π_j h_j^{s_j}(1 − h_j)^{1−s_j}`.
+fn for_each_state_weight(h: &[f64], mut visit: impl FnMut(u64, f64)) {
+    for s in 0..1u64 << h.len() {
+        let w: f64 = h.iter().enumerate().map(|(j, &x)| if s >> j & 1 == 1 { x } else { 1.0 - x }).product();
+        visit(s, w);
+    }
+}
+
+fn softmax_value(weights: &[f64], bias: &[f64], label: usize, h: &[f64]) -> f64 {
+    let z = softmax_logits(weights, bias, h);
+    math::log_sum_exp(&z) - z[label]
+}
+
+fn softmax_gradient(weights: &[f64], bias: &[f64], label: usize, h: &[f64], out: &mut [f64]) {
+    let z = softmax_logits(weights, bias, h);
+    let lse = math::log_sum_exp(&z);
+    let width = h.len();
+    out.iter_mut().take(width).for_each(|o| *o = 0.0);
+    for (c, zc) in z.iter().enumerate() {
+        let pc = math::exp(zc - lse) - if c == label { 1.0 } else { 0.0 };
+        for (j, o) in out.iter_mut().enumerate().take(width) {
+            *o += pc * weights[c * width + j];
         }
     }
 }
@@ -394,8 +586,13 @@ mod tests {
     fn closed_form_expectations_match_the_sum_over_states() {
         let w = 6;
         let mut losses = vec![
-            Loss::Toy { target: vec![0.45, 0.0, 1.0, -0.3, 2.0, 0.5] },
-            Loss::Readout { weights: vec![1.0, -2.0, 3.0, 0.25, -0.5, 0.0], bias: 0.5, target: 1.0 },
+            Loss::Toy { target: vec![0.45, 0.0, 1.0, -0.3, 2.0, 0.5], extension: Extension::Curved },
+            Loss::Readout {
+                weights: vec![1.0, -2.0, 3.0, 0.25, -0.5, 0.0],
+                bias: 0.5,
+                target: 1.0,
+                extension: Extension::Curved,
+            },
         ];
         for pat in [0b000000u64, 0b111111, 0b101100, 0b010011] {
             losses.push(Loss::Match { pattern: (0..w).map(|i| (pat >> i & 1) as u8).collect() });
@@ -438,7 +635,8 @@ mod tests {
         let want = 1.0 - (1.0 - sat).powi(w as i32);
         assert!((got - 6.0 * sat).abs() < 1e-16 && (got - want).abs() < 1e-6 * want, "{got} vs {want}");
         assert!((s1[0] - 5.0 * sat).abs() < 1e-16, "{}", s1[0]);
-        let soft = Loss::Softmax { weights: vec![1.0; 2 * w], bias: vec![0.0; 2], label: 0 };
+        let soft =
+            Loss::Softmax { weights: vec![1.0; 2 * w], bias: vec![0.0; 2], label: 0, extension: Extension::Curved };
         assert!(soft.unit_expectations(&p, &q, &mut s1, &mut s0, &mut d).is_none());
         assert!(!soft.has_closed_form_expectations());
     }
@@ -446,11 +644,21 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         let h = [0.3, 1.0, 0.0];
-        let losses = [
-            Loss::Toy { target: vec![0.45, 0.1, 0.9] },
-            Loss::Readout { weights: vec![1.0, -2.0, 3.0], bias: 0.5, target: 1.0 },
-            Loss::Softmax { weights: vec![1.0, -1.0, 0.5, 0.2, 0.3, -0.7], bias: vec![0.1, -0.2], label: 1 },
+        let curved = [
+            Loss::Toy { target: vec![0.45, 0.1, 0.9], extension: Extension::Curved },
+            Loss::Readout { weights: vec![1.0, -2.0, 3.0], bias: 0.5, target: 1.0, extension: Extension::Curved },
+            Loss::Softmax {
+                weights: vec![1.0, -1.0, 0.5, 0.2, 0.3, -0.7],
+                bias: vec![0.1, -0.2],
+                label: 1,
+                extension: Extension::Curved,
+            },
         ];
+        let losses: Vec<Loss> = curved
+            .iter()
+            .cloned()
+            .chain(curved.iter().map(|l| l.clone().with_extension(Extension::Multilinear)))
+            .collect();
         for loss in &losses {
             let mut g = [0.0; 3];
             assert!(loss.gradient(&h, &mut g));
@@ -461,7 +669,88 @@ mod tests {
         }
         let m = Loss::Match { pattern: vec![1, 0, 0] };
         assert!(!m.gradient(&h, &mut [0.0; 3]));
+        assert_eq!(m.extension(), None);
         assert_eq!(m.value_bits(0b001, 3), 0.0);
         assert_eq!(m.value_bits(0b011, 3), 1.0);
+    }
+
+    /// The multilinear extension, from its definition (the expectation of f under independent
+    /// Bernoulli(h_i), a sum over states written here), against the closed forms and the generic
+    /// softmax sum; on binary states it gives the curved loss's bits, and its partial derivative
+    /// there is the difference f(h_i = 1) − f(h_i = 0).
+    #[test]
+    fn multilinear_extension_is_the_expectation_under_independent_bernoullis() {
+        let curved = [
+            Loss::Toy { target: vec![0.45, -0.3, 1.7], extension: Extension::Curved },
+            Loss::Readout { weights: vec![1.5, -2.0, 0.75], bias: 0.25, target: 1.0, extension: Extension::Curved },
+            Loss::Softmax {
+                weights: vec![1.0, -1.0, 0.5, 0.2, 0.3, -0.7, 2.0, 0.1, -1.5],
+                bias: vec![0.1, -0.2, 0.3],
+                label: 2,
+                extension: Extension::Curved,
+            },
+        ];
+        let definition = |loss: &Loss, h: &[f64]| -> f64 {
+            let mut total = 0.0;
+            for s in 0..8u64 {
+                let mut w = 1.0;
+                for (j, x) in h.iter().enumerate() {
+                    w *= if s >> j & 1 == 1 { *x } else { 1.0 - *x };
+                }
+                total += w * loss.value_bits(s, 3);
+            }
+            total
+        };
+        let points: [[f64; 3]; 4] = [[0.3, 0.9, 0.05], [0.5, 0.5, 0.5], [1.0, 0.2, 0.0], [1.4, -0.3, 0.6]];
+        for c in &curved {
+            let m = c.clone().with_extension(Extension::Multilinear);
+            assert_eq!(m.extension(), Some(Extension::Multilinear));
+            for h in &points {
+                let want = definition(c, h);
+                assert!((m.value(h) - want).abs() < 1e-12 * want.abs().max(1.0), "{m:?} at {h:?}");
+                let mut g = [0.0; 3];
+                m.gradient(h, &mut g);
+                let fd = finite_difference(&m, h);
+                for (a, b) in g.iter().zip(&fd) {
+                    assert!((a - b).abs() < 1e-7, "{m:?} at {h:?}: {g:?} vs {fd:?}");
+                }
+            }
+            for s in 0..8u64 {
+                let h: Vec<f64> = (0..3).map(|i| (s >> i & 1) as f64).collect();
+                assert_eq!(m.value(&h).to_bits(), c.value(&h).to_bits(), "{m:?} at {h:?}");
+                let mut g = [0.0; 3];
+                m.gradient(&h, &mut g);
+                for (i, gi) in g.iter().enumerate() {
+                    let (on, off) = (c.value_bits(s | 1 << i, 3), c.value_bits(s & !(1 << i), 3));
+                    assert!((gi - (on - off)).abs() < 1e-12, "{m:?} at {h:?}: ∂{i} = {gi}, difference {}", on - off);
+                }
+            }
+        }
+        // (h − t)² on binary h is t² + (1 − 2t)h: the multilinear toy's derivative is 1 − 2t.
+        let toy = Loss::Toy { target: vec![0.45], extension: Extension::Multilinear };
+        let mut g = [0.0];
+        toy.gradient(&[0.0], &mut g);
+        assert!((g[0] - 0.1).abs() < 1e-15);
+    }
+
+    #[test]
+    fn extension_in_model_json() {
+        let parse = |text: &str| Loss::from_value(&serde_json::from_str(text).unwrap(), 1);
+        let l = parse(r#"{"kind": "toy", "target": [0.45], "extension": "multilinear"}"#).unwrap();
+        assert_eq!(l.extension(), Some(Extension::Multilinear));
+        assert_eq!(Loss::from_value(&l.to_value(), 1).unwrap(), l);
+        let c = parse(r#"{"kind": "toy", "target": [0.45]}"#).unwrap();
+        assert_eq!(c.extension(), Some(Extension::Curved));
+        assert!(c.to_value().get("extension").is_none(), "the default is not written");
+        let e = parse(r#"{"kind": "toy", "target": [0.45], "extension": "wavy"}"#).unwrap_err();
+        assert_eq!(e.path, "loss.extension");
+        let e = parse(r#"{"kind": "match", "pattern": [1], "extension": "multilinear"}"#).unwrap_err();
+        assert_eq!(e.path, "loss.extension");
+        let wide = format!(
+            r#"{{"kind": "softmax", "weights": [{row}, {row}], "label": 0, "extension": "multilinear"}}"#,
+            row = serde_json::to_string(&vec![0.5; 13]).unwrap()
+        );
+        let e = Loss::from_value(&serde_json::from_str(&wide).unwrap(), 13).unwrap_err();
+        assert!(e.message.contains("at most 12"), "{e}");
     }
 }

@@ -30,9 +30,10 @@ pub const MAX_CLASSES: usize = 256;
 pub enum Noise {
     /// Standard logistic noise times the scale (Bengio et al. 2013, Proposition 1: with scale 1,
     /// `P(h > 0) = σ(a)` and `E[h] = softplus(a)`).
-    #[default]
     Logistic,
-    /// Standard normal noise times the scale (the paper's experiments: σ = 1).
+    /// Standard normal noise times the scale: the default, as in the paper's experiments
+    /// (Bengio et al. 2013, appendix A.4: "a standard deviation of 1.0 for the gaussian noise").
+    #[default]
     Gaussian,
 }
 
@@ -306,7 +307,7 @@ fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError>
     Ok(Layer { weights, bias, fan_in, unit })
 }
 
-/// `"unit"` (default binary) and, for noisy rectifiers, `"noise"` (default logistic) and
+/// `"unit"` (default binary) and, for noisy rectifiers, `"noise"` (default gaussian) and
 /// `"noise_scale"` (default 1).
 fn parse_unit(obj: &Map<String, Value>, p: &str) -> Result<UnitKind, ModelError> {
     const KNOWN: &str = "known: \"binary\", \"sts\", \"noisy-rectifier\"";
@@ -316,7 +317,7 @@ fn parse_unit(obj: &Map<String, Value>, p: &str) -> Result<UnitKind, ModelError>
         Some(Value::String(s)) if s == "sts" => UnitKind::Sts,
         Some(Value::String(s)) if s == "noisy-rectifier" => {
             let noise = match obj.get("noise") {
-                None => Noise::Logistic,
+                None => Noise::default(),
                 Some(Value::String(n)) => Noise::from_key(n).ok_or_else(|| {
                     ModelError::new(format!("{p}.noise"), "unknown noise (known: \"logistic\", \"gaussian\")")
                 })?,

@@ -11,7 +11,7 @@
 //! A zero scale draws nothing (so `weight_scale = 0`, `bias_spread = 0` gives every unit logit `logit`
 //! exactly, whatever the seed): the default is the t = 0.45 toy at a = −1.
 
-use crate::loss::Loss;
+use crate::loss::{Extension, Loss};
 use crate::model::{Layer, Model, UnitKind};
 use crate::rng::Stream;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,9 @@ pub struct Settings {
     pub pattern: u64,
     /// Seed of the weights, input and loss parameters.
     pub network_seed: u64,
+    /// The loss's real-valued extension (what `∂f/∂h` means; `match` has none).
+    #[serde(default)]
+    pub extension: Extension,
 }
 
 impl Default for Settings {
@@ -93,6 +96,7 @@ impl Default for Settings {
             label: 0,
             pattern: u64::MAX,
             network_seed: 1,
+            extension: Extension::Curved,
         }
     }
 }
@@ -203,14 +207,18 @@ impl Settings {
         }
         let width = fan_in;
         let loss = match self.loss {
-            LossKind::Toy => Loss::Toy { target: vec![self.target; width] },
-            LossKind::Readout => {
-                Loss::Readout { weights: (0..width).map(|_| rng.normal()).collect(), bias: 0.0, target: self.target }
-            }
+            LossKind::Toy => Loss::Toy { target: vec![self.target; width], extension: self.extension },
+            LossKind::Readout => Loss::Readout {
+                weights: (0..width).map(|_| rng.normal()).collect(),
+                bias: 0.0,
+                target: self.target,
+                extension: self.extension,
+            },
             LossKind::Softmax => Loss::Softmax {
                 weights: (0..self.classes * width).map(|_| 2.0 * rng.normal()).collect(),
                 bias: vec![0.0; self.classes],
                 label: self.label.min(self.classes - 1),
+                extension: self.extension,
             },
             LossKind::Match => Loss::Match { pattern: (0..width).map(|i| (self.pattern >> i & 1) as u8).collect() },
         };
@@ -227,7 +235,7 @@ mod tests {
         let m = Settings::default().to_model();
         assert_eq!(m.layers.len(), 1);
         assert_eq!(m.layers[0].bias, vec![-1.0]);
-        assert_eq!(m.loss, Loss::Toy { target: vec![0.45] });
+        assert_eq!(m.loss, Loss::Toy { target: vec![0.45], extension: Extension::Curved });
         assert!(m.input.is_empty());
     }
 

@@ -152,8 +152,16 @@ fn sts_settles_where_its_expected_gradient_vanishes_not_at_its_own_optimum() {
         s * (s - T).powi(2) + (1.0 - s) * T * T
     };
     assert!(best < last.expected_loss - 0.015, "{best} vs {}", last.expected_loss);
-    // The noisy rectifier is unbiased for its own objective (minimised by h = 0): p → 0.
-    let rows = race("noisy-rectifier", HyperParams::default(), Optimizer::Sgd, 0.1, 1, 1000);
+    // The noisy rectifier is unbiased for its own objective. With logistic noise that objective is
+    // minimised by h = 0: p → 0.
+    let logistic = HyperParams { noise: stochgrad_core::model::Noise::Logistic, ..HyperParams::default() };
+    let rows = race("noisy-rectifier", logistic, Optimizer::Sgd, 0.1, 1, 1000);
     assert!(rows.last().unwrap().p.unwrap() < 0.05, "p = {:?}", rows.last().unwrap().p);
     assert!(rows.last().unwrap().expected_loss < rows[0].expected_loss);
+    // With the default Gaussian noise (σ = 1) it has an interior minimum below t² (the value as
+    // h → 0): the race goes down towards it, not to p → 0.
+    let rows = race("noisy-rectifier", HyperParams::default(), Optimizer::Sgd, 0.1, 1, 3000);
+    let (first, last) = (rows[0].expected_loss, rows.last().unwrap().expected_loss);
+    assert!(last < first && last < T * T, "{first} → {last}");
+    assert!(rows.last().unwrap().p.unwrap() > 0.05, "p = {:?}", rows.last().unwrap().p);
 }

@@ -348,7 +348,8 @@ fn unit_fields_parse_default_and_round_trip() {
                               {"weights": [[2]], "bias": [0], "unit": "sts"}],
                    "loss": {"kind": "toy", "target": [0.3]}}"#;
     let m = Model::from_json_str(text).unwrap();
-    assert_eq!(m.layers[0].unit, UnitKind::NoisyRectifier { noise: Noise::Logistic, scale: 1.0 });
+    // The default noise is Gaussian with scale 1, as in the paper's experiments.
+    assert_eq!(m.layers[0].unit, UnitKind::NoisyRectifier { noise: Noise::Gaussian, scale: 1.0 });
     assert_eq!(m.layers[1].unit, UnitKind::NoisyRectifier { noise: Noise::Gaussian, scale: 0.25 });
     assert_eq!(m.layers[2].unit, UnitKind::Sts);
     assert!(!m.is_binary());
@@ -412,7 +413,7 @@ fn noisy_rectifier_proposition_1() {
     // E[(h − t)²] = E[h²] − 2t E[h] + t², so E[h] = (E_0 − E_1 + 1)/2 and, since
     // ∂E_t/∂a = 2E[(h − t)1[h > 0]], P(h > 0) = (∂E_0/∂a − ∂E_1/∂a)/2.
     for a in [-6.0, -2.0, -0.5, 0.0, 0.7, 3.0, 9.0] {
-        let unit = r#", "unit": "noisy-rectifier""#;
+        let unit = r#", "unit": "noisy-rectifier", "noise": "logistic""#;
         let e0 = solve(&one_unit(unit, a, 0.0).model()).unwrap();
         let e1 = solve(&one_unit(unit, a, 1.0).model()).unwrap();
         let mean_h = (e0.expected_loss - e1.expected_loss + 1.0) / 2.0;
@@ -516,8 +517,8 @@ fn deep_noisy_rectifiers_are_monte_carlo_and_unbiased() {
     let th = [0.4, 0.3, 0.9, -0.6];
     let t = 0.7;
     let text = format!(
-        r#"{{"input": [1], "layers": [{{"weights": [[{}]], "bias": [{}], "unit": "noisy-rectifier"}},
-             {{"weights": [[{}]], "bias": [{}], "unit": "noisy-rectifier"}}], "loss": {{"kind": "toy", "target": [{t}]}}}}"#,
+        r#"{{"input": [1], "layers": [{{"weights": [[{}]], "bias": [{}], "unit": "noisy-rectifier", "noise": "logistic"}},
+             {{"weights": [[{}]], "bias": [{}], "unit": "noisy-rectifier", "noise": "logistic"}}], "loss": {{"kind": "toy", "target": [{t}]}}}}"#,
         th[0], th[1], th[2], th[3]
     );
     let model = Model::from_json_str(&text).unwrap();

@@ -32,7 +32,7 @@ pub(super) static META: Meta = Meta {
     evaluations: "1",
     formula: "ĝ_i = f(1[u < σ(a)]) · (1 − 2u_i),  u ~ U(0,1)^n",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mi>f</mi><mo>(</mo><mn>1</mn><mo>[</mo><mi>u</mi><mo>&lt;</mo><mi>σ</mi><mo>(</mo><mi>a</mi><mo>)</mo><mo>]</mo><mo>)</mo><mo>·</mo><mo>(</mo><mn>1</mn><mo>−</mo><mn>2</mn><msub><mi>u</mi><mi>i</mi></msub><mo>)</mo></math>",
-    explanation: "The score function written in terms of the uniform noise that generates the sample instead of the sample itself: the loss times (1 − 2u). Averaging (1 − 2u) over the uniforms that give the same sample returns exactly h − σ(a), so AR is REINFORCE with extra noise added — unbiased, one loss evaluation, and always a little noisier than REINFORCE. It is the starting point of ARM, which pairs it with its antithetic twin to cancel most of that noise.",
+    explanation: "The score function written in terms of the uniform noise that generates the sample instead of the sample itself: the loss times (1 − 2u). Averaging (1 − 2u) over the uniforms that give the same sample returns exactly h − σ(a), so AR is REINFORCE with extra noise added — unbiased, one loss evaluation, and never less noisy than REINFORCE. It is the starting point of ARM, which pairs it with its antithetic twin to cancel much of that noise.",
     citation: "M. Yin, M. Zhou (2019), ARM: Augment-REINFORCE-Merge Gradient for Stochastic Binary Networks, ICLR (the AR estimator).",
     recommended_tau: None,
 };

@@ -32,7 +32,7 @@ pub(super) static META: Meta = Meta {
     evaluations: "2 (1 + number of layers when deeper)",
     formula: "ĝ_i = (f(1[u > σ(−a)]) − f(1[u < σ(a)])) · (u_i − ½),  u ~ U(0,1)^n",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mo>(</mo><mi>f</mi><mo>(</mo><mn>1</mn><mo>[</mo><mi>u</mi><mo>&gt;</mo><mi>σ</mi><mo>(</mo><mo>−</mo><mi>a</mi><mo>)</mo><mo>]</mo><mo>)</mo><mo>−</mo><mi>f</mi><mo>(</mo><mn>1</mn><mo>[</mo><mi>u</mi><mo>&lt;</mo><mi>σ</mi><mo>(</mo><mi>a</mi><mo>)</mo><mo>]</mo><mo>)</mo><mo>)</mo><mo>·</mo><mo>(</mo><msub><mi>u</mi><mi>i</mi></msub><mo>−</mo><mn>½</mn><mo>)</mo></math>",
-    explanation: "One uniform per unit drives two antithetic samples, one thresholded from below and one from above; the difference of their losses times (u − ½) is an unbiased gradient. The two losses are strongly correlated, so much of the noise cancels: it needs no baseline, but costs two loss evaluations.",
+    explanation: "One uniform per unit drives two antithetic samples, one thresholded from below and one from above; the difference of their losses times (u − ½) is an unbiased gradient. The two samples are negatively correlated, so the two losses often nearly cancel: it needs no baseline, but costs two loss evaluations (more with several layers).",
     citation: "M. Yin, M. Zhou (2019), ARM: Augment-REINFORCE-Merge Gradient for Stochastic Binary Networks, ICLR.",
     recommended_tau: None,
 };

@@ -1,5 +1,8 @@
-//! `learned-predictor`: the second idea of Bengio (2013, arXiv:1305.2982, abstract): approximate the
-//! unbiased but noisy estimator by *learning to predict it* with a biased, low-variance one.
+//! `learned-predictor`: an add-on to the unbiased estimator proposed in the abstract of Bengio (2013,
+//! arXiv:1305.2982): approximate the unbiased but noisy estimator by *learning to predict it* with a
+//! biased, low-variance one. (The paper's second approach is another: back-propagating an estimator
+//! through units such as the noisy rectifier.) The abstract does not say how; the features and the
+//! fit below are this project's design.
 //!
 //! Per unit `i`, the unbiased target is Bengio's estimate with the optimal baseline,
 //! `y_i = (h_i − σ(a_i))·(f(h) − L̄_i)`, with `L̄_i` tracked exactly as by `reinforce-optimal`'s running
@@ -46,8 +49,8 @@ pub(super) static META: Meta = Meta {
     evaluations: "1 (and ∂f/∂h)",
     formula: "ĝ_i = w_iᵀ (st_i, h_i − σ(a_i), 1),  w_i ← recursive least squares on y_i = (h_i − σ(a_i))·(f(h) − L̄_i)",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><msubsup><mi>w</mi><mi>i</mi><mi>T</mi></msubsup><mo>(</mo><msub><mi>st</mi><mi>i</mi></msub><mo>,</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>)</mo><mo>,</mo><mn>1</mn><mo>)</mo><mo>,</mo><mspace width=\"1em\"/><msub><mi>w</mi><mi>i</mi></msub><mo>←</mo><mi>RLS</mi><mo>(</mo><msub><mi>y</mi><mi>i</mi></msub><mo>=</mo><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>)</mo><mo>)</mo><mo>(</mo><mi>f</mi><mo>−</mo><msub><mover><mi>L</mi><mo>‾</mo></mover><mi>i</mi></msub><mo>)</mo><mo>)</mo></math>",
-    explanation: "Bengio's second proposal: keep the unbiased estimator as a teacher but do not use it directly. Each unit learns, online by least squares, to predict the unbiased estimate (with the optimal baseline) from quantities it has locally — its straight-through estimate, its own surprise h − σ(a), and a constant — and the prediction is used as the gradient. Predictions are far less noisy than the target they are trained on, but they are biased: they can only be as good as a linear function of those features, and they lag behind while the regressor learns.",
-    citation: "Y. Bengio (2013), Estimating or Propagating Gradients Through Stochastic Neurons, arXiv:1305.2982 (abstract: “approximating this unbiased but high-variance estimator by learning to predict it using a biased estimator”); recursive least squares as in S. Haykin, Adaptive Filter Theory.",
+    explanation: "The seed paper's abstract proposes 'approximating this unbiased but high-variance estimator by learning to predict it using a biased estimator' — an add-on to its unbiased estimator (the paper's second approach is different: back-propagating an estimator through units such as the noisy rectifier). How the predictor is built here is this project's design, not the paper's: each unit fits, online by recursive least squares, a linear function of quantities it has locally — its straight-through estimate, its own surprise h − σ(a), and a constant — to the unbiased estimate with the optimal baseline, and the prediction is used as the gradient. The predictions are less noisy than the target they are trained on, but biased: a linear function of those features cannot reproduce the target's mean in general, and it lags behind while the regressor learns.",
+    citation: "Y. Bengio (2013), Estimating or Propagating Gradients Through Stochastic Neurons, arXiv:1305.2982 (abstract: “approximating this unbiased but high-variance estimator by learning to predict it using a biased estimator”); the features and the recursive least-squares fit are this project's design (RLS as in S. Haykin (2002), Adaptive Filter Theory, 4th ed., Prentice Hall).",
     recommended_tau: None,
 };
 

@@ -137,7 +137,7 @@ pub struct HyperParams {
     pub eta: f64,
     /// Temperature λ of REBAR's relaxation `σ_λ(z) = σ(z/λ)` (RELAX too; default 0.5).
     pub lambda: f64,
-    /// The noisy rectifier's noise: logistic (default) or Gaussian.
+    /// The noisy rectifier's noise: Gaussian (default, the paper's experiments) or logistic.
     pub noise: Noise,
     /// The noisy rectifier's noise scale (default 1).
     pub noise_scale: f64,
@@ -152,7 +152,7 @@ impl Default for HyperParams {
             gap: 1.0,
             eta: 1.0,
             lambda: 0.5,
-            noise: Noise::Logistic,
+            noise: Noise::Gaussian,
             noise_scale: 1.0,
         }
     }

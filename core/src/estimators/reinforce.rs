@@ -22,8 +22,8 @@ pub(super) static META: Meta = Meta {
     evaluations: "1",
     formula: "ĝ_i = (h_i − σ(a_i)) · f(h)",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>)</mo><mo>)</mo><mo>·</mo><mi>f</mi><mo>(</mo><mi>h</mi><mo>)</mo></math>",
-    explanation: "Each unit multiplies its own surprise, h − σ(a), by the loss broadcast to every unit. Because E[h − σ(a)] = 0 given the unit's input, the estimate is unbiased for any loss, even a non-differentiable reward, and needs no back-propagation. Its variance grows with the size of f: nothing is subtracted from the loss.",
-    citation: "Y. Bengio, N. Léonard, A. Courville (2013), Estimating or Propagating Gradients Through Stochastic Neurons for Conditional Computation, arXiv:1308.3432, Theorem 1; R. J. Williams (1992), Machine Learning 8.",
+    explanation: "Each unit multiplies its own surprise, h − σ(a), by the loss broadcast to every unit. Because E[h − σ(a)] = 0 given the unit's input, the estimate is unbiased for any loss, even a non-differentiable reward, and needs no back-propagation. Nothing is subtracted from the loss, so adding a constant to f leaves the expectation alone but changes the variance: that is what the baselines below address.",
+    citation: "Y. Bengio, N. Léonard, A. Courville (2013), Estimating or Propagating Gradients Through Stochastic Neurons for Conditional Computation, arXiv:1308.3432, Theorem 1; R. J. Williams (1992), Simple Statistical Gradient-Following Algorithms for Connectionist Reinforcement Learning, Machine Learning 8.",
     recommended_tau: None,
 };
 

@@ -39,7 +39,7 @@ pub(super) static META: Meta = Meta {
     formula: "ĝ = (1/k) Σ_j (f(h_j) − (1/(k−1)) Σ_{m≠j} f(h_m)) · ∇ log p(h_j)",
     formula_mathml: "<math><mover><mi>g</mi><mo>^</mo></mover><mo>=</mo><mfrac><mn>1</mn><mi>k</mi></mfrac><munder><mo>∑</mo><mi>j</mi></munder><mo>(</mo><mi>f</mi><mo>(</mo><msub><mi>h</mi><mi>j</mi></msub><mo>)</mo><mo>−</mo><mfrac><mn>1</mn><mrow><mi>k</mi><mo>−</mo><mn>1</mn></mrow></mfrac><munder><mo>∑</mo><mrow><mi>m</mi><mo>≠</mo><mi>j</mi></mrow></munder><mi>f</mi><mo>(</mo><msub><mi>h</mi><mi>m</mi></msub><mo>)</mo><mo>)</mo><mo>·</mo><mo>∇</mo><mi>log</mi><mi>p</mi><mo>(</mo><msub><mi>h</mi><mi>j</mi></msub><mo>)</mo></math>",
     explanation: "Draw k independent samples and centre each one's loss by the average loss of the others: a baseline that never depends on the sample it centres, so the estimate stays unbiased, and that adapts to the current parameters without any running state. Costs k loss evaluations; compare its variance × evaluations with the single-sample estimators.",
-    citation: "W. Kool, H. van Hoof, M. Welling (2019), Buy 4 REINFORCE Samples, Get a Baseline for Free!, ICLR workshop; A. Mnih, D. Rezende (2016), VIMCO, ICML.",
+    citation: "W. Kool, H. van Hoof, M. Welling (2019), Buy 4 REINFORCE Samples, Get a Baseline for Free!, ICLR workshop; A. Mnih, D. J. Rezende (2016), Variational Inference for Monte Carlo Objectives (VIMCO), ICML.",
     recommended_tau: None,
 };
 

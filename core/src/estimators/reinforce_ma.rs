@@ -28,8 +28,8 @@ pub(super) static META: Meta = Meta {
     evaluations: "1",
     formula: "ĝ_i = (h_i − σ(a_i)) · (f(h) − b),  b ← d·b + (1 − d)·f after use",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mo>(</mo><msub><mi>h</mi><mi>i</mi></msub><mo>−</mo><mi>σ</mi><mo>(</mo><msub><mi>a</mi><mi>i</mi></msub><mo>)</mo><mo>)</mo><mo>·</mo><mo>(</mo><mi>f</mi><mo>(</mo><mi>h</mi><mo>)</mo><mo>−</mo><mi>b</mi><mo>)</mo><mo>,</mo><mspace width=\"1em\"/><mi>b</mi><mo>←</mo><mi>d</mi><mi>b</mi><mo>+</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>d</mi><mo>)</mo><mi>f</mi></math>",
-    explanation: "REINFORCE with one baseline shared by all units: a moving average of past losses (the 'centering' of NVIL and MuProp). Subtracting a constant that does not depend on the current sample keeps the estimate unbiased and removes the variance caused by the loss's offset. The exact figures shown are for the idealised baseline b = E[f]; the sampled running estimator starts from b = 0.",
-    citation: "A. Mnih, K. Gregor (2014), Neural Variational Inference and Learning in Belief Networks, ICML ('centering'); Y. Bengio et al. (2013), arXiv:1308.3432, Corollary 1 (any constant baseline).",
+    explanation: "REINFORCE with one baseline shared by all units: a moving average of past losses (the 'centering' of NVIL and MuProp). Subtracting a constant that does not depend on the current sample keeps the estimate unbiased; with b = E[f] a constant added to f no longer changes the estimate. The exact figures shown are for the idealised baseline b = E[f]; the sampled running estimator starts from b = 0.",
+    citation: "A. Mnih, K. Gregor (2014), Neural Variational Inference and Learning in Belief Networks, ICML ('centering'); Y. Bengio, N. Léonard, A. Courville (2013), arXiv:1308.3432, Corollary 1 (any constant baseline).",
     recommended_tau: None,
 };
 

@@ -24,8 +24,8 @@ pub(super) static META: Meta = Meta {
     evaluations: "1",
     formula: "ĝ_i = ∂f/∂h_i (h),  back-propagated through every layer with derivative 1",
     formula_mathml: "<math><msub><mover><mi>g</mi><mo>^</mo></mover><mi>i</mi></msub><mo>=</mo><mfrac><mrow><mo>∂</mo><mi>f</mi></mrow><mrow><mo>∂</mo><msub><mi>h</mi><mi>i</mi></msub></mrow></mfrac><mo>(</mo><mi>h</mi><mo>)</mo></math>",
-    explanation: "Sample the binary units as usual, then back-propagate as if the threshold were the identity function. Cheap and low-variance, but biased: even for a loss that is linear in h it is off by the factor 1/(σ(a)(1 − σ(a))), and when f curves (the toy (h − t)²) its expectation can have the wrong sign. Bengio et al. report it worked best without the sigmoid derivative.",
-    citation: "G. Hinton (2012), Neural Networks for Machine Learning, lecture 15b (as cited); Y. Bengio, N. Léonard, A. Courville (2013), arXiv:1308.3432, Eq. 13.",
+    explanation: "Sample the binary units as usual, then back-propagate as if the threshold were the identity function. Cheap — one loss gradient, no baseline — but biased, and not necessarily less noisy than the unbiased estimators. Bengio et al. (2013, §4) note that for a single layer it 'has the right sign': that holds when f's extension is affine in each unit (then ∂f/∂h_i = f(h_i = 1) − f(h_i = 0), and straight-through is off only by the positive factor 1/(σ(a)(1 − σ(a)))). When the extension curves, as (h − t)² does, its expectation can have the wrong sign. Bengio et al. report it worked best without the sigmoid derivative.",
+    citation: "G. Hinton (2012), Neural Networks for Machine Learning (Coursera), lecture 15b, as cited by Bengio et al.; Y. Bengio, N. Léonard, A. Courville (2013), Estimating or Propagating Gradients Through Stochastic Neurons for Conditional Computation, arXiv:1308.3432, §4 and Eq. 13.",
     recommended_tau: None,
 };
 

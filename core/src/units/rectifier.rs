@@ -88,22 +88,21 @@ impl<'a> Separable<'a> {
 
     /// `f_i(y)`: unit `i`'s share of the loss at `h_i = y`.
     pub fn f(&self, i: usize, y: f64) -> f64 {
-        match &self.model.loss {
-            crate::loss::Loss::Toy { target } => (y - target[i]) * (y - target[i]),
-            loss => loss.value(&[y]),
-        }
+        let loss = &self.model.loss;
+        loss.toy_unit(i, y).map_or_else(|| loss.value(&[y]), |(f, _)| f)
     }
 
     /// `∂f/∂h_i` at `h_i = y`.
     pub fn df(&self, i: usize, y: f64) -> f64 {
-        match &self.model.loss {
-            crate::loss::Loss::Toy { target } => 2.0 * (y - target[i]),
-            loss => {
+        let loss = &self.model.loss;
+        loss.toy_unit(i, y).map_or_else(
+            || {
                 let mut g = [0.0];
                 loss.gradient(&[y], &mut g);
                 g[0]
-            }
-        }
+            },
+            |(_, d)| d,
+        )
     }
 
     /// `E[f_i(h_i)]`.
