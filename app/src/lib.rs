@@ -13,12 +13,14 @@
 
 pub mod engine;
 pub mod format;
+pub mod per_p;
 pub mod plots;
 pub mod presets;
 pub mod protocol;
 pub mod readout;
 pub mod split;
 pub mod state;
+pub mod texts;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

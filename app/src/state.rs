@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
+use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::params::Slot;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
@@ -68,6 +69,10 @@ pub struct Page {
     pub playing: bool,
     /// Show variance × loss evaluations instead of variance in the bar plot.
     pub var_x_evals: bool,
+    /// Show derivatives with respect to the firing probability p = σ(a) instead of the logit, for a
+    /// network whose only parameter is one unit's logit (see [`State::per_p`]).
+    #[serde(default)]
+    pub wrt_p: bool,
     /// Auto-pause after this many samples per estimator (0 = never).
     pub max_samples: u64,
     /// The enlarged plot (`""` for none; else one of `url::PLOTS`).
@@ -113,6 +118,7 @@ impl Default for Page {
             param: 0,
             playing: true,
             var_x_evals: false,
+            wrt_p: false,
             max_samples: 0,
             focus: String::new(),
             lecture: false,
@@ -406,6 +412,10 @@ pub enum Action {
     SetNoiseScale(f64),
     SetMaxSamples(u64),
     ToggleVarXEvals,
+    /// Derivatives with respect to p instead of the logit (display only).
+    ToggleWrtP,
+    /// The loss's real-valued extension (what ∂f/∂h means).
+    SetExtension(Extension),
     /// Enlarge a plot (`""`: none). Display only.
     SetFocus(String),
     ToggleLecture,
@@ -822,6 +832,11 @@ impl State {
                 self.restart();
             }
             ToggleVarXEvals => self.page.var_x_evals = !self.page.var_x_evals,
+            ToggleWrtP => self.page.wrt_p = !self.page.wrt_p,
+            SetExtension(e) => {
+                self.page.model.extension = e;
+                self.restart();
+            }
             SetFocus(f) => {
                 self.page.focus = if crate::url::PLOTS.contains(&f.as_str()) { f } else { String::new() };
             }

@@ -14,12 +14,14 @@
 //! | `w` | widths of the stochastic layers (their number is the depth) | `3,2` |
 //! | `in` | inputs | `2` |
 //! | `loss`, `t` | loss kind, target (toy t / readout y) | `toy`, `0.45` |
+//! | `ext` | the loss's real-valued extension (`curved`, `multilinear`) | `curved` |
 //! | `a`, `ws`, `bs` | logit (every bias), weight scale, bias spread | `-1` |
 //! | `classes`, `label`, `pattern` | softmax classes and label, match pattern (bits) | |
 //! | `ns`, `ss` | network seed, sampling seed | `1` |
 //! | `spf`, `max` | samples per frame, auto-pause after | `256`, `0` |
 //! | `p` | parameter shown in the convergence plot | `0` |
 //! | `play`, `vxe`, `lecture` | playing, variance × evaluations, lecture mode (0/1) | `1` |
+//! | `wrt` | derivatives shown with respect to the logit (`a`) or to p = σ(a) (`p`, one unit) | `a` |
 //! | `focus` | the enlarged plot | `convergence`, `bars`, `agreement`, `tau`, `width` |
 //! | `hide` | control panels hidden (lecture links) | `seeds,network` |
 //! | `rsteps`, `rlr`, `ropt` | training race: steps budget, learning rate, optimizer (`sgd`, `adam`) | `1000`, `0.3`, `sgd` |
@@ -27,6 +29,7 @@
 //! | `gseed`, `gsteps` | gating miniature: seed of the task and training, steps per gate type | `1`, `3000` |
 
 use crate::state::Page;
+use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::LossKind;
 use stochgrad_core::train::Optimizer;
@@ -63,6 +66,7 @@ pub fn to_hash(p: &Page) -> String {
         format!("in={}", m.inputs),
         format!("loss={}", m.loss.key()),
         format!("t={}", m.target),
+        format!("ext={}", m.extension.key()),
         format!("a={}", m.logit),
         format!("ws={}", m.weight_scale),
         format!("bs={}", m.bias_spread),
@@ -76,6 +80,7 @@ pub fn to_hash(p: &Page) -> String {
         format!("p={}", p.param),
         format!("play={}", b(p.playing)),
         format!("vxe={}", b(p.var_x_evals)),
+        format!("wrt={}", if p.wrt_p { "p" } else { "a" }),
         format!("lecture={}", b(p.lecture)),
         format!("rsteps={}", p.race_steps),
         format!("rlr={}", p.race_lr),
@@ -163,6 +168,15 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
                 None => bad("a loss (toy, readout, softmax, match)"),
             },
             "t" => num!(f64, p.model.target, "a number"),
+            "ext" => match Extension::from_key(v) {
+                Some(e) => p.model.extension = e,
+                None => bad("an extension (curved, multilinear)"),
+            },
+            "wrt" => match v {
+                "p" => p.wrt_p = true,
+                "a" => p.wrt_p = false,
+                _ => bad("a derivative convention (a, p)"),
+            },
             "a" => num!(f64, p.model.logit, "a number"),
             "ws" => num!(f64, p.model.weight_scale, "a number"),
             "bs" => num!(f64, p.model.bias_spread, "a number"),
@@ -255,6 +269,8 @@ mod tests {
         p.model.weight_scale = 1.5;
         p.model.bias_spread = 0.25;
         p.model.network_seed = 42;
+        p.model.extension = Extension::Multilinear;
+        p.wrt_p = true;
         p.sampling_seed = 7;
         p.samples_per_frame = 1024;
         p.max_samples = 10_000;

@@ -434,7 +434,7 @@ fn wrt_p(model: &Model, wrt: Wrt) -> Result<Option<PerP>, CliError> {
     }
     let a = model.layers[0].bias[0];
     let slope = math::sigmoid(a) * math::sigmoid(-a);
-    if !(slope > 0.0) {
+    if slope <= 0.0 || slope.is_nan() {
         return Err(CoreError::Numerical(format!(
             "--wrt p: σ′(a) underflows to 0 at a = {a}, so ∂/∂p = ∂/∂a ÷ σ′(a) is not finite"
         ))

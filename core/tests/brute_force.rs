@@ -456,6 +456,66 @@ fn exact_moments_of_every_estimator_match_brute_force() {
     }
 }
 
+/// Models whose loss takes the multilinear extension (toy, readout, softmax; one and two layers).
+fn multilinear_models() -> Vec<Net> {
+    let mut out = Vec::new();
+    for (wi, widths) in [&[1][..], &[3], &[2, 2]].iter().enumerate() {
+        for (ki, kind) in ["toy", "readout", "softmax"].iter().enumerate() {
+            let mut rng = XorShift::new(31_337 * (wi as u64 + 1) + 7 * (ki as u64 + 1));
+            let mut net = Net::random(&mut rng, 1 + (wi + ki) % 2, widths, kind);
+            net.loss = LossSpec::Multilinear(Box::new(net.loss));
+            out.push(net);
+        }
+    }
+    out
+}
+
+#[test]
+fn exact_moments_with_the_multilinear_extension_match_brute_force() {
+    // The extension changes every estimator that differentiates f or evaluates it at a relaxed y;
+    // the brute force computes it from its definition (a sum over states), the engine in closed form.
+    for net in multilinear_models() {
+        let (model, curved) = (net.model(), Net { loss: LossSpec::Toy { target: vec![] }, ..net.clone() });
+        assert_eq!(model.loss.extension(), Some(stochgrad_core::loss::Extension::Multilinear));
+        // E[f] and ∇ only see the binary states: the same as with the curved extension.
+        let LossSpec::Multilinear(base) = &net.loss else { unreachable!() };
+        let plain = Net { loss: (**base).clone(), ..curved };
+        let (a, b) = (solve(&model).unwrap(), solve(&plain.model()).unwrap());
+        assert_eq!(a.expected_loss.to_bits(), b.expected_loss.to_bits(), "{}", net.describe());
+        assert_eq!(a.gradient, b.gradient, "{}", net.describe());
+        check_all_exact_moments(&net);
+    }
+}
+
+#[test]
+fn st_sigmoid_with_the_multilinear_extension_is_local_expectation_on_one_layer() {
+    // With the extension affine in each unit, ∂f̃/∂h_i at a binary h is f(h_i = 1) − f(h_i = 0), so
+    // ST × σ′ computes local expectation's estimate draw by draw: equal means and variances.
+    for net in multilinear_models().into_iter().filter(|n| n.layers() == 1) {
+        let model = net.model();
+        let sol = solve(&model).unwrap();
+        let st = run(&model, &sol, "st-sigmoid", hp(0.5, 2), MethodChoice::Exact).unwrap();
+        let le = run(&model, &sol, "local-expectation", hp(0.5, 2), MethodChoice::Exact).unwrap();
+        for t in 0..st.mean.len() {
+            let s = le.mean[t].abs() + le.variance[t].sqrt() + 1e-300;
+            assert!(
+                (st.mean[t] - le.mean[t]).abs() <= 1e-13 * s,
+                "{}: {} vs {}",
+                net.describe(),
+                st.mean[t],
+                le.mean[t]
+            );
+            assert!((st.variance[t] - le.variance[t]).abs() <= 1e-13 * s * s, "{}", net.describe());
+        }
+        // With the curved extension of the same loss they differ (the toy's bias is σ′(a)(2σ(a) − 1)).
+        let LossSpec::Multilinear(base) = &net.loss else { unreachable!() };
+        let plain = Net { loss: (**base).clone(), ..net.clone() }.model();
+        let curved = run(&plain, &sol, "st-sigmoid", hp(0.5, 2), MethodChoice::Exact).unwrap();
+        let gap: f64 = curved.mean.iter().zip(&le.mean).map(|(a, b)| (a - b).abs()).sum();
+        assert!(gap > 1e-6, "{}: the curved extension should differ", net.describe());
+    }
+}
+
 #[test]
 fn own_quadrature_is_exact_where_it_must_be() {
     // m-point Gauss–Legendre integrates degree 2m − 1 exactly.

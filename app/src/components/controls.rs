@@ -4,6 +4,7 @@ use super::widgets::{NumberInput, Select, Slider};
 use crate::plots::look;
 use crate::state::{limits, Action, State};
 use stochgrad_core::estimators::{catalogue, find_meta, Meta};
+use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind};
 use yew::prelude::*;
@@ -266,9 +267,19 @@ pub fn loss_controls(p: &ControlsProps) -> Html {
                         <p class="note">{ format!("{} classes, label {}, class weights V random from the network seed.", m.classes, m.label) }</p>
                     },
                     LossKind::Match => html! {
-                        <p class="note">{ "Reward-only loss: f = 0 when every output unit is on, else 1. It has no derivative, so only score-function estimators (REINFORCE family, ARM, DisARM, local expectation) apply." }</p>
+                        <p class="note">{ crate::texts::MATCH_NOTE }</p>
                     },
                 }
+            }
+            if m.loss != LossKind::Match {
+                <Select label="Extension of f to real h (what ∂f/∂h means)" id={Some(AttrValue::from("extension"))}
+                    options={vec![
+                        ("curved".to_string(), "curved: the formula as written".to_string()),
+                        ("multilinear".to_string(), "multilinear: affine in each unit".to_string()),
+                    ]}
+                    value={m.extension.key().to_string()}
+                    onchange={dispatch(st, |v: String| Action::SetExtension(Extension::from_key(&v).unwrap_or_default()))} />
+                <p class="note">{ crate::texts::EXTENSION_NOTE }</p>
             }
         </section>
     }

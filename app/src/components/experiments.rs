@@ -127,7 +127,7 @@ pub fn race_panel(p: &PanelProps) -> Html {
                 <tbody>{ for rows }</tbody>
             </table>
             </div>
-            <p class="legend-note">{ "“Last quarter” is the mean over the last quarter of the steps taken, where an estimator that stops improving stalls. On the default toy f(h) = (h − 0.45)², E[f] = t² + p(1 − 2t) falls as p = σ(a) → 0: straight-through's expected estimate 2(p − t)·σ′(a) vanishes at p = t, so it wanders around p ≈ 0.45, while the unbiased estimators drive p towards 0." }</p>
+            <p class="legend-note">{ crate::texts::RACE_NOTE }</p>
         </section>
     }
 }
@@ -260,13 +260,17 @@ pub fn gating_panel(p: &PanelProps) -> Html {
             </div>
             <div class="table-wrap">
             <table id="gating-theirs">
-                <caption>{ "Theirs: Bengio, Léonard & Courville (2013), MNIST, 2000 gating units (quoted, not reproduced)" }</caption>
-                <thead><tr><th scope="col">{ "gater" }</th><th scope="col">{ "test error %" }</th></tr></thead>
+                <caption>{ crate::texts::PAPER_GATING_CAPTION }</caption>
+                <thead><tr>
+                    <th scope="col">{ "gater" }</th>
+                    <th scope="col" title="training criterion">{ "train" }</th>
+                    <th scope="col" title="validation error %">{ "valid" }</th>
+                    <th scope="col" title="test error %">{ "test" }</th>
+                </tr></thead>
                 <tbody>
-                    <tr><th scope="row">{ "Straight-through" }</th><td class="num">{ "1.39" }</td></tr>
-                    <tr><th scope="row">{ "Noisy rectifier" }</th><td class="num">{ "1.87" }</td></tr>
-                    <tr><th scope="row">{ "Unbiased estimator (SBN with L̄ baseline)" }</th><td class="num">{ "1.89" }</td></tr>
-                    <tr><th scope="row">{ "Stochastic times smooth" }</th><td class="num">{ "1.96" }</td></tr>
+                    { for crate::texts::PAPER_GATING.iter().map(|(name, train, valid, test)| html! {
+                        <tr><th scope="row">{ *name }</th><td class="num">{ *train }</td><td class="num">{ *valid }</td><td class="num">{ *test }</td></tr>
+                    }) }
                 </tbody>
             </table>
             </div>

@@ -33,8 +33,11 @@ fn fig_floor(f: &Fig, floor: f64) -> String {
 #[function_component(Results)]
 pub fn results(p: &ResultsProps) -> Html {
     let st = &p.state;
+    // What the views draw: derivatives w.r.t. the logit, or w.r.t. p when asked (see `per_p`).
+    let shown = st.shown();
+    let view: &State = &shown;
     let epoch = p.epoch;
-    let exact = st.exact.as_ref();
+    let exact = view.exact.as_ref();
     let summary = match exact {
         None => html! { <p class="summary">{ "Computing the exact gradient…" }</p> },
         Some(e) => html! {
@@ -55,11 +58,27 @@ pub fn results(p: &ResultsProps) -> Html {
         let slot = Slot::of(&m.widths, m.inputs, param);
         let name = slot.map_or(String::new(), |s| s.name());
         let value = exact.and_then(|e| e.gradient.get(param)).map_or("…".to_string(), |g| sig(*g, 6));
+        let per_p = view.per_p();
+        let label = match per_p {
+            Some(pp) => format!("∂E[f]/∂p = {value} (p = σ(a) = {})", sig(pp.p, 4)),
+            None if st.single_logit() => format!("∂E[f]/∂a = {value} (a = {name}, the logit)"),
+            None => format!("∂E[f]/∂{name} = {value}"),
+        };
+        let wrt = {
+            let s = st.clone();
+            Callback::from(move |_| s.dispatch(Action::ToggleWrtP))
+        };
         html! {
             <div class="param-row">
                 <ParamPicker widths={m.widths.clone()} inputs={m.inputs} value={param}
                     onchange={Callback::from(move |i: usize| s.dispatch(Action::SetParam(i)))} />
-                <span class="param-gradient" id="param-gradient">{ format!("∂E[f]/∂{name} = {value}") }</span>
+                <span class="param-gradient" id="param-gradient">{ label }</span>
+                if st.single_logit() {
+                    <label class="toggle" title={crate::texts::WRT_P}>
+                        <input type="checkbox" id="wrt-p" checked={st.page.wrt_p} onchange={wrt} />
+                        { " derivatives w.r.t. p = σ(a) (the REBAR/RELAX papers' convention)" }
+                    </label>
+                }
             </div>
         }
     };
@@ -67,7 +86,9 @@ pub fn results(p: &ResultsProps) -> Html {
         let s = st.clone();
         Callback::from(move |_| s.dispatch(Action::ToggleVarXEvals))
     };
-    let notes = st.notes.iter().map(|n| html! { <li>{ n.clone() }</li> });
+    let all_notes: Vec<String> = st.notes.iter().cloned().chain(crate::texts::degenerate_note(st)).collect();
+    let has_notes = !all_notes.is_empty();
+    let notes = all_notes.into_iter().map(|n| html! { <li>{ n }</li> });
     let lecture = st.page.lecture;
     let focus = st.page.focus.clone();
     let on_focus = |name: &'static str| {
@@ -86,7 +107,7 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <>
                     { param_select }
-                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(st))} {epoch} {lecture} {hold}
+                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(view))} {epoch} {lecture} {hold}
                         focused={focus == "convergence"} onfocus={on_focus("convergence")} />
                 </>
             },
@@ -99,7 +120,7 @@ pub fn results(p: &ResultsProps) -> Html {
                         <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
                         { " show variance × loss evaluations (the cost-fair comparison)" }
                     </label>
-                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(st))} {epoch} {lecture} {hold}
+                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(view))} {epoch} {lecture} {hold}
                         focused={focus == "bars"} onfocus={on_focus("bars")} />
                 </>
             },
@@ -107,21 +128,21 @@ pub fn results(p: &ResultsProps) -> Html {
         (
             "agreement",
             html! {
-                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(st))} {epoch} {lecture} {hold}
+                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(view))} {epoch} {lecture} {hold}
                     focused={focus == "agreement"} onfocus={on_focus("agreement")} />
             },
         ),
         (
             "tau",
             html! {
-                <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(st))} {epoch} {lecture}
+                <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(view))} {epoch} {lecture}
                     focused={focus == "tau"} onfocus={on_focus("tau")} />
             },
         ),
         (
             "width",
             html! {
-                <Plot id="plot-width" data={PlotRef::new(WidthSweep::from_state(st))} {epoch} {lecture}
+                <Plot id="plot-width" data={PlotRef::new(WidthSweep::from_state(view))} {epoch} {lecture}
                     focused={focus == "width"} onfocus={on_focus("width")} />
             },
         ),
@@ -136,7 +157,7 @@ pub fn results(p: &ResultsProps) -> Html {
     html! {
         <section class="results" aria-label="Results">
             { summary }
-            if !st.notes.is_empty() {
+            if has_notes {
                 <ul class="notes" role="note">{ for notes }</ul>
             }
             if let Some(f) = &st.failure {
@@ -219,7 +240,9 @@ fn figure_cells(v: &MomentsView, floor: f64) -> Html {
 /// The readout table: each estimator's bias², variance, MSE, cosine and how they were obtained.
 #[function_component(Readout)]
 pub fn readout(p: &StateProps) -> Html {
-    let st = &p.state;
+    let handle = &p.state;
+    let shown = handle.shown();
+    let st: &State = &shown;
     let floor = st.exact.as_ref().map_or(0.0, |e| e.rounding_floor());
     let rows = st.page.estimators.iter().map(|key| {
         let Some(m) = find_meta(key) else { return html! {} };
@@ -287,7 +310,8 @@ pub fn readout(p: &StateProps) -> Html {
                 <tbody>{ for rows }</tbody>
             </table>
             </div>
-            <p class="legend-note">{ "Exact figures come from enumerating every binary configuration (or quadrature over the relaxations' logistic noise); Monte-Carlo figures are shown ± one standard error, with bias² debiased so that an unbiased estimator's sampling noise does not show up as bias." }</p>
+            <p class="legend-note" id="readout-convention">{ crate::texts::convention(st) }</p>
+            <p class="legend-note">{ crate::texts::READOUT_NOTE }</p>
         </section>
     }
 }
@@ -325,25 +349,13 @@ pub fn cards(p: &StateProps) -> Html {
 
 #[function_component(HowToRead)]
 pub fn how_to_read() -> Html {
+    let items = crate::texts::HOW_TO_READ.iter().map(|(term, text)| {
+        html! { <><dt>{ *term }</dt><dd>{ *text }</dd></> }
+    });
     html! {
         <section class="how" aria-labelledby="h-how">
             <h2 id="h-how">{ "How to read the plots" }</h2>
-            <dl>
-                <dt>{ "Convergence" }</dt>
-                <dd>{ "Each estimator's running Monte-Carlo mean for one parameter, with a band of ±2 standard errors, against the number of samples (log scale). The thick line is the exact gradient; each estimator's dashed line is its exact expectation. An unbiased estimator's band closes in on the thick line; a biased one's closes in on its own dashed line — for straight-through at a = −1 that line is on the other side of zero: it points the wrong way." }</dd>
-                <dt>{ "Bias² and variance" }</dt>
-                <dd>{ "Squared bias ‖E[ĝ] − ∇‖² and total variance tr Var[ĝ] per estimator, log scale. Solid bars are exact; lighter, hatched bars are Monte Carlo with an error bar. Tick “variance × loss evaluations” to compare estimators at equal cost." }</dd>
-                <dt>{ "Per-parameter agreement" }</dt>
-                <dd>{ "Every parameter's estimated mean against its exact gradient: points on the diagonal are right; points in the top-left or bottom-right quadrants have the wrong sign." }</dd>
-                <dt>{ "Temperature sweep" }</dt>
-                <dd>{ "For the estimators with a temperature τ: bias² and variance against τ. Lower τ trades bias for variance; the vertical line is the current τ." }</dd>
-                <dt>{ "Width sweep" }</dt>
-                <dd>{ "Variance and bias² as every layer's width grows (a different random network at each width, from the same seed). Exact up to the enumeration limit, Monte Carlo beyond it." }</dd>
-                <dt>{ "Training race" }</dt>
-                <dd>{ "Every selected estimator trains the same network from the same start with the same seed, one estimate per step; the curve is the exact E[f] at the parameters after each step. Read it against loss evaluations (the fair axis: an estimator that evaluates the loss twice per step has had twice the budget). A curve that flattens above the others has stalled at a point where its expected estimate, not the true gradient, vanishes — the table gives that point (for one unit, p = σ(a))." }</dd>
-                <dt>{ "Gating miniature" }</dt>
-                <dd>{ "The seed paper's conditional-computation experiment in small: gaters of stochastic units trained with each estimator on a synthetic task, and their held-out error and loss (exact over every gate state for binary and STS gates, Monte Carlo ± s.e. for noisy rectifiers). One run is one task and one seed: differences smaller than a few points are not significant. The paper's MNIST numbers are shown beside it, quoted." }</dd>
-            </dl>
+            <dl>{ for items }</dl>
         </section>
     }
 }

@@ -44,6 +44,8 @@ pub struct Agreement {
     /// The exact gradient (empty until it is known).
     pub gradient: Vec<f64>,
     pub series: Vec<AgreeSeries>,
+    /// What the derivatives are with respect to ("θ" or "p").
+    pub wrt: &'static str,
 }
 
 impl Agreement {
@@ -72,7 +74,7 @@ impl Agreement {
                 })
             })
             .collect();
-        Agreement { names, gradient, series }
+        Agreement { names, gradient, series, wrt: state.wrt_symbol() }
     }
 
     fn name(&self, i: usize) -> String {
@@ -139,10 +141,11 @@ impl PlotData for Agreement {
         }
         let (lo, hi) = kit::lin_range(vals, (-1.0, 1.0));
         let x_desc = if self.series.iter().any(|s| s.reference.is_some()) {
-            "exact ∂E[f]/∂θ (unit types: of their own objective)"
+            format!("exact ∂E[f]/∂{} (unit types: of their own objective)", self.wrt)
         } else {
-            "exact ∂E[f]/∂θ"
+            format!("exact ∂E[f]/∂{}", self.wrt)
         };
+        let y_desc = format!("estimated E[ĝ] of ∂/∂{}", self.wrt);
         let fmt = kit::lin_fmt(lo, hi);
         let ylw = kit::y_label_width(&area, &th, &[fmt(&lo), fmt(&hi), fmt(&((lo + hi) / 2.0))])?;
         let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
@@ -152,8 +155,8 @@ impl PlotData for Agreement {
         kit::mesh(
             &mut chart,
             &th,
-            AxisLabels { desc: x_desc, fmt: &fmt, n: kit::n_labels(pw, &th, 5.0), log: None },
-            AxisLabels { desc: "estimated E[ĝ]", fmt: &fmt, n: kit::n_labels(ph, &th, 2.5), log: None },
+            AxisLabels { desc: &x_desc, fmt: &fmt, n: kit::n_labels(pw, &th, 5.0), log: None },
+            AxisLabels { desc: &y_desc, fmt: &fmt, n: kit::n_labels(ph, &th, 2.5), log: None },
         )?;
         let fr = Frame { x: Axis::lin(lo, hi), y: Axis::lin(lo, hi) };
         let pa = chart.plotting_area();

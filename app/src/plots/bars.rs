@@ -37,6 +37,8 @@ impl BarGroup {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bars {
     pub var_x_evals: bool,
+    /// What the derivatives are with respect to ("θ" or "p").
+    pub wrt: &'static str,
     pub groups: Vec<BarGroup>,
 }
 
@@ -63,7 +65,7 @@ impl Bars {
                 })
             })
             .collect();
-        Bars { var_x_evals, groups }
+        Bars { var_x_evals, wrt: state.wrt_symbol(), groups }
     }
 
     fn variance_name(&self) -> &'static str {
@@ -148,14 +150,17 @@ impl PlotData for Bars {
             .build_cartesian_2d(Coord::lin(x0..x1), Coord::log(y0..y1))
             .map_err(err)?;
         let (_, ph) = chart.plotting_area().dim_in_pixel();
-        let y_desc =
-            if self.var_x_evals { "bias²  /  variance × loss evaluations" } else { "bias²  /  variance (trace)" };
+        let y_desc = if self.var_x_evals {
+            format!("bias²  /  variance × loss evaluations, of ∂/∂{}", self.wrt)
+        } else {
+            format!("bias²  /  variance (trace), of ∂/∂{}", self.wrt)
+        };
         let none = |_: &f64| String::new();
         kit::mesh(
             &mut chart,
             &th,
             AxisLabels { desc: "", fmt: &none, n: 0, log: None },
-            AxisLabels { desc: y_desc, fmt: &yfmt, n: kit::n_labels(ph, &th, 2.5), log: Some((y0, y1)) },
+            AxisLabels { desc: &y_desc, fmt: &yfmt, n: kit::n_labels(ph, &th, 2.5), log: Some((y0, y1)) },
         )?;
         let fr = Frame { x: Axis::lin(x0, x1), y: Axis::log(y0, y1) };
         let pa = chart.plotting_area();

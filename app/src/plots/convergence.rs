@@ -26,6 +26,8 @@ pub struct ConvSeries {
 pub struct Convergence {
     pub param: usize,
     pub param_name: String,
+    /// The parameter is the logit of the network's one unit (the axis says so).
+    pub logit: bool,
     /// The exact gradient component.
     pub exact: Option<f64>,
     pub series: Vec<ConvSeries>,
@@ -71,6 +73,7 @@ impl Convergence {
             .collect();
         Convergence {
             param,
+            logit: state.single_logit() && state.per_p().is_none(),
             param_name,
             exact: exact.and_then(|e| e.gradient.get(param).copied()).filter(|g| g.is_finite()),
             series,
@@ -82,7 +85,12 @@ impl Convergence {
     }
 
     fn y_label(&self) -> String {
-        format!("∂E[f]/∂{}", self.param_name)
+        if self.logit {
+            // One unit without inputs: its only parameter is its logit.
+            format!("∂E[f]/∂a (a = {}, the logit)", self.param_name)
+        } else {
+            format!("∂E[f]/∂{}", self.param_name)
+        }
     }
 }
 

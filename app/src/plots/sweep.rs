@@ -44,6 +44,8 @@ fn se(f: &Fig) -> f64 {
 pub(crate) struct Spec<'a> {
     pub log_x: bool,
     pub x_desc: &'a str,
+    /// What the derivatives are with respect to: "θ" or "p".
+    pub wrt: &'a str,
     /// Fixed x range (otherwise from the data).
     pub x_range: Option<(f64, f64)>,
     /// The current setting: x and its label ("τ = 0.50").
@@ -132,7 +134,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         &th,
         x_labels,
         AxisLabels {
-            desc: "bias²  /  variance (trace)",
+            desc: &format!("bias²  /  variance (trace), of ∂/∂{}", spec.wrt),
             fmt: &yfmt,
             n: kit::n_labels(ph, &th, 2.5),
             log: Some((y0, y1)),

@@ -16,6 +16,8 @@ pub struct TauSweep {
     pub series: Vec<SweepSeries>,
     /// Some selected estimator uses τ (else the empty plot says so).
     pub any_uses_tau: bool,
+    /// What the derivatives are with respect to ("θ" or "p").
+    pub wrt: &'static str,
 }
 
 impl TauSweep {
@@ -24,6 +26,7 @@ impl TauSweep {
             tau: state.page.tau,
             series: sweep::series(state, SweepKind::Tau, true),
             any_uses_tau: state.page.estimators.iter().any(|k| find_meta(k).is_some_and(|m| m.uses_tau)),
+            wrt: state.wrt_symbol(),
         }
     }
 
@@ -50,6 +53,7 @@ impl PlotData for TauSweep {
         let spec = sweep::Spec {
             log_x: true,
             x_desc: "temperature τ (log scale)",
+            wrt: self.wrt,
             x_range: None,
             current,
             subtitle: None,

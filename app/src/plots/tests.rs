@@ -270,9 +270,15 @@ fn convergence_full() {
     // Without history or exact moments (st-sigmoid has history) every selected one has data.
     assert_eq!(c.series.len(), 5);
     let svg = render(&c);
-    for text in
-        ["samples drawn (log scale)", "∂E[f]/∂c1[0]", "exact ∇", "reinforce", "st-sigmoid", "concrete", "Monte Carlo"]
-    {
+    for text in [
+        "samples drawn (log scale)",
+        "∂E[f]/∂a (a = c1[0], the logit)",
+        "exact ∇",
+        "reinforce",
+        "st-sigmoid",
+        "concrete",
+        "Monte Carlo",
+    ] {
         assert!(svg.contains(text), "missing {text:?}");
     }
     assert!(!svg.contains("press play"));

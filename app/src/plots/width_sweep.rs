@@ -72,6 +72,7 @@ impl PlotData for WidthSweep {
         let spec = sweep::Spec {
             log_x: false,
             x_desc: "width of every layer",
+            wrt: "θ",
             x_range: Some((data_lo - 0.5, data_hi + 0.5)),
             current: Some((self.width as f64, format!("width = {}", self.width))),
             subtitle: Some(&subtitle),

@@ -86,6 +86,10 @@ pub enum LossSpec {
     Softmax { v: Vec<Vec<f64>>, c: Vec<f64>, label: usize },
     /// 1 − 1[h = pattern]
     Match { pattern: Vec<u8> },
+    /// The multilinear extension of a loss (`"extension": "multilinear"`): by its definition, the
+    /// expectation of the loss at binary states under independent Bernoulli(h_i), a sum over the
+    /// 2^w states (nothing shared with the engine's closed forms).
+    Multilinear(Box<LossSpec>),
 }
 
 pub const LOSS_KINDS: [&str; 4] = ["toy", "readout", "softmax", "match"];
@@ -118,11 +122,21 @@ impl LossSpec {
             LossSpec::Readout { .. } => "readout",
             LossSpec::Softmax { .. } => "softmax",
             LossSpec::Match { .. } => "match",
+            LossSpec::Multilinear(base) => base.kind(),
         }
     }
 
     pub fn differentiable(&self) -> bool {
         !matches!(self, LossSpec::Match { .. })
+    }
+
+    /// The weight `Π_j h_j^{s_j}(1 − h_j)^{1−s_j}` of binary state `s`, with unit `skip` left out.
+    fn state_weight(h: &[f64], s: usize, skip: Option<usize>) -> f64 {
+        (0..h.len()).filter(|&j| Some(j) != skip).map(|j| if s >> j & 1 == 1 { h[j] } else { 1.0 - h[j] }).product()
+    }
+
+    fn state(s: usize, w: usize) -> Vec<f64> {
+        (0..w).map(|j| (s >> j & 1) as f64).collect()
     }
 
     fn softmax_logits(v: &[Vec<f64>], c: &[f64], h: &[f64]) -> Vec<f64> {
@@ -151,6 +165,10 @@ impl LossSpec {
                     1.0
                 }
             }
+            LossSpec::Multilinear(base) => {
+                let w = h.len();
+                (0..1usize << w).map(|s| Self::state_weight(h, s, None) * base.value(&Self::state(s, w))).sum()
+            }
         }
     }
 
@@ -177,6 +195,23 @@ impl LossSpec {
                 Some(g)
             }
             LossSpec::Match { .. } => None,
+            LossSpec::Multilinear(base) => {
+                // ∂/∂h_i Σ_s π(s) f(s) = Σ_{s_{−i}} π_{−i}(s) (f(s, s_i = 1) − f(s, s_i = 0)).
+                let w = h.len();
+                Some(
+                    (0..w)
+                        .map(|i| {
+                            (0..1usize << w)
+                                .filter(|s| s >> i & 1 == 0)
+                                .map(|s| {
+                                    let d = base.value(&Self::state(s | 1 << i, w)) - base.value(&Self::state(s, w));
+                                    Self::state_weight(h, s, Some(i)) * d
+                                })
+                                .sum()
+                        })
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -195,6 +230,10 @@ impl LossSpec {
                 r#"{{"kind": "match", "pattern": [{}]}}"#,
                 pattern.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
             ),
+            LossSpec::Multilinear(base) => {
+                let j = base.json();
+                format!(r#"{}, "extension": "multilinear"}}"#, &j[..j.len() - 1])
+            }
         }
     }
 }
@@ -335,7 +374,8 @@ impl Net {
     }
 
     pub fn describe(&self) -> String {
-        format!("widths {:?}, input {:?}, loss {}", self.widths(), self.x, self.loss.kind())
+        let ext = if matches!(self.loss, LossSpec::Multilinear(_)) { " (multilinear extension)" } else { "" };
+        format!("widths {:?}, input {:?}, loss {}{ext}", self.widths(), self.x, self.loss.kind())
     }
 }
 
