@@ -459,6 +459,54 @@ export const tests = [
     await page.close();
   }],
 
+  ['the extension of f flips straight-through\'s sign, and "w.r.t. p" shows the CLI\'s --wrt p numbers', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const exported = async () => {
+      const download = page.waitForEvent('download');
+      await page.locator('#export-model').click();
+      const file = path.join(ctx.tmp, `ext-${Date.now()}-${(await download).suggestedFilename()}`);
+      await (await download).saveAs(file);
+      return file;
+    };
+    // The default view: the curved extension, straight-through points the wrong way.
+    let st = await waitRow(page, 'st', (r) => r.method === 'exact');
+    assert.ok(st.mean[0] < 0, `curved: ${st.mean[0]}`);
+    // The story that changes only the extension: the right sign, 1 − 2t = 0.1, and the CLI agrees.
+    await page.locator('#preset-extension').click();
+    await page.waitForFunction(() => /ext=multilinear/.test(location.hash));
+    st = await waitRow(page, 'st', (r) => r.method === 'exact' && r.mean[0] > 0);
+    close(st.mean[0], 0.1, 1e-12, 'multilinear st mean');
+    assert.equal(await page.locator('#extension').inputValue(), 'multilinear');
+    let file = await exported();
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).loss.extension, 'multilinear');
+    const cli = (args) => JSON.parse(ctx.execFileSync(ctx.cli, args).toString());
+    close(flatten(cli(['moments', file, '--estimator', 'st']).mean)[0], st.mean[0], 1e-12, 'st mean vs CLI');
+    const le = await waitRow(page, 'local-expectation', (r) => r.method === 'exact');
+    const sts = await waitRow(page, 'st-sigmoid', (r) => r.method === 'exact');
+    close(sts.mean[0], le.mean[0], 1e-12, 'st-sigmoid = local expectation');
+    // Back to the curved extension through its control.
+    await page.selectOption('#extension', 'curved');
+    st = await waitRow(page, 'st', (r) => r.method === 'exact' && r.mean[0] < 0);
+    // Derivatives w.r.t. p: the picker's line, the readout and the axis say p; numbers as the CLI's.
+    await page.locator('#wrt-p').check();
+    await page.waitForFunction(() => /wrt=p/.test(location.hash));
+    await page.waitForFunction(() => /∂E\[f\]\/∂p = 0\.1 /.test(document.querySelector('#param-gradient').textContent));
+    assert.match(await page.locator('#readout-convention').textContent(), /p = σ\(a\)/);
+    file = await exported();
+    const perP = await waitRow(page, 'st', (r) => r.method === 'exact');
+    const out = cli(['moments', file, '--estimator', 'st', '--wrt', 'p']);
+    close(out.mean.p, perP.mean[0], 1e-12, 'st mean w.r.t. p');
+    close(out.bias_sq_norm, perP.bias, 1e-12, 'st bias² w.r.t. p');
+    close(out.variance_trace, perP.variance, 1e-12, 'st variance w.r.t. p');
+    close(out.mean.p, st.mean[0] / (sigmoid(-1) * sigmoid(1)), 1e-12, 'divided by σ′(a)');
+    // With inputs the network has more than one parameter: the choice is not offered.
+    await setInput(page, '#inputs', '2');
+    await page.waitForFunction(() => !document.querySelector('#wrt-p'));
+    assert.doesNotMatch(await page.locator('#param-gradient').textContent(), /∂p/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['numerical edge cases (τ = 0.05, saturated logits, widths at the limit) never show NaN or ∞', async (ctx) => {
     const keys = JSON.parse(ctx.execFileSync(ctx.cli, ['estimators']).toString()).map((e) => e.key).join(',');
     const hashes = [

@@ -1081,6 +1081,7 @@ fn all_texts() -> BTreeMap<String, String> {
     t.insert("note:extension".into(), texts::EXTENSION_NOTE.into());
     t.insert("note:wrt-p".into(), texts::WRT_P.into());
     t.insert("caption:paper-gating".into(), texts::PAPER_GATING_CAPTION.into());
+    t.insert("note:paper-gating".into(), texts::PAPER_GATING_SETUP.into());
     for m in catalogue() {
         t.insert(format!("explanation:{}", m.key), m.explanation.to_string());
     }
@@ -1141,7 +1142,7 @@ fn declared(text: &str) -> Vec<&'static str> {
         "explanation:gumbel-rao" => vec![],
         "explanation:noisy-rectifier" => vec![],
         // The paper's setup, quoted.
-        "caption:paper-gating" => vec!["2013", "400", "2000", "10%", "200"],
+        "note:paper-gating" => vec!["400", "2000", "10%", "200"],
         "readme" => README_DECLARED.to_vec(),
         _ => vec![],
     };

@@ -536,3 +536,71 @@ fn estimators_that_do_not_apply_say_why() {
     assert_eq!(v["method"], "monte-carlo");
     assert!(v["notes"][0].as_str().unwrap().starts_with("Monte Carlo:"), "{}", v["notes"]);
 }
+
+#[test]
+fn the_extension_and_derivatives_with_respect_to_p() {
+    let curved = toy(-1.0, 0.45);
+    let multilinear = curved.replace(r#""target": [0.45]"#, r#""target": [0.45], "extension": "multilinear""#);
+    assert_ne!(curved, multilinear);
+    // E[f] and ∇ only see the binary states.
+    let (a, b) = (ok_json(&["exact", "-"], &curved), ok_json(&["exact", "-"], &multilinear));
+    assert_eq!(a, b);
+    assert_eq!(ok_json(&["exact", "-", "--extension", "multilinear"], &curved), a);
+    // Straight-through: 2(p − t) with the curved extension, 1 − 2t with the multilinear one.
+    let p = 1.0 / (1.0 + 1f64.exp());
+    let st = |m: &str, extra: &[&str]| {
+        let mut args = vec!["moments", "-", "--estimator", "st"];
+        args.extend_from_slice(extra);
+        ok_json(&args, m)["mean"]["layers"][0]["bias"][0].as_f64().unwrap()
+    };
+    close(st(&curved, &[]), 2.0 * (p - 0.45), 1e-15, "curved st");
+    close(st(&multilinear, &[]), 0.1, 1e-15, "multilinear st");
+    close(st(&curved, &["--extension", "multilinear"]), 0.1, 1e-15, "--extension multilinear");
+    close(st(&multilinear, &["--extension", "curved"]), 2.0 * (p - 0.45), 1e-15, "--extension curved");
+    // w.r.t. p: ∂E[f]/∂p = 1 − 2t; the estimator's mean and variance divided by σ′(a) and σ′(a)².
+    let slope = p * (1.0 - p);
+    let e = ok_json(&["exact", "-", "--wrt", "p"], &curved);
+    close(e["gradient"]["p"].as_f64().unwrap(), 0.1, 1e-15, "∂E[f]/∂p");
+    close(e["p"].as_f64().unwrap(), p, 1e-16, "p");
+    assert_eq!(e["wrt"], "p");
+    let logit = ok_json(&["moments", "-", "--estimator", "st"], &curved);
+    let per_p = ok_json(&["moments", "-", "--estimator", "st", "--wrt", "p"], &curved);
+    let g = |v: &Value, k: &str| v[k]["layers"][0]["bias"][0].as_f64().unwrap();
+    close(per_p["mean"]["p"].as_f64().unwrap(), g(&logit, "mean") / slope, 1e-14, "mean");
+    close(per_p["variance"]["p"].as_f64().unwrap(), g(&logit, "variance") / (slope * slope), 1e-12, "variance");
+    for f in ["bias_sq_norm", "variance_trace", "mse", "variance_x_evals"] {
+        close(per_p[f].as_f64().unwrap(), logit[f].as_f64().unwrap() / (slope * slope), 1e-12, f);
+    }
+    assert_eq!(per_p["cosine"], logit["cosine"]);
+    let csv = ok(
+        &[
+            "moments",
+            "-",
+            "--estimator",
+            "reinforce",
+            "--wrt",
+            "p",
+            "--method",
+            "monte-carlo",
+            "--samples",
+            "1024",
+            "--format",
+            "csv",
+        ],
+        &curved,
+    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("p,"), "{csv}");
+    // Refused: --wrt p on a network with more than its one logit, --extension on the match loss,
+    // an unknown extension.
+    err(&["exact", "-", "--wrt", "p"], TOY2, &["--wrt p needs a network whose only parameter is one unit's logit"]);
+    err(&["exact", "-", "--wrt", "q"], &curved, &["--wrt must be logit or p"]);
+    let matching = r#"{"layers": [{"weights": [[]], "bias": [0.0]}], "loss": {"kind": "match", "pattern": [1]}}"#;
+    err(
+        &["moments", "-", "--estimator", "reinforce", "--extension", "multilinear"],
+        matching,
+        &["--extension does not apply"],
+    );
+    err(&["exact", "-", "--extension", "wavy"], &curved, &["--extension must be one of: curved, multilinear"]);
+    let bad = curved.replace(r#""target": [0.45]"#, r#""target": [0.45], "extension": 1"#);
+    err(&["exact", "-"], &bad, &["loss.extension: expected a string"]);
+}

@@ -263,9 +263,9 @@ pub fn gating_panel(p: &PanelProps) -> Html {
                 <caption>{ crate::texts::PAPER_GATING_CAPTION }</caption>
                 <thead><tr>
                     <th scope="col">{ "gater" }</th>
-                    <th scope="col" title="training criterion">{ "train" }</th>
-                    <th scope="col" title="validation error %">{ "valid" }</th>
-                    <th scope="col" title="test error %">{ "test" }</th>
+                    <th scope="col" title="training criterion">{ "train crit." }</th>
+                    <th scope="col" title="validation error %">{ "valid %" }</th>
+                    <th scope="col" title="test error %">{ "test %" }</th>
                 </tr></thead>
                 <tbody>
                     { for crate::texts::PAPER_GATING.iter().map(|(name, train, valid, test)| html! {
@@ -275,6 +275,7 @@ pub fn gating_panel(p: &PanelProps) -> Html {
             </table>
             </div>
             </div>
+            <p class="legend-note">{ crate::texts::PAPER_GATING_SETUP }</p>
             <p class="legend-note">{ "Binary and STS gates: exact expectations over all 2^k gate states per example; noisy rectifiers: Monte Carlo (64 draws per example, ± one standard error). One seed is one task: differences between gate types within a run are not significant unless they persist over seeds (`stochgrad gating --seeds 10` gives means ± s.e. over seeds; see the README). The miniature shows how the estimators behave on this task; it is not evidence about MNIST." }</p>
         </section>
     }
