@@ -1,6 +1,6 @@
 //! `learned-predictor`: an add-on to the unbiased estimator proposed in the abstract of Bengio (2013,
 //! arXiv:1305.2982): approximate the unbiased but noisy estimator by *learning to predict it* with a
-//! biased, low-variance one. (The paper's second approach is another: back-propagating an estimator
+//! biased, less noisy one. (The paper's second approach is another: back-propagating an estimator
 //! through units such as the noisy rectifier.) The abstract does not say how; the features and the
 //! fit below are this project's design.
 //!
