@@ -64,7 +64,8 @@ pub const PAPER_GATING: [(&str, &str, &str, &str); 7] = [
 ];
 
 /// The paper table's caption.
-pub const PAPER_GATING_CAPTION: &str = "Theirs: Bengio, Léonard & Courville (2013), Figure 2, on MNIST (quoted, not reproduced)";
+pub const PAPER_GATING_CAPTION: &str =
+    "Theirs: Bengio, Léonard & Courville (2013), Figure 2, on MNIST (quoted, not reproduced)";
 
 /// The paper table's caption and setup, in the paper's words.
 pub const PAPER_GATING_SETUP: &str = "Theirs, in the paper's words: “Comparison of training criteria and valid/test classification error (%) for stochastic (top) and baseline (bottom) gaters.” The stochastic gaters have “a gater of 400 hidden units and 2000 output units”, with “a sparsity constraint … such that each is non-zero 10% of the time”; the Baseline Sigmoid “has no sparsity constraint and only 200 output units for the gater and main part”, and the Baseline Sigmoid with Noise is “the same, but with Gaussian noise added during training”.";
