@@ -57,6 +57,20 @@ async function setInput(page, selector, value) {
   }, String(value));
 }
 
+/** The round values of a log slider (app/src/ladder.rs): its positions are their indices. */
+function ladder(lo, hi) {
+  const out = [];
+  for (let e = -5; e <= 5; e++) {
+    for (const m of ['1', '1.2', '1.5', '2', '2.5', '3', '4', '5', '6', '8']) {
+      const v = Number(`${m}e${e}`);
+      if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) out.push(v);
+    }
+  }
+  return out;
+}
+const TAUS = ladder(0.05, 10);
+const tauIndex = (v) => { const i = TAUS.indexOf(v); if (i < 0) throw new Error(`τ ${v} is not on the slider`); return i; };
+
 function close(a, b, rel, what) {
   const tol = rel * Math.max(Math.abs(a), Math.abs(b)) + 1e-300;
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (rel ${rel})`);
@@ -94,15 +108,33 @@ export const tests = [
   ['moving the τ slider changes the τ readout and the figures', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     const before = await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
-    await setInput(page, '#tau', Math.log10(2.0));
-    await page.waitForFunction(() => document.querySelector('label[for="tau"] output').textContent.includes('τ = 2.00'));
+    await setInput(page, '#tau', tauIndex(2));
+    await page.waitForFunction(() => document.querySelector('label[for="tau"] output').textContent === 'τ = 2');
     const after = await waitRow(page, 'concrete', (r) => r.method === 'quadrature' && r.bias !== before.bias);
     assert.notEqual(after.variance, before.variance);
-    // Keyboard: arrow keys move the focused slider.
+    // Keyboard: every press of an arrow key moves τ one visible step, both ways, over the whole
+    // range (it used to jam: at 0.10 ← and → did nothing, from 0.5 it stalled at 0.32 / 0.35).
     await page.locator('#tau').focus();
-    await page.keyboard.press('ArrowLeft');
-    await page.waitForFunction(() => !document.querySelector('label[for="tau"] output').textContent.includes('τ = 2.00'));
-    assert.match(await page.locator('#tau').getAttribute('aria-valuetext'), /^τ = \d\.\d\d$/);
+    const shown = () => page.locator('label[for="tau"] output').textContent();
+    let prev = await shown();
+    const seen = [prev];
+    for (let i = 0; i < TAUS.length + 2; i++) {
+      await page.keyboard.press('ArrowLeft');
+      const now = await shown();
+      if (now === prev) break;
+      seen.push(now);
+      prev = now;
+    }
+    assert.equal(prev, 'τ = 0.05', `left to the end: ${seen.join(', ')}`);
+    assert.equal(seen.length, tauIndex(2) + 1, `one step per press: ${seen.join(', ')}`);
+    for (let i = 0; i < TAUS.length - 1; i++) {
+      await page.keyboard.press('ArrowRight');
+      const now = await shown();
+      assert.notEqual(now, prev, `→ at ${prev} did nothing`);
+      prev = now;
+    }
+    assert.equal(prev, 'τ = 10');
+    assert.match(await page.locator('#tau').getAttribute('aria-valuetext'), /^τ = [\d.]+$/);
     assert.deepEqual(errors, []);
     await page.close();
   }],
@@ -292,7 +324,7 @@ export const tests = [
     const { page, errors } = await openPage(ctx);
     await page.selectOption('#layers', '2');
     await setInput(page, '#width-1', '3');
-    await setInput(page, '#tau', Math.log10(0.25));
+    await setInput(page, '#tau', tauIndex(0.25));
     await page.locator('#est-arm').check();
     await page.locator('#play').click(); // pause
     await page.locator('#network-seed').fill('17');
@@ -394,8 +426,15 @@ export const tests = [
       return { name: d.suggestedFilename(), file };
     };
     const agree = await get('#plot-agreement button:text("CSV")');
-    assert.match(agree.name, /^stochgrad-.*\.csv$/);
-    const lines = fs.readFileSync(agree.file, 'utf8').trim().split('\n');
+    assert.match(agree.name, /^stochgrad-agreement-toy-w3-.*\.csv$/);
+    // The settings as comment lines, then the header row.
+    const all = fs.readFileSync(agree.file, 'utf8').trim().split('\n');
+    const comments = all.filter((l) => l.startsWith('#'));
+    assert.match(comments[0], /^# stochgrad: Estimated against exact gradient/);
+    assert.ok(comments.some((l) => /network seed 1, sampling seed 1/.test(l)), comments.join('\n'));
+    const link = comments.find((l) => /#est=/.test(l));
+    assert.ok(link && link.includes('w=3'), `the link: ${link}`);
+    const lines = all.filter((l) => !l.startsWith('#'));
     assert.match(lines[0], /estimator/);
     // 5 estimators × 3 parameters.
     assert.equal(lines.length - 1, 5 * 3, lines.join('\n'));
@@ -406,12 +445,25 @@ export const tests = [
     const cssWidth = await page.locator('#plot-convergence canvas').evaluate((c) => c.clientWidth);
     assert.equal(width, 2 * cssWidth, 'PNG at twice the on-screen size');
     const readout = await get('#readout-csv');
-    const table = fs.readFileSync(readout.file, 'utf8').trim().split('\n');
+    const table = fs.readFileSync(readout.file, 'utf8').trim().split('\n').filter((l) => !l.startsWith('#'));
     assert.match(table[0], /^estimator,name,unbiased,method/);
     assert.equal(table.length - 1, 5, 'one row per selected estimator');
-    assert.match(readout.name, /^stochgrad-readout-.*\.csv$/);
+    assert.match(readout.name, /^stochgrad-figures-toy-w3-.*\.csv$/);
     const svg = await get('#plot-bars button:text("SVG")');
-    assert.match(fs.readFileSync(svg.file, 'utf8'), /<svg[\s\S]*reinforce[\s\S]*<\/svg>/);
+    const svgText = fs.readFileSync(svg.file, 'utf8');
+    assert.match(svgText, /<svg[\s\S]*reinforce[\s\S]*<\/svg>/);
+    // The caption: title, network and loss, τ, seeds, samples drawn, the link.
+    for (const text of ['Bias² and variance', 'Network: 1 layer of widths 3', 'toy loss', 'τ = 0.5', 'sampling seed 1', 'samples per', '#est=']) {
+      assert.ok(svgText.includes(text), `the SVG's caption lacks ${text}`);
+    }
+    // File names differ between configurations and never repeat a word.
+    await page.selectOption('#loss', 'readout');
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    const other = await get('#readout-csv');
+    assert.notEqual(other.name, readout.name);
+    const words = other.name.replace(/\.csv$/, '').split('-');
+    assert.equal(new Set(words).size, words.length, other.name);
+    assert.ok(await page.locator('#plot-bars button[aria-label="Export bias² and variance as PNG"]').count() === 1, 'buttons named with their plot');
     assert.deepEqual(errors, []);
     await page.close();
   }],
@@ -613,8 +665,196 @@ export const tests = [
     await page.close();
   }],
 
-  ['screenshots at 1280×800 and 1920×1080', async (ctx) => {
-    for (const [w, h] of [[1280, 800], [1920, 1080]]) {
+  ['in the lecture hall: a story stays until a setting it is about changes', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const story = () => page.locator('#story').count();
+    assert.equal(await story(), 1);
+    // The race runs and finishes, sampling goes on: none of it ends the story (it used to vanish
+    // after about 4.5 s, when the race finished).
+    await page.waitForFunction(() => /Finished/.test(document.querySelector('#race-status').textContent), null, { timeout: 30000 });
+    await page.waitForTimeout(500);
+    assert.equal(await story(), 1, 'the story is still shown after the race finished');
+    assert.equal(await page.locator('#preset-wrong-sign').getAttribute('aria-pressed'), 'true');
+    await page.locator('#var-x-evals').check();
+    await page.locator('#play').click();
+    assert.equal(await story(), 1, 'display settings keep the story');
+    // "Learning to predict…" (estimators out of the registry's order) stays too.
+    await page.locator('#preset-learned-predictor').click();
+    await page.waitForTimeout(3000);
+    assert.equal(await page.locator('#preset-learned-predictor').getAttribute('aria-pressed'), 'true');
+    assert.match(await page.locator('#story').textContent(), /recursive least squares/);
+    // A setting the story is about ends it.
+    await setInput(page, '#logit', 1.5);
+    await page.waitForFunction(() => !document.querySelector('#story'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['in the lecture hall: keys act the same whatever has the focus', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const playing = () => page.locator('#play').getAttribute('aria-pressed');
+    // Space after clicking a story plays or pauses; it does not load the story again.
+    await page.locator('#preset-toy-045').click();
+    await waitRow(page, 'st', (r) => r.method === 'exact');
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'true');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'false');
+    await page.waitForTimeout(400);
+    assert.equal(await playing(), 'false', 'the story button was not clicked again (that would restart and play)');
+    // The same after Reset.
+    await page.locator('#reset').click();
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'true');
+    // Space after a checkbox does not toggle it.
+    await page.locator('#var-x-evals').check();
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('#play').getAttribute('aria-pressed') === 'false');
+    assert.ok(await page.locator('#var-x-evals').isChecked(), 'the checkbox kept its state');
+    // In lecture mode with a hidden panel, space on the hide checkbox does not show it again.
+    await page.goto(`${ctx.base}#hide=seeds`);
+    await page.waitForSelector('#expected-loss');
+    await page.locator('.share details summary').click();
+    await page.locator('#hide-network').check();
+    await page.keyboard.press(' ');
+    await page.waitForTimeout(300);
+    assert.ok(await page.locator('#hide-network').isChecked());
+    assert.equal(await page.locator('[aria-labelledby="h-network"]').count(), 0, 'the hidden panel stays hidden');
+    // Enter still clicks the focused button.
+    await page.locator('#preset-baselines').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#preset-baselines').getAttribute('aria-pressed') === 'true');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['in the lecture hall: Enlarge fills the window, Esc leaves it', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    const height = () => page.locator('#plot-convergence canvas').evaluate((c) => c.getBoundingClientRect().height);
+    const before = await height();
+    await page.locator('#plot-convergence .enlarge').click();
+    await page.waitForFunction(() => /focus=convergence/.test(location.hash));
+    await page.waitForTimeout(200);
+    const big = await height();
+    assert.ok(big > before + 150 && big >= 800 - 200, `the main plot grew to fill the window: ${before} → ${big}`);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !/focus=/.test(location.hash));
+    await page.waitForTimeout(200);
+    assert.ok(Math.abs((await height()) - before) < 2, 'back to its size');
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['in the lecture hall: the readout says how each figure was obtained, with consistent digits', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: `${ctx.base}#est=reinforce,reinforce-optimal,st,learned-predictor&w=3&loss=readout&t=1&a=0.5&bs=1` });
+    const lp = await waitRow(page, 'learned-predictor', (r) => r.method === 'monte-carlo');
+    const cells = await page.locator('#readout tr[data-key="learned-predictor"] td').allTextContents();
+    assert.match(cells[cells.length - 1], /^[\d,]+$/, `the samples column of a Monte-Carlo row: ${cells}`);
+    assert.match(await page.locator('#readout tr[data-key="learned-predictor"] .why').textContent(), /learned while sampling/);
+    // An exact zero is 0 in the table and in the plots' descriptions (not 1e-34).
+    const labels = await page.evaluate(() => [...document.querySelectorAll('canvas[aria-label]')].map((c) => c.getAttribute('aria-label')).join(' '));
+    assert.doesNotMatch(labels, /e-3\d/, labels);
+    assert.doesNotMatch(labels, /\b1 parameters\b/);
+    // Bias² of the unbiased Monte-Carlo rows is never shown below zero.
+    for (const t of await page.locator('#readout td.bias').allTextContents()) assert.doesNotMatch(t, /^-/, t);
+    // A figure and its neighbours keep four significant digits ("9.190", not "9.19").
+    const variance = await page.locator('#readout tr[data-key="st"] td.var').textContent();
+    assert.match(variance, /^-?(\d\.\d{3}|0\.\d*[1-9]\d{3}|\d{2}\.\d{2})/, variance);
+    assert.ok(lp);
+    const summary = await page.locator('#exact-summary').textContent();
+    assert.match(summary, /3 parameters/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['in the lecture hall: leaving the toy connects the layers; a degenerate network says so and offers the fix', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '3');
+    await setInput(page, '#width-1', '8');
+    await page.waitForFunction(() => /ws=1(&|$)/.test(location.hash));
+    assert.equal(await page.locator('#degenerate').count(), 0);
+    await setInput(page, '#weight-scale', '0');
+    await page.waitForSelector('#degenerate');
+    assert.match(await page.locator('#degenerate').textContent(), /not connected/);
+    await page.locator('#degenerate-fix').click();
+    await page.waitForFunction(() => !document.querySelector('#degenerate') && /ws=1(&|$)/.test(location.hash));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['in the lecture hall: presentation mode, stories as slides (Page Down / Page Up), large type', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { viewport: { width: 1920, height: 1080 } });
+    await page.locator('h1').click();
+    await page.keyboard.press('l');
+    await page.waitForSelector('.app.lecture');
+    assert.equal(await page.locator('aside.controls').count(), 0, 'the controls are hidden in lecture mode');
+    const size = await page.locator('#lecture-story').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.ok(size >= 22, `the story caption is ${size} px`);
+    const plotHeight = await page.locator('.stage canvas').evaluate((c) => c.getBoundingClientRect().height);
+    assert.ok(plotHeight > 700, `the main plot fills the screen: ${plotHeight}`);
+    assert.match(await page.locator('#story-where').textContent(), /story 1 of 10/);
+    await page.keyboard.press('PageDown');
+    await page.waitForFunction(() => /story 2 of 10/.test(document.querySelector('#story-where').textContent));
+    assert.match(await page.locator('#lecture-story').textContent(), /multilinear extension/);
+    await page.waitForFunction(() => /ext=multilinear/.test(location.hash) && /lecture=1/.test(location.hash));
+    await page.keyboard.press('PageUp');
+    await page.waitForFunction(() => /story 1 of 10/.test(document.querySelector('#story-where').textContent));
+    // → still steps (paused: one frame).
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('.status').textContent.includes('Paused'));
+    const n0 = await samples(page);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((n) => {
+      const m = document.querySelector('.status').textContent.match(/([\d,]+) samples per estimator/);
+      return m && Number(m[1].replace(/,/g, '')) > n;
+    }, n0, { timeout: 10000 });
+    // The controls on request.
+    await page.locator('#toggle-controls').click();
+    await page.waitForSelector('aside.controls');
+    await page.screenshot({ path: path.join(ctx.shots, 'lecture-1920x1080.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['small screens and accessibility: phone order, tap targets, skip link, focus trap', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { viewport: { width: 390, height: 844 } });
+    const top = (sel) => page.locator(sel).first().evaluate((e) => e.getBoundingClientRect().top + window.scrollY);
+    const [story, sampling, results, network] = [await top('.presets'), await top('.playback'), await top('#results'), await top('[aria-labelledby="h-network"]')];
+    assert.ok(story < results && sampling < results && results < network, `order: ${[story, sampling, results, network]}`);
+    for (const sel of ['#play', '#reset', '.preset', '#plot-convergence .enlarge']) {
+      const h = await page.locator(sel).first().evaluate((e) => e.getBoundingClientRect().height);
+      assert.ok(h >= 44, `${sel} is ${h} px high`);
+    }
+    await page.screenshot({ path: path.join(ctx.shots, 'phone-390x844.png') });
+    await page.close();
+    // The skip link, and the shortcut dialog that holds the focus until it is closed.
+    const { page: desk, errors: errors2 } = await openPage(ctx);
+    await desk.keyboard.press('Tab');
+    assert.equal(await desk.evaluate(() => document.activeElement.textContent), 'Skip to the plots');
+    await desk.locator('#help').click();
+    await desk.waitForSelector('#shortcuts');
+    assert.equal(await desk.evaluate(() => document.activeElement.id), 'close-shortcuts');
+    for (let i = 0; i < 3; i++) await desk.keyboard.press('Tab');
+    await desk.keyboard.press('Shift+Tab');
+    assert.equal(await desk.evaluate(() => document.activeElement.id), 'close-shortcuts', 'the focus stays in the dialog');
+    await desk.keyboard.press('Escape');
+    await desk.waitForSelector('#shortcuts', { state: 'detached' });
+    assert.equal(await desk.evaluate(() => document.activeElement.id), 'help', 'the focus goes back');
+    // The focus ring: at least 3:1 against the page.
+    const ratio = await desk.evaluate(() => {
+      const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+      const b = document.querySelector('#help'); b.focus();
+      const ring = lum(rgb(getComputedStyle(b).outlineColor)), bg = lum(rgb(getComputedStyle(document.body).backgroundColor));
+      return (Math.max(ring, bg) + 0.05) / (Math.min(ring, bg) + 0.05);
+    });
+    assert.ok(ratio >= 3, `focus ring contrast ${ratio.toFixed(2)}:1`);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(errors2, []);
+    await desk.close();
+  }],
+
+  ['screenshots at 1280×800, 1920×1080 and 1024×768', async (ctx) => {
+    for (const [w, h] of [[1280, 800], [1920, 1080], [1024, 768]]) {
       const { page, errors } = await openPage(ctx, { viewport: { width: w, height: h } });
       await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
       await page.waitForTimeout(2500);

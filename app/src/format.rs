@@ -23,6 +23,54 @@ pub fn sig(x: f64, sig: usize) -> String {
     }
 }
 
+/// `sig` keeping trailing zeros, so that a table's columns show the same number of significant
+/// digits ("9.190" beside "9.189", not "9.19").
+pub fn sig_fixed(x: f64, sig: usize) -> String {
+    if !x.is_finite() {
+        return "—".to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let a = x.abs();
+    if (1e-4..1e5).contains(&a) {
+        // The rounded value may gain a digit (9.9996 → 10.00): count from the rounded magnitude.
+        let mut digits = (sig as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+        let rounded: f64 = format!("{a:.digits$}").parse().unwrap_or(a);
+        if rounded >= 10f64.powi(a.log10().floor() as i32 + 1) && digits > 0 {
+            digits -= 1;
+        }
+        format!("{x:.digits$}")
+    } else {
+        format!("{x:.*e}", sig.saturating_sub(1))
+    }
+}
+
+/// A table cell: the value with `sig` digits and, for Monte Carlo, its standard error with two.
+pub fn cell(value: f64, se: Option<f64>) -> String {
+    match se {
+        Some(s) if s.is_finite() && s > 0.0 => format!("{} ± {}", sig_fixed(value, 4), sig(s, 2)),
+        _ => sig_fixed(value, 4),
+    }
+}
+
+/// A squared figure (bias², variance, MSE) as the page shows it, in the readout and in the plots'
+/// descriptions alike: an exact value below `floor` (rounding noise of an exact zero) is "0"; a
+/// debiased Monte-Carlo bias² that came out below zero (an unbiased estimator's sampling noise) is
+/// "≈ 0 (± s.e.)".
+pub fn squared(value: f64, se: Option<f64>, floor: f64) -> String {
+    match se.filter(|s| s.is_finite() && *s > 0.0) {
+        None if value.abs() <= floor => "0".to_string(),
+        Some(s) if value < 0.0 => format!("≈ 0 (± {})", sig(s, 2)),
+        _ => cell(value, se),
+    }
+}
+
+/// "1 parameter", "3 parameters".
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn trim_zeros(s: String) -> String {
     if s.contains('.') {
         let t = s.trim_end_matches('0').trim_end_matches('.');
@@ -79,6 +127,22 @@ mod tests {
         assert_eq!(sig(f64::INFINITY, 3), "—");
         assert_eq!(sig(0.0, 3), "0");
         assert_eq!(sig(4.5e6, 3), "4.5e6");
+    }
+
+    #[test]
+    fn table_cells_keep_their_digits() {
+        assert_eq!(sig_fixed(9.19, 4), "9.190");
+        assert_eq!(sig_fixed(9.189, 4), "9.189");
+        assert_eq!(sig_fixed(9.9996, 4), "10.00");
+        assert_eq!(sig_fixed(1.0, 4), "1.000");
+        assert_eq!(sig_fixed(0.0304, 4), "0.03040");
+        assert_eq!(sig_fixed(2.5e-6, 4), "2.500e-6");
+        assert_eq!(sig_fixed(0.0, 4), "0");
+        assert_eq!(cell(9.19, Some(0.031)), "9.190 ± 0.031");
+        assert_eq!(squared(1.083e-34, None, 1e-30), "0");
+        assert_eq!(squared(-6.98e-7, Some(7.3e-7), 1e-30), "≈ 0 (± 7.3e-7)");
+        assert_eq!(squared(2.5e-3, Some(1e-4), 1e-30), "0.002500 ± 0.0001");
+        assert_eq!((count(1, "parameter"), count(3, "parameter")), ("1 parameter".into(), "3 parameters".into()));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   worker registration, the pool of workers, the race's and the gating run's own workers).
 
 pub mod engine;
+pub mod exports;
 pub mod format;
+pub mod ladder;
 pub mod per_p;
 pub mod plots;
 pub mod presets;

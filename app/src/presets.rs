@@ -11,6 +11,9 @@ pub struct Preset {
     pub title: &'static str,
     pub story: &'static str,
     pub page: fn() -> Page,
+    /// The estimator whose gap to the exact gradient the story is about: the convergence plot
+    /// draws an arrow from the exact gradient to its expectation ("wrong sign" or "bias").
+    pub annotate: Option<&'static str>,
 }
 
 fn with(estimators: &[&str], f: impl FnOnce(&mut Page)) -> Page {
@@ -102,6 +105,37 @@ fn reward_only() -> Page {
     })
 }
 
+/// What a story is about: the network and its loss, the estimators and their hyper-parameters. A
+/// story stays active until one of these changes; what changes by itself or only changes the
+/// view (sampling and its seed, auto-pause, the training race, the gating run, lecture mode,
+/// hidden panels, the enlarged plot, variance × evaluations, derivatives w.r.t. p) does not end it.
+/// (The estimators as a set: the page keeps them in the registry's order.)
+fn about(
+    p: &Page,
+) -> (stochgrad_core::settings::Settings, Vec<&str>, [f64; 6], u32, u32, stochgrad_core::model::Noise) {
+    let mut estimators: Vec<&str> = p.estimators.iter().map(String::as_str).collect();
+    estimators.sort_unstable();
+    (p.model.clone(), estimators, [p.tau, p.gap, p.eta, p.lambda, p.decay, p.noise_scale], p.k, p.rao_k, p.noise)
+}
+
+/// The story these settings tell, if any.
+pub fn active(page: &Page) -> Option<&'static Preset> {
+    let now = about(page);
+    PRESETS.iter().find(|pr| about(&(pr.page)()) == now)
+}
+
+/// The story `step` places after (or, for −1, before) the active one, in the page's order, as a
+/// slide show: from no story, forward is the first and backward the last; the ends stay put.
+pub fn neighbour(page: &Page, step: i32) -> &'static Preset {
+    let n = PRESETS.len() as i32;
+    let i = match active(page).and_then(|a| PRESETS.iter().position(|p| p.key == a.key)) {
+        Some(i) => (i as i32 + step).clamp(0, n - 1),
+        None if step >= 0 => 0,
+        None => n - 1,
+    };
+    &PRESETS[i as usize]
+}
+
 /// All presets, in the order the page lists them. Every number a story states, and every claim
 /// about an estimator's behaviour, is computed from the engine by `tests/claims.rs`.
 pub const PRESETS: [Preset; 10] = [
@@ -110,60 +144,70 @@ pub const PRESETS: [Preset; 10] = [
         title: "Wrong sign (t = 0.45, a = −1)",
         story: "One unit, f = (h − 0.45)², logit a = −1 (p = 0.27). The exact gradient is +0.0197: lowering a lowers the loss, towards the optimum p → 0. REINFORCE and Bengio's optimal-baseline estimator converge to it. Straight-through (−0.362), straight-through × σ′ (−0.071) and Concrete (τ = 0.5: −0.012) point the other way: the loss curves in h, and a derivative taken at the sampled h misses the jump between h = 0 and h = 1. Bengio et al. (2013, §4) write that for a single layer straight-through “has the right sign”; that holds when f is affine in each unit, and this curved f is the counter-example (the next story changes only the extension). Each running mean settles on its own dashed line, not on the thick exact one.",
         page: wrong_sign,
+        annotate: Some("st"),
     },
     Preset {
         key: "extension",
         title: "The extension decides the sign",
         story: "The same toy, with f extended to real h by its multilinear extension t² + (1 − 2t)h instead of (h − t)²: the two agree at h = 0 and h = 1, so E[f] and the exact gradient (+0.0197) do not change. Straight-through now points the right way (+0.1, from −0.362), straight-through × σ′ is exact — on one layer it is local expectation — and Concrete (τ = 0.5) moves from −0.012 to +0.018. The wrong sign came from the choice of extension: the estimators that never differentiate f are unchanged.",
         page: extension,
+        annotate: Some("st"),
     },
     Preset {
         key: "toy-045",
         title: "The t = 0.45 toy at p = ½",
         story: "The REBAR/RELAX toy f = (h − 0.45)² at p = ½. The exact gradient is 0.025 with respect to the logit (0.1 = 1 − 2t with respect to p, the papers' convention: tick “w.r.t. p” to see it). REINFORCE is unbiased but noisy; leave-one-out has 13× less variance per evaluation; straight-through (identity) is 4× too large; ST × σ′ happens to be exact at p = ½; Concrete and ST-Gumbel (τ = 0.5) are 14 % low.",
         page: toy_045,
+        annotate: None,
     },
     Preset {
         key: "toy-0499",
         title: "The hard toy: t = 0.499",
         story: "RELAX's harder toy at p = ½: the exact gradient is only 0.0005, while REINFORCE's variance is 0.0156 — its standard deviation is 250 times the gradient, so it takes about 250,000 samples before two standard errors are smaller than the gradient. Leave-one-out, ARM and DisARM cut the variance by orders of magnitude (DisARM to exactly 0: one unit at a = 0). The biased estimators are close here: ST × σ′ happens to be exact at p = ½, and Concrete (τ = 0.5) is 14 % low.",
         page: toy_0499,
+        annotate: None,
     },
     Preset {
         key: "tau",
         title: "What τ does (no single trade-off)",
         story: "The toy at a = −1, every estimator with a temperature, against τ. Concrete: lowering τ raises the variance (4.7·10⁻⁶ at τ = 10, 0.136 at τ = 0.05), but its bias² is largest near τ = 1 (1.2·10⁻³) and smaller at both ends (3.4·10⁻⁴ at τ = 10, 2.1·10⁻⁵ at τ = 0.05): going from τ = 10 to τ = 1 makes both bias² and variance larger. Tempered straight-through's surrogate vanishes as τ → 0 away from a = 0, so its estimate goes to 0 and its bias² to the squared gradient (3.9·10⁻⁴). ReinMax is exact at τ = 1 here and biased at the slider's other temperatures. Gumbel-Rao has ST-Gumbel's bias with less variance. The vertical line marks the current τ — move the slider and watch the readout follow.",
         page: tau,
+        annotate: None,
     },
     Preset {
         key: "baselines",
         title: "Baselines",
         story: "Three units, a linear readout: no baseline, a moving average of f, Bengio's optimal per-unit baseline L̄_i, and leave-one-out. All four are unbiased; the baselines only change the variance. Shown as variance × loss evaluations, since leave-one-out pays for two samples.",
         page: baselines,
+        annotate: None,
     },
     Preset {
         key: "antithetic",
         title: "Antithetic: ARM vs DisARM",
         story: "ARM drives two samples from one uniform per unit; DisARM integrates the leftover noise of that uniform out analytically. Same two evaluations, same expectation — and on one stochastic layer DisARM's variance is never larger (here 0.84 against ARM's 0.93).",
         page: antithetic,
+        annotate: None,
     },
     Preset {
         key: "deeper",
         title: "Deeper network",
         story: "Three stochastic layers. Straight-through and straight-through × σ′ back-propagate their surrogates through every layer: in the agreement plot their points leave the diagonal, and straight-through × σ′ gives 7 of the 29 parameters the wrong sign (straight-through: 0 here — biased, but not in sign). Bengio's estimator needs no back-propagation and stays unbiased at any depth.",
         page: deeper,
+        annotate: None,
     },
     Preset {
         key: "learned-predictor",
         title: "Learning to predict the unbiased estimator",
         story: "Bengio (2013) proposes, in its abstract, “approximating this unbiased but high-variance estimator by learning to predict it using a biased estimator”. How to predict it is this project's design: on three units with a linear readout, per unit, a linear regressor on local features (the straight-through estimate, h − σ(a), 1), fitted online by recursive least squares, predicts the unbiased estimate (h − σ(a))(f − L̄), and its prediction is used instead. Press ▶ Play and watch the bars: after 10,000 samples its running mean still carries the bias of its learning (bias² ≈ 7·10⁻⁴); by 100,000 the bias² is down to ≈ 10⁻⁵, while its variance stays about an eighth of the unbiased target's (0.11 against 0.92). Straight-through, its starting feature, keeps a bias² of ≈ 3.3. All Monte Carlo: the predictor learns while sampling.",
         page: learned_predictor,
+        annotate: None,
     },
     Preset {
         key: "reward-only",
         title: "Reward only (no derivative)",
         story: "The match loss is a 0/1 reward: 0 when every unit fires, else 1. It has no derivative, so straight-through and the relaxations do not apply (greyed out); the estimators that never differentiate f do — REINFORCE, Bengio's estimator, ARM, DisARM and local expectation here. The seed paper's point: its unbiased estimator “only requires broadcasting L throughout the network, no back-propagation and only local computation”.",
         page: reward_only,
+        annotate: None,
     },
 ];
 
@@ -186,5 +230,56 @@ mod tests {
         }
         let keys: std::collections::BTreeSet<_> = PRESETS.iter().map(|p| p.key).collect();
         assert_eq!(keys.len(), PRESETS.len());
+    }
+
+    #[test]
+    fn a_story_stays_until_a_setting_it_is_about_changes() {
+        use crate::state::Action;
+        for preset in &PRESETS {
+            let mut s = State::new((preset.page)());
+            assert_eq!(active(&s.page).map(|p| p.key), Some(preset.key));
+            // What changes by itself or only changes the view keeps the story.
+            for a in [
+                Action::Pause,
+                Action::RacePause,
+                Action::ToggleVarXEvals,
+                Action::ToggleWrtP,
+                Action::ToggleLecture,
+                Action::SetFocus("bars".into()),
+                Action::SetMaxSamples(1000),
+                Action::NewSamples,
+                Action::SetRaceSteps(10),
+                Action::TogglePanel("seeds".into()),
+            ] {
+                s = s.reduce(a);
+                assert_eq!(active(&s.page).map(|p| p.key), Some(preset.key), "{}", preset.key);
+            }
+            // A setting the story is about ends it.
+            let moved = s.clone().reduce(Action::SetLogit(s.page.model.logit + 0.5));
+            assert!(active(&moved.page).is_none(), "{}", preset.key);
+            let other = s.clone().reduce(Action::SetTau(s.page.tau * 2.0));
+            assert!(active(&other.page).is_none() || other.page.tau == s.page.tau, "{}", preset.key);
+        }
+        // No two stories are about the same settings.
+        for (i, a) in PRESETS.iter().enumerate() {
+            for b in &PRESETS[i + 1..] {
+                assert_ne!(about(&(a.page)()), about(&(b.page)()), "{} and {}", a.key, b.key);
+            }
+        }
+    }
+
+    #[test]
+    fn stories_step_like_slides() {
+        let first = (PRESETS[0].page)();
+        assert_eq!(neighbour(&first, 1).key, PRESETS[1].key);
+        assert_eq!(neighbour(&first, -1).key, PRESETS[0].key, "the first stays first");
+        let last = (PRESETS[PRESETS.len() - 1].page)();
+        assert_eq!(neighbour(&last, 1).key, PRESETS[PRESETS.len() - 1].key);
+        let mut none = Page::default();
+        none.model.logit = 3.0;
+        assert_eq!(
+            (neighbour(&none, 1).key, neighbour(&none, -1).key),
+            (PRESETS[0].key, PRESETS[PRESETS.len() - 1].key)
+        );
     }
 }

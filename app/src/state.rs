@@ -574,7 +574,13 @@ impl State {
     fn reshape(&mut self, change: impl FnOnce(&mut Settings)) {
         let m = &self.page.model;
         let slot = Slot::of(&m.widths, m.inputs, self.page.param);
+        let was_one_layer = m.widths.len() == 1;
         change(&mut self.page.model);
+        // From the toy (weight scale 0) to several layers: connect them, or every layer but the
+        // last would get gradient 0 (see `State::degenerate`).
+        if was_one_layer && self.page.model.widths.len() > 1 && self.page.model.weight_scale == 0.0 {
+            self.page.model.weight_scale = 1.0;
+        }
         self.restart();
         let m = &self.page.model;
         self.page.param = slot.map_or(0, |s| s.clamped(&m.widths, m.inputs).index(&m.widths, m.inputs));
@@ -1026,6 +1032,43 @@ impl State {
         row.mc = Some(view);
     }
 
+    /// Settings that make the network degenerate, with what to say and a one-click fix (the
+    /// fix's label and action): layers that are not connected (weight scale 0), or a parameter
+    /// shown whose exact gradient is 0 while others' are not.
+    pub fn degenerate(&self) -> Option<(String, &'static str, Action)> {
+        let m = &self.page.model;
+        if m.widths.len() > 1 && m.weight_scale == 0.0 {
+            return Some((
+                "Weight scale 0: the layers are not connected (each layer's logits are its biases alone), so every parameter below the last layer has exact gradient 0 and every estimator shows 0 for it.".into(),
+                "Connect the layers (weight scale 1)",
+                Action::SetWeightScale(1.0),
+            ));
+        }
+        let e = self.exact.as_ref()?;
+        let g = *e.gradient.get(self.page.param)?;
+        let (best, largest) =
+            e.gradient.iter().enumerate().fold(
+                (0, 0.0f64),
+                |(bi, bv), (i, v)| {
+                    if v.abs() > bv {
+                        (i, v.abs())
+                    } else {
+                        (bi, bv)
+                    }
+                },
+            );
+        (g == 0.0 && largest > 0.0).then(|| {
+            (
+                format!(
+                    "The parameter shown ({}) has exact gradient 0: its convergence plot is a flat line at 0.",
+                    e.names.get(self.page.param).cloned().unwrap_or_default()
+                ),
+                "Show the parameter with the largest gradient",
+                Action::SetParam(best),
+            )
+        })
+    }
+
     /// The sweep series of one kind, in selection order.
     pub fn sweep(&self, kind: SweepKind) -> Vec<(&str, &[SweepPoint])> {
         self.page
@@ -1414,5 +1457,36 @@ mod tests {
         assert_eq!(s.status_line(), "Paused. Press ▶ Play to draw samples.");
         let s = s.reduce(Action::Worker(Box::new(Out::Failed { id, message: "no".into() })));
         assert_eq!(s.status_line(), "Cannot compute: no");
+    }
+
+    #[test]
+    fn leaving_the_toy_connects_the_layers_and_degenerate_settings_say_so() {
+        // The one-unit toy has weight scale 0; three layers of 8 from it are connected.
+        let s = State::default().reduce(Action::SetLayers(3));
+        assert_eq!(s.page.model.weight_scale, 1.0);
+        assert!(s.degenerate().is_none());
+        let s = s.reduce(Action::SetWidth(0, 8));
+        assert_eq!(s.page.model.weight_scale, 1.0);
+        // Disconnected by hand: a note, and the fix connects them again.
+        let s = s.reduce(Action::SetWeightScale(0.0));
+        let (note, label, fix) = s.degenerate().expect("disconnected layers");
+        assert!(note.contains("not connected") && label.contains("weight scale 1"), "{note} / {label}");
+        let s = s.reduce(fix);
+        assert!(s.degenerate().is_none() && s.page.model.weight_scale == 1.0);
+        // One layer with weight scale 0 is the toy: nothing to say, and width changes keep it.
+        let s = State::default().reduce(Action::SetWidth(0, 3));
+        assert!(s.degenerate().is_none() && s.page.model.weight_scale == 0.0);
+        // A parameter shown with exact gradient 0 while others have one.
+        let s = State {
+            exact: Some(ExactView {
+                expected_loss: 1.0,
+                gradient: vec![0.0, -0.2, 0.1],
+                names: Rc::new(vec!["a".into(), "b".into(), "c".into()]),
+                millis: 0.0,
+            }),
+            ..State::default()
+        };
+        let (_, _, fix) = s.degenerate().expect("a flat line");
+        assert_eq!(fix, Action::SetParam(1));
     }
 }

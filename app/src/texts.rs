@@ -42,6 +42,9 @@ pub const HOW_TO_READ: [(&str, &str); 7] = [
 /// Under the readout table.
 pub const READOUT_NOTE: &str = "Exact figures come from enumerating every binary configuration (or quadrature over the relaxations' noise); Monte-Carlo figures are shown ± one standard error, with bias² debiased so that an unbiased estimator's sampling noise does not show up as bias.";
 
+/// Under the readout table: why a Monte-Carlo bias² can be shown as "≈ 0".
+pub const DEBIASED_NOTE: &str = "A Monte-Carlo bias² is debiased: the share of the sampling noise, tr Var/n, is subtracted from ‖mean − ∇‖². For an unbiased estimator it then scatters around 0 and can come out below 0; such a value is shown as ≈ 0 with its standard error.";
+
 /// Under the training race's table.
 pub const RACE_NOTE: &str = "“Last quarter” is the mean over the last quarter of the steps taken, where an estimator that stops improving stalls. On the default toy f(h) = (h − 0.45)², E[f] = t² + p(1 − 2t) falls as p = σ(a) → 0. Straight-through's expected estimate is 2(p − t) (straight-through × σ′'s is 2σ′(a)(p − t)): it vanishes at p = t, so straight-through wanders around p ≈ 0.45, while the unbiased estimators drive p towards 0.";
 

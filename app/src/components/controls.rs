@@ -19,6 +19,20 @@ fn dispatch<T: 'static>(state: &UseReducerHandle<State>, f: impl Fn(T) -> Action
     Callback::from(move |v: T| s.dispatch(f(v)))
 }
 
+/// A log-scale slider's props over the ladder of round values in `range` (one visible step per
+/// key press, see `ladder.rs`): (value as an index, max index, onchange).
+fn ladder_props(
+    state: &UseReducerHandle<State>,
+    range: (f64, f64),
+    value: f64,
+    action: fn(f64) -> Action,
+) -> (f64, f64, Callback<f64>) {
+    let steps = crate::ladder::ladder(range.0, range.1);
+    let (index, max) = (crate::ladder::nearest(&steps, value) as f64, (steps.len() - 1) as f64);
+    let on = dispatch(state, move |v: f64| action(steps[(v.round().max(0.0) as usize).min(steps.len() - 1)]));
+    (index, max, on)
+}
+
 fn button(state: &UseReducerHandle<State>, action: Action) -> Callback<MouseEvent> {
     let s = state.clone();
     Callback::from(move |_| s.dispatch(action.clone()))
@@ -35,7 +49,7 @@ pub fn playback(p: &ControlsProps) -> Html {
     let random = st.network_is_random();
     let auto = [0u64, 1_000, 10_000, 100_000, 1_000_000];
     html! {
-        <section class="panel" aria-labelledby="h-playback">
+        <section class="panel playback" aria-labelledby="h-playback">
             <h2 id="h-playback">{ "Sampling" }</h2>
             <div class="buttons">
                 <button id="play" class={classes!("primary", playing.then_some("active"))} aria-pressed={playing.to_string()}
@@ -144,14 +158,17 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
         ("logistic".to_string(), "logistic (P(h > 0) = σ(a) at scale 1)".to_string()),
         ("gaussian".to_string(), "Gaussian (the paper's experiments)".to_string()),
     ];
+    let (tau_i, tau_max, on_tau) = ladder_props(st, limits::TAU, page.tau, Action::SetTau);
+    let (lambda_i, lambda_max, on_lambda) = ladder_props(st, limits::LAMBDA, page.lambda, Action::SetLambda);
+    let (scale_i, scale_max, on_scale) = ladder_props(st, limits::NOISE_SCALE, page.noise_scale, Action::SetNoiseScale);
     html! {
         <section class="panel" aria-labelledby="h-hyper">
             <h2 id="h-hyper">{ "Temperature and estimator settings" }</h2>
             <Slider label="Temperature τ (log scale)" id={Some(AttrValue::from("tau"))}
-                value={page.tau.log10()} min={-1.3} max={1.0} step={0.01}
-                value_text={format!("τ = {:.2}", page.tau)}
+                value={tau_i} min={0.0} max={tau_max} step={1.0}
+                value_text={format!("τ = {}", crate::format::sig(page.tau, 3))}
                 hint={ if uses_tau { None } else { Some(AttrValue::from("no selected estimator uses τ")) } }
-                onchange={dispatch(st, |v: f64| Action::SetTau(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::TAU.0, limits::TAU.1)))} />
+                onchange={on_tau} />
             { for recommendations.iter().map(|r| html! { <p class="note">{ r.clone() }</p> }) }
             if uses_k {
                 <Slider label="Leave-one-out samples k" id={Some(AttrValue::from("loo-k"))}
@@ -177,9 +194,9 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
                     value_text={format!("η = {:.1}", page.eta)}
                     onchange={dispatch(st, |v: f64| Action::SetEta((v * 10.0).round() / 10.0))} />
                 <Slider label="REBAR relaxation temperature λ (log scale)" id={Some(AttrValue::from("lambda"))}
-                    value={page.lambda.log10()} min={limits::LAMBDA.0.log10()} max={limits::LAMBDA.1.log10()} step={0.01}
-                    value_text={format!("λ = {:.2}", page.lambda)}
-                    onchange={dispatch(st, |v: f64| Action::SetLambda(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::LAMBDA.0, limits::LAMBDA.1)))} />
+                    value={lambda_i} min={0.0} max={lambda_max} step={1.0}
+                    value_text={format!("λ = {}", crate::format::sig(page.lambda, 3))}
+                    onchange={on_lambda} />
             }
             if uses_decay {
                 <Slider label="Running-baseline decay" id={Some(AttrValue::from("decay"))}
@@ -192,9 +209,9 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
                     options={noises} value={page.noise.key().to_string()}
                     onchange={dispatch(st, |v: String| Action::SetNoise(Noise::from_key(&v).unwrap_or_default()))} />
                 <Slider label="Noisy-rectifier noise scale (log scale)" id={Some(AttrValue::from("noise-scale"))}
-                    value={page.noise_scale.log10()} min={limits::NOISE_SCALE.0.log10()} max={limits::NOISE_SCALE.1.log10()} step={0.01}
-                    value_text={format!("scale = {:.2} (× standard {} noise)", page.noise_scale, page.noise.key())}
-                    onchange={dispatch(st, |v: f64| Action::SetNoiseScale(((10f64.powf(v) * 100.0).round() / 100.0).clamp(limits::NOISE_SCALE.0, limits::NOISE_SCALE.1)))} />
+                    value={scale_i} min={0.0} max={scale_max} step={1.0}
+                    value_text={format!("scale = {} (× standard {} noise)", crate::format::sig(page.noise_scale, 3), page.noise.key())}
+                    onchange={on_scale} />
             }
         </section>
     }

@@ -37,13 +37,13 @@ pub fn race_panel(p: &PanelProps) -> Html {
         let s = st.clone();
         Callback::from(move |v: String| s.dispatch(Action::SetRaceSteps(v.parse().unwrap_or(1000))))
     };
+    // One round value per step (see `ladder.rs`).
+    let lrs = crate::ladder::ladder(limits::RACE_LR.0, limits::RACE_LR.1);
+    let (lr_i, lr_max) = (crate::ladder::nearest(&lrs, page.race_lr) as f64, (lrs.len() - 1) as f64);
     let on_lr = {
         let s = st.clone();
         Callback::from(move |v: f64| {
-            let lr = 10f64.powf(v);
-            // Two significant digits, so the URL and the label stay readable.
-            let lr: f64 = format!("{lr:.1e}").parse().unwrap_or(lr);
-            s.dispatch(Action::SetRaceLr(lr.clamp(limits::RACE_LR.0, limits::RACE_LR.1)))
+            s.dispatch(Action::SetRaceLr(lrs[(v.round().max(0.0) as usize).min(lrs.len() - 1)]))
         })
     };
     let on_opt = {
@@ -79,6 +79,19 @@ pub fn race_panel(p: &PanelProps) -> Html {
     } else {
         format!("Paused at step {} of {}. Press ▶ Race to go on.", thousands(done), thousands(budget))
     };
+    // What screen readers hear: the milestones, not every step (the visible line changes ten
+    // times a second while racing).
+    let spoken = if let Some(f) = &st.race.failure {
+        format!("Cannot race: {f}")
+    } else if st.race.finished {
+        format!("Race finished: {} steps per estimator.", thousands(budget))
+    } else if playing {
+        format!("Racing to {} steps.", thousands(budget))
+    } else if st.race.rows.is_empty() {
+        String::new()
+    } else {
+        format!("Race paused at step {}.", thousands(done))
+    };
     let one_unit = st.race.rows.values().any(|r| r.reports.first().is_some_and(|r| r.p.is_some()));
     let rows = page.estimators.iter().map(|key| race_row(key, st.race.rows.get(key), one_unit));
     html! {
@@ -97,7 +110,7 @@ pub fn race_panel(p: &PanelProps) -> Html {
                 <Select label="Steps budget" id={Some(AttrValue::from("race-steps"))}
                     options={budget_options(budget)} value={budget.to_string()} onchange={on_steps} />
                 <Slider label="Learning rate (log scale)" id={Some(AttrValue::from("race-lr"))}
-                    value={page.race_lr.log10()} min={limits::RACE_LR.0.log10()} max={limits::RACE_LR.1.log10()} step={0.05}
+                    value={lr_i} min={0.0} max={lr_max} step={1.0}
                     value_text={format!("lr = {}", sig(page.race_lr, 2))} onchange={on_lr} />
                 <Select label="Optimizer" id={Some(AttrValue::from("race-optimizer"))}
                     options={vec![("sgd".to_string(), "SGD: θ ← θ − lr·ĝ".to_string()), ("adam".to_string(), "Adam (β₁ 0.9, β₂ 0.999)".to_string())]}
@@ -106,8 +119,10 @@ pub fn race_panel(p: &PanelProps) -> Html {
                     options={vec![("evals".to_string(), "loss evaluations (fair)".to_string()), ("steps".to_string(), "training steps".to_string())]}
                     value={if page.race_by_evals { "evals" } else { "steps" }.to_string()} onchange={on_axis} />
             </div>
-            <p class="race-status" id="race-status" role="status">{ status }</p>
+            <p class="race-status" id="race-status">{ status }</p>
+            <p class="sr-only" role="status">{ spoken }</p>
             <Plot id="plot-race" data={PlotRef::new(RacePlot::from_state(st))} epoch={p.epoch} lecture={page.lecture}
+                export={Some(std::rc::Rc::new(crate::exports::describe(st, &super::page_base())))}
                 {focused} onfocus={on_focus} />
             <div class="table-wrap">
             <table id="race-table">
@@ -212,10 +227,13 @@ pub fn gating_panel(p: &PanelProps) -> Html {
     let status = match (&g.failure, &g.progress) {
         (Some(f), _) => html! { <p class="failure" role="alert">{ format!("Cannot run: {f}") }</p> },
         (None, Some((gate, done, total))) => html! {
-            <p class="race-status" role="status">
-                <progress max={total.to_string()} value={done.to_string()} aria-label="gating progress"></progress>
-                { format!(" Training the {gate} gater: {} of {} steps (all gate types)", thousands(*done), thousands(*total)) }
-            </p>
+            <>
+                <p class="race-status">
+                    <progress max={total.to_string()} value={done.to_string()} aria-label="gating progress"></progress>
+                    { format!(" Training the {gate} gater: {} of {} steps (all gate types)", thousands(*done), thousands(*total)) }
+                </p>
+                <p class="sr-only" role="status">{ "Training the gaters." }</p>
+            </>
         },
         (None, None) if g.done => {
             html! { <p class="race-status" role="status">{ format!("Done: {} gate types, seed {}.", g.rows.len(), cfg.seed) }</p> }

@@ -58,11 +58,12 @@ pub fn download_blob(doc: &web_sys::Document, name: &str, blob: &web_sys::Blob) 
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// A file name describing the current model, e.g. `toy-w1-a-1.0-t0.450-seed1`.
-pub fn model_stem(state: &State) -> String {
-    let m = &state.page.model;
-    let widths: Vec<String> = m.widths.iter().map(|w| w.to_string()).collect();
-    format!("{}-w{}-a{:.1}-seed{}", m.loss.key(), widths.join("x"), m.logit, m.network_seed)
+/// The page's address without its `#…` (for the links in exported captions).
+pub fn page_base() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
 }
 
 /// Writes the settings into the address bar with `history.replaceState`, [`AddressBar::QUIET_MS`]
@@ -141,19 +142,23 @@ fn initial_state() -> State {
     state
 }
 
-/// Whether a key event comes from a field where typing must not trigger shortcuts.
-fn typing_target(e: &web_sys::KeyboardEvent, key: &str) -> bool {
+/// Whether a key belongs to the focused element rather than to the page's shortcuts: typing in a
+/// text field or a list (`<select>`), and the keys that move a focused slider. Everywhere else —
+/// a button or a checkbox just clicked included — the shortcuts act the same: space plays or
+/// pauses (it does not click the focused button again or toggle the checkbox); Enter still
+/// activates the focused control.
+fn key_belongs_to_focus(e: &web_sys::KeyboardEvent, key: &str) -> bool {
     let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
     let tag = el.tag_name().to_ascii_lowercase();
     let kind = el.get_attribute("type").unwrap_or_default().to_ascii_lowercase();
     match tag.as_str() {
         "textarea" | "select" => true,
-        // Space activates buttons, checkboxes and summaries by itself.
-        "button" | "summary" => key == " ",
         "input" => match kind.as_str() {
-            // Arrow keys move a focused slider; letters and space are free there.
-            "range" => key.starts_with("Arrow"),
-            "checkbox" => key == " ",
+            "range" => matches!(
+                key,
+                "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "PageUp" | "PageDown" | "Home" | "End"
+            ),
+            "checkbox" | "radio" | "button" | "submit" | "reset" => false,
             _ => true,
         },
         _ => el.get_attribute("contenteditable").is_some_and(|v| v != "false"),
@@ -169,6 +174,7 @@ pub fn app() -> Html {
     let gating_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
     let help = use_state(|| false);
+    let controls_open = use_state(|| false);
 
     // Spawn the worker once.
     {
@@ -247,7 +253,14 @@ pub fn app() -> Html {
     });
     // A hand-edited link (hashchange) reloads every setting; keyboard shortcuts; resize redraws.
     let epoch = use_state(|| 0u32);
+    // The latest settings, for the key handler (set up once, so it cannot capture them).
+    let latest: Rc<RefCell<crate::state::Page>> = use_mut_ref(|| state.page.clone());
+    *latest.borrow_mut() = state.page.clone();
+    let help_open: Rc<RefCell<bool>> = use_mut_ref(|| false);
+    *help_open.borrow_mut() = *help;
     {
+        let latest = latest.clone();
+        let help_open = help_open.clone();
         let dispatcher = state.dispatcher();
         let help = help.clone();
         let epoch = epoch.clone();
@@ -264,12 +277,22 @@ pub fn app() -> Html {
             let d = dispatcher.clone();
             let on_key = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
                 let key = e.key();
-                if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_target(&e, &key) {
+                if e.ctrl_key() || e.meta_key() || e.alt_key() || key_belongs_to_focus(&e, &key) {
                     return;
                 }
+                let story = |step: i32| {
+                    let page = latest.borrow();
+                    let mut next = (crate::presets::neighbour(&page, step).page)();
+                    // The room's display choices stay when the story changes.
+                    (next.lecture, next.hide) = (page.lecture, page.hide.clone());
+                    Some(Action::Load(Box::new(next)))
+                };
                 let action = match key.as_str() {
                     " " => Some(Action::TogglePlay),
                     "ArrowRight" => Some(Action::Step),
+                    // What presentation clickers send: the previous / next story, as slides.
+                    "PageDown" => story(1),
+                    "PageUp" => story(-1),
                     "r" => Some(Action::Reset),
                     "n" => Some(Action::NewSamples),
                     "l" => Some(Action::ToggleLecture),
@@ -279,8 +302,15 @@ pub fn app() -> Html {
                         None
                     }
                     "Escape" => {
-                        help.set(false);
-                        None
+                        // Close the help if it is open, else leave the enlarged plot.
+                        if *help_open.borrow() {
+                            help.set(false);
+                            None
+                        } else if !latest.borrow().focus.is_empty() {
+                            Some(Action::SetFocus(String::new()))
+                        } else {
+                            return;
+                        }
                     }
                     _ => return,
                 };
@@ -306,8 +336,9 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |_| {
             let model = state.page.model.clone().to_model();
+            let export = crate::exports::describe(&state, &page_base());
             download(
-                &format!("stochgrad-model-{}.json", model_stem(&state)),
+                &crate::exports::file_name("model", &export.config, "json"),
                 "application/json",
                 &model.to_json_pretty(),
             );
@@ -326,10 +357,16 @@ pub fn app() -> Html {
         Callback::from(move |_| s.dispatch(Action::ShowAllPanels))
     };
     let hidden = |panel: &str| state.page.hide.iter().any(|h| h == panel);
-    let all_hidden = crate::url::PANELS.iter().all(|p| hidden(p));
     let lecture = state.page.lecture;
+    // In lecture mode the controls are hidden unless asked for (the header's "Controls").
+    let all_hidden = crate::url::PANELS.iter().all(|p| hidden(p)) || (lecture && !*controls_open);
+    let toggle_controls = {
+        let open = controls_open.clone();
+        Callback::from(move |_| open.set(!*open))
+    };
     html! {
         <div class={classes!("app", lecture.then_some("lecture"))}>
+        <a class="skip-link" href="#results">{ "Skip to the plots" }</a>
         <header class="top">
             <div class="title">
                 <h1>{ "stochgrad" }</h1>
@@ -338,8 +375,12 @@ pub fn app() -> Html {
             <div class="status" id="status">{ state.status_line() }</div>
             <div class="sr-only" role="status" aria-live="polite">{ announcement(&state) }</div>
             <div class="header-buttons">
+                if lecture {
+                    <button id="toggle-controls" onclick={toggle_controls} aria-expanded={(*controls_open).to_string()}
+                        title="Show or hide the controls (lecture mode hides them)">{ if *controls_open { "Hide controls" } else { "Controls" } }</button>
+                }
                 if !state.page.hide.is_empty() {
-                    <button id="show-all" onclick={show_all} title="Show the hidden panels (h)">{ "Show controls" }</button>
+                    <button id="show-all" onclick={show_all} title="Show the hidden panels (h)">{ "Show hidden panels" }</button>
                 }
                 <button id="help" onclick={open_help} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">{ "?" }</button>
                 <button id="export-model" onclick={export} title="Download MODEL.json: reproduce any figure with `stochgrad moments MODEL.json --estimator KEY`">{ "Export model" }</button>

@@ -1,7 +1,7 @@
 //! A `<canvas>` that draws one plot (a pure function of its data), crisp on high-DPI screens,
 //! with export buttons for PNG (2×), SVG and the data as CSV.
 
-use crate::plots::{to_svg, PlotBackend, PlotData, Style};
+use crate::plots::{PlotBackend, PlotData, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -18,7 +18,13 @@ trait DynPlot {
     fn title(&self) -> &'static str;
     fn file_stem(&self) -> String;
     fn draw(&self, root: &DrawingArea<PlotBackend<'_>, Shift>, style: &Style) -> Result<(), String>;
-    fn svg(&self, width: u32, height: u32, style: &Style) -> String;
+    fn svg_captioned(&self, width: u32, height: u32, style: &Style, lines: &[String]) -> String;
+    fn draw_captioned(
+        &self,
+        root: &DrawingArea<PlotBackend<'_>, Shift>,
+        style: &Style,
+        lines: &[String],
+    ) -> Result<(), String>;
     fn csv(&self) -> String;
     fn describe(&self) -> String;
     fn as_any(&self) -> &dyn Any;
@@ -36,8 +42,16 @@ impl<D: PlotData> DynPlot for D {
     fn draw(&self, root: &DrawingArea<PlotBackend<'_>, Shift>, style: &Style) -> Result<(), String> {
         PlotData::draw(self, root, style)
     }
-    fn svg(&self, width: u32, height: u32, style: &Style) -> String {
-        to_svg(self, width, height, style)
+    fn svg_captioned(&self, width: u32, height: u32, style: &Style, lines: &[String]) -> String {
+        crate::plots::to_svg_captioned(self, width, height, style, lines)
+    }
+    fn draw_captioned(
+        &self,
+        root: &DrawingArea<PlotBackend<'_>, Shift>,
+        style: &Style,
+        lines: &[String],
+    ) -> Result<(), String> {
+        crate::plots::draw_captioned(self, root, style, lines)
     }
     fn csv(&self) -> String {
         PlotData::csv(self)
@@ -84,6 +98,10 @@ pub struct PlotProps {
     /// Enlarge (or, when focused, restore) this plot.
     #[prop_or_default]
     pub onfocus: Callback<()>,
+    /// What exports say about the configuration (caption, CSV header, file names); without it
+    /// exports carry the plot's title only.
+    #[prop_or_default]
+    pub export: Option<Rc<crate::exports::Export>>,
     /// Keep the picture already drawn (dimmed, if the wait is long) instead of drawing `data`:
     /// after a settings change, until the new answers are in, so that a slider drag shows the last
     /// answers rather than an empty plot between moves. The first picture is always drawn.
@@ -195,49 +213,84 @@ pub fn plot(p: &PlotProps) -> Html {
             || ()
         });
     }
-    let stem = p.data.0.file_stem();
+    // File names unique per configuration (see `exports.rs`), captions under PNG and SVG, the
+    // settings as comment lines atop the CSV.
+    let export = p.export.clone();
+    let name = {
+        let export = export.clone();
+        let stem = p.data.0.file_stem();
+        move |ext: &str| match &export {
+            Some(e) => crate::exports::file_name(&stem, &e.config, ext),
+            None => format!("stochgrad-{stem}.{ext}"),
+        }
+    };
+    let lines: Rc<Vec<String>> = Rc::new(export.as_ref().map_or_else(Vec::new, |e| e.lines.clone()));
     let csv = {
         let data = p.data.clone();
-        let stem = stem.clone();
-        Callback::from(move |_| super::download(&format!("stochgrad-{stem}.csv"), "text/csv", &data.0.csv()))
+        let (name, export) = (name.clone(), export.clone());
+        Callback::from(move |_| {
+            let text = match &export {
+                Some(e) => crate::exports::csv_with_header(data.0.title(), e, &data.0.csv()),
+                None => data.0.csv(),
+            };
+            super::download(&name("csv"), "text/csv", &text)
+        })
     };
     let svg = {
         let data = p.data.clone();
-        let stem = stem.clone();
+        let name = name.clone();
         let canvas = canvas.clone();
         let lecture = p.lecture;
+        let lines = lines.clone();
         Callback::from(move |_| {
             let (w, h) = canvas
                 .cast::<HtmlCanvasElement>()
                 .map_or((800, 500), |c| (c.client_width().max(200) as u32, c.client_height().max(150) as u32));
-            let text = data.0.svg(w, h, &Style { scale: 1.0, dark: false, lecture });
-            super::download(&format!("stochgrad-{stem}.svg"), "image/svg+xml", &text);
+            let text = data.0.svg_captioned(w, h, &Style { scale: 1.0, dark: false, lecture }, &lines);
+            super::download(&name("svg"), "image/svg+xml", &text);
         })
     };
     let png = {
         let data = p.data.clone();
-        let stem = stem.clone();
         let canvas = canvas.clone();
         let lecture = p.lecture;
-        Callback::from(move |_| export_png(&canvas, &*data.0, &stem, lecture))
+        let lines = lines.clone();
+        Callback::from(move |_| export_png(&canvas, &*data.0, &name("png"), lecture, &lines))
     };
     let focus = {
         let cb = p.onfocus.clone();
         Callback::from(move |_| cb.emit(()))
     };
+    // An enlarged plot fills the window: bring it into view when it becomes the enlarged one.
+    let figure = use_node_ref();
+    {
+        let figure = figure.clone();
+        use_effect_with(p.focused, move |focused| {
+            if *focused {
+                if let Some(el) = figure.cast::<web_sys::Element>() {
+                    el.scroll_into_view();
+                }
+            }
+            || ()
+        });
+    }
+    let title = p.data.0.title();
+    // Buttons named with their plot, for screen readers ("Export … as PNG").
+    let named = |what: &str| format!("{what} {}", title.to_lowercase());
     html! {
-        <figure class={classes!("plot", p.focused.then_some("focused"), held.then_some("stale"))} id={p.id.clone()}
+        <figure ref={figure} class={classes!("plot", p.focused.then_some("focused"), held.then_some("stale"))} id={p.id.clone()}
             aria-busy={held.then_some("true")}>
             <figcaption>
-                <span class="plot-title">{ p.data.0.title() }</span>
+                <span class="plot-title">{ title }</span>
                 <span class="exports">
                     <button class="small enlarge" onclick={focus} aria-pressed={p.focused.to_string()}
-                        title={ if p.focused { "Back to the grid" } else { "Enlarge this plot" } }>
+                        aria-label={ named(if p.focused { "Back to the grid from" } else { "Enlarge" }) }
+                        title={ if p.focused { "Back to the grid (Esc)" } else { "Enlarge this plot to fill the window" } }>
                         { if p.focused { "⤡ Grid" } else { "⤢ Enlarge" } }
                     </button>
-                    <button class="small" onclick={png} title="Download as PNG at 2× resolution">{ "PNG" }</button>
-                    <button class="small" onclick={svg} title="Download as SVG">{ "SVG" }</button>
-                    <button class="small" onclick={csv} title="Download the data behind this plot as CSV">{ "CSV" }</button>
+                    <button class="small" onclick={png} aria-label={ format!("Export {} as PNG", title.to_lowercase()) } title="Download as PNG at 2× resolution, with a caption">{ "PNG" }</button>
+                    <button class="small" onclick={svg} aria-label={ format!("Export {} as SVG", title.to_lowercase()) } title="Download as SVG, with a caption">{ "SVG" }</button>
+                    <button class="small" onclick={csv} aria-label={ format!("Export the data of {} as CSV", title.to_lowercase()) } title="Download the data behind this plot as CSV">{ "CSV" }</button>
                 </span>
             </figcaption>
             <canvas ref={canvas} role="img" aria-label={p.data.0.describe()}></canvas>
@@ -245,25 +298,28 @@ pub fn plot(p: &PlotProps) -> Html {
     }
 }
 
-/// Draw the plot on an off-screen canvas at twice the on-screen size and download it as PNG.
-fn export_png(canvas: &NodeRef, data: &dyn DynPlot, stem: &str, lecture: bool) {
+/// Draw the plot with its caption on an off-screen canvas at twice the on-screen size and
+/// download it as PNG.
+fn export_png(canvas: &NodeRef, data: &dyn DynPlot, name: &str, lecture: bool, lines: &[String]) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Some(on_screen) = canvas.cast::<HtmlCanvasElement>() else { return };
     let Ok(el) = doc.create_element("canvas") else { return };
     let Ok(off) = el.dyn_into::<HtmlCanvasElement>() else { return };
     let (w, h) = (on_screen.client_width().max(200) as u32, on_screen.client_height().max(150) as u32);
+    let style = Style { scale: 2.0, dark: false, lecture };
+    let cap = crate::plots::caption_height(2 * w, &style, lines);
     off.set_width(2 * w);
-    off.set_height(2 * h);
+    off.set_height(2 * h + cap);
     if let Some(backend) = CanvasBackend::with_canvas_object(off.clone()) {
         let root = PlotBackend::Canvas(backend).into_drawing_area();
-        let _ = data.draw(&root, &Style { scale: 2.0, dark: false, lecture });
+        let _ = data.draw_captioned(&root, &style, lines);
         let _ = root.present();
     }
     if let Ok(url) = off.to_data_url_with_type("image/png") {
         if let Ok(a) = doc.create_element("a") {
             if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
                 a.set_href(&url);
-                a.set_download(&format!("stochgrad-{stem}.png"));
+                a.set_download(name);
                 a.click();
             }
         }

@@ -3,7 +3,7 @@
 use super::experiments::{GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
 use super::widgets::Select;
-use crate::format::{method, sig, with_se};
+use crate::format::{cell, method, sig, squared};
 use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
@@ -18,16 +18,12 @@ pub struct ResultsProps {
 }
 
 fn fig(f: &Fig) -> String {
-    with_se(f.value, f.stderr)
+    cell(f.value, f.stderr)
 }
 
-/// An exact squared figure at rounding level is an exact zero.
+/// A squared figure as the page shows it everywhere (see `format::squared`).
 fn fig_floor(f: &Fig, floor: f64) -> String {
-    if f.stderr.is_none() && f.value.abs() <= floor {
-        "0".to_string()
-    } else {
-        fig(f)
-    }
+    squared(f.value, f.stderr, floor)
 }
 
 #[function_component(Results)]
@@ -46,7 +42,7 @@ pub fn results(p: &ResultsProps) -> Html {
                 <span>{ "E[f] = " }<strong id="expected-loss" data-value={e.expected_loss.to_string()}>{ sig(e.expected_loss, 6) }</strong></span>
                 { " · " }
                 <span>{ "‖∇‖ = " }<strong id="grad-norm" data-value={e.gradient_norm().to_string()}>{ sig(e.gradient_norm(), 6) }</strong></span>
-                { format!(" · {} parameter{} · computed in {:.0} ms", e.gradient.len(), if e.gradient.len() == 1 { "" } else { "s" }, e.millis) }
+                { format!(" · {} · computed in {:.0} ms", crate::format::count(e.gradient.len(), "parameter"), e.millis) }
             </p>
         },
     };
@@ -99,6 +95,8 @@ pub fn results(p: &ResultsProps) -> Html {
     // After a settings change the plots of the exact answers keep their last picture until the
     // new answers are in (see `Plot::hold`).
     let hold = !st.exact_phase_done();
+    // What exports say about this configuration (captions, CSV headers, file names).
+    let export = std::rc::Rc::new(crate::exports::describe(view, &super::page_base()));
     // The focused plot (or the convergence plot) comes first, full width.
     let first = if focus.is_empty() { "convergence" } else { focus.as_str() };
     let mut plots: Vec<(&str, Html)> = vec![
@@ -107,7 +105,7 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <>
                     { param_select }
-                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(view))} {epoch} {lecture} {hold}
+                    <Plot id="plot-convergence" data={PlotRef::new(Convergence::from_state(view))} {epoch} {lecture} {hold} export={Some(export.clone())}
                         focused={focus == "convergence"} onfocus={on_focus("convergence")} />
                 </>
             },
@@ -120,7 +118,7 @@ pub fn results(p: &ResultsProps) -> Html {
                         <input type="checkbox" id="var-x-evals" checked={st.page.var_x_evals} onchange={toggle} />
                         { " show variance × loss evaluations (the cost-fair comparison)" }
                     </label>
-                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(view))} {epoch} {lecture} {hold}
+                    <Plot id="plot-bars" data={PlotRef::new(Bars::from_state(view))} {epoch} {lecture} {hold} export={Some(export.clone())}
                         focused={focus == "bars"} onfocus={on_focus("bars")} />
                 </>
             },
@@ -128,21 +126,21 @@ pub fn results(p: &ResultsProps) -> Html {
         (
             "agreement",
             html! {
-                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(view))} {epoch} {lecture} {hold}
+                <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(view))} {epoch} {lecture} {hold} export={Some(export.clone())}
                     focused={focus == "agreement"} onfocus={on_focus("agreement")} />
             },
         ),
         (
             "tau",
             html! {
-                <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(view))} {epoch} {lecture}
+                <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(view))} {epoch} {lecture} export={Some(export.clone())}
                     focused={focus == "tau"} onfocus={on_focus("tau")} />
             },
         ),
         (
             "width",
             html! {
-                <Plot id="plot-width" data={PlotRef::new(WidthSweep::from_state(view))} {epoch} {lecture}
+                <Plot id="plot-width" data={PlotRef::new(WidthSweep::from_state(view))} {epoch} {lecture} export={Some(export.clone())}
                     focused={focus == "width"} onfocus={on_focus("width")} />
             },
         ),
@@ -151,14 +149,30 @@ pub fn results(p: &ResultsProps) -> Html {
         let p = plots.remove(i);
         plots.insert(0, p);
     }
+    // Lecture mode: the first plot fills the screen, the story a large caption beside it.
     let plots = plots.into_iter().enumerate().map(|(i, (name, h))| {
-        html! { <div class={classes!("cell", (i == 0).then_some("wide"))} key={name}>{ h }</div> }
+        if i == 0 && lecture {
+            html! {
+                <div class="cell wide stage" key={name}>
+                    <super::share::LectureCaption state={st.clone()} />
+                    <div class="stage-plot">{ h }</div>
+                </div>
+            }
+        } else {
+            html! { <div class={classes!("cell", (i == 0).then_some("wide"))} key={name}>{ h }</div> }
+        }
     });
     html! {
-        <section class="results" aria-label="Results">
+        <section class="results" id="results" tabindex="-1" aria-label="Results">
             { summary }
             if has_notes {
                 <ul class="notes" role="note">{ for notes }</ul>
+            }
+            if let Some((note, label, fix)) = st.degenerate() {
+                <p class="notes degenerate" id="degenerate" role="note">
+                    { note }{ " " }
+                    <button class="small" id="degenerate-fix" onclick={ let s = st.clone(); Callback::from(move |_| s.dispatch(fix.clone())) }>{ label }</button>
+                </p>
             }
             if let Some(f) = &st.failure {
                 <p class="failure" role="alert">{ f.clone() }</p>
@@ -261,19 +275,23 @@ pub fn readout(p: &StateProps) -> Html {
             }
             None => html! { <tr data-key={key.clone()}>{ name }<td colspan="8" class="pending">{ "computing…" }</td></tr> },
             Some(v) => {
-                let label = method(&v.method, v.samples);
-                let drawn = match (&row.exact, &row.mc) {
-                    (Some(_), Some(mc)) => format!("{} drawn", crate::format::thousands(mc.samples.unwrap_or(0))),
-                    _ => String::new(),
-                };
+                let label = method(&v.method, None);
+                // Every row that has drawn samples says how many (the convergence plot's).
+                let drawn = row.mc.as_ref().and_then(|mc| mc.samples).map_or(String::new(), crate::format::thousands);
                 let idealised = if m.stateful && row.exact.is_some() { " · idealised baseline" } else { "" };
                 let own = if v.reference.is_some() { " · vs own objective (a different unit)" } else { "" };
+                // Why a figure is Monte Carlo (past an enumeration limit, common downstream noise,
+                // learned while sampling), on the page and not only in the CSV.
+                let why = (v.method == "monte-carlo").then(|| row.mc_only.clone().or_else(|| v.notes.first().cloned())).flatten();
                 html! {
                     <tr data-key={key.clone()} data-method={v.method.clone()}
                         data-bias={v.bias_sq.value.to_string()} data-variance={v.variance_trace.value.to_string()}
                         data-mean={format!("{:?}", v.mean)}>
                         { name }
-                        <td class="method" title={v.notes.join("; ")}>{ format!("{label}{idealised}{own}") }</td>
+                        <td class="method" title={v.notes.join("; ")}>
+                            { format!("{label}{idealised}{own}") }
+                            if let Some(why) = why { <small class="why">{ why }</small> }
+                        </td>
                         { figure_cells(v, floor) }
                         <td class="num drawn">{ drawn }</td>
                     </tr>
@@ -284,8 +302,14 @@ pub fn readout(p: &StateProps) -> Html {
     let csv = {
         let s = st.clone();
         Callback::from(move |_| {
-            let name = format!("stochgrad-readout-{}.csv", super::model_stem(&s));
-            super::download(&name, "text/csv", &crate::readout::readout_csv(&s));
+            let export = crate::exports::describe(&s, &super::page_base());
+            let name = crate::exports::file_name("figures", &export.config, "csv");
+            let text = crate::exports::csv_with_header(
+                "Readout (each estimator's figures)",
+                &export,
+                &crate::readout::readout_csv(&s),
+            );
+            super::download(&name, "text/csv", &text);
         })
     };
     html! {
@@ -312,6 +336,7 @@ pub fn readout(p: &StateProps) -> Html {
             </div>
             <p class="legend-note" id="readout-convention">{ crate::texts::convention(st) }</p>
             <p class="legend-note">{ crate::texts::READOUT_NOTE }</p>
+            <p class="legend-note">{ crate::texts::DEBIASED_NOTE }</p>
         </section>
     }
 }

@@ -1,8 +1,9 @@
 //! Presets, the share/lecture panel, and the keyboard-shortcut help.
 
 use crate::presets::PRESETS;
-use crate::state::{Action, Page, State};
+use crate::state::{Action, State};
 use crate::url::PANELS;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -10,34 +11,66 @@ pub struct PanelProps {
     pub state: UseReducerHandle<State>,
 }
 
-/// Whether the current settings are a preset's (ignoring what does not change the pictures' story).
-fn same_story(a: &Page, b: &Page) -> bool {
-    let strip =
-        |p: &Page| Page { playing: true, param: 0, lecture: false, hide: vec![], focus: String::new(), ..p.clone() };
-    strip(a) == strip(b)
+/// Load a story, keeping the room's display choices (lecture mode, hidden panels).
+fn load_story(st: &UseReducerHandle<State>, preset: &'static crate::presets::Preset) {
+    let mut page = (preset.page)();
+    (page.lecture, page.hide) = (st.page.lecture, st.page.hide.clone());
+    st.dispatch(Action::Load(Box::new(page)));
+}
+
+/// "◀ 2 of 10 ▶": the stories as a sequence of slides (PageUp / PageDown do the same).
+#[function_component(StoryNav)]
+pub fn story_nav(p: &PanelProps) -> Html {
+    let st = &p.state;
+    let at = crate::presets::active(&st.page).and_then(|a| PRESETS.iter().position(|p| p.key == a.key));
+    let go = |step: i32| {
+        let s = st.clone();
+        Callback::from(move |_| load_story(&s, crate::presets::neighbour(&s.page, step)))
+    };
+    let where_ = match at {
+        Some(i) => format!("story {} of {}", i + 1, PRESETS.len()),
+        None => format!("{} stories", PRESETS.len()),
+    };
+    html! {
+        <div class="story-nav" role="group" aria-label="Stories, one after another">
+            <button class="small" id="story-prev" onclick={go(-1)} disabled={at == Some(0)}
+                title="Previous story (Page Up)" aria-label="Previous story">{ "◀" }</button>
+            <span class="story-where" id="story-where">{ where_ }</span>
+            <button class="small" id="story-next" onclick={go(1)} disabled={at == Some(PRESETS.len() - 1)}
+                title="Next story (Page Down)" aria-label="Next story">{ "▶" }</button>
+        </div>
+    }
+}
+
+/// The active story as the lecture's large caption, beside or under the main plot.
+#[function_component(LectureCaption)]
+pub fn lecture_caption(p: &PanelProps) -> Html {
+    let st = &p.state;
+    html! {
+        <aside class="lecture-caption" aria-label="The story">
+            <StoryNav state={st.clone()} />
+            {
+                match crate::presets::active(&st.page) {
+                    Some(pr) => html! { <><h2 class="story-title">{ pr.title }</h2><p class="story lecture-story" id="lecture-story">{ pr.story }</p></> },
+                    None => html! { <p class="story lecture-story muted" id="lecture-story">{ "No story: the settings are your own. Page Down for the first story." }</p> },
+                }
+            }
+        </aside>
+    }
 }
 
 /// One-click stories.
 #[function_component(Presets)]
 pub fn presets(p: &PanelProps) -> Html {
     let st = &p.state;
-    let active = PRESETS.iter().find(|pr| same_story(&(pr.page)(), &st.page));
+    let active = crate::presets::active(&st.page);
     html! {
         <section class="panel presets" aria-labelledby="h-presets">
             <h2 id="h-presets">{ "Stories" }</h2>
             <div class="preset-buttons">
                 { for PRESETS.iter().map(|pr| {
                     let s = st.clone();
-                    let page = pr.page;
-                    let lecture = st.page.lecture;
-                    let hide = st.page.hide.clone();
-                    let on = Callback::from(move |_| {
-                        let mut page = page();
-                        // Keep the room's display choices when switching stories.
-                        page.lecture = lecture;
-                        page.hide = hide.clone();
-                        s.dispatch(Action::Load(Box::new(page)));
-                    });
+                    let on = Callback::from(move |_| load_story(&s, pr));
                     let is_active = active.is_some_and(|a| a.key == pr.key);
                     html! {
                         <button class={classes!("preset", is_active.then_some("active"))} id={format!("preset-{}", pr.key)}
@@ -45,6 +78,7 @@ pub fn presets(p: &PanelProps) -> Html {
                     }
                 }) }
             </div>
+            <StoryNav state={st.clone()} />
             if let Some(pr) = active {
                 <p class="story" id="story">{ pr.story }</p>
             }
@@ -112,9 +146,32 @@ pub struct ShortcutsProps {
     pub onclose: Callback<()>,
 }
 
-/// The keyboard-shortcut help (`?`).
+/// The keyboard-shortcut help (`?`): a modal dialog that takes the focus when it opens, keeps it
+/// (Tab cycles inside it) until it is closed, and gives it back to where it was.
 #[function_component(Shortcuts)]
 pub fn shortcuts(p: &ShortcutsProps) -> Html {
+    let close_button = use_node_ref();
+    {
+        let close_button = close_button.clone();
+        use_effect_with(p.open, move |open| {
+            let doc = web_sys::window().and_then(|w| w.document());
+            let before = doc.as_ref().and_then(|d| d.active_element());
+            if *open {
+                if let Some(b) = close_button.cast::<web_sys::HtmlElement>() {
+                    let _ = b.focus();
+                }
+            }
+            let open = *open;
+            move || {
+                // Closing: the focus goes back to what had it before the dialog opened.
+                if open {
+                    if let Some(el) = before.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                        let _ = el.focus();
+                    }
+                }
+            }
+        });
+    }
     if !p.open {
         return html! {};
     }
@@ -122,24 +179,37 @@ pub fn shortcuts(p: &ShortcutsProps) -> Html {
         let c = p.onclose.clone();
         Callback::from(move |_| c.emit(()))
     };
+    // Tab and Shift+Tab stay on the dialog's one control.
+    let trap = {
+        let close_button = close_button.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Tab" {
+                e.prevent_default();
+                if let Some(b) = close_button.cast::<web_sys::HtmlElement>() {
+                    let _ = b.focus();
+                }
+            }
+        })
+    };
     html! {
-        <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="h-keys" id="shortcuts">
+        <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="h-keys" id="shortcuts" onkeydown={trap}>
             <div class="dialog">
                 <h2 id="h-keys">{ "Keyboard shortcuts" }</h2>
                 <table>
                     <tbody>
                         <tr><th scope="row"><kbd>{ "Space" }</kbd></th><td>{ "play / pause" }</td></tr>
                         <tr><th scope="row"><kbd>{ "→" }</kbd></th><td>{ "step: draw one frame, then pause" }</td></tr>
+                        <tr><th scope="row"><kbd>{ "Page Down" }</kbd>{ " / " }<kbd>{ "Page Up" }</kbd></th><td>{ "next / previous story (what presentation clickers send)" }</td></tr>
                         <tr><th scope="row"><kbd>{ "r" }</kbd></th><td>{ "reset (same seeds)" }</td></tr>
                         <tr><th scope="row"><kbd>{ "n" }</kbd></th><td>{ "new samples (next sampling seed)" }</td></tr>
                         <tr><th scope="row"><kbd>{ "l" }</kbd></th><td>{ "lecture mode on / off" }</td></tr>
                         <tr><th scope="row"><kbd>{ "h" }</kbd></th><td>{ "show every hidden panel" }</td></tr>
                         <tr><th scope="row"><kbd>{ "?" }</kbd></th><td>{ "this help" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "Esc" }</kbd></th><td>{ "close this help" }</td></tr>
+                        <tr><th scope="row"><kbd>{ "Esc" }</kbd></th><td>{ "close this help; leave an enlarged plot" }</td></tr>
                     </tbody>
                 </table>
-                <p class="note">{ "Shortcuts are off while typing in a field. Sliders also move with the arrow keys, Page Up/Down, Home and End when focused." }</p>
-                <button id="close-shortcuts" onclick={close}>{ "Close" }</button>
+                <p class="note">{ "The shortcuts work wherever the focus is (space after clicking a button plays or pauses; Enter clicks it), except while typing in a field or a list. A focused slider takes the arrow keys, Page Up/Down, Home and End." }</p>
+                <button id="close-shortcuts" ref={close_button} onclick={close}>{ "Close" }</button>
             </div>
         </div>
     }

@@ -226,8 +226,8 @@ impl PlotData for Agreement {
         }
         if self.series.is_empty() {
             return format!(
-                "Scatter plot of estimated against exact gradient for {} parameters: no estimates yet.",
-                self.gradient.len()
+                "Scatter plot of estimated against exact gradient for {}: no estimates yet.",
+                format::count(self.gradient.len(), "parameter")
             );
         }
         let parts: Vec<String> = self
@@ -254,8 +254,8 @@ impl PlotData for Agreement {
             })
             .collect();
         format!(
-            "Scatter plot of each estimator's mean against the exact gradient for {} parameters, with the line y = x: {}.",
-            self.gradient.len(),
+            "Scatter plot of each estimator's mean against the exact gradient for {}, with the line y = x: {}.",
+            format::count(self.gradient.len(), "parameter"),
             parts.join("; ")
         )
     }

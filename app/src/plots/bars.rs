@@ -39,6 +39,8 @@ pub struct Bars {
     pub var_x_evals: bool,
     /// What the derivatives are with respect to ("θ" or "p").
     pub wrt: &'static str,
+    /// Below this an exact squared figure is an exact zero (`ExactView::rounding_floor`).
+    pub floor: f64,
     pub groups: Vec<BarGroup>,
 }
 
@@ -65,7 +67,8 @@ impl Bars {
                 })
             })
             .collect();
-        Bars { var_x_evals, wrt: state.wrt_symbol(), groups }
+        let floor = state.exact.as_ref().map_or(0.0, |e| e.rounding_floor());
+        Bars { var_x_evals, wrt: state.wrt_symbol(), floor, groups }
     }
 
     fn variance_name(&self) -> &'static str {
@@ -275,9 +278,9 @@ impl PlotData for Bars {
                 format!(
                     "{}: bias² {}, {} {} ({})",
                     g.key,
-                    format::with_se(g.bias_sq.value, g.bias_sq.stderr),
+                    format::squared(g.bias_sq.value, g.bias_sq.stderr, self.floor),
                     self.variance_name(),
-                    format::with_se(g.variance.value, g.variance.stderr),
+                    format::squared(g.variance.value, g.variance.stderr, self.floor),
                     format::method(&g.method, g.samples)
                 )
             })

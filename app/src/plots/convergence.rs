@@ -28,6 +28,9 @@ pub struct Convergence {
     pub param_name: String,
     /// The parameter is the logit of the network's one unit (the axis says so).
     pub logit: bool,
+    /// The estimator whose gap to the exact gradient the active story is about: an arrow from
+    /// the exact gradient to its expectation, labelled "wrong sign" or "bias".
+    pub annotate: Option<&'static str>,
     /// The exact gradient component.
     pub exact: Option<f64>,
     pub series: Vec<ConvSeries>,
@@ -74,6 +77,7 @@ impl Convergence {
         Convergence {
             param,
             logit: state.single_logit() && state.per_p().is_none(),
+            annotate: crate::presets::active(&state.page).and_then(|p| p.annotate),
             param_name,
             exact: exact.and_then(|e| e.gradient.get(param).copied()).filter(|g| g.is_finite()),
             series,
@@ -107,18 +111,29 @@ impl PlotData for Convergence {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, style: &Style) -> Result<(), String> {
         let th = Theme::new(style);
         let has_hist = self.has_history();
-
-        let mut entries: Vec<Entry> = self
-            .series
-            .iter()
-            .map(|s| {
-                let l = look(&s.key);
-                Entry::new(
-                    Swatch::Line { color: l.color, dashed: false, width: th.line, marker: Some((l.marker, !has_hist)) },
-                    s.key.clone(),
-                )
-            })
-            .collect();
+        // Wide enough: each line is named at its right end, and the legend keeps only what the
+        // line styles mean (a plot that carries its message by itself). Narrow: the legend names them.
+        let (rw, _) = root.dim_in_pixel();
+        let end_labels = rw as i32 >= th.px(560.0);
+        let mut entries: Vec<Entry> = if end_labels {
+            Vec::new()
+        } else {
+            self.series
+                .iter()
+                .map(|s| {
+                    let l = look(&s.key);
+                    Entry::new(
+                        Swatch::Line {
+                            color: l.color,
+                            dashed: false,
+                            width: th.line,
+                            marker: Some((l.marker, !has_hist)),
+                        },
+                        s.key.clone(),
+                    )
+                })
+                .collect()
+        };
         if has_hist {
             entries.push(Entry::new(
                 Swatch::Band { color: th.muted, marker: Some(Marker::Circle) },
@@ -168,9 +183,33 @@ impl PlotData for Convergence {
         let xfmt = kit::count_fmt(x0, x1);
         let yfmt = kit::lin_fmt(y0, y1);
         let ylw = kit::y_label_width(&area, &th, &[yfmt(&y0), yfmt(&y1), yfmt(&((y0 + y1) / 2.0))])?;
-        let mut chart = kit::builder(&area, &th, kit::x_label_height(&th), ylw)
-            .build_cartesian_2d(Coord::log(x0..x1), Coord::lin(y0..y1))
-            .map_err(err)?;
+        // The end labels: (value, text, colour), and the gutter they need on the right.
+        let label_font = th.text(th.small, th.fg);
+        let mut labels: Vec<(f64, String, RGBColor)> = Vec::new();
+        if end_labels {
+            if let Some(g) = self.exact {
+                labels.push((g, format!("exact ∇ {}", format::sig(g, 3)), th.exact));
+            }
+            for s in &self.series {
+                let l = look(&s.key);
+                if let Some(e) = s.exact_mean.or(s.points.last().map(|p| p.1)) {
+                    labels.push((e, format!("{} {}", s.key, format::sig(e, 3)), l.color));
+                }
+                if let Some(r) = s.reference {
+                    labels.push((r, format!("{}: own ∇", s.key), l.color));
+                }
+            }
+        }
+        let mut gutter = 0;
+        for (_, t, _) in &labels {
+            gutter = gutter.max(kit::text_width(&area, t, &label_font)? + th.px(10.0));
+        }
+        let gutter = gutter.min(area.dim_in_pixel().0 as i32 / 3);
+        let mut builder = kit::builder(&area, &th, kit::x_label_height(&th), ylw);
+        if gutter > 0 {
+            builder.margin_right(gutter as u32);
+        }
+        let mut chart = builder.build_cartesian_2d(Coord::log(x0..x1), Coord::lin(y0..y1)).map_err(err)?;
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let y_desc = self.y_label();
         kit::mesh(
@@ -187,6 +226,10 @@ impl PlotData for Convergence {
         let fr = Frame { x: Axis::log(x0, x1), y: Axis::lin(y0, y1) };
         let pa = chart.plotting_area();
 
+        // Zero, emphasised: which side of it a line is on is the sign of the gradient.
+        if y0 < 0.0 && y1 > 0.0 {
+            kit::polyline(pa, &fr, &[(x0, 0.0), (x1, 0.0)], th.fg.stroke_width(th.thin * 2 + 1), None)?;
+        }
         // ±2 s.e. bands, under everything.
         for s in self.series.iter().filter(|s| s.points.len() > 1) {
             let l = look(&s.key);
@@ -197,8 +240,10 @@ impl PlotData for Convergence {
         // The exact gradient.
         if let Some(g) = self.exact {
             kit::polyline(pa, &fr, &[(x0, g), (x1, g)], th.exact.stroke_width(th.thick), None)?;
-            let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Right, VPos::Bottom));
-            kit::label_at(pa, (x1, g), (-th.px(4.0), -(th.thick as i32) - th.px(2.0)), "exact ∇", style)?;
+            if !end_labels {
+                let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Right, VPos::Bottom));
+                kit::label_at(pa, (x1, g), (-th.px(4.0), -(th.thick as i32) - th.px(2.0)), "exact ∇", style)?;
+            }
         }
         // A unit type's own reference: thick, in its colour (it is a different network's gradient;
         // the legend says so).
@@ -232,8 +277,48 @@ impl PlotData for Convergence {
             let xm = 10f64.powf(lx0 + frac * (lx1 - lx0));
             kit::markers(pa, &fr, &[(xm, e)], l.marker, l.color, true, &th)?;
         }
+        // The story's point: an arrow from the exact gradient to the estimator's expectation.
+        if let (Some(key), Some(g)) = (self.annotate, self.exact) {
+            if let Some(e) = self.series.iter().find(|s| s.key == key).and_then(|s| s.exact_mean) {
+                let xa = 10f64.powf(lx0 + 0.62 * (lx1 - lx0));
+                let color = look(key).color;
+                kit::polyline(pa, &fr, &[(xa, g), (xa, e)], color.stroke_width(th.line + 1), None)?;
+                let head = if e < g { Marker::TriangleDown } else { Marker::Triangle };
+                kit::markers(pa, &fr, &[(xa, e)], head, color, true, &th)?;
+                let text = if e * g < 0.0 { "wrong sign" } else { "bias" };
+                let style = th.text(th.small * 1.15, color).pos(kit::anchor(HPos::Left, VPos::Center));
+                kit::label_at(pa, (xa, 0.5 * (g + e)), (th.px(8.0), 0), text, style)?;
+            }
+        }
         if !has_hist {
             kit::note_at(&pa.strip_coord_spec(), &th, "no samples yet — press play", 0.25)?;
+        }
+        // End labels, in the gutter, pushed apart where lines are close; colours as the lines.
+        if !labels.is_empty() {
+            let (px0, py0) = pa.get_base_pixel();
+            let (pw, ph) = pa.dim_in_pixel();
+            let (ax0, ay0) = area.get_base_pixel();
+            let step = (th.small * 1.25).ceil() as i32;
+            let mut placed: Vec<(i32, String, RGBColor)> = labels
+                .into_iter()
+                .filter(|(v, _, _)| v.is_finite() && *v >= y0 && *v <= y1)
+                .map(|(v, t, c)| (pa.map_coordinate(&(x1, v)).1, t, c))
+                .collect();
+            placed.sort_by_key(|l| l.0);
+            let (top, bottom) = (py0 + step / 2, py0 + ph as i32 - step / 2);
+            for i in 0..placed.len() {
+                let min = if i == 0 { top } else { placed[i - 1].0 + step };
+                placed[i].0 = placed[i].0.max(min);
+            }
+            // Back up from the bottom if the stack ran past it.
+            for i in (0..placed.len()).rev() {
+                let max = if i + 1 == placed.len() { bottom } else { placed[i + 1].0 - step };
+                placed[i].0 = placed[i].0.min(max);
+            }
+            for (y, text, color) in placed {
+                let style = th.text(th.small, color).pos(kit::anchor(HPos::Left, VPos::Center));
+                area.draw_text(&text, &style, (px0 + pw as i32 + th.px(6.0) - ax0, y - ay0)).map_err(err)?;
+            }
         }
         Ok(())
     }

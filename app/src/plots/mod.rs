@@ -220,6 +220,78 @@ pub trait PlotData: PartialEq + Clone + 'static {
     fn describe(&self) -> String;
 }
 
+/// Caption lines wrapped to about `chars` characters (at spaces; a longer word stays whole).
+fn wrap(lines: &[String], chars: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in lines {
+        let mut cur = String::new();
+        for word in line.split(' ') {
+            if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > chars {
+                out.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+        out.push(cur);
+    }
+    out
+}
+
+/// The height in pixels of a caption of `lines` (wrapped to the width) under a plot `width` wide.
+pub fn caption_height(width: u32, style: &Style, lines: &[String]) -> u32 {
+    let th = kit::Theme::new(style);
+    let chars = ((width as f64) / (0.56 * th.small)).max(20.0) as usize;
+    let n = 1 + wrap(lines, chars).len();
+    ((n as f64 + 0.8) * th.small * 1.35).ceil() as u32
+}
+
+/// Draw a plot with a caption under it: its title, then `lines` (the settings and the link).
+pub fn draw_captioned<D: PlotData, DB: DrawingBackend>(
+    data: &D,
+    root: &DrawingArea<DB, Shift>,
+    style: &Style,
+    lines: &[String],
+) -> Result<(), String> {
+    let th = kit::Theme::new(style);
+    let (w, h) = root.dim_in_pixel();
+    let cap = caption_height(w, style, lines).min(h / 2);
+    let (top, bottom) = root.split_vertically(h - cap);
+    data.draw(&top, style)?;
+    bottom.fill(&th.bg).map_err(|e| e.to_string())?;
+    let chars = ((w as f64) / (0.56 * th.small)).max(20.0) as usize;
+    let step = (th.small * 1.35).round() as i32;
+    let x = th.px(8.0);
+    let mut y = (th.small * 0.5).round() as i32;
+    bottom
+        .draw(&Text::new(data.title().to_string(), (x, y), th.text(th.small * 1.1, th.fg)))
+        .map_err(|e| e.to_string())?;
+    for line in wrap(lines, chars) {
+        y += step;
+        bottom.draw(&Text::new(line, (x, y), th.text(th.small, th.muted))).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Render to an SVG string with a caption under the plot (for export): `height` is the plot's,
+/// the caption is added below it.
+pub fn to_svg_captioned<D: PlotData>(data: &D, width: u32, height: u32, style: &Style, lines: &[String]) -> String {
+    let (width, height) = (width.max(1), height.max(1));
+    let total = height + caption_height(width, style, lines);
+    let mut out = String::new();
+    {
+        let root = PlotBackend::Svg(SVGBackend::with_string(&mut out, (width, total))).into_drawing_area();
+        let result = draw_captioned(data, &root, style, lines).and_then(|()| root.present().map_err(|e| e.to_string()));
+        if let Err(message) = result {
+            let th = kit::Theme::new(style);
+            let _ = root.draw(&Text::new(format!("plot error: {message}"), (10, 20), th.text(th.font, th.fg)));
+            let _ = root.present();
+        }
+    }
+    fix_svg_font_sizes(&out)
+}
+
 /// Render to an SVG string (for export and tests). A drawing error is shown as text in the SVG.
 pub fn to_svg<D: PlotData>(data: &D, width: u32, height: u32, style: &Style) -> String {
     let (width, height) = (width.max(1), height.max(1));

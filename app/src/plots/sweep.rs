@@ -57,6 +57,31 @@ pub(crate) struct Spec<'a> {
     pub x_fmt: Option<&'a dyn Fn(&f64) -> String>,
 }
 
+/// A figure at or below this is an exact zero (a log axis cannot show it).
+const ZERO: f64 = 1e-30;
+
+/// Below this an exact figure of the series is rounding noise of an exact zero: a bias² whose
+/// square root is 10⁻¹² of the series' largest standard deviation (the points are different
+/// networks, so there is no single gradient to scale by).
+fn floor(series: &[SweepSeries]) -> f64 {
+    let largest = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .flat_map(|p| [p.variance_trace.value, p.bias_sq.value])
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    (1e-24 * largest).max(ZERO)
+}
+
+/// The value drawn: an exact figure at rounding level is 0 (which the log axis shows as "= 0").
+fn shown(f: &Fig, floor: f64) -> f64 {
+    if f.stderr.is_none() && f.value.abs() <= floor {
+        0.0
+    } else {
+        f.value
+    }
+}
+
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     style: &Style,
@@ -65,12 +90,13 @@ pub(crate) fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let th = Theme::new(style);
     let any_mc = series.iter().any(|s| s.points.iter().any(is_mc));
+    let zero = floor(series);
     let mut entries: Vec<Entry> = series
         .iter()
         .map(|s| {
             let l = look(&s.key);
             // A bias² of exactly zero cannot be drawn on the log axis: say so in the legend.
-            let zero_bias = s.points.iter().all(|p| p.bias_sq.value.abs() <= 1e-30);
+            let zero_bias = s.points.iter().all(|p| shown(&p.bias_sq, zero) <= ZERO);
             let label = if zero_bias { format!("{} (bias² = 0)", s.key) } else { s.key.clone() };
             Entry::new(
                 Swatch::Line { color: l.color, dashed: false, width: th.line, marker: Some((l.marker, true)) },
@@ -100,7 +126,8 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     let mut ys = Vec::new();
     for p in series.iter().flat_map(|s| s.points.iter()) {
-        for f in [&p.bias_sq, &p.variance_trace] {
+        // (Zeros sit on the floor, whatever it is: they do not set the range.)
+        for f in [&p.bias_sq, &p.variance_trace].into_iter().filter(|f| shown(f, zero) > ZERO) {
             ys.push(f.value);
             let s = se(f);
             if is_mc(p) && s > 0.0 {
@@ -140,7 +167,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             log: Some((y0, y1)),
         },
     )?;
-    content(chart.plotting_area(), &fr, &th, series, spec)
+    content(chart.plotting_area(), &fr, &th, series, spec, zero)
 }
 
 fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
@@ -149,6 +176,7 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
     th: &Theme,
     series: &[SweepSeries],
     spec: &Spec,
+    zero: f64,
 ) -> Result<(), String> {
     if let Some((x, label)) = &spec.current {
         if fr.x.contains(*x) {
@@ -159,8 +187,8 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
     }
     for s in series {
         let l = look(&s.key);
-        let var: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.variance_trace.value)).collect();
-        let bias: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.bias_sq.value)).collect();
+        let var: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, shown(&p.variance_trace, zero))).collect();
+        let bias: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, shown(&p.bias_sq, zero))).collect();
         for p in s.points.iter().filter(|p| is_mc(p)) {
             for f in [&p.bias_sq, &p.variance_trace] {
                 let e = se(f);
@@ -169,11 +197,22 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
                 }
             }
         }
-        kit::polyline(pa, fr, &var, l.color.stroke_width(th.line), None)?;
-        kit::polyline(pa, fr, &bias, l.color.stroke_width(th.line), Some((th.px(7.0), th.px(4.0))))?;
-        for pts in [&var, &bias] {
+        for (pts, dash) in [(&var, None), (&bias, Some((th.px(7.0), th.px(4.0))))] {
+            // A figure of exactly 0 has no place on the log axis: the line stops there (instead of
+            // plunging to the axis floor) and the point is a hollow marker on the floor, labelled.
+            for run in pts.split(|q| q.1 <= ZERO) {
+                kit::polyline(pa, fr, run, l.color.stroke_width(th.line), dash)?;
+            }
             for (p, q) in s.points.iter().zip(pts.iter()) {
-                kit::markers(pa, fr, &[*q], l.marker, l.color, !is_mc(p), th)?;
+                if q.1 <= ZERO {
+                    if fr.x.contains(q.0) {
+                        kit::markers(pa, fr, &[(q.0, fr.y.lo)], l.marker, l.color, false, th)?;
+                        let style = th.text(th.small, l.color).pos(kit::anchor(HPos::Center, VPos::Bottom));
+                        kit::label_at(pa, (q.0, fr.y.lo), (0, -th.px(7.0)), "= 0", style)?;
+                    }
+                } else {
+                    kit::markers(pa, fr, &[*q], l.marker, l.color, !is_mc(p), th)?;
+                }
             }
         }
     }
@@ -207,6 +246,7 @@ pub(crate) fn csv(x_name: &str, series: &[SweepSeries]) -> String {
 
 /// "reinforce: 7 points, variance 0.1–0.5, bias² 0–0.02".
 pub(crate) fn summary(series: &[SweepSeries]) -> String {
+    let zero = floor(series);
     series
         .iter()
         .map(|s| {
@@ -224,8 +264,8 @@ pub(crate) fn summary(series: &[SweepSeries]) -> String {
                 "{} ({} points; variance {}, bias² {})",
                 s.key,
                 s.points.len(),
-                range(&|p| p.variance_trace.value),
-                range(&|p| p.bias_sq.value)
+                range(&|p| shown(&p.variance_trace, zero)),
+                range(&|p| shown(&p.bias_sq, zero))
             )
         })
         .collect::<Vec<_>>()

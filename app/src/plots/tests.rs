@@ -179,6 +179,16 @@ fn coordinates(svg: &str) -> Vec<f64> {
 }
 
 /// Render with several styles; check that the SVG is sane and return the default-style one.
+/// The SVG at a given size (light theme), checked like `render`'s.
+fn render_at<D: PlotData>(d: &D, w: u32, h: u32) -> String {
+    let svg = to_svg(d, w, h, &Style::default());
+    assert!(svg.starts_with("<svg") && !svg.contains("plot error") && !svg.contains("NaN"), "{svg}");
+    for c in coordinates(&svg) {
+        assert!(c.is_finite() && c >= -2.0 && c <= w.max(h) as f64 + 2.0, "{}: coordinate {c}", d.title());
+    }
+    svg
+}
+
 fn render<D: PlotData>(d: &D) -> String {
     let styles = [
         Style::default(),
@@ -504,6 +514,22 @@ fn width_sweep_full_and_empty() {
     let mut s = State::default();
     s.page.estimators.clear();
     assert!(render(&WidthSweep::from_state(&s)).contains("no estimator selected"));
+
+    // A variance of exactly 0 (DisARM on one unit at a = 0, say) is not drawn at the axis floor as
+    // if it were tiny: the line stops and the point is labelled "= 0".
+    let mut s = State::default();
+    s.page.estimators = vec!["disarm".into()];
+    s.sweeps.push((
+        SweepKind::Width,
+        "disarm".into(),
+        sweep_points(&[1.0, 2.0, 3.0], "exact", |x| 1e-3 * x, |x| if x == 1.0 { 0.0 } else { 0.1 * x }),
+    ));
+    let svg = render(&WidthSweep::from_state(&s));
+    assert_eq!(svg.matches("= 0").count(), 1, "one zero variance, labelled once");
+    // Without the label the zero would be drawn like any other point.
+    let mut s2 = s.clone();
+    s2.sweeps[0].2[0].variance_trace.value = 1e-9;
+    assert!(!render(&WidthSweep::from_state(&s2)).contains("= 0"));
 }
 
 #[test]
@@ -553,8 +579,28 @@ fn agreement_full_and_empty() {
 }
 
 #[test]
-fn redraw_only_on_change() {
+fn exports_carry_a_caption() {
     let s = full_state();
+    let e = crate::exports::describe(&s, "http://127.0.0.1:8080/");
+    let c = Convergence::from_state(&s);
+    let svg = crate::plots::to_svg_captioned(&c, 720, 440, &Style::default(), &e.lines);
+    assert!(svg.contains("Convergence of the running means"), "the title");
+    for text in ["Network: 1 layer", "sampling seed 1", "http://127.0.0.1:8080/#est="] {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    // The picture keeps its size; the caption is added below it.
+    let root_height: u32 = svg.split("height=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    assert!(root_height > 440 + 40, "the SVG ({root_height}) is the plot (440) and its caption");
+    for c in coordinates(&svg) {
+        assert!(c.is_finite() && c >= -2.0, "coordinate {c}");
+    }
+}
+
+#[test]
+fn redraw_only_on_change() {
+    let mut s = full_state();
+    // (Not one of the stories: a story's end would change the convergence plot's annotation.)
+    s.page.model.target = 0.3;
     // A change the convergence plot does not show leaves it equal.
     let mut s2 = s.clone();
     s2.page.var_x_evals = true;
@@ -563,6 +609,17 @@ fn redraw_only_on_change() {
     assert_eq!(Agreement::from_state(&s), Agreement::from_state(&s2));
     assert_ne!(TauSweep::from_state(&s), TauSweep::from_state(&s2));
     assert_ne!(Bars::from_state(&s), Bars::from_state(&s2));
+    // The story's annotation: on the default view, an arrow from the exact gradient to
+    // straight-through's expectation, labelled.
+    let story = full_state();
+    let c = Convergence::from_state(&story);
+    assert_eq!(c.annotate, Some("st"));
+    let svg = render_at(&c, 900, 420);
+    assert!(svg.contains("wrong sign"), "the annotation is drawn");
+    // Wide: every line named at its right end (with its value); narrow: in the legend.
+    assert!(svg.contains("exact ∇ 0.0196") && svg.contains("st -0.0204"), "end labels");
+    let narrow = render_at(&c, 420, 300);
+    assert!(!narrow.contains("exact ∇ 0.0196") && narrow.contains("reinforce"));
 }
 
 // ---------------------------------------------------------------------------------------------
