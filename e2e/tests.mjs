@@ -815,6 +815,35 @@ export const tests = [
     await page.close();
   }],
 
+  ['one draw at a time: each Step draws exactly one sample per estimator and shows it', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.locator('#single').check();
+    await page.waitForFunction(() => /single=1/.test(location.hash) && /play=0/.test(location.hash));
+    await page.waitForSelector('#plot-draw');
+    await waitRow(page, 'st', (r) => r.method === 'exact');
+    await page.locator('h1').click();
+    for (let n = 1; n <= 3; n++) {
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((k) => /(\d+) samples per estimator/.test(document.querySelector('.status').textContent)
+        && Number(document.querySelector('.status').textContent.match(/([\d,]+) samples per estimator/)[1]) === k, n, { timeout: 10000 });
+    }
+    await page.waitForFunction(() => /\(3 draws\)/.test(document.querySelector('#plot-draw canvas').getAttribute('aria-label')));
+    const label = await page.locator('#plot-draw canvas').getAttribute('aria-label');
+    assert.match(label, /The drawn state of st is h = [01]; the loss's slope there is -?0\.9|The drawn state of st is h = [01]; the loss's slope there is 1\.1/, label);
+    // ▶ in this mode plays one draw per frame: slow motion.
+    await page.keyboard.press(' ');
+    await page.waitForTimeout(1500);
+    await page.keyboard.press(' ');
+    const n = await samples(page);
+    assert.ok(n > 3 && n < 40, `one draw per frame while playing: ${n}`);
+    await page.locator('#plot-draw .enlarge').click();
+    await page.waitForFunction(() => /focus=draw/.test(location.hash));
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(ctx.shots, 'one-draw.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['small screens and accessibility: phone order, tap targets, skip link, focus trap', async (ctx) => {
     const { page, errors } = await openPage(ctx, { viewport: { width: 390, height: 844 } });
     const top = (sel) => page.locator(sel).first().evaluate((e) => e.getBoundingClientRect().top + window.scrollY);

@@ -17,7 +17,8 @@ use stochgrad_core::exact::{solve, ExactSolution};
 use stochgrad_core::gating::{Task, Trainer};
 use stochgrad_core::moments::mc_chunk;
 use stochgrad_core::params;
-use stochgrad_core::stats::{Figure, Figures, McAccumulator, Method, Weighted};
+use stochgrad_core::rng::Stream;
+use stochgrad_core::stats::{Batch, Figure, Figures, McAccumulator, Method, Weighted};
 use stochgrad_core::train::{Race, StepReport};
 use stochgrad_core::{Error, Model};
 
@@ -473,6 +474,12 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         sampler: Box<dyn stochgrad_core::estimators::Sampler + 'a>,
         acc: McAccumulator,
         next_chunk: u64,
+        /// The chunk being drawn, when a frame ended inside it (one draw at a time, the first
+        /// frames' few draws): its stream and its draws so far. Drawing goes on from there, so
+        /// the sequence of draws, and every full chunk, is the one whole-chunk frames draw.
+        open: Option<(Stream, Batch)>,
+        /// The last draw's estimate.
+        last: Vec<f64>,
         evals: f64,
         reference: &'a ExactSolution,
         /// The reference is the estimator's own objective (a unit type).
@@ -487,6 +494,8 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                 sampler,
                 acc: McAccumulator::new(dim),
                 next_chunk: 0,
+                open: None,
+                last: vec![0.0; dim],
                 evals: est.loss_evaluations(&model, hp),
                 reference,
                 own: own.is_some(),
@@ -513,20 +522,61 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         }
     }
 
-    let chunks_per_frame = spec.samples_per_frame.max(1).div_ceil(MC_CHUNK);
+    let full_frame = spec.samples_per_frame.max(1).div_ceil(MC_CHUNK) * MC_CHUNK;
+    let mut frames = 0u32;
     loop {
         let frame_start = port.now_ms();
         let drawing = (ctl.playing || ctl.step) && !mcs.is_empty();
         if drawing {
+            // One draw at a time; otherwise the first frames start from one draw and double, so
+            // that the noisy beginning is seen, up to the frame size.
+            let mut draws = if spec.single { 1 } else { full_frame.min(1u64 << frames.min(40)) };
+            frames = frames.saturating_add(1);
+            // Auto-pause at exactly the limit.
+            let drawn =
+                mcs.iter().map(|m| m.acc.samples() + m.open.as_ref().map_or(0, |(_, b)| b.n)).min().unwrap_or(0);
+            if spec.max_samples > 0 {
+                draws = draws.min(spec.max_samples.saturating_sub(drawn)).max(1);
+            }
             let mut views = Vec::with_capacity(mcs.len());
             for mc in mcs.iter_mut() {
-                for _ in 0..chunks_per_frame {
-                    let batch = mc_chunk(mc.sampler.as_mut(), spec.sampling_seed, mc.key, mc.next_chunk, MC_CHUNK, dim);
-                    mc.acc.push_chunk(&batch);
-                    mc.next_chunk += 1;
+                let mut left = draws;
+                while left > 0 {
+                    if mc.open.is_none() && left >= MC_CHUNK {
+                        let batch =
+                            mc_chunk(mc.sampler.as_mut(), spec.sampling_seed, mc.key, mc.next_chunk, MC_CHUNK, dim);
+                        mc.acc.push_chunk(&batch);
+                        mc.next_chunk += 1;
+                        left -= MC_CHUNK;
+                    } else {
+                        let (seed, key, chunk) = (spec.sampling_seed, mc.key, mc.next_chunk);
+                        let (rng, batch) =
+                            mc.open.get_or_insert_with(|| (Stream::new(seed, key, chunk), Batch::new(dim)));
+                        let take = left.min(MC_CHUNK - batch.n);
+                        for _ in 0..take {
+                            mc.sampler.draw(rng, &mut mc.last);
+                            batch.add(&mc.last);
+                        }
+                        left -= take;
+                        if batch.n == MC_CHUNK {
+                            if let Some((_, full)) = mc.open.take() {
+                                mc.acc.push_chunk(&full);
+                            }
+                            mc.next_chunk += 1;
+                        }
+                    }
                     ctl.checkpoint(port).await?;
                 }
-                match mc_view(&mc.acc, mc.reference, mc.evals) {
+                // The summary includes the open chunk's draws (a copy, for the view only).
+                let shown = match &mc.open {
+                    Some((_, partial)) if partial.n > 0 => {
+                        let mut acc = mc.acc.clone();
+                        acc.push_chunk(partial);
+                        std::borrow::Cow::Owned(acc)
+                    }
+                    _ => std::borrow::Cow::Borrowed(&mc.acc),
+                };
+                match mc_view(&shown, mc.reference, mc.evals) {
                     Ok(mut view) => {
                         view.reference = mc.own.then(|| mc.reference.gradient.clone());
                         views.push((mc.key.to_string(), view))
@@ -535,7 +585,12 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
                 }
             }
             port.send(Out::Frame { id, views }).await;
-            let samples = mcs.iter().map(|m| m.acc.samples()).min().unwrap_or(0);
+            if spec.single {
+                let draws = mcs.iter().map(|m| (m.key.to_string(), m.last.clone(), m.sampler.last_output())).collect();
+                port.send(Out::Draws { id, draws }).await;
+            }
+            let samples =
+                mcs.iter().map(|m| m.acc.samples() + m.open.as_ref().map_or(0, |(_, b)| b.n)).min().unwrap_or(0);
             if ctl.step {
                 ctl.step = false;
                 port.send(Out::Paused { id, samples, reason: "step".into() }).await;

@@ -11,6 +11,9 @@ use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::train::{Optimizer, StepReport};
 
+/// One estimator's single draw: its key, its estimate, and the last layer's state it drew.
+pub type Draw = (String, Vec<f64>, Option<Vec<f64>>);
+
 /// Sweep of a figure against τ or against the layer width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SweepKind {
@@ -40,6 +43,10 @@ pub struct JobSpec {
     pub playing: bool,
     /// Compute the τ and width sweeps.
     pub sweeps: bool,
+    /// One draw at a time: every frame (a Step, or one frame while playing) draws exactly one
+    /// sample per estimator and reports it ([`Out::Draws`]).
+    #[serde(default)]
+    pub single: bool,
 }
 
 /// The hyper-parameters of one estimator: the shared ones, with Gumbel-Rao's own K.
@@ -217,6 +224,12 @@ pub enum Out {
     Frame {
         id: u64,
         views: Vec<(String, MomentsView)>,
+    },
+    /// One draw at a time: each estimator's estimate of this draw, and the last layer's state it
+    /// drew (where its sampler draws one).
+    Draws {
+        id: u64,
+        draws: Vec<Draw>,
     },
     /// A finished sweep series for one estimator.
     Sweep {

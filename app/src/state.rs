@@ -69,6 +69,10 @@ pub struct Page {
     pub playing: bool,
     /// Show variance × loss evaluations instead of variance in the bar plot.
     pub var_x_evals: bool,
+    /// One draw at a time: Step (and each frame while playing) draws exactly one sample per
+    /// estimator, and the "One draw" plot shows it.
+    #[serde(default)]
+    pub single: bool,
     /// Show derivatives with respect to the firing probability p = σ(a) instead of the logit, for a
     /// network whose only parameter is one unit's logit (see [`State::per_p`]).
     #[serde(default)]
@@ -119,6 +123,7 @@ impl Default for Page {
             playing: true,
             var_x_evals: false,
             wrt_p: false,
+            single: false,
             max_samples: 0,
             focus: String::new(),
             lecture: false,
@@ -171,7 +176,14 @@ pub struct Row {
     pub mc: Option<MomentsView>,
     /// Log-spaced history of the running means (shared, so cloning the state is cheap).
     pub history: Rc<Vec<HistPoint>>,
+    /// One draw at a time: every draw's estimate so far (at most [`MAX_DRAWS`], the latest kept)
+    /// and the last layer's state of the last one, where the sampler draws one.
+    pub draws: Rc<Vec<Vec<f64>>>,
+    pub last_h: Option<Vec<f64>>,
 }
+
+/// The single draws a row keeps (the histogram's).
+pub const MAX_DRAWS: usize = 5000;
 
 impl Row {
     /// The figures to show: exact where available, else Monte Carlo.
@@ -414,6 +426,8 @@ pub enum Action {
     ToggleVarXEvals,
     /// Derivatives with respect to p instead of the logit (display only).
     ToggleWrtP,
+    /// One draw at a time on / off (a new job: the draws start again, paused).
+    ToggleSingle,
     /// The loss's real-valued extension (what ∂f/∂h means).
     SetExtension(Extension),
     /// Enlarge a plot (`""`: none). Display only.
@@ -661,6 +675,7 @@ impl State {
             max_samples: self.page.max_samples,
             playing: self.page.playing,
             sweeps: true,
+            single: self.page.single,
         }
     }
 
@@ -839,6 +854,14 @@ impl State {
             }
             ToggleVarXEvals => self.page.var_x_evals = !self.page.var_x_evals,
             ToggleWrtP => self.page.wrt_p = !self.page.wrt_p,
+            ToggleSingle => {
+                self.page.single = !self.page.single;
+                if self.page.single {
+                    // Wait for ▶ or Step: the point is to see each draw.
+                    self.page.playing = false;
+                }
+                self.restart();
+            }
             SetExtension(e) => {
                 self.page.model.extension = e;
                 self.restart();
@@ -950,6 +973,17 @@ impl State {
                     self.absorb_mc(key, view);
                 }
                 self.idle = false;
+            }
+            Out::Draws { id, draws } if id == self.job_id => {
+                for (key, estimate, h) in draws {
+                    let row = self.rows.row_mut(key);
+                    let list = Rc::make_mut(&mut row.draws);
+                    if list.len() >= MAX_DRAWS {
+                        list.remove(0);
+                    }
+                    list.push(estimate);
+                    row.last_h = h;
+                }
             }
             Out::Sweep { id, kind, key, points } if id == self.job_id => {
                 self.sweeps.retain(|(k, e, _)| !(*k == kind && *e == key));

@@ -22,6 +22,7 @@
 //! | `p` | parameter shown in the convergence plot | `0` |
 //! | `play`, `vxe`, `lecture` | playing, variance × evaluations, lecture mode (0/1) | `1` |
 //! | `wrt` | derivatives shown with respect to the logit (`a`) or to p = σ(a) (`p`, one unit) | `a` |
+//! | `single` | one draw at a time (0/1) | `0` |
 //! | `focus` | the enlarged plot | `convergence`, `bars`, `agreement`, `tau`, `width` |
 //! | `hide` | control panels hidden (lecture links) | `seeds,network` |
 //! | `rsteps`, `rlr`, `ropt` | training race: steps budget, learning rate, optimizer (`sgd`, `adam`) | `1000`, `0.3`, `sgd` |
@@ -35,7 +36,7 @@ use stochgrad_core::settings::LossKind;
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 6] = ["convergence", "bars", "agreement", "tau", "width", "race"];
+pub const PLOTS: [&str; 7] = ["convergence", "draw", "bars", "agreement", "tau", "width", "race"];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
 
@@ -81,6 +82,7 @@ pub fn to_hash(p: &Page) -> String {
         format!("play={}", b(p.playing)),
         format!("vxe={}", b(p.var_x_evals)),
         format!("wrt={}", if p.wrt_p { "p" } else { "a" }),
+        format!("single={}", b(p.single)),
         format!("lecture={}", b(p.lecture)),
         format!("rsteps={}", p.race_steps),
         format!("rlr={}", p.race_lr),
@@ -201,7 +203,7 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
             },
             "gseed" => num!(u64, p.gating_seed, "a seed (whole number)"),
             "gsteps" => num!(u64, p.gating_steps, "a whole number"),
-            "play" | "vxe" | "lecture" | "rplay" => {
+            "play" | "vxe" | "lecture" | "rplay" | "single" => {
                 let x = match v {
                     "1" | "true" => true,
                     "0" | "false" => false,
@@ -214,6 +216,7 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
                     "play" => p.playing = x,
                     "vxe" => p.var_x_evals = x,
                     "rplay" => p.race_playing = x,
+                    "single" => p.single = x,
                     _ => p.lecture = x,
                 }
             }
@@ -271,6 +274,7 @@ mod tests {
         p.model.network_seed = 42;
         p.model.extension = Extension::Multilinear;
         p.wrt_p = true;
+        p.single = true;
         p.sampling_seed = 7;
         p.samples_per_frame = 1024;
         p.max_samples = 10_000;

@@ -125,6 +125,72 @@ fn step_draws_one_frame() {
 }
 
 #[test]
+fn the_first_frames_start_from_one_draw_and_double() {
+    let out = run(vec![(0, Cmd::Start(Box::new(spec(true, false, 1024))))]);
+    let counts: Vec<u64> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Frame { views, .. } => views.iter().find(|(k, _)| k == "reinforce").and_then(|(_, v)| v.samples),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&counts[..10], &[1, 3, 7, 15, 31, 63, 127, 255, 511, 767], "1, 2, 4, … draws per frame, then 256");
+    assert_eq!(*counts.last().unwrap(), 1024, "auto-pause at exactly the limit");
+}
+
+#[test]
+fn one_draw_at_a_time_draws_the_same_sequence() {
+    use stochgrad_core::estimators::find;
+    use stochgrad_core::exact::solve;
+    use stochgrad_core::moments::mc_chunk;
+    let mut s = spec(false, false, 0);
+    s.single = true;
+    let id = s.id;
+    let mut cmds = vec![(0, Cmd::Start(Box::new(s.clone())))];
+    // Each Step is taken when the worker waits, idle (never during a yield): one at a time.
+    cmds.extend((0..256).map(|_| (u32::MAX, Cmd::Step { id })));
+    let out = run(cmds);
+    // Every Step: one draw per estimator, reported with the state it drew.
+    let draws: Vec<&Vec<stochgrad_app::protocol::Draw>> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Draws { draws, .. } => Some(draws),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(draws.len(), 256);
+    let reinforce: Vec<(f64, f64)> = draws
+        .iter()
+        .map(|d| {
+            let (_, g, h) = d.iter().find(|(k, _, _)| k == "reinforce").unwrap();
+            (g[0], h.as_ref().expect("REINFORCE draws one state")[0])
+        })
+        .collect();
+    // REINFORCE on the toy: ĝ = (h − p)·(h − t)², so h and ĝ agree.
+    let p = 1.0 / (1.0 + 1f64.exp());
+    for (g, h) in &reinforce {
+        assert!(*h == 0.0 || *h == 1.0);
+        assert!((g - (h - p) * (h - 0.45) * (h - 0.45)).abs() < 1e-15, "{g} for h = {h}");
+    }
+    // 256 single draws are the first chunk of whole-chunk Monte Carlo, bit for bit.
+    let model = s.settings.to_model();
+    let sol = solve(&model).unwrap();
+    let est = find("reinforce").unwrap();
+    let mut sampler = est.sampler(&model, &s.hp, &sol).unwrap();
+    let chunk = mc_chunk(sampler.as_mut(), s.sampling_seed, "reinforce", 0, 256, 1);
+    let last = out
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            Out::Frame { views, .. } => views.iter().find(|(k, _)| k == "reinforce").map(|(_, v)| v.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(last.samples, Some(256));
+    assert_eq!(last.mean[0].to_bits(), chunk.mean[0].to_bits());
+}
+
+#[test]
 fn a_new_start_replaces_the_running_job() {
     let first = spec(true, true, 0);
     let mut second = spec(false, false, 0);

@@ -64,6 +64,10 @@ pub fn playback(p: &ControlsProps) -> Html {
                     { "New network" }
                 </button>
             </div>
+            <label class="toggle" title="Step (→) draws exactly one sample per estimator, and the “One draw at a time” plot shows it; ▶ plays one draw per frame">
+                <input type="checkbox" id="single" checked={page.single} onchange={ let s = st.clone(); Callback::from(move |_: Event| s.dispatch(Action::ToggleSingle)) } />
+                { " One draw at a time (slow motion)" }
+            </label>
             <Slider label="Samples per frame" id={Some(AttrValue::from("samples-per-frame"))}
                 value={spf_log} min={8.0} max={16.0} step={1.0}
                 value_text={format!("{} per estimator, 10 frames/s", crate::format::thousands(page.samples_per_frame))}

@@ -4,7 +4,7 @@ use super::experiments::{GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
 use super::widgets::Select;
 use crate::format::{cell, method, sig, squared};
-use crate::plots::{look, Agreement, Bars, Convergence, TauSweep, WidthSweep};
+use crate::plots::{look, Agreement, Bars, Convergence, OneDraw, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
 use stochgrad_core::estimators::find_meta;
@@ -145,6 +145,19 @@ pub fn results(p: &ResultsProps) -> Html {
             },
         ),
     ];
+    // One draw at a time: its plot after the convergence plot.
+    if st.page.single {
+        plots.insert(
+            1,
+            (
+                "draw",
+                html! {
+                    <Plot id="plot-draw" data={PlotRef::new(OneDraw::from_state(view))} {epoch} {lecture} export={Some(export.clone())}
+                        focused={focus == "draw"} onfocus={on_focus("draw")} />
+                },
+            ),
+        );
+    }
     if let Some(i) = plots.iter().position(|(n, _)| *n == first) {
         let p = plots.remove(i);
         plots.insert(0, p);

@@ -579,6 +579,35 @@ fn agreement_full_and_empty() {
 }
 
 #[test]
+fn one_draw_shows_the_curve_the_tangent_and_the_histograms() {
+    let mut s = full_state();
+    s.page.single = true;
+    // Nothing drawn yet: a note.
+    assert!(render(&OneDraw::from_state(&s)).contains("no draws yet"));
+    for (key, h) in [("reinforce", 1.0), ("st", 0.0), ("st-sigmoid", 1.0)] {
+        let row = s.rows.get_mut(key).unwrap();
+        row.draws = std::rc::Rc::new(vec![vec![0.1, 0.0, 0.0], vec![-0.2, 0.0, 0.0], vec![0.35, 0.0, 0.0]]);
+        row.last_h = Some(vec![h]);
+    }
+    let d = OneDraw::from_state(&s);
+    assert_eq!(d.series.len(), 3);
+    let c = d.curve.as_ref().expect("a one-unit network has the curve");
+    assert_eq!(c.h.as_ref().map(|h| (h.0, h.1.as_str())), Some((0.0, "st")), "straight-through's draw");
+    // f = (h − 0.45)²: f(0) = 0.2025, f(1) = 0.3025, slope at 0 = −0.9.
+    assert!((c.f0 - 0.2025).abs() < 1e-12 && (c.f1 - 0.3025).abs() < 1e-12);
+    assert!((c.h.as_ref().unwrap().2 + 0.9).abs() < 1e-12);
+    let svg = render_at(&d, 900, 440);
+    for text in
+        ["draw 3", "secant: f(1) − f(0) = 0.1", "st drew h = 0: its slope f′(h) = -0.9", "reinforce (3)", "exact ∇"]
+    {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    render(&d);
+    assert_eq!(csv_rows(&d.csv()).len(), 1 + 9);
+    assert!(d.describe().contains("st this draw 0.35 (3 draws)"), "{}", d.describe());
+}
+
+#[test]
 fn exports_carry_a_caption() {
     let s = full_state();
     let e = crate::exports::describe(&s, "http://127.0.0.1:8080/");

@@ -383,6 +383,9 @@ impl Sampler for JointSampler<'_> {
         self.rule.unit_gradient(&self.trace, f, df, &LossAccess::Direct(model), &mut self.ga);
         chain_params(model, &self.trace, &self.ga, out);
     }
+    fn last_output(&self) -> Option<Vec<f64>> {
+        Some(self.trace.output().to_vec())
+    }
 }
 
 /// A sampler that draws each layer's state together with a per-unit factor `φ`
@@ -426,6 +429,9 @@ impl Sampler for FactorSampler<'_> {
         let phi = &self.phi;
         backprop(model, &self.trace, &self.df, |_, u| phi[u], &mut self.ga);
         chain_params(model, &self.trace, &self.ga, out);
+    }
+    fn last_output(&self) -> Option<Vec<f64>> {
+        Some(self.trace.output().to_vec())
     }
 }
 

@@ -114,6 +114,10 @@ struct Running<'a> {
 }
 
 impl Sampler for Running<'_> {
+    fn last_output(&self) -> Option<Vec<f64>> {
+        Some(self.trace.output().to_vec())
+    }
+
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = self.model;
         sample_trace(model, &mut self.trace, &self.wt, rng);

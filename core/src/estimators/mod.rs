@@ -250,6 +250,12 @@ pub trait Sampler: Send {
     /// Restore a state from [`Sampler::state`] of a sampler of the same estimator on a model of the
     /// same shape (anything else is ignored).
     fn set_state(&mut self, _state: &[f64]) {}
+
+    /// The last layer's state `h` of the last draw, for a sampler that draws one (the page's "one
+    /// draw at a time" shows it); `None` for samplers of several samples or coupled pairs.
+    fn last_output(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// One gradient estimator.

@@ -42,6 +42,10 @@ struct Running<'a> {
 }
 
 impl Sampler for Running<'_> {
+    fn last_output(&self) -> Option<Vec<f64>> {
+        Some(self.trace.output().to_vec())
+    }
+
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         self.trace.sample(self.model, rng);
         let f = self.model.loss.value(self.trace.output());
