@@ -738,10 +738,17 @@ fn claims() -> Vec<Claim> {
             }),
         ),
         // ---- README ----
-        c("readme", "log sliders move over round values: τ 0.05, 0.06, 0.08, 0.1, 0.12, …, 8, 10", Holds(|| {
-            let l = stochgrad_app::ladder::ladder(stochgrad_app::state::limits::TAU.0, stochgrad_app::state::limits::TAU.1);
-            ensure(l[..5] == [0.05, 0.06, 0.08, 0.1, 0.12] && l[l.len() - 2..] == [8.0, 10.0], || format!("{l:?}"))
-        })),
+        c(
+            "readme",
+            "log sliders move over round values: τ 0.05, 0.06, 0.08, 0.1, 0.12, …, 8, 10",
+            Holds(|| {
+                let l = stochgrad_app::ladder::ladder(
+                    stochgrad_app::state::limits::TAU.0,
+                    stochgrad_app::state::limits::TAU.1,
+                );
+                ensure(l[..5] == [0.05, 0.06, 0.08, 0.1, 0.12] && l[l.len() - 2..] == [8.0, 10.0], || format!("{l:?}"))
+            }),
+        ),
         c("readme", "The exact gradient is `{}`", Value(|| gradient(&Page::default())[0])),
         c("readme", "straight-through's expectation is `{}`", Value(|| on(&Page::default(), "st").mean[0])),
         c("readme", "`st` wanders around p ≈ t = 0.45", Holds(st_race_wanders_near_t)),
@@ -1166,8 +1173,7 @@ const README_DECLARED: &[&str] = &[
     "0.7", "1000", "16", "3000", "0.03", "25 %", "10 %", "64", "10", // quotations of the paper (Figure 2)
     "2013", "400", "200", "2000", "10%", "1.87", "1.96", "1.89 %", "0.1", "100", "0.001",
     // tests' tolerances
-    "1e-12",
-    // the τ slider's steps (checked against app/src/ladder.rs by a claim)
+    "1e-12", // the τ slider's steps (checked against app/src/ladder.rs by a claim)
     "0.05", "0.06", "0.08", "0.12",
 ];
 

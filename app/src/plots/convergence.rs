@@ -165,7 +165,10 @@ impl PlotData for Convergence {
         // Ranges: x over the samples drawn; y a window around the exact values and the latest
         // means ± 4 s.e. (the first noisy points are clipped, never stretch the scale).
         let (x0, x1) = if has_hist {
-            kit::log_range(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0 as f64)), 12.0, (1e2, 1e5))
+            let (lo, hi) =
+                kit::log_range(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0 as f64)), 12.0, (1e2, 1e5));
+            // Samples are counted from 1: no axis below one sample.
+            (lo.max(1.0), hi)
         } else {
             (1e2, 1e5)
         };
