@@ -2,30 +2,16 @@
 
 /// `x` with `sig` significant digits, in plain or scientific notation as fits; "—" if not finite.
 pub fn sig(x: f64, sig: usize) -> String {
-    if !x.is_finite() {
-        return "—".to_string();
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let a = x.abs();
-    if (1e-4..1e5).contains(&a) {
-        let digits = (sig as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{x:.digits$}");
-        trim_zeros(s)
-    } else {
-        let s = format!("{x:.*e}", sig.saturating_sub(1));
-        // 1.230e-5 → 1.23e-5
-        match s.split_once('e') {
-            Some((m, e)) => format!("{}e{}", trim_zeros(m.to_string()), e),
-            None => s,
-        }
-    }
+    digits(x, sig, true)
 }
 
 /// `sig` keeping trailing zeros, so that a table's columns show the same number of significant
 /// digits ("9.190" beside "9.189", not "9.19").
 pub fn sig_fixed(x: f64, sig: usize) -> String {
+    digits(x, sig, false)
+}
+
+fn digits(x: f64, sig: usize, trim: bool) -> String {
     if !x.is_finite() {
         return "—".to_string();
     }
@@ -33,16 +19,22 @@ pub fn sig_fixed(x: f64, sig: usize) -> String {
         return "0".to_string();
     }
     let a = x.abs();
+    let tidy = |s: String| if trim { trim_zeros(s) } else { s };
     if (1e-4..1e5).contains(&a) {
-        // The rounded value may gain a digit (9.9996 → 10.00): count from the rounded magnitude.
         let mut digits = (sig as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+        // Kept zeros: the rounded value may gain a digit (9.9996 → 10.00), so count from it.
         let rounded: f64 = format!("{a:.digits$}").parse().unwrap_or(a);
-        if rounded >= 10f64.powi(a.log10().floor() as i32 + 1) && digits > 0 {
+        if !trim && rounded >= 10f64.powi(a.log10().floor() as i32 + 1) && digits > 0 {
             digits -= 1;
         }
-        format!("{x:.digits$}")
+        tidy(format!("{x:.digits$}"))
     } else {
-        format!("{x:.*e}", sig.saturating_sub(1))
+        let s = format!("{x:.*e}", sig.saturating_sub(1));
+        // 1.230e-5 → 1.23e-5 (trimmed)
+        match s.split_once('e') {
+            Some((m, e)) => format!("{}e{}", tidy(m.to_string()), e),
+            None => s,
+        }
     }
 }
 
