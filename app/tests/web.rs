@@ -142,18 +142,20 @@ async fn the_mounted_page_follows_its_controls() {
     document().body().unwrap().append_child(&root).unwrap();
     let app = yew::Renderer::<App>::with_root(root.clone()).render();
     yew::platform::time::sleep(Duration::from_millis(100)).await;
-    // The default lecture view: five estimators ticked, τ = 0.50.
+    // The default lecture view: five estimators ticked, τ = 0.5.
     let checked = root.query_selector_all("li.estimator input:checked").unwrap().length();
     assert_eq!(checked, 5);
     let tau_text = || root.query_selector("label[for=tau] output").unwrap().unwrap().text_content().unwrap();
-    assert_eq!(tau_text(), "τ = 0.50");
-    // Drag τ to 10^0.3 ≈ 2.
+    assert_eq!(tau_text(), "τ = 0.5");
+    // Drag τ to 2: the slider runs over the ladder of round values (`ladder.rs`).
+    let taus = stochgrad_app::ladder::ladder(0.05, 10.0);
+    let two = taus.iter().position(|t| *t == 2.0).unwrap();
     let tau: HtmlInputElement = root.query_selector("#tau").unwrap().unwrap().dyn_into().unwrap();
-    tau.set_value("0.3");
+    tau.set_value(&two.to_string());
     tau.dispatch_event(&web_sys::InputEvent::new("input").unwrap()).unwrap();
     yew::platform::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(tau_text(), "τ = 2.00");
-    assert_eq!(tau.get_attribute("aria-valuetext").as_deref(), Some("τ = 2.00"));
+    assert_eq!(tau_text(), "τ = 2");
+    assert_eq!(tau.get_attribute("aria-valuetext").as_deref(), Some("τ = 2"));
     // Ticking an estimator adds its card; pausing flips the button.
     let arm: HtmlElement = root.query_selector("#est-arm").unwrap().unwrap().dyn_into().unwrap();
     arm.click();
