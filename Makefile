@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PORT ?= 8080
 E2E_PORT ?= 8093
 
-.PHONY: setup setup-serve serve build cli test lint test-native test-wasm test-e2e bench clean
+.PHONY: setup setup-serve serve build build-dev cli test lint test-native test-wasm test-e2e bench clean
 
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # The release CLI. On Linux with glibc it is a static executable: no dynamic loading and symbol
@@ -27,13 +27,18 @@ setup:
 setup-serve:
 	bash scripts/setup.sh --serve
 
-## Build the page and serve it at http://127.0.0.1:$(PORT)/ (rebuilds on change).
+## Build the page and serve it at http://127.0.0.1:$(PORT)/ (rebuilds on change). After `make setup`,
+## plain `trunk serve` (a dev build, the engine optimised) or `trunk serve --release` works too.
 serve: setup-serve
-	cd app && trunk serve --release --port $(PORT)
+	trunk serve --release --port $(PORT)
 
-## Static release build into app/dist: relative URLs, so it works from any web server and any sub-path.
+## Static release build into dist/: relative URLs, so it works from any web server and any sub-path.
 build: setup-serve
-	cd app && trunk build --release
+	trunk build --release
+
+## What plain `trunk serve` builds (the dev profile): a broken Trunk.toml or index.html fails here.
+build-dev: setup-serve
+	trunk build --dist target/trunk-dev
 
 ## The command-line tool, built for release; prints where it is.
 cli:
@@ -54,8 +59,8 @@ test-native:
 test-wasm:
 	cargo test -p stochgrad-app --target wasm32-unknown-unknown
 
-test-e2e: build cli
-	node e2e/run.mjs --dist app/dist --port $(E2E_PORT) --cli $(CLI)
+test-e2e: build-dev build cli
+	node e2e/run.mjs --dist dist --port $(E2E_PORT) --cli $(CLI)
 
 ## Benchmarks (not run by CI): criterion natively, whole `stochgrad exact` processes, the same
 ## workloads in WebAssembly in headless Chromium, and the page itself (Playwright); prints one table
@@ -68,8 +73,8 @@ bench: setup build cli
 	wasm-bindgen --target web --no-typescript --out-dir bench/www/pkg \
 		$(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/stochgrad_bench.wasm
 	wasm-opt -Oz bench/www/pkg/stochgrad_bench_bg.wasm -o bench/www/pkg/stochgrad_bench_bg.wasm
-	node bench/run.mjs --target $(TARGET_DIR) --cli $(CLI) --dist app/dist
+	node bench/run.mjs --target $(TARGET_DIR) --cli $(CLI) --dist dist
 
 clean:
 	cargo clean
-	rm -rf app/dist
+	rm -rf dist

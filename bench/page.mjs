@@ -1,6 +1,6 @@
 // The page's own benchmarks in headless Chromium (Debian's, driven by playwright-core):
 //
-//   node bench/page.mjs --dist app/dist [--port 8098] [--out target/bench/page.json] [--reps 5]
+//   node bench/page.mjs --dist dist [--port 8098] [--out target/bench/page.json] [--reps 5]
 //                       [--only first|slider|limit|split]   (one measurement, while tuning)
 //
 // * first plot: from navigation to the first plot with ink (the default view), and to all five;
@@ -21,7 +21,7 @@ import path from 'node:path';
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : acc), []),
 );
-const dist = path.resolve(args.dist || 'app/dist');
+const dist = path.resolve(args.dist || 'dist');
 const port = Number(args.port || 8098);
 const out = args.out ? path.resolve(args.out) : null;
 const reps = Number(args.reps || 5);

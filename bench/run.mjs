@@ -2,7 +2,7 @@
 // WebAssembly in headless Chromium (bench/browser.mjs) and the page itself (bench/page.mjs) — with
 // the arithmetic each workload needs and the fraction of the machine's peak it achieves.
 //
-//   node bench/run.mjs [--target DIR] [--cli PATH] [--dist app/dist] [--skip-browser] [--skip-page]
+//   node bench/run.mjs [--target DIR] [--cli PATH] [--dist dist] [--skip-browser] [--skip-page]
 //                      [--reuse]   (take the browser and page results of the last run instead of rerunning them)
 //
 // Expects `cargo bench -p stochgrad-core --bench engine` to have run (its estimates are read from
@@ -21,7 +21,7 @@ const args = Object.fromEntries(
 const target = path.resolve(args.target || process.env.CARGO_TARGET_DIR || 'target');
 const cli = path.resolve(args.cli || path.join(target, 'release', 'stochgrad'));
 const profileExample = path.join(target, 'release', 'examples', 'profile');
-const dist = path.resolve(args.dist || 'app/dist');
+const dist = path.resolve(args.dist || 'dist');
 const outDir = path.join(target, 'bench');
 fs.mkdirSync(outDir, { recursive: true });
 

@@ -1,6 +1,6 @@
 // End-to-end tests of the built page in headless Chromium (Debian's), driven by playwright-core.
 //
-//   node e2e/run.mjs --dist app/dist --port 8093 --cli target/release/stochgrad [--shots shots]
+//   node e2e/run.mjs --dist dist --port 8093 --cli target/release/stochgrad [--shots shots]
 //
 // Serves the static build on 127.0.0.1 (at / and under the sub-path /sub/), then checks the page as a
 // user would: it loads without console errors, the default lecture view shows REINFORCE unbiased and
@@ -20,7 +20,7 @@ import { tests } from './tests.mjs';
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
-const dist = path.resolve(args.dist || 'app/dist');
+const dist = path.resolve(args.dist || 'dist');
 const port = Number(args.port || 8093);
 const cli = path.resolve(args.cli || 'target/release/stochgrad');
 const shots = path.resolve(args.shots || 'shots');

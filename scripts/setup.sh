@@ -43,6 +43,14 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ];
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 
+# 4b. Plain `trunk serve` at the root, with only ~/.cargo/bin added to PATH, finds wasm-opt there
+#     (wasm-bindgen is there already): a link to npm's binaryen (a node script).
+if ! "$HOME/.cargo/bin/wasm-opt" --version 2>/dev/null | grep -q "version_${BINARYEN_VERSION%%.*}"; then
+  say "linking wasm-opt (binaryen $BINARYEN_VERSION) into ~/.cargo/bin for trunk"
+  mkdir -p "$HOME/.cargo/bin"
+  ln -sf "$PWD/node_modules/.bin/wasm-opt" "$HOME/.cargo/bin/wasm-opt"
+fi
+
 # 5. Chromium and ChromeDriver from Debian (browser tests and screenshots only).
 if [ "$want_browser" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
   say "installing Debian's chromium and chromium-driver"

@@ -241,7 +241,7 @@ mod tests {
         let mut state = s;
         let mut bytes = [0u8; 32];
         for part in bytes.chunks_mut(8) {
-            part.copy_from_slice(&crate::rng::splitmix64(&mut state).to_le_bytes());
+            part.copy_from_slice(&crate::seed::splitmix64(&mut state).to_le_bytes());
         }
         bytes
     }

@@ -1,7 +1,7 @@
 //! The one error type of the core. Every variant renders as one line for the CLI's stderr and the
 //! page's notes.
 
-use crate::model::ModelError;
+use crate::json::ModelError;
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -16,10 +16,13 @@
 
 pub mod benchmark;
 pub mod chacha;
+pub mod chain;
 pub mod error;
 pub mod estimators;
 pub mod exact;
 pub mod gating;
+pub mod jobs;
+pub mod json;
 mod kernels;
 pub mod limits;
 pub mod loss;
@@ -30,7 +33,9 @@ pub mod parallel;
 pub mod params;
 pub mod quadrature;
 pub mod rng;
+pub mod seed;
 pub mod settings;
+pub mod solution;
 pub mod stats;
 pub mod trace;
 pub mod train;

@@ -8,8 +8,8 @@
 //! `f̃(h) = Σ_s f(s) Π_i h_i^{s_i}(1 − h_i)^{1−s_i}` — the expectation of `f` under independent
 //! `Bernoulli(h_i)` — whose partial derivative at a binary point is `f(h, h_i = 1) − f(h, h_i = 0)`.
 
+use crate::json::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
 use crate::math;
-use crate::model::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
 use serde_json::{json, Value};
 
 /// Which real-valued extension of `f` the estimators that need `∂f/∂h` (or `f` at a relaxed `y`)

@@ -3,13 +3,12 @@
 //! progress, be cancelled between chunks, and be split across workers with the same result).
 
 use crate::error::{Error, Result};
-use crate::estimators::{Estimator, ExactJob, Hyper, HyperParams, Sampler, EXACT_CHUNK, MC_CHUNK};
-use crate::exact::ExactSolution;
+use crate::estimators::{Estimator, Hyper, HyperParams, Sampler, MC_CHUNK};
 use crate::limits;
 use crate::model::Model;
 use crate::parallel;
-use crate::rng::Stream;
-use crate::stats::{Batch, Figures, McAccumulator, Method, Weighted};
+use crate::solution::ExactSolution;
+use crate::stats::{Figures, McAccumulator, Method};
 use crate::units::Objective;
 
 /// Which method the caller wants.
@@ -57,67 +56,7 @@ pub struct Report {
     pub objective: Option<Objective>,
 }
 
-/// Progress callback: `(done, total)`; return `false` to cancel.
-pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
-
-/// Run an exact job over all its items, chunk by chunk (natively on every core, a few chunks per
-/// thread at a time), merging the chunks in order: the same answer for any number of threads.
-pub fn run_exact(job: &dyn ExactJob, progress: Progress) -> Result<(Vec<f64>, Vec<f64>)> {
-    let total = job.total();
-    let chunks = total.div_ceil(EXACT_CHUNK);
-    let mut acc = Weighted::new(job.dim());
-    let wave = 4 * parallel::threads() as u64;
-    let mut c = 0;
-    while c < chunks {
-        let end = (c + wave).min(chunks);
-        let work = (end - c) * EXACT_CHUNK * job.dim() as u64;
-        let parts = parallel::map_chunks((end - c) as usize, work, |i| {
-            let k = c + i as u64;
-            job.run(k * EXACT_CHUNK..((k + 1) * EXACT_CHUNK).min(total))
-        });
-        for part in &parts {
-            acc.merge(part);
-        }
-        c = end;
-        if !progress((c * EXACT_CHUNK).min(total), total) {
-            return Err(Error::Cancelled);
-        }
-    }
-    Ok(job.finish(&acc))
-}
-
-/// Draw Monte-Carlo chunk `chunk` (draws `[chunk·MC_CHUNK, …)`, `draws ≤ MC_CHUNK` of them) with its own stream.
-pub fn mc_chunk(sampler: &mut dyn Sampler, seed: u64, key: &str, chunk: u64, draws: u64, dim: usize) -> Batch {
-    let mut rng = Stream::new(seed, key, chunk);
-    let mut batch = Batch::new(dim);
-    let mut out = vec![0.0; dim];
-    for _ in 0..draws {
-        sampler.draw(&mut rng, &mut out);
-        batch.add(&out);
-    }
-    batch
-}
-
-/// Run `samples` Monte-Carlo draws in chunks.
-pub fn run_monte_carlo(
-    sampler: &mut dyn Sampler,
-    seed: u64,
-    key: &str,
-    samples: u64,
-    dim: usize,
-    progress: Progress,
-) -> Result<McAccumulator> {
-    let mut acc = McAccumulator::new(dim);
-    let chunks = samples.div_ceil(MC_CHUNK);
-    for c in 0..chunks {
-        let draws = (samples - c * MC_CHUNK).min(MC_CHUNK);
-        acc.push_chunk(&mc_chunk(sampler, seed, key, c, draws, dim));
-        if !progress(((c + 1) * MC_CHUNK).min(samples), samples) {
-            return Err(Error::Cancelled);
-        }
-    }
-    Ok(acc)
-}
+pub use crate::jobs::{mc_chunk, run_exact, run_monte_carlo, Progress};
 
 /// [`run_monte_carlo`] for a sampler with no state between draws ([`crate::estimators::Meta::stateful`]
 /// false), natively on every core: each thread draws whole chunks with its own sampler from

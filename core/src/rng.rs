@@ -16,24 +16,7 @@ use rand_core::{Rng, SeedableRng};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::chacha::ChaCha8 as Generator;
 
-/// FNV-1a, 64-bit: a stable hash of an estimator key (std's hasher is not guaranteed stable).
-pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// SplitMix64 step (used only to expand a 64-bit seed into a 256-bit key).
-pub fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub use crate::seed::{fnv1a, splitmix64};
 
 /// One random stream.
 #[derive(Clone, Debug)]

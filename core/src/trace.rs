@@ -2,7 +2,7 @@
 //! `σ(a)`, `σ(−a)` and the sampled state. Traces are filled either by sampling (Monte Carlo) or
 //! by enumerating joint states (exact moments), and estimators read them.
 
-use crate::exact::probabilities;
+use crate::chain::probabilities;
 use crate::model::Model;
 use crate::rng::Stream;
 

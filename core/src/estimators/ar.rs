@@ -12,9 +12,9 @@
 use super::common::{centred, chain_params, sample_with_uniforms, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Family, HyperParams, Meta, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct Ar;

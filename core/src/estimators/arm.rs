@@ -252,8 +252,8 @@ macro_rules! antithetic_estimator {
             use $crate::error::Result;
             use $crate::estimators::arm::{antithetic_evaluations, antithetic_plan, AntitheticSampler, CellJob};
             use $crate::estimators::{Estimator, ExactJob, HyperParams, Meta, Plan, Sampler};
-            use $crate::exact::ExactSolution;
             use $crate::model::Model;
+            use $crate::solution::ExactSolution;
 
             impl Estimator for $estimator {
                 fn meta(&self) -> &'static Meta {

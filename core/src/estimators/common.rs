@@ -6,11 +6,11 @@
 
 use super::{Estimator, ExactJob, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::kernels;
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::{first_changed_layer, transposed, Trace};
 use std::ops::Range;
@@ -59,7 +59,7 @@ pub fn chain_params_variance(model: &Model, t: &Trace, gv: &[f64], out: &mut [f6
 pub fn backprop<F: Fn(&Trace, usize) -> f64>(model: &Model, t: &Trace, df: &[f64], surrogate: F, ga: &mut [f64]) {
     let nl = model.layers.len();
     // δ of the current layer; layers are at most MAX_WIDTH wide, so two stack buffers do.
-    const MAX: usize = crate::model::MAX_WIDTH;
+    const MAX: usize = crate::json::MAX_WIDTH;
     let (mut cur, mut next) = ([0.0f64; MAX], [0.0f64; MAX]);
     cur[..df.len()].copy_from_slice(df);
     for k in (0..nl).rev() {

@@ -9,10 +9,10 @@
 use super::common::{single_layer_params, FactorSampler};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
+use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;
 use std::ops::Range;

@@ -12,8 +12,8 @@
 use super::common::{backprop, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Estimator, Family, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct Darn;

@@ -9,9 +9,9 @@
 use super::common::{backprop, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Estimator, Family, Hyper, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::math;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct GappedSt;

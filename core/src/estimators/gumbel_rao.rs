@@ -16,9 +16,9 @@ use super::concrete::relaxed;
 use super::st_gumbel::{quad_job, quad_plan};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::math;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 
 pub struct GumbelRao;
 

@@ -25,9 +25,9 @@
 use super::common::{backprop, centred, chain_params, sample_trace, sampling_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::Method;
 use crate::trace::{transposed, Trace};
 

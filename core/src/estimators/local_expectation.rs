@@ -8,9 +8,9 @@
 use super::common::{chain_params, joint_plan, sample_with_uniforms, JointJob, JointRule, JointSampler, LossAccess};
 use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::Method;
 use crate::trace::Trace;
 

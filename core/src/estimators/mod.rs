@@ -8,12 +8,9 @@
 //! their own sampler.
 
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::model::{Model, Noise};
-use crate::rng::Stream;
-use crate::stats::{Method, Weighted};
+use crate::solution::ExactSolution;
 use serde::Serialize;
-use std::ops::Range;
 
 pub mod common;
 
@@ -207,56 +204,7 @@ impl HyperParams {
     }
 }
 
-/// How an estimator's moments will be obtained for a model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    /// The best available method.
-    pub method: Method,
-    /// Why this method (e.g. "Monte Carlo: exact moments need a single stochastic layer"), or what
-    /// the exact figure means ("idealised: baseline = exact E[f]").
-    pub note: Option<String>,
-}
-
-/// A unit of exact work: items `0..total` (joint states, cells, …), processed in chunks of
-/// [`EXACT_CHUNK`] and merged in chunk order.
-pub trait ExactJob: Send + Sync {
-    fn method(&self) -> Method;
-    fn total(&self) -> u64;
-    /// Dimension of the accumulator.
-    fn dim(&self) -> usize;
-    fn run(&self, range: Range<u64>) -> Weighted;
-    /// Per-parameter `(mean, variance)` from the merged accumulator.
-    fn finish(&self, acc: &Weighted) -> (Vec<f64>, Vec<f64>) {
-        acc.finish()
-    }
-}
-
-/// Items per exact chunk. Fixed: chunking never depends on the number of workers.
-pub const EXACT_CHUNK: u64 = 4096;
-/// Draws per Monte-Carlo chunk (each chunk has its own random stream).
-pub const MC_CHUNK: u64 = 256;
-
-/// Draws one estimate at a time. A stateful sampler (running baseline) must see its draws in order.
-pub trait Sampler: Send {
-    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]);
-
-    /// A stateful sampler's learned state (running baselines, a learned control variate, a learned
-    /// predictor), flat; empty for a stateless one. Training races ([`crate::train`]) build a new
-    /// sampler for each step's parameters and carry the state over with [`Sampler::set_state`].
-    fn state(&self) -> Vec<f64> {
-        Vec::new()
-    }
-
-    /// Restore a state from [`Sampler::state`] of a sampler of the same estimator on a model of the
-    /// same shape (anything else is ignored).
-    fn set_state(&mut self, _state: &[f64]) {}
-
-    /// The last layer's state `h` of the last draw, for a sampler that draws one (the page's "one
-    /// draw at a time" shows it); `None` for samplers of several samples or coupled pairs.
-    fn last_output(&self) -> Option<Vec<f64>> {
-        None
-    }
-}
+pub use crate::jobs::{ExactJob, Plan, Sampler, EXACT_CHUNK, MC_CHUNK};
 
 /// One gradient estimator.
 pub trait Estimator: Sync {

@@ -6,8 +6,8 @@
 use super::common::{centred, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Estimator, Family, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct Muprop;

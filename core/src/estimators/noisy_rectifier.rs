@@ -10,8 +10,8 @@
 
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::{Model, UnitKind};
+use crate::solution::ExactSolution;
 use crate::stats::Method;
 use crate::units::{self, rectifier::Separable, McOptions, Objective, PathSampler, RectifierJob};
 

@@ -3,8 +3,8 @@
 use super::common::{centred, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Family, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct Reinforce;

@@ -12,10 +12,10 @@
 use super::common::{centred, joint_plan, sample_trace, sampling_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::{first_changed_layer, transposed, Trace};
 use std::ops::Range;

@@ -8,9 +8,9 @@ use super::common::{centred, chain_params, JointEstimator};
 use super::reinforce::ScoreRule;
 use super::{Depth, Family, Hyper, HyperParams, Meta, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct ReinforceMa;

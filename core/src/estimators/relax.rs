@@ -21,9 +21,9 @@ use super::common::chain_params;
 use super::rebar::{estimate, ControlVariate, Noise};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
 use crate::error::{Error, Result};
-use crate::exact::ExactSolution;
 use crate::model::Model;
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::Method;
 use crate::trace::Trace;
 
@@ -281,7 +281,7 @@ mod tests {
     use super::super::rebar::SingleUnitJob;
     use super::*;
     use crate::exact::solve;
-    use crate::moments::{run_exact, run_monte_carlo};
+    use crate::jobs::{run_exact, run_monte_carlo};
 
     fn unit(a: f64, t: f64) -> Model {
         Model::from_json_str(&format!(

@@ -4,9 +4,9 @@
 use super::common::{backprop, JointEstimator, JointRule, LossAccess};
 use super::{Depth, Family, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::math;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 use crate::trace::Trace;
 
 pub struct St;

@@ -5,8 +5,8 @@ use super::common::JointEstimator;
 use super::st::{StModelRule, Surrogate};
 use super::{Depth, Family, Hyper, HyperParams, Meta};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::model::Model;
+use crate::solution::ExactSolution;
 
 pub struct StTempered;
 

@@ -12,9 +12,9 @@
 
 use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
-use crate::exact::ExactSolution;
 use crate::limits;
 use crate::model::{Model, UnitKind};
+use crate::solution::ExactSolution;
 use crate::stats::Method;
 use crate::units::{self, McOptions, Objective, PathJob, PathSampler};
 

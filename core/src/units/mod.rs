@@ -11,17 +11,18 @@
 //!   otherwise (the pathwise gradient, plus the score term of any discrete units in the network).
 //!
 //! A network may mix unit types (layer by layer). The binary sigmoid belief network keeps the
-//! engine's layer chain ([`crate::exact::solve`] dispatches here only when a layer is not binary).
+//! engine's layer chain ([`crate::exact::solve`] dispatches here only when a layer is not binary; binary networks use [`crate::chain`]).
 
 pub mod rectifier;
 
 pub(crate) mod pass;
 
+use crate::chain;
 use crate::error::{Error, Result};
-use crate::exact::{self, ExactSolution};
 use crate::limits;
 use crate::model::{Model, UnitKind};
 use crate::rng::Stream;
+use crate::solution::ExactSolution;
 use crate::stats::{Batch, Method};
 use pass::{sample_noise, Pass};
 
@@ -115,7 +116,7 @@ pub fn method(model: &Model) -> Method {
 /// layer chain.
 pub fn solve(model: &Model) -> Result<ExactSolution> {
     if model.is_binary() {
-        return exact::solve(model);
+        return chain::solve(model);
     }
     match method(model) {
         Method::Exact => enumerate(model),
@@ -131,7 +132,7 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
 pub fn objective(model: &Model, mc: &McOptions) -> Result<Objective> {
     let m = method(model);
     let (solution, loss_stderr, stderr, samples) = match m {
-        Method::Exact if model.is_binary() => (exact::solve(model)?, None, None, None),
+        Method::Exact if model.is_binary() => (chain::solve(model)?, None, None, None),
         Method::Exact => (enumerate(model)?, None, None, None),
         Method::Quadrature => (quadrature(model)?, None, None, None),
         Method::MonteCarlo => {
@@ -364,7 +365,7 @@ impl PathJob {
     }
 }
 
-impl crate::estimators::ExactJob for PathJob {
+impl crate::jobs::ExactJob for PathJob {
     fn method(&self) -> Method {
         Method::Exact
     }
@@ -446,7 +447,7 @@ impl RectifierJob {
     }
 }
 
-impl crate::estimators::ExactJob for RectifierJob {
+impl crate::jobs::ExactJob for RectifierJob {
     fn method(&self) -> Method {
         Method::Quadrature
     }
@@ -484,7 +485,7 @@ impl PathSampler {
     }
 }
 
-impl crate::estimators::Sampler for PathSampler {
+impl crate::jobs::Sampler for PathSampler {
     fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
         let model = &self.model;
         self.pass.forward(model, &mut |_, kind, a| sample_noise(kind, a, rng));

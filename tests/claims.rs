@@ -13,7 +13,7 @@
 //!   quotation ([`declared`]). A new number fails the test until it is one or the other.
 //! * **Generated README blocks** ([`readme_blocks_are_the_engines_output`]): the blocks between
 //!   `<!-- generated: stochgrad … -->` and `<!-- end -->` are the CLI's output, verbatim.
-//!   `STOCHGRAD_BLESS=1 cargo test -p stochgrad-app --test claims` rewrites them.
+//!   `STOCHGRAD_BLESS=1 cargo test --test claims` rewrites them.
 //! * **Quoted tables**: the README's table of the paper's results is `texts::PAPER_GATING`, the one
 //!   the page shows (transcribed from arXiv:1308.3432v1, Figure 2).
 #![cfg(not(target_arch = "wasm32"))]
@@ -33,7 +33,7 @@ use stochgrad_core::moments::{moments, MethodChoice, Report, Request};
 use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::train::Race;
 
-const README: &str = include_str!("../../README.md");
+const README: &str = include_str!("../README.md");
 
 // ------------------------------------------------------------------------------------------------
 // The engine, as the page runs it
@@ -770,11 +770,7 @@ fn claims() -> Vec<Claim> {
         ),
         c("readme", "STS's expectation {}, the wrong sign", Value(|| on(&Page::default(), "sts").mean[0])),
         c("readme", "(seeds 1–5: steps {}–", Value(|| *steps_below_a_tenth().iter().min().unwrap() as f64)),
-        c(
-            "readme",
-            "–{}; `app/tests/claims.rs` recomputes",
-            Value(|| *steps_below_a_tenth().iter().max().unwrap() as f64),
-        ),
+        c("readme", "–{}; `tests/claims.rs` recomputes", Value(|| *steps_below_a_tenth().iter().max().unwrap() as f64)),
         c("readme", "changes sign at p* = {} (τ = 0.5)", Value(|| stationary_p("concrete", 0.5))),
         c("readme", "(τ = 0.5) and {} (τ = 1), and", Value(|| stationary_p("concrete", 1.0))),
         c("readme", "ST-Gumbel's p* = {} /", Value(|| stationary_p("st-gumbel", 0.5))),
@@ -1173,7 +1169,7 @@ const README_DECLARED: &[&str] = &[
     "0.7", "1000", "16", "3000", "0.03", "25 %", "10 %", "64", "10", // quotations of the paper (Figure 2)
     "2013", "400", "200", "2000", "10%", "1.87", "1.96", "1.89 %", "0.1", "100", "0.001",
     // tests' tolerances
-    "1e-12", // the τ slider's steps (checked against app/src/ladder.rs by a claim)
+    "1e-12", // the τ slider's steps (checked against src/ladder.rs by a claim)
     "0.05", "0.06", "0.08", "0.12",
 ];
 
@@ -1474,7 +1470,7 @@ fn readme_blocks_are_the_engines_output() {
         // a block that opens with a fence stays fenced.
         let (cmd, input) = match command.split_once(" < ") {
             Some((c, f)) => {
-                (c, std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_string() + f.trim()).unwrap())
+                (c, std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + f.trim()).unwrap())
             }
             None => (command.as_str(), Vec::new()),
         };
@@ -1494,7 +1490,7 @@ fn readme_blocks_are_the_engines_output() {
         start = line_end;
     }
     if bless && text != README {
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"), &text).unwrap();
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"), &text).unwrap();
     }
     assert!(blocks >= 2, "the README's generated blocks are gone");
     assert!(failures.is_empty(), "{}", failures.join("\n"));

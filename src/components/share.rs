@@ -1,8 +1,8 @@
 //! Presets, the share/lecture panel, and the keyboard-shortcut help.
 
+use crate::page::PANELS;
 use crate::presets::PRESETS;
 use crate::state::{Action, State};
-use crate::url::PANELS;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 

@@ -4,156 +4,17 @@
 //! asks it after every reduce (a new job leaves before the page renders), and its effects send
 //! play/pause/step when those change.
 
+pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
+use crate::page::{PANELS, PLOTS};
 use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
-use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
+use stochgrad_core::estimators::{catalogue, find_meta};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::params::Slot;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::{Optimizer, StepReport};
-
-/// Bounds of the page's own controls.
-pub mod limits {
-    pub const TAU: (f64, f64) = (0.05, 10.0);
-    pub const SAMPLES_PER_FRAME: (u64, u64) = (256, 65_536);
-    pub const K: (u32, u32) = (2, 16);
-    pub const RAO_K: (u32, u32) = (1, 100);
-    pub const GAP: (f64, f64) = (0.0, 5.0);
-    pub const ETA: (f64, f64) = (-2.0, 2.0);
-    pub const LAMBDA: (f64, f64) = (0.05, 5.0);
-    pub const DECAY: (f64, f64) = (0.0, 0.999);
-    /// The noisy rectifier's noise scale (its slider is logarithmic).
-    pub const NOISE_SCALE: (f64, f64) = (0.1, 10.0);
-    /// A race's steps budget.
-    pub const RACE_STEPS: (u64, u64) = (1, 10_000);
-    /// A race's learning rate (its slider is logarithmic).
-    pub const RACE_LR: (f64, f64) = (0.001, 10.0);
-    /// Gating: training steps per gate type.
-    pub const GATING_STEPS: (u64, u64) = (100, 10_000);
-}
-
-/// Everything the user sets (and, later, the URL holds).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Page {
-    /// The model: widths, inputs, loss, target, logit, weight scale, network seed.
-    pub model: Settings,
-    /// Selected estimator keys, in registry order.
-    pub estimators: Vec<String>,
-    /// Temperature τ.
-    pub tau: f64,
-    /// Samples of the leave-one-out estimator.
-    pub k: u32,
-    /// Gumbel-Rao's conditional samples K.
-    pub rao_k: u32,
-    /// Gapped straight-through's gap.
-    pub gap: f64,
-    /// REBAR's control-variate scale η (RELAX: its initial value).
-    pub eta: f64,
-    /// REBAR's relaxation temperature λ.
-    pub lambda: f64,
-    /// Decay of the running baselines.
-    pub decay: f64,
-    /// The noisy rectifier's noise: logistic or Gaussian.
-    pub noise: Noise,
-    /// The noisy rectifier's noise scale.
-    pub noise_scale: f64,
-    /// Monte-Carlo draws per estimator per frame (10 frames a second while playing).
-    pub samples_per_frame: u64,
-    /// Seed of the Monte-Carlo draws (separate from the network seed).
-    pub sampling_seed: u64,
-    /// Parameter shown in the convergence plot (index into the flat parameter vector).
-    pub param: usize,
-    pub playing: bool,
-    /// Show variance × loss evaluations instead of variance in the bar plot.
-    pub var_x_evals: bool,
-    /// One draw at a time: Step (and each frame while playing) draws exactly one sample per
-    /// estimator, and the "One draw" plot shows it.
-    #[serde(default)]
-    pub single: bool,
-    /// Show derivatives with respect to the firing probability p = σ(a) instead of the logit, for a
-    /// network whose only parameter is one unit's logit (see [`State::per_p`]).
-    #[serde(default)]
-    pub wrt_p: bool,
-    /// Auto-pause after this many samples per estimator (0 = never).
-    pub max_samples: u64,
-    /// The enlarged plot (`""` for none; else one of `url::PLOTS`).
-    pub focus: String,
-    /// Lecture mode: large type and thick lines for a projector.
-    pub lecture: bool,
-    /// Control panels hidden (one of `url::PANELS` each), for lecture links.
-    pub hide: Vec<String>,
-    /// Training race: steps budget per estimator.
-    pub race_steps: u64,
-    /// Training race: learning rate.
-    pub race_lr: f64,
-    pub race_optimizer: Optimizer,
-    /// Training race: drawing (its own play/pause).
-    pub race_playing: bool,
-    /// Training race: plot against loss evaluations (the fair axis) instead of steps.
-    pub race_by_evals: bool,
-    /// Gating miniature: the seed of the synthetic task and of the training.
-    pub gating_seed: u64,
-    /// Gating miniature: training steps per gate type.
-    pub gating_steps: u64,
-}
-
-/// The estimators selected on first load: straight-through visibly points the wrong way.
-pub const DEFAULT_ESTIMATORS: [&str; 5] = ["reinforce", "reinforce-optimal", "st", "st-sigmoid", "concrete"];
-
-impl Default for Page {
-    fn default() -> Self {
-        Page {
-            model: Settings::default(),
-            estimators: DEFAULT_ESTIMATORS.iter().map(|s| s.to_string()).collect(),
-            tau: 0.5,
-            k: 2,
-            rao_k: 10,
-            gap: 1.0,
-            eta: 1.0,
-            lambda: 0.5,
-            decay: 0.9,
-            noise: Noise::Gaussian,
-            noise_scale: 1.0,
-            samples_per_frame: 256,
-            sampling_seed: 1,
-            param: 0,
-            playing: true,
-            var_x_evals: false,
-            wrt_p: false,
-            single: false,
-            max_samples: 0,
-            focus: String::new(),
-            lecture: false,
-            hide: Vec::new(),
-            race_steps: 1000,
-            race_lr: 0.3,
-            race_optimizer: Optimizer::Sgd,
-            race_playing: true,
-            race_by_evals: true,
-            gating_seed: 1,
-            gating_steps: GatingConfig::default().steps,
-        }
-    }
-}
-
-impl Page {
-    /// The shared hyper-parameters (k is leave-one-out's; Gumbel-Rao's K travels in `JobSpec::rao_k`).
-    pub fn hp(&self) -> HyperParams {
-        HyperParams {
-            tau: self.tau,
-            k: Some(self.k),
-            decay: self.decay,
-            gap: self.gap,
-            eta: self.eta,
-            lambda: self.lambda,
-            noise: self.noise,
-            noise_scale: self.noise_scale,
-        }
-    }
-}
 
 /// A running-mean snapshot for the convergence plot.
 #[derive(Clone, Debug, PartialEq)]
@@ -428,6 +289,9 @@ pub enum Action {
     ToggleWrtP,
     /// One draw at a time on / off (a new job: the draws start again, paused).
     ToggleSingle,
+    /// Set the page setting of a URL key from its URL value (see `page::FIELDS`); a value that does
+    /// not parse is ignored.
+    Set(&'static str, String),
     /// The loss's real-valued extension (what ∂f/∂h means).
     SetExtension(Extension),
     /// Enlarge a plot (`""`: none). Display only.
@@ -494,49 +358,14 @@ impl State {
         s
     }
 
-    /// Clamp every setting into its bounds; one note per correction.
+    /// Clamp every setting into its bounds; one note per correction: the network's by the core's
+    /// `Settings::sanitize`, the page's by the table of settings (`page::clamp`), then the
+    /// estimators (known keys, in the registry's order), the enlarged plot, the hidden panels and
+    /// the parameter shown.
     pub fn sanitize(&mut self) -> Vec<String> {
         let p = &mut self.page;
         let mut notes = p.model.sanitize();
-        let clamp = |v: f64, (lo, hi): (f64, f64), what: &str, default: f64, notes: &mut Vec<String>| {
-            if !v.is_finite() {
-                notes.push(format!("{what} is not a number; using {default}"));
-                default
-            } else if v < lo || v > hi {
-                let c = v.clamp(lo, hi);
-                notes.push(format!("{what} {v} is outside [{lo}, {hi}]; using {c}"));
-                c
-            } else {
-                v
-            }
-        };
-        p.tau = clamp(p.tau, limits::TAU, "τ", 0.5, &mut notes);
-        p.decay = clamp(p.decay, limits::DECAY, "decay", 0.9, &mut notes);
-        p.gap = clamp(p.gap, limits::GAP, "gap", 1.0, &mut notes);
-        p.eta = clamp(p.eta, limits::ETA, "η", 1.0, &mut notes);
-        p.lambda = clamp(p.lambda, limits::LAMBDA, "λ", 0.5, &mut notes);
-        p.noise_scale = clamp(p.noise_scale, limits::NOISE_SCALE, "noise scale", 1.0, &mut notes);
-        if p.rao_k < limits::RAO_K.0 || p.rao_k > limits::RAO_K.1 {
-            let c = p.rao_k.clamp(limits::RAO_K.0, limits::RAO_K.1);
-            notes.push(format!(
-                "Gumbel-Rao K {} is outside {}–{}; using {c}",
-                p.rao_k,
-                limits::RAO_K.0,
-                limits::RAO_K.1
-            ));
-            p.rao_k = c;
-        }
-        if p.k < limits::K.0 || p.k > limits::K.1 {
-            let c = p.k.clamp(limits::K.0, limits::K.1);
-            notes.push(format!("k {} is outside {}–{}; using {c}", p.k, limits::K.0, limits::K.1));
-            p.k = c;
-        }
-        let (lo, hi) = limits::SAMPLES_PER_FRAME;
-        if p.samples_per_frame < lo || p.samples_per_frame > hi {
-            let c = p.samples_per_frame.clamp(lo, hi);
-            notes.push(format!("samples per frame {} is outside {lo}–{hi}; using {c}", p.samples_per_frame));
-            p.samples_per_frame = c;
-        }
+        crate::page::clamp(p, &mut notes);
         let mut keys = Vec::new();
         for k in &p.estimators {
             if find_meta(k).is_none() {
@@ -547,23 +376,11 @@ impl State {
         }
         // Registry order, so colours and rows are stable.
         p.estimators = catalogue().iter().map(|m| m.key.to_string()).filter(|k| keys.contains(k)).collect();
-        if !p.focus.is_empty() && !crate::url::PLOTS.contains(&p.focus.as_str()) {
+        if !p.focus.is_empty() && !PLOTS.contains(&p.focus.as_str()) {
             notes.push(format!("unknown plot \"{}\" to focus; showing all", p.focus));
             p.focus.clear();
         }
-        p.hide.retain(|h| crate::url::PANELS.contains(&h.as_str()));
-        p.race_lr = clamp(p.race_lr, limits::RACE_LR, "race learning rate", 0.3, &mut notes);
-        let int = |v: u64, (lo, hi): (u64, u64), what: &str, notes: &mut Vec<String>| {
-            if v < lo || v > hi {
-                let c = v.clamp(lo, hi);
-                notes.push(format!("{what} {v} is outside {lo}–{hi}; using {c}"));
-                c
-            } else {
-                v
-            }
-        };
-        p.race_steps = int(p.race_steps, limits::RACE_STEPS, "race steps", &mut notes);
-        p.gating_steps = int(p.gating_steps, limits::GATING_STEPS, "gating steps", &mut notes);
+        p.hide.retain(|h| PANELS.contains(&h.as_str()));
         let n = p.model.clone().to_model().num_params();
         if p.param >= n {
             notes.push(format!("parameter {} does not exist (the model has {n}); showing parameter 0", p.param));
@@ -595,7 +412,7 @@ impl State {
         if was_one_layer && self.page.model.widths.len() > 1 && self.page.model.weight_scale == 0.0 {
             self.page.model.weight_scale = 1.0;
         }
-        self.restart();
+        let _ = self.sanitize();
         let m = &self.page.model;
         self.page.param = slot.map_or(0, |s| s.clamped(&m.widths, m.inputs).index(&m.widths, m.inputs));
     }
@@ -756,11 +573,54 @@ impl State {
 
     /// Apply an action (pure).
     pub fn reduce(mut self, action: Action) -> State {
+        // One edit path: an action changes the page; what the change feeds is restarted below,
+        // by comparing what the worker's job, the race and the gating run would be sent (so no
+        // setting can forget its restart).
+        let before = self.bases();
+        let edited = self.apply(action);
+        if edited {
+            self.settle(before);
+        }
+        self
+    }
+
+    /// Load a whole page: the job starts over, the race and the gating run if what they compute
+    /// changed.
+    fn load(&mut self, page: Page) {
+        let gating = self.gating_config();
+        self.page = page;
+        self.restart();
+        if self.gating_config() != gating {
+            self.restart_gating(false);
+        }
+    }
+
+    /// What the job, the race and the gating run are computed from (without ids and play states).
+    fn bases(&self) -> (JobSpec, RaceSpec, GatingConfig) {
+        let job = JobSpec { id: 0, playing: false, ..self.job_spec() };
+        (job, self.race_basis_now(), self.gating_config())
+    }
+
+    /// Restart what an edit changed the inputs of.
+    fn settle(&mut self, before: (JobSpec, RaceSpec, GatingConfig)) {
+        let (job, race, gating) = self.bases();
+        if job != before.0 {
+            self.restart();
+        } else if race != before.1 {
+            self.notes = self.sanitize();
+            self.restart_race();
+        }
+        if gating != before.2 {
+            self.restart_gating(false);
+        }
+    }
+
+    /// Apply an action; `true` if it may have edited a setting (then [`State::settle`] runs).
+    fn apply(&mut self, action: Action) -> bool {
         use Action::*;
         match action {
             SetTau(t) => {
                 self.page.tau = t;
-                self.restart();
             }
             ToggleEstimator(k) => {
                 if let Some(i) = self.page.estimators.iter().position(|e| *e == k) {
@@ -768,7 +628,6 @@ impl State {
                 } else {
                     self.page.estimators.push(k);
                 }
-                self.restart();
             }
             SetLayers(n) => self.reshape(|m| {
                 let n = n.clamp(bounds::LAYERS.0, bounds::LAYERS.1);
@@ -783,31 +642,24 @@ impl State {
             SetInputs(n) => self.reshape(|m| m.inputs = n),
             SetLoss(l) => {
                 self.page.model.loss = l;
-                self.restart();
             }
             SetTarget(t) => {
                 self.page.model.target = t;
-                self.restart();
             }
             SetLogit(a) => {
                 self.page.model.logit = a;
-                self.restart();
             }
             SetWeightScale(s) => {
                 self.page.model.weight_scale = s;
-                self.restart();
             }
             SetNetworkSeed(s) => {
                 self.page.model.network_seed = s;
-                self.restart();
             }
             SetSamplingSeed(s) => {
                 self.page.sampling_seed = s;
-                self.restart();
             }
             SetSamplesPerFrame(n) => {
                 self.page.samples_per_frame = n;
-                self.restart();
             }
             SetParam(i) => {
                 // Display only: no recomputation.
@@ -818,39 +670,30 @@ impl State {
             }
             SetK(k) => {
                 self.page.k = k;
-                self.restart();
             }
             SetRaoK(k) => {
                 self.page.rao_k = k;
-                self.restart();
             }
             SetGap(g) => {
                 self.page.gap = g;
-                self.restart();
             }
             SetEta(e) => {
                 self.page.eta = e;
-                self.restart();
             }
             SetLambda(l) => {
                 self.page.lambda = l;
-                self.restart();
             }
             SetDecay(d) => {
                 self.page.decay = d;
-                self.restart();
             }
             SetNoise(n) => {
                 self.page.noise = n;
-                self.restart();
             }
             SetNoiseScale(x) => {
                 self.page.noise_scale = x;
-                self.restart();
             }
             SetMaxSamples(n) => {
                 self.page.max_samples = n;
-                self.restart();
             }
             ToggleVarXEvals => self.page.var_x_evals = !self.page.var_x_evals,
             ToggleWrtP => self.page.wrt_p = !self.page.wrt_p,
@@ -860,20 +703,18 @@ impl State {
                     // Wait for ▶ or Step: the point is to see each draw.
                     self.page.playing = false;
                 }
-                self.restart();
             }
             SetExtension(e) => {
                 self.page.model.extension = e;
-                self.restart();
             }
             SetFocus(f) => {
-                self.page.focus = if crate::url::PLOTS.contains(&f.as_str()) { f } else { String::new() };
+                self.page.focus = if PLOTS.contains(&f.as_str()) { f } else { String::new() };
             }
             ToggleLecture => self.page.lecture = !self.page.lecture,
             TogglePanel(panel) => {
                 if let Some(i) = self.page.hide.iter().position(|h| *h == panel) {
                     self.page.hide.remove(i);
-                } else if crate::url::PANELS.contains(&panel.as_str()) {
+                } else if PANELS.contains(&panel.as_str()) {
                     self.page.hide.push(panel);
                 }
             }
@@ -883,71 +724,70 @@ impl State {
                 self.idle = false;
             }
             Pause => self.page.playing = false,
-            TogglePlay => {
-                return if self.page.playing { self.reduce(Pause) } else { self.reduce(Play) };
-            }
+            TogglePlay => return self.apply(if self.page.playing { Pause } else { Play }),
             ShowAllPanels => self.page.hide.clear(),
             Step => {
                 self.page.playing = false;
                 self.step_counter += 1;
                 self.idle = false;
             }
+            // Explicit restarts: the same settings start over.
             Reset => {
                 self.restart();
                 self.restart_race();
+                return false;
             }
-            SetRaceSteps(n) => {
-                self.page.race_steps = n;
-                self.notes = self.sanitize();
-                self.restart_race();
-            }
-            SetRaceLr(lr) => {
-                self.page.race_lr = lr;
-                self.notes = self.sanitize();
-                self.restart_race();
-            }
-            SetRaceOptimizer(o) => {
-                self.page.race_optimizer = o;
-                self.restart_race();
-            }
+            SetRaceSteps(n) => self.page.race_steps = n,
+            SetRaceLr(lr) => self.page.race_lr = lr,
+            SetRaceOptimizer(o) => self.page.race_optimizer = o,
             RacePlay => self.page.race_playing = true,
             RacePause => self.page.race_playing = false,
             RaceStep => {
                 self.page.race_playing = false;
                 self.race_step_counter += 1;
             }
-            RaceReset => self.restart_race(),
+            RaceReset => {
+                self.restart_race();
+                return false;
+            }
             ToggleRaceAxis => self.page.race_by_evals = !self.page.race_by_evals,
-            SetGatingSeed(seed) => {
-                self.page.gating_seed = seed;
-                self.restart_gating(false);
+            SetGatingSeed(seed) => self.page.gating_seed = seed,
+            SetGatingSteps(n) => self.page.gating_steps = n,
+            RunGating => {
+                self.restart_gating(true);
+                return false;
             }
-            SetGatingSteps(n) => {
-                self.page.gating_steps = n;
-                self.restart_gating(false);
-            }
-            RunGating => self.restart_gating(true),
             NewSamples => {
                 self.page.sampling_seed = self.page.sampling_seed.wrapping_add(1);
-                self.restart();
             }
             NewNetwork => {
                 self.page.model.network_seed = self.page.model.network_seed.wrapping_add(1);
-                self.restart();
             }
+            // A loaded page (a story, a link) always starts over.
             Load(page) => {
-                self.page = *page;
-                self.restart();
+                self.load(*page);
+                return false;
             }
             LoadWithNotes(page, mut notes) => {
-                self.page = *page;
-                self.restart();
+                self.load(*page);
                 notes.append(&mut self.notes);
                 self.notes = notes;
+                return false;
             }
-            Worker(out) => self.absorb(*out),
+            Set(key, value) => {
+                if let Some(f) = crate::page::field(key) {
+                    let mut trial = self.page.clone();
+                    if (f.set)(&mut trial, &value).is_ok() {
+                        self.page = trial;
+                    }
+                }
+            }
+            Worker(out) => {
+                self.absorb(*out);
+                return false;
+            }
         }
-        self
+        true
     }
 
     /// Take in a worker message (stale job ids are dropped).

@@ -359,7 +359,7 @@ pub fn app() -> Html {
     let hidden = |panel: &str| state.page.hide.iter().any(|h| h == panel);
     let lecture = state.page.lecture;
     // In lecture mode the controls are hidden unless asked for (the header's "Controls").
-    let all_hidden = crate::url::PANELS.iter().all(|p| hidden(p)) || (lecture && !*controls_open);
+    let all_hidden = crate::page::PANELS.iter().all(|p| hidden(p)) || (lecture && !*controls_open);
     let toggle_controls = {
         let open = controls_open.clone();
         Callback::from(move |_| open.set(!*open))

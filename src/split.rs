@@ -8,7 +8,7 @@
 //! job), keeping the last model and solution, so the settings cross the boundary rather than the
 //! job. A task lost or refused by a helper is computed by the main worker after [`TAKEOVER_MS`].
 
-use crate::engine::{Control, Port, Stop, PROGRESS_MS};
+use crate::port::{Control, Port, Stop, PROGRESS_MS};
 use crate::protocol::{ChunkResult, ChunkTask, Out};
 use std::collections::BTreeMap;
 use stochgrad_core::estimators::{find, ExactJob, HyperParams, EXACT_CHUNK};
