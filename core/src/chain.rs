@@ -104,24 +104,6 @@ pub(crate) fn fold_layer(
     total
 }
 
-/// `p = σ(a)` and `q = σ(−a)` from one `exp` each, without subtraction.
-#[inline]
-pub(crate) fn probabilities(a: &[f64], p: &mut [f64], q: &mut [f64]) {
-    for i in 0..a.len() {
-        let x = a[i];
-        let e = math::exp(-x.abs());
-        let big = 1.0 / (1.0 + e);
-        let small = e * big;
-        if x >= 0.0 {
-            p[i] = big;
-            q[i] = small;
-        } else {
-            p[i] = small;
-            q[i] = big;
-        }
-    }
-}
-
 /// `P(s)` for every state `s` of a layer (bit i = unit i), by doubling: `2^w` multiplications.
 pub(crate) fn state_probabilities(p: &[f64], q: &[f64], out: &mut [f64]) {
     out[0] = 1.0;
@@ -219,7 +201,7 @@ impl Row {
                 *a += x;
             }
         }
-        probabilities(&self.a, &mut self.p, &mut self.q);
+        math::sigmoid_pairs(&self.a, &mut self.p, &mut self.q);
     }
     fn set(&mut self, pair: &Pair, sp: usize) {
         self.set_units(pair, sp);
@@ -469,7 +451,7 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
             let mut a = vec![0.0; w];
             let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
             l0.preactivation(&model.input, &mut a);
-            probabilities(&a, &mut p, &mut q);
+            math::sigmoid_pairs(&a, &mut p, &mut q);
             let mut alpha = vec![0.0; 1 << w];
             state_probabilities(&p, &q, &mut alpha);
             alphas.push(Arc::new(alpha));
@@ -528,7 +510,7 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
                 let (mut p, mut q) = (vec![0.0; w], vec![0.0; w]);
                 let (mut s1, mut s0) = (vec![0.0; w], vec![0.0; w]);
                 layer.preactivation(&model.input, &mut a);
-                probabilities(&a, &mut p, &mut q);
+                math::sigmoid_pairs(&a, &mut p, &mut q);
                 let mut d = vec![0.0; w];
                 let total = if last_closed {
                     model.loss.unit_expectations(&p, &q, &mut s1, &mut s0, &mut d).expect("a closed-form loss")

@@ -104,6 +104,24 @@ impl Neumaier {
     }
 }
 
+/// `p = σ(a)` and `q = σ(−a)` from one `exp` each, without subtraction.
+#[inline]
+pub fn sigmoid_pairs(a: &[f64], p: &mut [f64], q: &mut [f64]) {
+    for i in 0..a.len() {
+        let x = a[i];
+        let e = exp(-x.abs());
+        let big = 1.0 / (1.0 + e);
+        let small = e * big;
+        if x >= 0.0 {
+            p[i] = big;
+            q[i] = small;
+        } else {
+            p[i] = small;
+            q[i] = big;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

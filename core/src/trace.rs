@@ -2,7 +2,7 @@
 //! `σ(a)`, `σ(−a)` and the sampled state. Traces are filled either by sampling (Monte Carlo) or
 //! by enumerating joint states (exact moments), and estimators read them.
 
-use crate::chain::probabilities;
+use crate::math::sigmoid_pairs;
 use crate::model::Model;
 use crate::rng::Stream;
 
@@ -119,7 +119,7 @@ impl Trace {
             layer.preactivation(&self.h[rp], &mut self.a[r.clone()]);
         }
         let (a, p, q) = (&self.a[r.clone()], &mut self.p[r.clone()], &mut self.q[r.clone()]);
-        probabilities(a, p, q);
+        sigmoid_pairs(a, p, q);
     }
 
     /// [`Trace::compute_layer`] for a layer `k ≥ 1` whose input is the binary layer below (set by
@@ -138,7 +138,7 @@ impl Trace {
             bits &= bits - 1;
             crate::kernels::axpy(isa, a, 1.0, &wt[j * w..(j + 1) * w]);
         }
-        probabilities(a, &mut self.p[r.clone()], &mut self.q[r]);
+        sigmoid_pairs(a, &mut self.p[r.clone()], &mut self.q[r]);
     }
 
     /// Set layer `k`'s binary state (after [`Trace::compute_layer`]) and its probability.
