@@ -10,7 +10,7 @@
 
 use crate::port::Control;
 pub use crate::port::{Port, Stop, PROGRESS_MS, SLICE_MS};
-use crate::protocol::{Cmd, Fig, GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
+use crate::protocol::{Cmd, Fig, GatingSpec, JobSpec, MomentsView, Out, RaceSpec, Refusal, SweepKind, SweepPoint};
 use crate::split::{self, Delegation};
 use stochgrad_core::estimators::{find, Estimator, ExactJob, HyperParams, EXACT_CHUNK, MC_CHUNK};
 use stochgrad_core::exact::{solve, ExactSolution};
@@ -173,7 +173,7 @@ async fn point<P: Port>(
     // Unit types (sts, noisy-rectifier) are compared on their own objective.
     let own = match reference(est, model, hp, sol) {
         Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     let sol = own.as_ref().map_or(sol, |o| &o.0);
     let evals = est.loss_evaluations(model, hp);
@@ -207,15 +207,15 @@ async fn point<P: Port>(
 /// instead of the binary network's `sol`) and the note saying so; `None` for the others.
 type Own = Option<(ExactSolution, String)>;
 
-fn reference(est: &dyn Estimator, model: &Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Own, String> {
+fn reference(est: &dyn Estimator, model: &Model, hp: &HyperParams, sol: &ExactSolution) -> Result<Own, Refusal> {
     match est.own_objective(model, hp) {
         None => Ok(None),
-        Some(Err(e)) => Err(e.to_string()),
+        Some(Err(e)) => Err(Refusal::from_error(e)),
         Some(Ok(o)) if o.solution.gradient.len() == sol.gradient.len() && finite(&o.solution.gradient) => {
             let note = o.notes.join("; ");
             Ok(Some((o.solution, note)))
         }
-        Some(Ok(_)) => Err("the estimator's own objective overflowed".into()),
+        Some(Ok(_)) => Err(Refusal::Failed("the estimator's own objective overflowed".into())),
     }
 }
 
@@ -302,13 +302,13 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
     for (&est, hp) in ests.iter().zip(&hps) {
         let key = est.meta().key.to_string();
         if let Err(e) = est.check(&model) {
-            port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: false, note: None }).await;
+            port.send(Out::EstimatorExact { id, key, result: Err(Refusal::from_error(e)), note: None }).await;
             continue;
         }
         let own = match reference(est, &model, hp, &sol) {
             Ok(r) => r,
             Err(e) => {
-                port.send(Out::EstimatorExact { id, key, result: Err(e), mc_only: false, note: None }).await;
+                port.send(Out::EstimatorExact { id, key, result: Err(e), note: None }).await;
                 continue;
             }
         };
@@ -319,13 +319,14 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
         let plan = est.plan(&model, hp);
         if plan.method == Method::MonteCarlo {
             let why = plan.note.clone().unwrap_or_else(|| "Monte Carlo only".into());
-            port.send(Out::EstimatorExact { id, key, result: Err(why), mc_only: true, note: own_note }).await;
+            port.send(Out::EstimatorExact { id, key, result: Err(Refusal::MonteCarloOnly(why)), note: own_note }).await;
             continue;
         }
         let job = match est.exact_job(&model, hp, sol) {
             Ok(j) => j,
             Err(e) => {
-                port.send(Out::EstimatorExact { id, key, result: Err(e.to_string()), mc_only: true, note: None }).await;
+                let why = Refusal::MonteCarloOnly(e.to_string());
+                port.send(Out::EstimatorExact { id, key, result: Err(why), note: None }).await;
                 continue;
             }
         };
@@ -341,10 +342,10 @@ async fn run_job_inner<P: Port>(spec: &JobSpec, ctl: &mut Control, port: &mut P)
             v.reference = own.as_ref().map(|o| o.0.gradient.clone());
             Ok(v)
         } else {
-            Err("a figure overflowed".to_string())
+            Err(Refusal::Failed("a figure overflowed".to_string()))
         };
         let note = own_note.or(plan.note.clone());
-        port.send(Out::EstimatorExact { id, key, result, mc_only: false, note }).await;
+        port.send(Out::EstimatorExact { id, key, result, note }).await;
         ctl.checkpoint(port).await?;
     }
 

@@ -10,6 +10,7 @@ use stochgrad_core::gating::{GatingConfig, GatingRow};
 use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
 use stochgrad_core::train::{Optimizer, StepReport};
+use stochgrad_core::{Error, Reason};
 
 /// One estimator's single draw: its key, its estimate, and the last layer's state it drew.
 pub type Draw = (String, Vec<f64>, Option<Vec<f64>>);
@@ -211,13 +212,11 @@ pub enum Out {
         param_names: Vec<String>,
         millis: f64,
     },
-    /// An estimator's exact/quadrature moments, or why there are none (`Err`: not applicable, or the
-    /// reason it is Monte Carlo only — `mc_only` tells which).
+    /// An estimator's exact/quadrature moments, or why there are none.
     EstimatorExact {
         id: u64,
         key: String,
-        result: Result<MomentsView, String>,
-        mc_only: bool,
+        result: Result<MomentsView, Refusal>,
         note: Option<String>,
     },
     /// One frame: the running Monte-Carlo summary of every drawing estimator.
@@ -307,4 +306,34 @@ pub enum Out {
         id: u64,
         message: String,
     },
+}
+
+/// Why an estimator has no exact moments on the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// It does not apply to this network (typed: the page's short labels match on it); not run.
+    NotApplicable(Reason),
+    /// It applies, but its moments are Monte Carlo only here, for this reason.
+    MonteCarloOnly(String),
+    /// Anything else (a size limit, an overflow): the sentence; not run.
+    Failed(String),
+}
+
+impl Refusal {
+    /// A core error as a refusal of the estimator.
+    pub fn from_error(e: Error) -> Refusal {
+        match e {
+            Error::NotApplicable(r) => Refusal::NotApplicable(r),
+            e => Refusal::Failed(e.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotApplicable(r) => write!(f, "not applicable: {r}"),
+            Refusal::MonteCarloOnly(s) | Refusal::Failed(s) => f.write_str(s),
+        }
+    }
 }

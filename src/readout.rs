@@ -64,7 +64,8 @@ pub fn readout_csv(state: &State) -> String {
                     cells.push(opt(ef));
                     cells.push(opt(gn));
                     cells.extend(std::iter::repeat_n(String::new(), 10));
-                    cells.push(row.not_applicable.clone().or(row.mc_only.clone()).unwrap_or_else(|| "pending".into()));
+                    let why = row.not_applicable.as_ref().map(|r| r.to_string()).or(row.mc_only.clone());
+                    cells.push(why.unwrap_or_else(|| "pending".into()));
                 }
             }
             Some(cells)
@@ -110,7 +111,6 @@ mod tests {
             id,
             key: "reinforce".into(),
             result: Ok(view),
-            mc_only: false,
             note: None,
         })));
         let csv = readout_csv(&s);

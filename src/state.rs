@@ -6,7 +6,7 @@
 
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
-use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, SweepKind, SweepPoint};
+use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, Refusal, SweepKind, SweepPoint};
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
@@ -31,8 +31,8 @@ pub struct Row {
     pub exact: Option<MomentsView>,
     /// Why there are no exact moments (Monte Carlo only), if so.
     pub mc_only: Option<String>,
-    /// Why the estimator does not apply to this model, if so.
-    pub not_applicable: Option<String>,
+    /// Why the estimator does not apply to this model (or failed), if so.
+    pub not_applicable: Option<Refusal>,
     /// Latest Monte-Carlo summary.
     pub mc: Option<MomentsView>,
     /// Log-spaced history of the running means (shared, so cloning the state is cheap).
@@ -799,12 +799,12 @@ impl State {
                 }
                 self.exact = Some(ExactView { expected_loss, gradient, names: Rc::new(param_names), millis });
             }
-            Out::EstimatorExact { id, key, result, mc_only, .. } if id == self.job_id => {
+            Out::EstimatorExact { id, key, result, .. } if id == self.job_id => {
                 let row = self.rows.row_mut(key);
                 match result {
                     Ok(v) => row.exact = Some(v),
-                    Err(reason) if mc_only => row.mc_only = Some(reason),
-                    Err(reason) => row.not_applicable = Some(reason),
+                    Err(Refusal::MonteCarloOnly(why)) => row.mc_only = Some(why),
+                    Err(refusal) => row.not_applicable = Some(refusal),
                 }
                 self.progress = None;
             }
@@ -1219,8 +1219,11 @@ mod tests {
             id,
             key: key.into(),
             // One estimator each way: exact moments, Monte Carlo only, not applicable.
-            result: if i == 0 { Ok(view(0, 0.2)) } else { Err("why".into()) },
-            mc_only: i == 1,
+            result: match i {
+                0 => Ok(view(0, 0.2)),
+                1 => Err(Refusal::MonteCarloOnly("why".into())),
+                _ => Err(Refusal::Failed("why".into())),
+            },
             note: None,
         };
         let s = State::default();
@@ -1318,14 +1321,8 @@ mod tests {
                 total: 4,
             })));
             assert_eq!(s.status_line(), format!("Computing exact moments of {k}… 25%"));
-            let result = if i == 0 { Err("why".into()) } else { Ok(view(0, 0.2)) };
-            s = s.reduce(Action::Worker(Box::new(Out::EstimatorExact {
-                id,
-                key: k.clone(),
-                result,
-                mc_only: i == 0,
-                note: None,
-            })));
+            let result = if i == 0 { Err(Refusal::MonteCarloOnly("why".into())) } else { Ok(view(0, 0.2)) };
+            s = s.reduce(Action::Worker(Box::new(Out::EstimatorExact { id, key: k.clone(), result, note: None })));
         }
         assert!(s.exact_phase_done());
         assert_eq!(s.status_line(), "Paused. Press ▶ Play to draw samples.");

@@ -41,6 +41,6 @@ pub mod trace;
 pub mod train;
 pub mod units;
 
-pub use error::{Error, Result};
+pub use error::{Error, Reason, Result};
 pub use kernels::narrow_simd_requested;
 pub use model::Model;

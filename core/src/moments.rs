@@ -2,7 +2,7 @@
 //! Monte Carlo otherwise, always in fixed-size chunks merged in chunk order (so a job can report
 //! progress, be cancelled between chunks, and be split across workers with the same result).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::estimators::{Estimator, Hyper, HyperParams, Sampler, MC_CHUNK};
 use crate::limits;
 use crate::model::Model;
@@ -159,7 +159,9 @@ fn moments_against(
             if plan.method == Method::MonteCarlo {
                 // Give the precise reason (limit or construction) from the job itself.
                 est.exact_job(model, &req.hp, sol)?;
-                return Err(Error::NotApplicable(plan.note.unwrap_or_else(|| "no exact computation".into())));
+                return Err(Error::NotApplicable(Reason::MonteCarloOnly(
+                    plan.note.unwrap_or_else(|| "no exact computation".into()),
+                )));
             }
             true
         }

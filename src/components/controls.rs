@@ -7,6 +7,7 @@ use stochgrad_core::estimators::{catalogue, find_meta, Meta};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind};
+use stochgrad_core::{Error, Reason};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -88,7 +89,7 @@ pub fn estimator_picker(p: &ControlsProps) -> Html {
     let item = |m: &&'static Meta| {
         let key = m.key.to_string();
         let checked = st.page.estimators.contains(&key);
-        let na = m.check(&model).err().map(|err| err.to_string());
+        let na = m.check(&model).err();
         let on = {
             let s = st.clone();
             let key = key.clone();
@@ -99,7 +100,7 @@ pub fn estimator_picker(p: &ControlsProps) -> Html {
         html! {
             <li class={classes!("estimator", na.is_some().then_some("na"))}>
                 <input type="checkbox" id={id.clone()} checked={checked} onchange={on} data-key={key.clone()} />
-                <label for={id} title={na.clone().unwrap_or_else(|| m.formula.to_string())}>
+                <label for={id} title={na.as_ref().map_or_else(|| m.formula.to_string(), |e| e.to_string())}>
                     <span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>
                     <span class="name">{ m.name }</span>
                     if let Some(reason) = &na { <small class="reason">{ format!("not applicable: {}", short_reason(reason)) }</small> }
@@ -124,14 +125,16 @@ pub fn estimator_picker(p: &ControlsProps) -> Html {
     }
 }
 
-fn short_reason(reason: &str) -> String {
-    let r = reason.strip_prefix("not applicable: ").unwrap_or(reason);
-    if r.contains("∂f/∂h") {
-        "needs ∂f/∂h, which the match loss does not have".to_string()
-    } else if r.contains("single stochastic layer") {
-        "single stochastic layer only".to_string()
-    } else {
-        r.to_string()
+/// The picker's short label of why an estimator does not apply (the full sentence is its tooltip).
+fn short_reason(err: &Error) -> String {
+    match err {
+        Error::NotApplicable(Reason::NeedsLossGradient { .. }) => "needs ∂f/∂h, which this loss does not have".into(),
+        Error::NotApplicable(Reason::SingleLayerEstimator { .. }) => "single stochastic layer only".into(),
+        Error::NotApplicable(Reason::NeedsBinaryUnits { layer, unit, .. }) => {
+            format!("needs binary units (layer {layer} has {unit} units)")
+        }
+        Error::NotApplicable(r) => r.to_string(),
+        e => e.to_string(),
     }
 }
 

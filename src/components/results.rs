@@ -279,7 +279,7 @@ pub fn readout(p: &StateProps) -> Html {
             <th scope="row"><span class="swatch" style={format!("background:{}", look.css)} aria-hidden="true"></span>{ m.name }</th>
         };
         if let Some(reason) = &row.not_applicable {
-            return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="8">{ reason.clone() }</td></tr> };
+            return html! { <tr class="na" data-key={key.clone()}>{ name }<td colspan="8">{ reason.to_string() }</td></tr> };
         }
         match row.best() {
             None if row.mc_only.is_some() => {
@@ -361,7 +361,7 @@ pub fn cards(p: &StateProps) -> Html {
     let cards = st.page.estimators.iter().filter_map(|k| find_meta(k)).map(|m| {
         let look = look(m.key);
         let row = st.rows.get(m.key).cloned().unwrap_or_default();
-        let note = row.not_applicable.clone().or(row.mc_only.clone());
+        let note = row.not_applicable.as_ref().map(|r| r.to_string()).or(row.mc_only.clone());
         html! {
             <article class="card" id={format!("card-{}", m.key)}>
                 <h3>

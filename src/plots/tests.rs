@@ -5,7 +5,7 @@
 
 use super::kit::{self, Axis, Frame};
 use super::*;
-use crate::protocol::{Fig, MomentsView, SweepKind, SweepPoint};
+use crate::protocol::{Fig, MomentsView, Refusal, SweepKind, SweepPoint};
 use crate::state::{ExactView, HistPoint, Row, State};
 use std::collections::HashSet;
 
@@ -432,7 +432,7 @@ fn bars_empty_and_degenerate() {
         Some(view("exact", vec![0.0], None, None, fig(f64::NAN, None), fig(f64::INFINITY, None)));
     s.rows.get_mut("concrete").unwrap().mc =
         Some(view("monte-carlo", vec![0.0], Some(vec![0.1]), Some(256), fig(-5.0, Some(1.0)), fig(1e-40, Some(1e300))));
-    s.rows.get_mut("st-sigmoid").unwrap().not_applicable = Some("n/a".into());
+    s.rows.get_mut("st-sigmoid").unwrap().not_applicable = Some(Refusal::Failed("n/a".into()));
     s.rows.get_mut("st-sigmoid").unwrap().exact =
         Some(view("exact", vec![0.0], None, None, fig(1.0, None), fig(1.0, None)));
     let b = Bars::from_state(&s);

@@ -9,7 +9,7 @@
 
 use super::common::{chain_params, sample_with_uniforms, single_layer_params, LossTables};
 use super::{Depth, ExactJob, Family, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
@@ -85,9 +85,7 @@ pub(crate) struct CellJob<'a> {
 impl<'a> CellJob<'a> {
     pub(crate) fn new(model: &'a Model, kind: Kind, what: &str) -> Result<Self> {
         if model.layers.len() > 1 {
-            return Err(Error::NotApplicable(format!(
-                "{what} exist in closed form for a single stochastic layer only; use Monte Carlo"
-            )));
+            return Err(Error::NotApplicable(Reason::ExactOnOneLayer { what: format!("{what} exist in closed form") }));
         }
         limits::check_cells(model, what)?;
         Ok(CellJob { model, kind, cells: Cells::new(model), tables: LossTables::new(model, false) })

@@ -8,7 +8,7 @@
 
 use super::common::{single_layer_params, FactorSampler};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
@@ -124,9 +124,9 @@ impl Estimator for Concrete {
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
         if model.units() != 1 {
-            return Err(Error::NotApplicable(
-                "concrete has quadrature moments for a single stochastic unit only; use Monte Carlo".into(),
-            ));
+            return Err(Error::NotApplicable(Reason::ExactOnOneUnit {
+                what: "concrete has quadrature moments".into(),
+            }));
         }
         Ok(Box::new(QuadJob::new(model, hp.tau)))
     }

@@ -24,7 +24,7 @@
 
 use super::common::{backprop, centred, chain_params, sample_trace, sampling_trace};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::solution::ExactSolution;
@@ -185,9 +185,10 @@ impl Estimator for LearnedPredictor {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
-        Err(Error::NotApplicable(
-            "learned-predictor has no exact moments: its predictor is learned while sampling; use Monte Carlo".into(),
-        ))
+        Err(Error::NotApplicable(Reason::LearnedWhileSampling {
+            estimator: "learned-predictor".into(),
+            learned: "predictor".into(),
+        }))
     }
     fn sampler<'a>(
         &'a self,

@@ -7,7 +7,7 @@
 
 use super::common::{chain_params, joint_plan, sample_with_uniforms, JointJob, JointRule, JointSampler, LossAccess};
 use super::{Depth, Estimator, ExactJob, Family, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::solution::ExactSolution;
@@ -104,9 +104,9 @@ impl Estimator for LocalExpectation {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
         if model.layers.len() > 1 {
-            return Err(Error::NotApplicable(
-                "local-expectation has exact moments for a single stochastic layer only; use Monte Carlo".into(),
-            ));
+            return Err(Error::NotApplicable(Reason::ExactOnOneLayer {
+                what: "local-expectation has exact moments".into(),
+            }));
         }
         Ok(Box::new(JointJob::new(Rule, model, "local-expectation's exact moments")?))
     }

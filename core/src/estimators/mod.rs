@@ -7,7 +7,7 @@
 //! exact job (LOO's moment expansion, ARM/DisARM's 3^n cells, quadrature for the relaxations) and
 //! their own sampler.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::{Model, Noise};
 use crate::solution::ExactSolution;
 use serde::Serialize;
@@ -252,25 +252,23 @@ pub trait Estimator: Sync {
 pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
     if meta.family != Family::UnitType {
         if let Some((k, l)) = model.layers.iter().enumerate().find(|(_, l)| l.unit != crate::model::UnitKind::Binary) {
-            return Err(Error::NotApplicable(format!(
-                "{} needs binary units, but layer {} has {} units (their own objective is computed by `exact`; the unit-type estimators sts and noisy-rectifier train them)",
-                meta.key,
-                k + 1,
-                l.unit.key()
-            )));
+            return Err(Error::NotApplicable(Reason::NeedsBinaryUnits {
+                estimator: meta.key.into(),
+                layer: k + 1,
+                unit: l.unit.key().into(),
+            }));
         }
     }
     if meta.needs_loss_gradient {
         if let Some(reason) = model.loss.not_differentiable_reason() {
-            return Err(Error::NotApplicable(format!("{} needs ∂f/∂h, but {reason}", meta.key)));
+            return Err(Error::NotApplicable(Reason::NeedsLossGradient { estimator: meta.key.into(), why: reason }));
         }
     }
     if meta.depth == Depth::SingleLayer && model.layers.len() > 1 {
-        return Err(Error::NotApplicable(format!(
-            "{} is defined here for a single stochastic layer only (this model has {})",
-            meta.key,
-            model.layers.len()
-        )));
+        return Err(Error::NotApplicable(Reason::SingleLayerEstimator {
+            estimator: meta.key.into(),
+            layers: model.layers.len(),
+        }));
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ use super::common::{centred, chain_params, single_layer_params};
 use super::concrete::relaxed;
 use super::gumbel_rao::conditional_noise;
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
@@ -278,9 +278,7 @@ impl Estimator for Rebar {
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
         if model.units() != 1 {
-            return Err(Error::NotApplicable(
-                "rebar has quadrature moments for a single stochastic unit only; use Monte Carlo".into(),
-            ));
+            return Err(Error::NotApplicable(Reason::ExactOnOneUnit { what: "rebar has quadrature moments".into() }));
         }
         let eta = hp.eta;
         let loss = &model.loss;

@@ -20,7 +20,7 @@
 use super::common::chain_params;
 use super::rebar::{estimate, ControlVariate, Noise};
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::Model;
 use crate::rng::Stream;
 use crate::solution::ExactSolution;
@@ -261,9 +261,10 @@ impl Estimator for Relax {
         _: &'a ExactSolution,
     ) -> Result<Box<dyn ExactJob + 'a>> {
         self.check(model)?;
-        Err(Error::NotApplicable(
-            "relax has no exact moments: its control variate is learned while sampling; use Monte Carlo".into(),
-        ))
+        Err(Error::NotApplicable(Reason::LearnedWhileSampling {
+            estimator: "relax".into(),
+            learned: "control variate".into(),
+        }))
     }
     fn sampler<'a>(
         &'a self,

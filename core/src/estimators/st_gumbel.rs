@@ -10,7 +10,7 @@
 use super::common::{single_layer_params, FactorSampler, LossTables};
 use super::concrete::relaxed;
 use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, Sampler};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::limits;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
@@ -129,9 +129,7 @@ pub(crate) fn quad_plan(model: &Model) -> Plan {
 /// The exact job shared with gumbel-rao (`samples` = K): [`QuadJob`] for a single stochastic layer.
 pub(crate) fn quad_job<'a>(model: &'a Model, key: &str, tau: f64, samples: f64) -> Result<Box<dyn ExactJob + 'a>> {
     if model.layers.len() != 1 {
-        return Err(Error::NotApplicable(format!(
-            "{key} has quadrature moments for a single stochastic layer only; use Monte Carlo"
-        )));
+        return Err(Error::NotApplicable(Reason::ExactOnOneLayer { what: format!("{key} has quadrature moments") }));
     }
     limits::check_joint(model, &format!("{key}'s quadrature moments"))?;
     Ok(Box::new(QuadJob::new(model, tau, samples)))

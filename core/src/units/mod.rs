@@ -18,7 +18,7 @@ pub mod rectifier;
 pub(crate) mod pass;
 
 use crate::chain;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::limits;
 use crate::model::{Model, UnitKind};
 use crate::rng::Stream;
@@ -121,10 +121,7 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
     match method(model) {
         Method::Exact => enumerate(model),
         Method::Quadrature => quadrature(model),
-        Method::MonteCarlo => Err(Error::NotApplicable(format!(
-            "the objective of this network ({}) has no exact form here (it is exact for a single layer of noisy rectifiers with one unit or the toy loss); `stochgrad exact` estimates it by Monte Carlo",
-            describe(model)
-        ))),
+        Method::MonteCarlo => Err(Error::NotApplicable(Reason::NoExactObjective { network: describe(model) })),
     }
 }
 
@@ -276,8 +273,7 @@ fn enumerate(model: &Model) -> Result<ExactSolution> {
 
 /// Exact objective of a single separable layer of noisy rectifiers, by quadrature.
 fn quadrature(model: &Model) -> Result<ExactSolution> {
-    let sep = rectifier::Separable::new(model)
-        .ok_or_else(|| Error::NotApplicable("no quadrature for this network".into()))?;
+    let sep = rectifier::Separable::new(model).ok_or(Error::NotApplicable(Reason::RectifierQuadrature))?;
     let layer = &model.layers[0];
     let w = layer.width();
     let mut expected_loss = 0.0;
@@ -425,11 +421,7 @@ pub(crate) struct RectifierJob {
 
 impl RectifierJob {
     pub fn new(model: &Model) -> Result<RectifierJob> {
-        let sep = rectifier::Separable::new(model).ok_or_else(|| {
-            Error::NotApplicable(
-                "noisy-rectifier has quadrature moments for a single layer with one unit or the toy loss only; use Monte Carlo".into(),
-            )
-        })?;
+        let sep = rectifier::Separable::new(model).ok_or(Error::NotApplicable(Reason::RectifierQuadrature))?;
         let layer = &model.layers[0];
         let np = model.num_params();
         let (mut mean, mut var) = (vec![0.0; np], vec![0.0; np]);
