@@ -1,7 +1,7 @@
 // The page's own benchmarks in headless Chromium (Debian's, driven by playwright-core):
 //
 //   node bench/page.mjs --dist dist [--port 8098] [--out target/bench/page.json] [--reps 5]
-//                       [--only first|slider|limit|split]   (one measurement, while tuning)
+//                       [--only first|slider|limit|split|frames]   (one measurement, while tuning)
 //
 // * first plot: from navigation to the first plot with ink (the default view), and to all five;
 // * long tasks: the Long Tasks API on the main thread while the workers compute at the enumeration
@@ -9,7 +9,10 @@
 // * slider → screen: from a move of the logit slider to the exact gradient and the joint-sample
 //   estimators' exact moments in the readout (and one frame later, painted), at 12 stochastic units;
 // * workers: the same at the joint-enumeration limit (20 units, 2^20 states per estimator) with
-//   `?workers=1` and with the pool (`?workers=N`), and whether the answers are equal.
+//   `?workers=1` and with the pool (`?workers=N`), and whether the answers are equal;
+// * frames: the main thread's busy time (Chromium's Performance.getMetrics: TaskDuration and
+//   ScriptDuration) per second and per worker message while the default page plays (Monte-Carlo
+//   frames ten a second), and with every estimator selected.
 // Serves the static build on 127.0.0.1 like e2e/run.mjs. Not part of the test list (`make bench`).
 
 import { chromium } from 'playwright-core';
@@ -46,6 +49,12 @@ function serve() {
 // Installed before the page's scripts: long tasks, and when each plot first has ink.
 const INIT = ({ inkPoll }) => {
   window.__long = [];
+  // Count the messages the workers send the page.
+  window.__workerMessages = 0;
+  const W = window.Worker;
+  window.Worker = class extends W {
+    constructor(...a) { super(...a); this.addEventListener('message', () => { window.__workerMessages++; }); }
+  };
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push({ start: e.startTime, duration: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
@@ -190,6 +199,34 @@ async function longTasksAtLimit(browser, base) {
   return res;
 }
 
+/** The main thread's time while a playing page streams frames, over `seconds`, after a warm-up. */
+async function framesBench(browser, base, label, hashPart, seconds = 10) {
+  const runs = [];
+  for (let i = 0; i < Math.max(3, reps); i++) {
+    const { page, errors } = await open(browser, `${base}${hashPart}`);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    // Playing, past the exact phase (the readout's first rows have Monte-Carlo figures).
+    await page.waitForFunction(() => document.querySelector('#readout tr[data-method]') && !/Computing/.test(document.querySelector('.status')?.textContent || ''), null, { timeout: 120000 });
+    await page.waitForTimeout(3000);
+    const metric = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const m0 = await metric();
+    const n0 = await page.evaluate(() => window.__workerMessages);
+    await page.waitForTimeout(seconds * 1000);
+    const m1 = await metric();
+    const n1 = await page.evaluate(() => window.__workerMessages);
+    if (errors.length) throw new Error(errors.join('; '));
+    const wall = m1.Timestamp - m0.Timestamp;
+    const task = (m1.TaskDuration - m0.TaskDuration) * 1000;
+    const script = (m1.ScriptDuration - m0.ScriptDuration) * 1000;
+    const msgs = n1 - n0;
+    runs.push({ wallS: wall, taskMsPerS: task / wall, scriptMsPerS: script / wall, messagesPerS: msgs / wall, taskMsPerMessage: task / Math.max(1, msgs) });
+    await page.close();
+  }
+  const pick = (k) => median(runs.map((r) => r[k]));
+  return { label, taskMsPerS: pick('taskMsPerS'), scriptMsPerS: pick('scriptMsPerS'), messagesPerS: pick('messagesPerS'), taskMsPerMessage: pick('taskMsPerMessage'), runs };
+}
+
 async function main() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`no build at ${dist}`);
   const server = await serve();
@@ -216,6 +253,20 @@ async function main() {
     if (want('limit')) {
       result.limit = await longTasksAtLimit(browser, base);
       for (const l of result.limit) console.log(`at the limit ${l.widths} ${l.loss}: ${l.computeMs} ms, ${l.longTasks} long tasks, longest ${l.maxLongTaskMs.toFixed(0)} ms`);
+    }
+    if (want('frames')) {
+      const p = await browser.newPage();
+      await p.goto(base);
+      await p.waitForSelector('.estimators input[data-key]');
+      const keys = await p.evaluate(() => [...document.querySelectorAll('.estimators input[data-key]')].map((e) => e.dataset.key));
+      await p.close();
+      result.frames = [
+        await framesBench(browser, base, 'default page, playing', ''),
+        await framesBench(browser, base, `all ${keys.length} estimators, playing`, `#est=${keys.join(',')}&play=1`),
+      ];
+      for (const f of result.frames) {
+        console.log(`${f.label}: main thread ${f.taskMsPerS.toFixed(1)} ms/s (script ${f.scriptMsPerS.toFixed(1)} ms/s), ${f.messagesPerS.toFixed(1)} worker messages/s, ${f.taskMsPerMessage.toFixed(2)} ms per message`);
+      }
     }
     // One worker and the pool in alternation (the machine's speed drifts by up to 2× over minutes
     // here: alternating keeps the two runs' conditions alike), two slider moves per page.
