@@ -3,6 +3,7 @@
 //! reopens the page as it was), the same settings as comment lines at the top of every CSV, and
 //! file names that are unique per configuration and never repeat a word.
 
+use crate::page::Page;
 use crate::state::State;
 use stochgrad_core::loss::Extension;
 use stochgrad_core::settings::LossKind;
@@ -23,9 +24,32 @@ fn fingerprint(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
-/// The export description of a state; `base` is the page's address without its `#…`.
+/// The export description of the page's figures (the main job's samples); `base` is the page's
+/// address without its `#…`.
 pub fn describe(state: &State, base: &str) -> Export {
-    let p = &state.page;
+    let derivative = match state.per_p() {
+        Some(pp) => format!(" Derivatives w.r.t. p = σ(a) = {}.", crate::format::sig(pp.p, 4)),
+        None => String::new(),
+    };
+    let drawn =
+        format!("{} samples per estimator drawn.{derivative}", crate::format::thousands(state.samples_per_estimator()));
+    describe_with(&state.page, &drawn, base)
+}
+
+/// The export description of the training race's plot: its optimiser, learning rate and steps,
+/// not the main job's samples.
+pub fn describe_race(page: &Page, steps_done: u64, base: &str) -> Export {
+    let race = format!(
+        "training race: {} at learning rate {}, {} of {} steps.",
+        page.race_optimizer.key(),
+        page.race_lr,
+        crate::format::thousands(steps_done),
+        crate::format::thousands(page.race_steps),
+    );
+    describe_with(page, &race, base)
+}
+
+fn describe_with(p: &Page, what: &str, base: &str) -> Export {
     let m = &p.model;
     let hash = crate::url::to_hash(p);
     let widths: Vec<String> = m.widths.iter().map(|w| w.to_string()).collect();
@@ -52,17 +76,7 @@ pub fn describe(state: &State, base: &str) -> Export {
         m.logit,
         m.weight_scale,
     );
-    let derivative = match state.per_p() {
-        Some(pp) => format!(" Derivatives w.r.t. p = σ(a) = {}.", crate::format::sig(pp.p, 4)),
-        None => String::new(),
-    };
-    let sampling = format!(
-        "τ = {}; network seed {}, sampling seed {}; {} samples per estimator drawn.{derivative}",
-        p.tau,
-        m.network_seed,
-        p.sampling_seed,
-        crate::format::thousands(state.samples_per_estimator()),
-    );
+    let sampling = format!("τ = {}; network seed {}, sampling seed {}; {what}", p.tau, m.network_seed, p.sampling_seed);
     let link = format!("{base}#{hash}");
     let logit = format!("{}", m.logit).replace('-', "m");
     let config = format!(
@@ -101,6 +115,21 @@ pub fn csv_with_header(title: &str, export: &Export, csv: &str) -> String {
 mod tests {
     use super::*;
     use crate::state::Action;
+
+    #[test]
+    fn the_race_plot_says_what_the_race_did_not_what_the_main_job_sampled() {
+        let s = State::default();
+        let e = describe_race(&s.page, 120, "http://127.0.0.1:8080/");
+        let want = format!(
+            "training race: {} at learning rate {}, 120 of {} steps.",
+            s.page.race_optimizer.key(),
+            s.page.race_lr,
+            crate::format::thousands(s.page.race_steps)
+        );
+        assert!(e.lines[1].ends_with(&want), "{:?}", e.lines);
+        assert!(!e.lines[1].contains("samples"), "{:?}", e.lines);
+        assert_eq!(e.lines[0], describe(&s, "http://127.0.0.1:8080/").lines[0]);
+    }
 
     #[test]
     fn names_are_unique_per_configuration_and_never_repeat_a_word() {

@@ -144,6 +144,21 @@ impl Default for Page {
 }
 
 impl Page {
+    /// The gating miniature's configuration from its two settings.
+    pub fn gating_config(&self) -> GatingConfig {
+        GatingConfig { seed: self.gating_seed, steps: self.gating_steps, ..GatingConfig::default() }
+    }
+
+    /// Whether the current model has any random part that a new network seed would change.
+    pub fn network_is_random(&self) -> bool {
+        let m = &self.model;
+        let has_weights = m.inputs > 0 || m.widths.len() > 1;
+        m.inputs > 0
+            || (m.weight_scale > 0.0 && has_weights)
+            || m.bias_spread > 0.0
+            || matches!(m.loss, LossKind::Readout | LossKind::Softmax)
+    }
+
     /// The shared hyper-parameters (k is leave-one-out's; Gumbel-Rao's K travels in `JobSpec::rao_k`).
     pub fn hp(&self) -> HyperParams {
         HyperParams {

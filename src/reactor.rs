@@ -11,12 +11,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use yew_agent::reactor::{reactor, ReactorScope};
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(cb: &js_sys::Function, ms: i32) -> JsValue;
-}
-
 /// Resolve after one macrotask.
 async fn yield_macrotask() {
     let p = js_sys::Promise::new(&mut |resolve, _| {
@@ -26,13 +20,6 @@ async fn yield_macrotask() {
         } else {
             let _ = resolve.call0(&JsValue::NULL);
         }
-    });
-    let _ = JsFuture::from(p).await;
-}
-
-async fn sleep(ms: f64) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms.max(0.0) as i32);
     });
     let _ = JsFuture::from(p).await;
 }
@@ -51,7 +38,8 @@ impl Port for ScopePort {
     }
     async fn idle(&mut self, ms: f64) -> Option<Option<Cmd>> {
         let next = self.scope.next();
-        let timer = Box::pin(sleep(ms));
+        // The platform's timer (cleared if a command comes first).
+        let timer = gloo_timers::future::TimeoutFuture::new(ms.max(0.0).round() as u32);
         match select(next, timer).await {
             Either::Left((cmd, _)) => Some(cmd),
             Either::Right(_) => None,

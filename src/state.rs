@@ -460,7 +460,7 @@ impl State {
 
     /// The gating configuration of the current settings (the CLI's defaults otherwise).
     pub fn gating_config(&self) -> GatingConfig {
-        GatingConfig { seed: self.page.gating_seed, steps: self.page.gating_steps, ..GatingConfig::default() }
+        self.page.gating_config()
     }
 
     /// The gating worker's request.
@@ -559,16 +559,6 @@ impl State {
             out.race = Some(self.race_spec());
         }
         out
-    }
-
-    /// Whether the current model has any random part that a new network seed would change.
-    pub fn network_is_random(&self) -> bool {
-        let m = &self.page.model;
-        let has_weights = m.inputs > 0 || m.widths.len() > 1;
-        m.inputs > 0
-            || (m.weight_scale > 0.0 && has_weights)
-            || m.bias_spread > 0.0
-            || matches!(m.loss, LossKind::Readout | LossKind::Softmax)
     }
 
     /// Apply an action (pure).

@@ -1,6 +1,7 @@
 //! The control panel: playback, estimators, temperature, network, loss, seeds.
 
 use super::widgets::{NumberInput, Select, Slider};
+use super::PanelProps;
 use crate::plots::look;
 use crate::state::{limits, Action, State};
 use stochgrad_core::estimators::{catalogue, find_meta, Meta};
@@ -10,12 +11,7 @@ use stochgrad_core::settings::{bounds, LossKind};
 use stochgrad_core::{Error, Reason};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct ControlsProps {
-    pub state: UseReducerHandle<State>,
-}
-
-fn dispatch<T: 'static>(state: &UseReducerHandle<State>, f: impl Fn(T) -> Action + 'static) -> Callback<T> {
+fn dispatch<T: 'static>(state: &UseReducerDispatcher<State>, f: impl Fn(T) -> Action + 'static) -> Callback<T> {
     let s = state.clone();
     Callback::from(move |v: T| s.dispatch(f(v)))
 }
@@ -23,7 +19,7 @@ fn dispatch<T: 'static>(state: &UseReducerHandle<State>, f: impl Fn(T) -> Action
 /// A log-scale slider's props over the ladder of round values in `range` (one visible step per
 /// key press, see `ladder.rs`): (value as an index, max index, onchange).
 fn ladder_props(
-    state: &UseReducerHandle<State>,
+    state: &UseReducerDispatcher<State>,
     range: (f64, f64),
     value: f64,
     action: fn(f64) -> Action,
@@ -34,20 +30,19 @@ fn ladder_props(
     (index, max, on)
 }
 
-fn button(state: &UseReducerHandle<State>, action: Action) -> Callback<MouseEvent> {
+fn button(state: &UseReducerDispatcher<State>, action: Action) -> Callback<MouseEvent> {
     let s = state.clone();
     Callback::from(move |_| s.dispatch(action.clone()))
 }
 
 /// Play / pause / step / reset / new samples / new network, and the sampling pace.
 #[function_component(Playback)]
-pub fn playback(p: &ControlsProps) -> Html {
-    let st = &p.state;
-    let page = &st.page;
+pub fn playback(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
     let playing = page.playing;
     let toggle = if playing { button(st, Action::Pause) } else { button(st, Action::Play) };
     let spf_log = (page.samples_per_frame as f64).log2();
-    let random = st.network_is_random();
+    let random = page.network_is_random();
     let auto = [0u64, 1_000, 10_000, 100_000, 1_000_000];
     html! {
         <section class="panel playback" aria-labelledby="h-playback">
@@ -83,12 +78,12 @@ pub fn playback(p: &ControlsProps) -> Html {
 
 /// The estimator picker, grouped unbiased / biased; inapplicable ones greyed with the reason.
 #[function_component(EstimatorPicker)]
-pub fn estimator_picker(p: &ControlsProps) -> Html {
-    let st = &p.state;
-    let model = use_memo(st.page.model.clone(), |s| s.clone().to_model());
+pub fn estimator_picker(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
+    let model = use_memo(page.model.clone(), |s| s.clone().to_model());
     let item = |m: &&'static Meta| {
         let key = m.key.to_string();
-        let checked = st.page.estimators.contains(&key);
+        let checked = page.estimators.contains(&key);
         let na = m.check(&model).err();
         let on = {
             let s = st.clone();
@@ -140,9 +135,8 @@ fn short_reason(err: &Error) -> String {
 
 /// τ on a log slider, and the estimators' own hyper-parameters.
 #[function_component(HyperControls)]
-pub fn hyper_controls(p: &ControlsProps) -> Html {
-    let st = &p.state;
-    let page = &st.page;
+pub fn hyper_controls(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
     let uses_tau = page.estimators.iter().filter_map(|k| find_meta(k)).any(|m| m.uses_tau);
     let recommendations: Vec<String> = page
         .estimators
@@ -226,9 +220,9 @@ pub fn hyper_controls(p: &ControlsProps) -> Html {
 
 /// Layers, widths, inputs, logits, weights.
 #[function_component(NetworkControls)]
-pub fn network_controls(p: &ControlsProps) -> Html {
-    let st = &p.state;
-    let m = &st.page.model;
+pub fn network_controls(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
+    let m = &page.model;
     let layers = m.widths.len();
     html! {
         <section class="panel" aria-labelledby="h-network">
@@ -261,9 +255,9 @@ pub fn network_controls(p: &ControlsProps) -> Html {
 
 /// The loss and its target.
 #[function_component(LossControls)]
-pub fn loss_controls(p: &ControlsProps) -> Html {
-    let st = &p.state;
-    let m = &st.page.model;
+pub fn loss_controls(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
+    let m = &page.model;
     let options = vec![
         ("toy".to_string(), "toy: Σ (h − t)²".to_string()),
         ("readout".to_string(), "readout: (v·h + c − y)²".to_string()),
@@ -311,15 +305,15 @@ pub fn loss_controls(p: &ControlsProps) -> Html {
 
 /// The two seeds, kept separate: the network seed changes the exact answer, the sampling seed does not.
 #[function_component(SeedControls)]
-pub fn seed_controls(p: &ControlsProps) -> Html {
-    let st = &p.state;
+pub fn seed_controls(p: &PanelProps) -> Html {
+    let (st, page) = (&p.dispatch, &*p.page);
     html! {
         <section class="panel" aria-labelledby="h-seeds">
             <h2 id="h-seeds">{ "Seeds" }</h2>
             <NumberInput label="Network seed (weights, inputs)" id={Some(AttrValue::from("network-seed"))}
-                value={st.page.model.network_seed} onchange={dispatch(st, Action::SetNetworkSeed)} />
+                value={page.model.network_seed} onchange={dispatch(st, Action::SetNetworkSeed)} />
             <NumberInput label="Sampling seed (Monte Carlo)" id={Some(AttrValue::from("sampling-seed"))}
-                value={st.page.sampling_seed} onchange={dispatch(st, Action::SetSamplingSeed)} />
+                value={page.sampling_seed} onchange={dispatch(st, Action::SetSamplingSeed)} />
         </section>
     }
 }

@@ -4,21 +4,33 @@
 use super::plot::{Plot, PlotRef};
 use super::widgets::{NumberInput, Select, Slider};
 use crate::format::{sig, thousands, with_se};
+use crate::page::Page;
 use crate::plots::{look, RacePlot};
-use crate::state::{limits, Action, RaceRow, State};
+use crate::state::{limits, Action, GatingView, RaceRow, RaceView, State};
+use std::rc::Rc;
 use stochgrad_core::estimators::{find_meta, Family};
 use stochgrad_core::gating::GatingRow;
 use stochgrad_core::train::Optimizer;
 use yew::prelude::*;
 
+/// The race panel's part of the state: the settings, the race's rows, the plots' redraw epoch.
 #[derive(Properties, PartialEq)]
-pub struct PanelProps {
-    pub state: UseReducerHandle<State>,
-    #[prop_or_default]
+pub struct RaceProps {
+    pub page: Rc<Page>,
+    pub race: RaceView,
     pub epoch: u32,
+    pub dispatch: UseReducerDispatcher<State>,
 }
 
-fn act(state: &UseReducerHandle<State>, action: Action) -> Callback<MouseEvent> {
+/// The gating panel's part: the settings and the run's rows.
+#[derive(Properties, PartialEq)]
+pub struct GatingProps {
+    pub page: Rc<Page>,
+    pub gating: GatingView,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+fn act(state: &UseReducerDispatcher<State>, action: Action) -> Callback<MouseEvent> {
     let s = state.clone();
     Callback::from(move |_| s.dispatch(action.clone()))
 }
@@ -28,9 +40,8 @@ const RACE_BUDGETS: [u64; 5] = [100, 300, 1000, 3000, 10_000];
 
 /// Every selected estimator trains the same network from the same start with the same seed.
 #[function_component(RacePanel)]
-pub fn race_panel(p: &PanelProps) -> Html {
-    let st = &p.state;
-    let page = &st.page;
+pub fn race_panel(p: &RaceProps) -> Html {
+    let (st, page, race) = (&p.dispatch, &*p.page, &p.race);
     let playing = page.race_playing;
     let toggle = act(st, if playing { Action::RacePause } else { Action::RacePlay });
     let on_steps = {
@@ -67,12 +78,12 @@ pub fn race_panel(p: &PanelProps) -> Html {
         Callback::from(move |_| s.dispatch(Action::SetFocus(if focused { String::new() } else { "race".into() })))
     };
     let budget = page.race_steps;
-    let done = st.race.rows.values().filter_map(|r| r.reports.last()).map(|r| r.step).max().unwrap_or(0);
-    let status = if let Some(f) = &st.race.failure {
+    let done = race.rows.values().filter_map(|r| r.reports.last()).map(|r| r.step).max().unwrap_or(0);
+    let status = if let Some(f) = &race.failure {
         format!("Cannot race: {f}")
-    } else if st.race.rows.is_empty() {
+    } else if race.rows.is_empty() {
         "Starting the race…".to_string()
-    } else if st.race.finished {
+    } else if race.finished {
         format!("Finished: {} steps per estimator.", thousands(budget))
     } else if playing {
         format!("Racing: step {} of {}…", thousands(done), thousands(budget))
@@ -81,19 +92,19 @@ pub fn race_panel(p: &PanelProps) -> Html {
     };
     // What screen readers hear: the milestones, not every step (the visible line changes ten
     // times a second while racing).
-    let spoken = if let Some(f) = &st.race.failure {
+    let spoken = if let Some(f) = &race.failure {
         format!("Cannot race: {f}")
-    } else if st.race.finished {
+    } else if race.finished {
         format!("Race finished: {} steps per estimator.", thousands(budget))
     } else if playing {
         format!("Racing to {} steps.", thousands(budget))
-    } else if st.race.rows.is_empty() {
+    } else if race.rows.is_empty() {
         String::new()
     } else {
         format!("Race paused at step {}.", thousands(done))
     };
-    let one_unit = st.race.rows.values().any(|r| r.reports.first().is_some_and(|r| r.p.is_some()));
-    let rows = page.estimators.iter().map(|key| race_row(key, st.race.rows.get(key), one_unit));
+    let one_unit = race.rows.values().any(|r| r.reports.first().is_some_and(|r| r.p.is_some()));
+    let rows = page.estimators.iter().map(|key| race_row(key, race.rows.get(key), one_unit));
     html! {
         <section class="race" aria-labelledby="h-race" id="race">
             <h2 id="h-race">{ "Training race" }</h2>
@@ -121,8 +132,8 @@ pub fn race_panel(p: &PanelProps) -> Html {
             </div>
             <p class="race-status" id="race-status">{ status }</p>
             <p class="sr-only" role="status">{ spoken }</p>
-            <Plot id="plot-race" data={PlotRef::new(RacePlot::from_state(st))} epoch={p.epoch} lecture={page.lecture}
-                export={Some(std::rc::Rc::new(crate::exports::describe(st, &super::page_base())))}
+            <Plot id="plot-race" data={PlotRef::new(RacePlot::new(page, race))} epoch={p.epoch} lecture={page.lecture}
+                export={Some(Rc::new(crate::exports::describe_race(page, done, &super::page_base())))}
                 {focused} onfocus={on_focus} />
             <div class="table-wrap">
             <table id="race-table">
@@ -206,10 +217,9 @@ const GATING_STEPS: [u64; 3] = [1000, 3000, 10_000];
 /// The seed paper's conditional-computation experiment in miniature, with the paper's numbers
 /// beside it (quoted, not reproduced).
 #[function_component(GatingPanel)]
-pub fn gating_panel(p: &PanelProps) -> Html {
-    let st = &p.state;
-    let g = &st.gating;
-    let cfg = st.gating_config();
+pub fn gating_panel(p: &GatingProps) -> Html {
+    let (st, g) = (&p.dispatch, &p.gating);
+    let cfg = p.page.gating_config();
     let running = g.requested && !g.done && g.failure.is_none();
     let on_seed = {
         let s = st.clone();

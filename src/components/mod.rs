@@ -9,15 +9,17 @@ mod results;
 mod share;
 mod widgets;
 
+use crate::page::Page;
 use crate::protocol::Cmd;
 use crate::state::{Action, State};
 use controls::{EstimatorPicker, HyperControls, LossControls, NetworkControls, Playback, SeedControls};
 use futures::channel::mpsc::UnboundedSender;
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use results::Results;
 use share::{Presets, Share, Shortcuts};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -29,6 +31,14 @@ impl Reducible for State {
         outbox::observe(&next);
         next
     }
+}
+
+/// What a settings panel is given: the settings and the reducer's dispatcher. A worker frame
+/// changes neither, so it does not re-render the panel.
+#[derive(Properties, PartialEq, Clone)]
+pub struct PanelProps {
+    pub page: Rc<Page>,
+    pub dispatch: UseReducerDispatcher<State>,
 }
 
 fn send(tx: &Rc<RefCell<Option<UnboundedSender<Cmd>>>>, cmd: Cmd) {
@@ -72,52 +82,31 @@ pub fn page_base() -> String {
 /// a slider move's critical path — the move's render and the answers that follow — and a drag,
 /// which fires dozens of input events a second, writes once, when it stops.
 struct AddressBar {
-    pending: RefCell<Option<String>>,
-    timer: std::cell::Cell<Option<i32>>,
-    flush: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The pending write (dropping it cancels it).
+    timer: RefCell<Option<Timeout>>,
 }
 
 impl AddressBar {
-    const QUIET_MS: i32 = 250;
+    const QUIET_MS: u32 = 250;
 
-    fn new() -> Rc<AddressBar> {
-        let bar = Rc::new(AddressBar {
-            pending: RefCell::new(None),
-            timer: std::cell::Cell::new(None),
-            flush: RefCell::new(None),
-        });
-        let weak = Rc::downgrade(&bar);
-        *bar.flush.borrow_mut() = Some(Closure::new(move || {
-            if let Some(bar) = weak.upgrade() {
-                bar.timer.set(None);
-                if let Some(url) = bar.pending.borrow_mut().take() {
-                    let Some(w) = web_sys::window() else { return };
-                    // Nothing to write when the address already says it (a pasted link, a hash
-                    // typed by hand): replaceState would cost as much as a real change.
-                    if w.location().hash().ok().as_deref() == Some(url.as_str()) {
-                        return;
-                    }
-                    if let Ok(h) = w.history() {
-                        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-                    }
-                }
-            }
-        }));
-        bar
+    fn new() -> AddressBar {
+        AddressBar { timer: RefCell::new(None) }
     }
 
     fn write(&self, url: String) {
-        *self.pending.borrow_mut() = Some(url);
-        let Some(w) = web_sys::window() else { return };
-        if let Some(t) = self.timer.take() {
-            w.clear_timeout_with_handle(t);
-        }
-        if let Some(f) = self.flush.borrow().as_ref() {
-            self.timer.set(
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(f.as_ref().unchecked_ref(), Self::QUIET_MS)
-                    .ok(),
-            );
-        }
+        let timer = Timeout::new(Self::QUIET_MS, move || {
+            let Some(w) = web_sys::window() else { return };
+            // Nothing to write when the address already says it (a pasted link, a hash typed by
+            // hand): replaceState would cost as much as a real change.
+            if w.location().hash().ok().as_deref() == Some(url.as_str()) {
+                return;
+            }
+            if let Ok(h) = w.history() {
+                let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        });
+        // The previous write, if still pending, is cancelled: the latest settings win.
+        *self.timer.borrow_mut() = Some(timer);
     }
 }
 
@@ -267,17 +256,16 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let window = web_sys::window().expect("a window");
             let d = dispatcher.clone();
-            let on_hash = Closure::<dyn Fn()>::new(move || {
+            let on_hash = EventListener::new(&window, "hashchange", move |_| {
                 let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
                 let (page, notes) = crate::url::from_hash(&hash);
                 d.dispatch(Action::LoadWithNotes(Box::new(page), notes));
             });
-            let _ = window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
-            on_hash.forget();
             let d = dispatcher.clone();
-            let on_key = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+            let on_key = EventListener::new(&window, "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
                 let key = e.key();
-                if e.ctrl_key() || e.meta_key() || e.alt_key() || key_belongs_to_focus(&e, &key) {
+                if e.ctrl_key() || e.meta_key() || e.alt_key() || key_belongs_to_focus(e, &key) {
                     return;
                 }
                 let story = |step: i32| {
@@ -319,16 +307,13 @@ pub fn app() -> Html {
                     d.dispatch(a);
                 }
             });
-            let _ = window.add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
-            on_key.forget();
             let counter = std::cell::Cell::new(0u32);
-            let on_resize = Closure::<dyn Fn()>::new(move || {
+            let on_resize = EventListener::new(&window, "resize", move |_| {
                 counter.set(counter.get().wrapping_add(1));
                 epoch.set(counter.get());
             });
-            let _ = window.add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
-            on_resize.forget();
-            || ()
+            // The listeners live as long as the page (dropped, they are removed).
+            move || drop((on_hash, on_key, on_resize))
         });
     }
 
@@ -357,6 +342,8 @@ pub fn app() -> Html {
         Callback::from(move |_| s.dispatch(Action::ShowAllPanels))
     };
     let hidden = |panel: &str| state.page.hide.iter().any(|h| h == panel);
+    // The settings, shared by every panel (a new Rc only when they change).
+    let panel = PanelProps { page: use_memo(state.page.clone(), |p| p.clone()), dispatch: state.dispatcher() };
     let lecture = state.page.lecture;
     // In lecture mode the controls are hidden unless asked for (the header's "Controls").
     let all_hidden = crate::page::PANELS.iter().all(|p| hidden(p)) || (lecture && !*controls_open);
@@ -392,17 +379,17 @@ pub fn app() -> Html {
         <main class={classes!("layout", all_hidden.then_some("no-controls"))}>
             if !all_hidden {
                 <aside class="controls" aria-label="Controls">
-                    if !hidden("presets") { <Presets state={state.clone()} /> }
-                    if !hidden("sampling") { <Playback state={state.clone()} /> }
-                    if !hidden("estimators") { <EstimatorPicker state={state.clone()} /> }
-                    if !hidden("hyper") { <HyperControls state={state.clone()} /> }
-                    if !hidden("network") { <NetworkControls state={state.clone()} /> }
-                    if !hidden("loss") { <LossControls state={state.clone()} /> }
-                    if !hidden("seeds") { <SeedControls state={state.clone()} /> }
-                    if !hidden("share") { <Share state={state.clone()} /> }
+                    if !hidden("presets") { <Presets ..panel.clone() /> }
+                    if !hidden("sampling") { <Playback ..panel.clone() /> }
+                    if !hidden("estimators") { <EstimatorPicker ..panel.clone() /> }
+                    if !hidden("hyper") { <HyperControls ..panel.clone() /> }
+                    if !hidden("network") { <NetworkControls ..panel.clone() /> }
+                    if !hidden("loss") { <LossControls ..panel.clone() /> }
+                    if !hidden("seeds") { <SeedControls ..panel.clone() /> }
+                    if !hidden("share") { <Share ..panel.clone() /> }
                 </aside>
             }
-            <Results state={state.clone()} epoch={*epoch} />
+            <Results state={state.clone()} page={panel.page.clone()} epoch={*epoch} />
         </main>
         <Shortcuts open={*help} onclose={close_help} />
         </div>

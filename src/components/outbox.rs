@@ -11,15 +11,15 @@
 use crate::protocol::Cmd;
 use crate::state::{Sent, State};
 use futures::channel::mpsc::UnboundedSender;
+use gloo_render::AnimationFrame;
+use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
 
 /// [`crate::state::race_wait_for`] on this machine and pool.
-fn race_wait_ms() -> i32 {
+fn race_wait_ms() -> u32 {
     let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency()) as usize;
-    crate::state::race_wait_for(crate::pool::worker_count(), cores)
+    crate::state::race_wait_for(crate::pool::worker_count(), cores).max(0) as u32
 }
 
 #[derive(Default)]
@@ -36,6 +36,11 @@ struct Outbox {
     overdue: u64,
     /// A race due, to be sent after the next paint.
     pending_race: Option<u64>,
+    /// The race's wait (a new one replaces, and so cancels, the old).
+    race_timer: Option<Timeout>,
+    /// The animation frame, then the timeout after it, that sends the pending race.
+    paint: Option<AnimationFrame>,
+    after: Option<Timeout>,
 }
 
 thread_local! {
@@ -78,15 +83,12 @@ pub fn observe(state: &Rc<State>) {
         if let Some(race) = out.race {
             // After the next paint: the exact answers that made it due are on screen first.
             if o.pending_race.replace(race.id).is_none() {
-                after_paint(send_pending_race);
+                o.paint = Some(after_paint(send_pending_race));
             }
         } else if o.sent.race != state.race_id && o.timer_for != state.race_id {
             let id = state.race_id;
             o.timer_for = id;
-            let timer = Closure::once_into_js(move || race_overdue(id));
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(timer.unchecked_ref(), race_wait_ms());
-            }
+            o.race_timer = Some(Timeout::new(race_wait_ms(), move || race_overdue(id)));
         }
     });
 }
@@ -103,16 +105,13 @@ fn race_overdue(id: u64) {
     }
 }
 
-/// Run `f` once the next frame has been painted (a timeout set from an animation frame).
-fn after_paint(f: fn()) {
-    let Some(w) = web_sys::window() else { return };
-    let frame = Closure::once_into_js(move || {
-        if let Some(w) = web_sys::window() {
-            let _ =
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(Closure::once_into_js(f).unchecked_ref(), 0);
-        }
-    });
-    let _ = w.request_animation_frame(frame.unchecked_ref());
+/// Run `f` once the next frame has been painted (a timeout set from an animation frame). The
+/// outbox owns both: dropping the returned frame cancels it.
+fn after_paint(f: fn()) -> AnimationFrame {
+    gloo_render::request_animation_frame(move |_| {
+        let timeout = Timeout::new(0, f);
+        OUTBOX.with(|cell| cell.borrow_mut().after = Some(timeout));
+    })
 }
 
 /// Send the race that became due, as the latest state has it (its play state may have changed).

@@ -4,16 +4,21 @@ use super::experiments::{GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
 use super::widgets::Select;
 use crate::format::{cell, method, sig, squared};
+use crate::page::Page;
 use crate::plots::{look, Agreement, Bars, Convergence, OneDraw, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
+use std::rc::Rc;
 use stochgrad_core::estimators::find_meta;
 use stochgrad_core::params::Slot;
 use yew::prelude::*;
 
+/// The results show the whole state (they change with every worker frame); `page` is the same
+/// settings the panels are given, shared.
 #[derive(Properties, PartialEq)]
 pub struct ResultsProps {
     pub state: UseReducerHandle<State>,
+    pub page: Rc<Page>,
     pub epoch: u32,
 }
 
@@ -29,6 +34,7 @@ fn fig_floor(f: &Fig, floor: f64) -> String {
 #[function_component(Results)]
 pub fn results(p: &ResultsProps) -> Html {
     let st = &p.state;
+    let (page, dispatch) = (&p.page, st.dispatcher());
     // What the views draw: derivatives w.r.t. the logit, or w.r.t. p when asked (see `per_p`).
     let shown = st.shown();
     let view: &State = &shown;
@@ -167,7 +173,7 @@ pub fn results(p: &ResultsProps) -> Html {
         if i == 0 && lecture {
             html! {
                 <div class="cell wide stage" key={name}>
-                    <super::share::LectureCaption state={st.clone()} />
+                    <super::share::LectureCaption page={page.clone()} dispatch={dispatch.clone()} />
                     <div class="stage-plot">{ h }</div>
                 </div>
             }
@@ -192,9 +198,9 @@ pub fn results(p: &ResultsProps) -> Html {
             }
             <div class="plot-grid">{ for plots }</div>
             <Readout state={st.clone()} />
-            <RacePanel state={st.clone()} {epoch} />
-            <GatingPanel state={st.clone()} />
-            <Cards state={st.clone()} />
+            <RacePanel page={page.clone()} race={st.race.clone()} {epoch} dispatch={dispatch.clone()} />
+            <GatingPanel page={page.clone()} gating={st.gating.clone()} dispatch={dispatch.clone()} />
+            <Cards ..CardsProps::of(st) />
             <HowToRead />
         </section>
     }
@@ -354,14 +360,27 @@ pub fn readout(p: &StateProps) -> Html {
     }
 }
 
+/// The cards' part of the state: each selected estimator's key and why it has no exact moments.
+#[derive(Properties, PartialEq)]
+pub struct CardsProps {
+    pub cards: Vec<(String, Option<String>)>,
+}
+
+impl CardsProps {
+    pub fn of(st: &State) -> CardsProps {
+        let why = |k: &String| {
+            let row = st.rows.get(k)?;
+            row.not_applicable.as_ref().map(|r| r.to_string()).or(row.mc_only.clone())
+        };
+        CardsProps { cards: st.page.estimators.iter().map(|k| (k.clone(), why(k))).collect() }
+    }
+}
+
 /// Each selected estimator's formula (MathML), explanation and citation.
 #[function_component(Cards)]
-pub fn cards(p: &StateProps) -> Html {
-    let st = &p.state;
-    let cards = st.page.estimators.iter().filter_map(|k| find_meta(k)).map(|m| {
+pub fn cards(p: &CardsProps) -> Html {
+    let cards = p.cards.iter().filter_map(|(k, note)| Some((find_meta(k)?, note))).map(|(m, note)| {
         let look = look(m.key);
-        let row = st.rows.get(m.key).cloned().unwrap_or_default();
-        let note = row.not_applicable.as_ref().map(|r| r.to_string()).or(row.mc_only.clone());
         html! {
             <article class="card" id={format!("card-{}", m.key)}>
                 <h3>

@@ -1,31 +1,26 @@
 //! Presets, the share/lecture panel, and the keyboard-shortcut help.
 
-use crate::page::PANELS;
+use super::PanelProps;
+use crate::page::{Page, PANELS};
 use crate::presets::PRESETS;
 use crate::state::{Action, State};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct PanelProps {
-    pub state: UseReducerHandle<State>,
-}
-
 /// Load a story, keeping the room's display choices (lecture mode, hidden panels).
-fn load_story(st: &UseReducerHandle<State>, preset: &'static crate::presets::Preset) {
+fn load_story(st: &UseReducerDispatcher<State>, now: &Page, preset: &'static crate::presets::Preset) {
     let mut page = (preset.page)();
-    (page.lecture, page.hide) = (st.page.lecture, st.page.hide.clone());
+    (page.lecture, page.hide) = (now.lecture, now.hide.clone());
     st.dispatch(Action::Load(Box::new(page)));
 }
 
 /// "◀ 2 of 10 ▶": the stories as a sequence of slides (PageUp / PageDown do the same).
 #[function_component(StoryNav)]
 pub fn story_nav(p: &PanelProps) -> Html {
-    let st = &p.state;
-    let at = crate::presets::active(&st.page).and_then(|a| PRESETS.iter().position(|p| p.key == a.key));
+    let at = crate::presets::active(&p.page).and_then(|a| PRESETS.iter().position(|p| p.key == a.key));
     let go = |step: i32| {
-        let s = st.clone();
-        Callback::from(move |_| load_story(&s, crate::presets::neighbour(&s.page, step)))
+        let (s, page) = (p.dispatch.clone(), p.page.clone());
+        Callback::from(move |_| load_story(&s, &page, crate::presets::neighbour(&page, step)))
     };
     let where_ = match at {
         Some(i) => format!("story {} of {}", i + 1, PRESETS.len()),
@@ -45,12 +40,11 @@ pub fn story_nav(p: &PanelProps) -> Html {
 /// The active story as the lecture's large caption, beside or under the main plot.
 #[function_component(LectureCaption)]
 pub fn lecture_caption(p: &PanelProps) -> Html {
-    let st = &p.state;
     html! {
         <aside class="lecture-caption" aria-label="The story">
-            <StoryNav state={st.clone()} />
+            <StoryNav ..p.clone() />
             {
-                match crate::presets::active(&st.page) {
+                match crate::presets::active(&p.page) {
                     Some(pr) => html! { <><h2 class="story-title">{ pr.title }</h2><p class="story lecture-story" id="lecture-story">{ pr.story }</p></> },
                     None => html! { <p class="story lecture-story muted" id="lecture-story">{ "No story: the settings are your own. Page Down for the first story." }</p> },
                 }
@@ -62,15 +56,14 @@ pub fn lecture_caption(p: &PanelProps) -> Html {
 /// One-click stories.
 #[function_component(Presets)]
 pub fn presets(p: &PanelProps) -> Html {
-    let st = &p.state;
-    let active = crate::presets::active(&st.page);
+    let active = crate::presets::active(&p.page);
     html! {
         <section class="panel presets" aria-labelledby="h-presets">
             <h2 id="h-presets">{ "Stories" }</h2>
             <div class="preset-buttons">
                 { for PRESETS.iter().map(|pr| {
-                    let s = st.clone();
-                    let on = Callback::from(move |_| load_story(&s, pr));
+                    let (s, page) = (p.dispatch.clone(), p.page.clone());
+                    let on = Callback::from(move |_| load_story(&s, &page, pr));
                     let is_active = active.is_some_and(|a| a.key == pr.key);
                     html! {
                         <button class={classes!("preset", is_active.then_some("active"))} id={format!("preset-{}", pr.key)}
@@ -78,7 +71,7 @@ pub fn presets(p: &PanelProps) -> Html {
                     }
                 }) }
             </div>
-            <StoryNav state={st.clone()} />
+            <StoryNav ..p.clone() />
             if let Some(pr) = active {
                 <p class="story" id="story">{ pr.story }</p>
             }
@@ -89,12 +82,12 @@ pub fn presets(p: &PanelProps) -> Html {
 /// Copy link, lecture mode, and which panels a lecture link hides.
 #[function_component(Share)]
 pub fn share(p: &PanelProps) -> Html {
-    let st = &p.state;
+    let (st, page) = (&p.dispatch, &*p.page);
     let copied = use_state(|| false);
     let copy = {
         let copied = copied.clone();
         // From the state, not the address bar: that is written a moment later during a drag.
-        let hash = crate::url::to_hash(&st.page);
+        let hash = crate::url::to_hash(page);
         Callback::from(move |_| {
             if let Some(w) = web_sys::window() {
                 if let Ok(href) = w.location().href() {
@@ -117,7 +110,7 @@ pub fn share(p: &PanelProps) -> Html {
                 if *copied { <span class="note" role="status">{ "Link copied." }</span> }
             </div>
             <label class="toggle">
-                <input type="checkbox" id="lecture" checked={st.page.lecture} onchange={lecture} />
+                <input type="checkbox" id="lecture" checked={page.lecture} onchange={lecture} />
                 { " Lecture mode (large type, thick lines)" }
             </label>
             <details>
@@ -129,7 +122,7 @@ pub fn share(p: &PanelProps) -> Html {
                         let on = Callback::from(move |_: Event| s.dispatch(Action::TogglePanel(key.clone())));
                         let id = format!("hide-{panel}");
                         html! {
-                            <li><input type="checkbox" id={id.clone()} checked={st.page.hide.iter().any(|h| h == panel)} onchange={on} />
+                            <li><input type="checkbox" id={id.clone()} checked={page.hide.iter().any(|h| h == panel)} onchange={on} />
                             <label for={id}>{ format!(" {panel}") }</label></li>
                         }
                     }) }

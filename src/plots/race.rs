@@ -4,7 +4,8 @@
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
 use super::{csv_text, look, num, opt, PlotData, Style};
 use crate::format;
-use crate::state::State;
+use crate::page::Page;
+use crate::state::{RaceView, State};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::rc::Rc;
@@ -54,12 +55,16 @@ pub struct RacePlot {
 
 impl RacePlot {
     pub fn from_state(state: &State) -> Self {
-        let series = state
-            .page
+        RacePlot::new(&state.page, &state.race)
+    }
+
+    /// The race's plot from the settings and the race's rows (all the race panel is given).
+    pub fn new(page: &Page, race: &RaceView) -> Self {
+        let series = page
             .estimators
             .iter()
             .filter_map(|key| {
-                let row = state.race.rows.get(key)?;
+                let row = race.rows.get(key)?;
                 (!row.reports.is_empty()).then(|| RaceSeries {
                     key: key.clone(),
                     own: find_meta(key).is_some_and(|m| m.family == Family::UnitType),
@@ -67,12 +72,7 @@ impl RacePlot {
                 })
             })
             .collect();
-        RacePlot {
-            by_evals: state.page.race_by_evals,
-            budget: state.page.race_steps,
-            series,
-            failure: state.race.failure.clone(),
-        }
+        RacePlot { by_evals: page.race_by_evals, budget: page.race_steps, series, failure: race.failure.clone() }
     }
 
     fn x_desc(&self) -> &'static str {
