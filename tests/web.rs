@@ -7,7 +7,7 @@ use stochgrad_app::components::App;
 use stochgrad_app::plots::{Convergence, PlotData, Style};
 use stochgrad_app::state::{Action, State};
 use stochgrad_core::exact::solve;
-use stochgrad_core::rng::Stream;
+use stochgrad_core::rng::{Rng, Stream};
 use stochgrad_core::Model;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;

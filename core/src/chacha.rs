@@ -57,17 +57,39 @@ impl ChaCha8 {
         self.index = BUF;
     }
 
-    /// The next 64 bits: the next two words, the first as the low half. (The position is always
-    /// an even word — nothing here reads single words or seeks to an odd one — so a pair never
-    /// straddles two refills.)
+    /// The next 64 bits: the next two words, the first as the low half (as `rand_chacha`, also
+    /// when a pair straddles two refills after an odd number of single words).
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        if self.index >= BUF {
+        if self.index + 1 >= BUF {
+            if self.index == BUF - 1 {
+                let lo = self.next_u32();
+                return (u64::from(self.next_u32()) << 32) | u64::from(lo);
+            }
             self.refill();
         }
         let i = self.index;
         self.index = i + 2;
         (u64::from(self.buf[i + 1]) << 32) | u64::from(self.buf[i])
+    }
+
+    /// The next word.
+    #[inline]
+    pub fn next_u32(&mut self) -> u32 {
+        if self.index >= BUF {
+            self.refill();
+        }
+        self.index += 1;
+        self.buf[self.index - 1]
+    }
+
+    /// Bytes from the next words, little-endian; a last partial word is consumed whole (as
+    /// `rand_core`'s block generators do).
+    pub fn fill_bytes(&mut self, dst: &mut [u8]) {
+        for chunk in dst.chunks_mut(4) {
+            let w = self.next_u32().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
     }
 
     /// The next four blocks into `buf`; advances the block counter by four.
@@ -258,6 +280,27 @@ mod tests {
                 for n in 0..300 {
                     assert_eq!(ours.next_u64(), theirs.next_u64(), "seed {s}, stream {stream}, draw {n}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn single_words_pairs_and_bytes_in_any_order_equal_rand_chacha() {
+        // Odd positions: a pair straddling two refills, bytes with a partial last word.
+        let mut ours = ChaCha8::from_seed(seed(11));
+        ours.set_stream(3);
+        let mut theirs = ChaCha8Rng::from_seed(seed(11));
+        theirs.set_stream(3);
+        for n in 0..400usize {
+            match n % 5 {
+                0 | 3 => assert_eq!(ours.next_u32(), theirs.next_u32(), "word {n}"),
+                4 => {
+                    let (mut a, mut b) = ([0u8; 7], [0u8; 7]);
+                    ours.fill_bytes(&mut a);
+                    theirs.fill_bytes(&mut b);
+                    assert_eq!(a, b, "bytes {n}");
+                }
+                _ => assert_eq!(ours.next_u64(), theirs.next_u64(), "pair {n}"),
             }
         }
     }

@@ -42,7 +42,7 @@
 
 use crate::error::{Error, Result};
 use crate::math;
-use crate::rng::Stream;
+use crate::rng::{Draws, Rng, Stream};
 use crate::stats::Method;
 use serde::{Deserialize, Serialize};
 

@@ -13,7 +13,7 @@
 
 use crate::loss::{Extension, Loss};
 use crate::model::{Layer, Model, UnitKind};
-use crate::rng::Stream;
+use crate::rng::{Draws, Stream};
 use serde::{Deserialize, Serialize};
 
 /// The loss kinds the page offers.

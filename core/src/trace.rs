@@ -4,7 +4,7 @@
 
 use crate::math::sigmoid_pairs;
 use crate::model::Model;
-use crate::rng::Stream;
+use crate::rng::{Draws, Stream};
 
 /// A forward pass. Per-layer vectors are stored flat; `unit_offset[k]` is the first unit of layer `k`.
 #[derive(Debug)]

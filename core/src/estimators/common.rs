@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::kernels;
 use crate::limits;
 use crate::model::Model;
-use crate::rng::Stream;
+use crate::rng::{Draws, Stream};
 use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::{first_changed_layer, transposed, Trace};
@@ -454,7 +454,7 @@ pub fn joint_plan(model: &Model, idealised: Option<&str>) -> super::Plan {
 #[cfg(test)]
 mod tests {
     use super::{sample_trace, sampling_trace};
-    use crate::rng::Stream;
+    use crate::rng::{Rng, Stream};
     use crate::settings::Settings;
     use crate::trace::{transposed, Trace};
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Reason, Result};
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
+use crate::rng::Draws;
 use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;

@@ -18,6 +18,7 @@ use super::{Depth, Estimator, ExactJob, Family, Hyper, HyperParams, Meta, Plan, 
 use crate::error::Result;
 use crate::math;
 use crate::model::Model;
+use crate::rng::Draws;
 use crate::solution::ExactSolution;
 
 pub struct GumbelRao;

@@ -216,6 +216,7 @@ impl Estimator for LearnedPredictor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::{Draws, Stream};
 
     #[test]
     fn rls_recovers_a_linear_fit() {

@@ -24,7 +24,7 @@ use crate::error::{Error, Reason, Result};
 use crate::math;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
-use crate::rng::Stream;
+use crate::rng::{Draws, Stream};
 use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;

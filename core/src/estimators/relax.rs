@@ -283,6 +283,7 @@ mod tests {
     use super::*;
     use crate::exact::solve;
     use crate::jobs::{run_exact, run_monte_carlo};
+    use crate::rng::{Draws, Stream};
 
     fn unit(a: f64, t: f64) -> Model {
         Model::from_json_str(&format!(

@@ -14,6 +14,7 @@ use crate::error::{Error, Reason, Result};
 use crate::limits;
 use crate::model::Model;
 use crate::quadrature::conditional_expectations;
+use crate::rng::Draws;
 use crate::solution::ExactSolution;
 use crate::stats::{Method, Weighted};
 use crate::trace::Trace;

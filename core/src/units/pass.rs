@@ -17,7 +17,7 @@
 
 use crate::math;
 use crate::model::{Model, Noise, UnitKind};
-use crate::rng::Stream;
+use crate::rng::{Draws, Stream};
 
 /// A forward pass (flat over all units; layer `k` is `offsets[k]..offsets[k + 1]`).
 #[derive(Clone, Debug)]
