@@ -320,6 +320,39 @@ export const tests = [
     await page.close();
   }],
 
+  ['Random draws a seed from the browser, shows it, writes it into the link, and the link reproduces the picture', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: ctx.base + '#loss=readout&in=2&w=3&play=0' });
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    const ef = () => page.locator('#expected-loss').getAttribute('data-value');
+    const before = { seed: await page.locator('#network-seed').inputValue(), ef: await ef() };
+    await page.locator('#network-seed-random').click();
+    await page.waitForFunction((s) => document.querySelector('#network-seed').value !== s, before.seed);
+    const seed = await page.locator('#network-seed').inputValue();
+    assert.match(seed, /^[1-9][0-9]{0,5}$/, 'a seed of at most six digits');
+    await page.waitForFunction((s) => new RegExp(`ns=${s}(&|$)`).test(location.hash), seed);
+    // New weights: a new exact answer.
+    await page.waitForFunction((e) => { const el = document.querySelector('#expected-loss'); return el && el.getAttribute('data-value') !== e; }, before.ef);
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    const after = await ef();
+    // The sampling seed's button too: the exact answer stays.
+    const ss = await page.locator('#sampling-seed').inputValue();
+    await page.locator('#sampling-seed-random').click();
+    await page.waitForFunction((s) => document.querySelector('#sampling-seed').value !== s, ss);
+    const ss2 = await page.locator('#sampling-seed').inputValue();
+    await page.waitForFunction((s) => new RegExp(`ss=${s}(&|$)`).test(location.hash), ss2);
+    const href = await page.evaluate(() => location.href);
+    // The link, opened anew, shows the same network and seeds: the same exact answer.
+    const other = await openPage(ctx, { url: href });
+    await waitRow(other.page, 'reinforce', (r) => r.method === 'exact');
+    assert.equal(await other.page.locator('#network-seed').inputValue(), seed);
+    assert.equal(await other.page.locator('#sampling-seed').inputValue(), ss2);
+    assert.equal(await other.page.locator('#expected-loss').getAttribute('data-value'), after);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(other.errors, []);
+    await other.page.close();
+    await page.close();
+  }],
+
   ['the URL holds every setting: a copied link reopens the same state', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     await page.selectOption('#layers', '2');

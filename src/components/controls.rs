@@ -307,13 +307,35 @@ pub fn loss_controls(p: &PanelProps) -> Html {
 #[function_component(SeedControls)]
 pub fn seed_controls(p: &PanelProps) -> Html {
     let (st, page) = (&p.dispatch, &*p.page);
+    let failed = use_state(|| None::<String>);
+    // A seed from the browser's crypto source (getrandom), dispatched like a typed one: shown in
+    // the field and written into the link, so a shared link reproduces the picture.
+    let random = |action: fn(u64) -> Action| {
+        let (s, failed) = (st.clone(), failed.clone());
+        Some(Callback::from(move |_: MouseEvent| match random_seed() {
+            Ok(seed) => {
+                failed.set(None);
+                s.dispatch(action(seed));
+            }
+            Err(e) => failed
+                .set(Some(format!("No random seed: the browser's crypto source failed ({e}). Type a seed instead."))),
+        }))
+    };
     html! {
         <section class="panel" aria-labelledby="h-seeds">
             <h2 id="h-seeds">{ "Seeds" }</h2>
             <NumberInput label="Network seed (weights, inputs)" id={Some(AttrValue::from("network-seed"))}
-                value={page.model.network_seed} onchange={dispatch(st, Action::SetNetworkSeed)} />
+                value={page.model.network_seed} onchange={dispatch(st, Action::SetNetworkSeed)}
+                random={random(Action::SetNetworkSeed)} />
             <NumberInput label="Sampling seed (Monte Carlo)" id={Some(AttrValue::from("sampling-seed"))}
-                value={page.sampling_seed} onchange={dispatch(st, Action::SetSamplingSeed)} />
+                value={page.sampling_seed} onchange={dispatch(st, Action::SetSamplingSeed)}
+                random={random(Action::SetSamplingSeed)} />
+            if let Some(f) = &*failed { <p class="note" role="alert">{ f.clone() }</p> }
         </section>
     }
+}
+
+/// A seed of at most six digits (easy to read out and type) from the browser's crypto source.
+fn random_seed() -> Result<u64, getrandom::Error> {
+    Ok(1 + u64::from(getrandom::u32()?) % 999_999)
 }

@@ -14,7 +14,7 @@ use crate::protocol::Cmd;
 use crate::state::{Action, State};
 use controls::{EstimatorPicker, HyperControls, LossControls, NetworkControls, Playback, SeedControls};
 use futures::channel::mpsc::UnboundedSender;
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Timeout;
 use results::Results;
 use share::{Presets, Share, Shortcuts};
@@ -262,7 +262,9 @@ pub fn app() -> Html {
                 d.dispatch(Action::LoadWithNotes(Box::new(page), notes));
             });
             let d = dispatcher.clone();
-            let on_key = EventListener::new(&window, "keydown", move |e| {
+            // Not passive: a shortcut's key must not also scroll the page or click the focused button.
+            let active = EventListenerOptions::enable_prevent_default();
+            let on_key = EventListener::new_with_options(&window, "keydown", active, move |e| {
                 let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
                 let key = e.key();
                 if e.ctrl_key() || e.meta_key() || e.alt_key() || key_belongs_to_focus(e, &key) {

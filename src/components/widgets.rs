@@ -95,6 +95,9 @@ pub struct NumberProps {
     pub onchange: Callback<u64>,
     #[prop_or_default]
     pub id: Option<AttrValue>,
+    /// A "Random" button beside the field (a seed drawn from the browser's crypto source).
+    #[prop_or_default]
+    pub random: Option<Callback<MouseEvent>>,
 }
 
 /// A labelled integer input (seeds). Invalid text is ignored until it parses.
@@ -128,7 +131,13 @@ pub fn number_input(p: &NumberProps) -> Html {
     html! {
         <div class="control number">
             <label for={id.clone()}>{ p.label.clone() }</label>
-            <input type="number" id={id} min="0" step="1" value={value} oninput={oninput} onchange={on} inputmode="numeric" />
+            <div class="number-row">
+                <input type="number" id={id.clone()} min="0" step="1" value={value} oninput={oninput} onchange={on} inputmode="numeric" />
+                if let Some(random) = p.random.clone() {
+                    <button class="small" id={format!("{id}-random")} onclick={random}
+                        title="Draw a new seed from the browser's crypto source; it is shown here and written into the link">{ "Random" }</button>
+                }
+            </div>
         </div>
     }
 }
