@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PORT ?= 8080
 E2E_PORT ?= 8093
 
-.PHONY: setup setup-serve serve build build-dev cli test lint test-native test-wasm test-e2e bench clean
+.PHONY: setup setup-serve serve build build-dev cli docs test lint test-native test-wasm test-e2e bench clean
 
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # The release CLI. On Linux with glibc it is a static executable: no dynamic loading and symbol
@@ -44,6 +44,11 @@ build-dev: setup-serve
 cli:
 	cargo build --release -p stochgrad-cli $(CLI_FLAGS)
 	@echo "stochgrad: $(CLI)"
+
+## Rewrite the generated blocks of README.md and docs/ (the estimator table, the CLI's synopses and
+## flags, the URL keys, the example outputs) from the engine; `make test` fails while they differ.
+docs:
+	STOCHGRAD_BLESS=1 cargo test --test docs
 
 ## Everything: formatting, lints, native tests, browser tests, end-to-end tests.
 test: setup lint test-native test-wasm test-e2e

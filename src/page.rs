@@ -11,7 +11,7 @@ use stochgrad_core::estimators::HyperParams;
 use stochgrad_core::gating::GatingConfig;
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
-use stochgrad_core::settings::{LossKind, Settings};
+use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
@@ -175,13 +175,16 @@ impl Page {
 }
 
 /// A setting's range, checked (with a note) when a page is loaded or edited.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Range {
     /// A real number in `[lo, hi]`; not a number: the default.
     Real(f64, f64),
     /// A whole number in `lo..=hi`.
     Whole(u64, u64),
-    /// Checked elsewhere (the network's settings: `Settings::sanitize` in the core) or free.
+    /// A network setting, clamped (with a note) by the core's `Settings::sanitize` to the range
+    /// this gives in words (from `settings::bounds`).
+    Model(fn() -> String),
+    /// Any value (a list, a choice, a seed); what does not parse is ignored with a note.
     Free,
 }
 
@@ -292,7 +295,13 @@ pub static FIELDS: [Field; 40] = [
     field!(
         "w",
         "widths of the stochastic layers (their number is the depth)",
-        Range::Free,
+        Range::Model(|| format!(
+            "{}–{} layers of {}–{} units",
+            bounds::LAYERS.0,
+            bounds::LAYERS.1,
+            bounds::WIDTH.0,
+            bounds::WIDTH.1
+        )),
         Job,
         |p| p.model.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","),
         |p, v| {
@@ -307,8 +316,14 @@ pub static FIELDS: [Field; 40] = [
             p.model.widths = ws
         }
     ),
-    field!("in", "inputs", Range::Free, Job, |p| p.model.inputs.to_string(), |p, v| p.model.inputs =
-        parse(v, "a whole number")?),
+    field!(
+        "in",
+        "inputs",
+        Range::Model(|| format!("{}–{}", bounds::INPUTS.0, bounds::INPUTS.1)),
+        Job,
+        |p| p.model.inputs.to_string(),
+        |p, v| p.model.inputs = parse(v, "a whole number")?
+    ),
     field!(
         "loss",
         "loss kind (toy, readout, softmax, match)",
@@ -317,8 +332,14 @@ pub static FIELDS: [Field; 40] = [
         |p| p.model.loss.key().to_string(),
         |p, v| p.model.loss = LossKind::from_key(v).ok_or("a loss (toy, readout, softmax, match)")?
     ),
-    field!("t", "target (toy t, readout y)", Range::Free, Job, |p| p.model.target.to_string(), |p, v| p.model.target =
-        parse(v, "a number")?),
+    field!(
+        "t",
+        "target (toy t, readout y)",
+        Range::Model(|| format!("[{}, {}]", bounds::TARGET.0, bounds::TARGET.1)),
+        Job,
+        |p| p.model.target.to_string(),
+        |p, v| p.model.target = parse(v, "a number")?
+    ),
     field!(
         "ext",
         "the loss's real-valued extension (curved, multilinear)",
@@ -327,16 +348,46 @@ pub static FIELDS: [Field; 40] = [
         |p| p.model.extension.key().to_string(),
         |p, v| p.model.extension = Extension::from_key(v).ok_or("an extension (curved, multilinear)")?
     ),
-    field!("a", "logit (every bias)", Range::Free, Job, |p| p.model.logit.to_string(), |p, v| p.model.logit =
-        parse(v, "a number")?),
-    field!("ws", "weight scale", Range::Free, Job, |p| p.model.weight_scale.to_string(), |p, v| p.model.weight_scale =
-        parse(v, "a number")?),
-    field!("bs", "bias spread", Range::Free, Job, |p| p.model.bias_spread.to_string(), |p, v| p.model.bias_spread =
-        parse(v, "a number")?),
-    field!("classes", "softmax classes", Range::Free, Job, |p| p.model.classes.to_string(), |p, v| p.model.classes =
-        parse(v, "a whole number")?),
-    field!("label", "softmax label", Range::Free, Job, |p| p.model.label.to_string(), |p, v| p.model.label =
-        parse(v, "a whole number")?),
+    field!(
+        "a",
+        "logit (every bias)",
+        Range::Model(|| format!("[{}, {}]", bounds::LOGIT.0, bounds::LOGIT.1)),
+        Job,
+        |p| p.model.logit.to_string(),
+        |p, v| p.model.logit = parse(v, "a number")?
+    ),
+    field!(
+        "ws",
+        "weight scale",
+        Range::Model(|| format!("[{}, {}]", bounds::SCALE.0, bounds::SCALE.1)),
+        Job,
+        |p| p.model.weight_scale.to_string(),
+        |p, v| p.model.weight_scale = parse(v, "a number")?
+    ),
+    field!(
+        "bs",
+        "bias spread",
+        Range::Model(|| format!("[{}, {}]", bounds::SCALE.0, bounds::SCALE.1)),
+        Job,
+        |p| p.model.bias_spread.to_string(),
+        |p, v| p.model.bias_spread = parse(v, "a number")?
+    ),
+    field!(
+        "classes",
+        "softmax classes",
+        Range::Model(|| format!("{}–{}", bounds::CLASSES.0, bounds::CLASSES.1)),
+        Job,
+        |p| p.model.classes.to_string(),
+        |p, v| p.model.classes = parse(v, "a whole number")?
+    ),
+    field!(
+        "label",
+        "softmax label",
+        Range::Model(|| "0 to classes − 1".into()),
+        Job,
+        |p| p.model.label.to_string(),
+        |p, v| p.model.label = parse(v, "a whole number")?
+    ),
     field!("pattern", "match pattern (bit i = unit i)", Range::Free, Job, |p| p.model.pattern.to_string(), |p, v| p
         .model
         .pattern =
@@ -452,7 +503,7 @@ pub fn clamp(page: &mut Page, notes: &mut Vec<String>) {
     for f in &FIELDS {
         let now = (f.get)(page);
         let fixed = match f.range {
-            Range::Free => continue,
+            Range::Free | Range::Model(_) => continue,
             Range::Real(lo, hi) => match now.parse::<f64>() {
                 Ok(v) if !v.is_finite() => {
                     let d = (f.get)(&defaults);
@@ -488,6 +539,7 @@ pub fn key_table() -> String {
         let range = match f.range {
             Range::Real(lo, hi) => format!("[{lo}, {hi}]"),
             Range::Whole(lo, hi) => format!("{lo}–{hi}"),
+            Range::Model(text) => text(),
             Range::Free => String::new(),
         };
         let scope = match f.scope {

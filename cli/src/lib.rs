@@ -15,9 +15,11 @@
 //! non-finite one turns the whole answer into a `numerical problem` error.
 
 pub mod args;
+pub mod flags;
 mod pretty;
 
-use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, MomentsArgs, TrainArgs, Wrt};
+use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt};
+use flags::On;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -43,46 +45,20 @@ pub const MAX_MODEL_BYTES: u64 = 64 << 20;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The help text. The estimators using each hyper-parameter and the ranges come from the core, so
-/// the text cannot drift from the registry.
+/// The help text: the synopses and the FLAGS sections come from the one table of flags
+/// (`flags.rs`), whose meanings, ranges and defaults come from the core and the registry, so the
+/// text cannot drift from the parser or the engine.
 pub fn usage() -> String {
-    let users = |h: Hyper| {
-        let keys: Vec<&str> =
-            estimators::registry().iter().map(|e| e.meta()).filter(|m| m.hyper.contains(&h)).map(|m| m.key).collect();
-        keys.join(", ")
-    };
-    let d = Request::default();
-    let (tau, k) = (estimators::TAU_RANGE, estimators::K_RANGE);
-    let (gap, eta, lambda) = (estimators::GAP_RANGE, estimators::ETA_RANGE, estimators::LAMBDA_RANGE);
-    let noise_scale = estimators::NOISE_SCALE_RANGE;
-    let g = GatingConfig::default();
-    // "2 for reinforce-loo, 10 for gumbel-rao", from the registry.
-    let k_defaults: Vec<String> = estimators::registry()
-        .iter()
-        .filter_map(|e| estimators::default_k(e.meta().key).map(|k| format!("{k} for {}", e.meta().key)))
-        .collect();
-    let min_samples = 2 * estimators::MC_CHUNK;
-    let max_samples = stochgrad_core::limits::MAX_SAMPLES;
+    let usage: String = synopses().lines().map(|l| format!("    {l}\n")).collect();
     format!(
         "\
 stochgrad {VERSION} — exact gradients and gradient-estimator moments for small stochastic binary networks
 
 USAGE:
-    stochgrad estimators
-    stochgrad exact MODEL.json [--format json|csv] [--samples N] [--seed S]
-    stochgrad moments MODEL.json --estimator KEY [--tau T] [--k K] [--decay D]
-                      [--gap G] [--eta E] [--lambda L] [--noise logistic|gaussian]
-                      [--noise-scale S] [--samples N] [--seed S]
-                      [--method auto|exact|monte-carlo] [--format json|csv]
-    stochgrad train MODEL.json --estimator KEY [--steps N] [--lr LR] [--optimizer sgd|adam]
-                      [--seed S] [--every N] [estimator flags as for moments]
-    stochgrad gating [--gates K] [--steps N] [--seed S] [--seeds N] [--gate KEY,KEY…]
-                      [--lr LR] [--sparsity S] [--penalty L] [--format table|json]
-    stochgrad help | --help | -h
-    stochgrad --version
-
+{usage}
 COMMANDS:
-    estimators   List the gradient estimators with their metadata (JSON array).
+    estimators   List the gradient estimators with their metadata (JSON array, or the README's
+                 Markdown table).
     exact        Exact expected loss E[f], its gradient and the optimal per-unit baselines.
                  For STS / noisy-rectifier layers, their own objective (Monte Carlo where it
                  has no exact form; --samples, --seed).
@@ -98,92 +74,43 @@ COMMANDS:
 
 ARGUMENTS:
     MODEL.json   The network and its loss (see docs/cli.md); `-` reads standard input.
-
-FLAGS (moments):
-    --estimator KEY  Estimator key, see `stochgrad estimators` (required).
-    --tau T          Temperature, in [{tau_lo}, {tau_hi}]; default {tau_d}.
-                     Used by: {tau_users}.
-    --k K            Samples, in [{k_lo}, {k_hi}]; default per estimator: {k_d}.
-                     Used by: {k_users}.
-    --decay D        Decay of running baselines, in [0, 1); default {decay_d}.
-                     Used by: {decay_users}.
-    --gap G          Gap of gapped straight-through (logit units), in [{gap_lo}, {gap_hi}]; default {gap_d}.
-                     Used by: {gap_users}.
-    --eta E          Scale η of REBAR's control variate (RELAX: its initial value),
-                     in [{eta_lo}, {eta_hi}]; default {eta_d}. Used by: {eta_users}.
-    --lambda L       Temperature λ of REBAR's relaxation, in [{lambda_lo}, {lambda_hi}]; default {lambda_d}.
-                     Used by: {lambda_users}.
-    --noise N        Noise of the noisy rectifier: gaussian (default, as in the paper's
-                     experiments) or logistic.
-                     Used by: {noise_users}.
-    --noise-scale S  Scale of that noise, in [{ns_lo}, {ns_hi}]; default {ns_d}. Used by: {noise_users}.
-    --samples N      Monte-Carlo draws, in [{min_samples}, {max_samples}]; default {samples_d}.
-    --seed S         Monte-Carlo seed, an unsigned 64-bit integer; default {seed_d}.
-    --method M       auto (default): exact or quadrature where available, else Monte Carlo;
-                     exact: exact or quadrature, or an error; monte-carlo: always sample.
-
-FLAGS (exact, moments):
-    --format F       json (default) or csv (a header row, then one row per parameter).
-
-FLAGS (train):
-    --estimator KEY  As for moments (required); so are the estimator flags.
-    --steps N        Updates, each from one Monte-Carlo estimate; default {train_steps}.
-    --lr LR          Learning rate; default {train_lr}.
-    --optimizer O    sgd (default) or adam.
-    --seed S         Seed of the estimates (step s uses stream s); default 1.
-    --every N        Print every N-th step (and the last); default 1.
-
-FLAGS (gating):
-    --gates K        Gater units, 1..=12 (exact expectations over 2^K gate states); default {g_k}.
-    --steps N        Training minibatches; default {g_steps}.
-    --seed S         Seed of the task, initialisation and draws; default {g_seed}.
-    --seeds N        Run seeds S..S+N−1 and report mean ± standard error; default 1.
-    --gate LIST      Comma-separated gate types (default all): {g_all}.
-    --lr, --sparsity, --penalty   Adam's rate ({g_lr}), gate sparsity target ({g_sp}), its
-                     penalty weight ({g_pen}).
-    --format F       table (default, Markdown) or json.
-
+{}
 Flags may be written `--name VALUE` or `--name=VALUE`, before or after MODEL.json.
 Output goes to standard output. Errors are one line on standard error, exit code 2.
 ",
-        tau_lo = tau.0,
-        tau_hi = tau.1,
-        tau_d = d.hp.tau,
-        tau_users = users(Hyper::Tau),
-        k_lo = k.0,
-        k_hi = k.1,
-        k_d = k_defaults.join(", "),
-        k_users = users(Hyper::K),
-        decay_d = d.hp.decay,
-        decay_users = users(Hyper::Decay),
-        gap_lo = gap.0,
-        gap_hi = gap.1,
-        gap_d = d.hp.gap,
-        gap_users = users(Hyper::Gap),
-        eta_lo = eta.0,
-        eta_hi = eta.1,
-        eta_d = d.hp.eta,
-        eta_users = users(Hyper::Eta),
-        lambda_lo = lambda.0,
-        lambda_hi = lambda.1,
-        lambda_d = d.hp.lambda,
-        lambda_users = users(Hyper::Lambda),
-        noise_users = users(Hyper::Noise),
-        ns_lo = noise_scale.0,
-        ns_hi = noise_scale.1,
-        ns_d = d.hp.noise_scale,
-        train_steps = args::TRAIN_STEPS,
-        train_lr = args::TRAIN_LR,
-        g_k = g.gates,
-        g_steps = g.steps,
-        g_seed = g.seed,
-        g_all = gating::GATES.join(", "),
-        g_lr = g.lr,
-        g_sp = g.sparsity,
-        g_pen = g.penalty,
-        samples_d = d.samples,
-        seed_d = d.seed,
+        flags::help_sections(),
     )
+}
+
+/// Every command's synopsis, from the table of flags (the help's USAGE, docs/cli.md's Commands).
+pub fn synopses() -> String {
+    let mut out = String::new();
+    for on in On::ALL {
+        let model = if matches!(on, On::Estimators | On::Gating) { "" } else { " MODEL.json" };
+        out.push_str(&flags_wrap(&format!("stochgrad {}{model}", on.name()), &flags::synopsis(on)));
+    }
+    out.push_str("stochgrad help | --help | -h\nstochgrad --version\n");
+    out
+}
+
+/// A synopsis line: `head` then the flags, wrapped at 96 columns under the first flag.
+fn flags_wrap(head: &str, items: &[String]) -> String {
+    let indent = " ".repeat(head.chars().count() + 1);
+    let mut out = String::new();
+    let mut line = head.to_string();
+    for item in items {
+        if line.chars().count() + 1 + item.chars().count() > 96 && line.len() > indent.len() {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.clone() + item;
+        } else {
+            line.push(' ');
+            line.push_str(item);
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 /// Everything that makes the command line fail; each renders as one line.
@@ -234,7 +161,8 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
     match args::parse(args).map_err(CliError::Usage)? {
         Command::Help => Ok(usage()),
         Command::Version => Ok(format!("stochgrad {VERSION}\n")),
-        Command::Estimators => estimators_json(),
+        Command::Estimators(ListFormat::Json) => estimators_json(),
+        Command::Estimators(ListFormat::Markdown) => Ok(estimators_markdown()),
         Command::Exact(a) => exact_command(&a, stdin),
         Command::Moments(a) => moments_command(&a, stdin),
         Command::Train(a) => train_command(&a, stdin),
@@ -286,6 +214,37 @@ fn find_estimator(key: &str) -> Result<&'static dyn estimators::Estimator, CliEr
             estimators::keys().join(", ")
         ))
     })
+}
+
+/// `stochgrad estimators --format markdown`: the README's table of the estimators, from the registry.
+pub fn estimators_markdown() -> String {
+    let mut out = String::from(
+        "| key | name | unbiased | needs ∂f/∂h | uses τ | loss evaluations | formula (per unit, gradient w.r.t. the logit) |\n|---|---|---|---|---|---|---|\n",
+    );
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for m in estimators::registry().iter().map(|e| e.meta()) {
+        let own = m.family == estimators::Family::UnitType;
+        let name = if own { format!("{} — **a different unit**", m.name) } else { m.name.to_string() };
+        let unbiased = match (own, m.unbiased) {
+            (true, true) => "yes, for its own objective",
+            (true, false) => "no (not even for its own objective)",
+            (false, b) => yes(b),
+        };
+        let tau = match (m.uses_tau, m.recommended_tau) {
+            (true, Some((lo, hi))) => format!("yes (authors: τ ∈ [{lo}, {hi}])"),
+            (true, None) => "yes".to_string(),
+            (false, _) if m.hyper.contains(&Hyper::Lambda) => "no (λ)".to_string(),
+            (false, _) => "no".to_string(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {name} | {unbiased} | {} | {tau} | {} | {} |\n",
+            m.key,
+            yes(m.needs_loss_gradient),
+            m.evaluations,
+            m.formula.replace('|', "\\|")
+        ));
+    }
+    out
 }
 
 /// `stochgrad estimators`.
@@ -500,16 +459,7 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     // Everything that can be checked without the model is checked before reading it.
     let est = find_estimator(&a.estimator)?;
     let defaults = Request::default();
-    let flags = HyperArgs {
-        tau: a.tau,
-        k: a.k,
-        decay: a.decay,
-        gap: a.gap,
-        eta: a.eta,
-        lambda: a.lambda,
-        noise: a.noise,
-        noise_scale: a.noise_scale,
-    };
+    let flags = a.hyper.clone();
     let hp = hyper_params(&flags);
     hp.validate()?;
     let req = Request {

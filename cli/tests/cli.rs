@@ -421,9 +421,9 @@ fn command_line_mistakes() {
     err(
         &["exact", "-", "--estimator", "st"],
         &m,
-        &["unknown flag \"--estimator\" for exact (expected one of: --format, --samples, --seed, --extension, --wrt)"],
+        &["unknown flag \"--estimator\" for exact (expected one of: --samples, --seed, --format, --extension, --wrt)"],
     );
-    err(&["estimators", "--format", "json"], "", &["unknown flag"]);
+    err(&["estimators", "--tau", "1"], "", &["unknown flag"]);
     err(&["moments", "-"], &m, &["moments needs --estimator KEY"]);
     err(
         &["moments", "-", "--estimator", "reinforce", "--foo", "1"],
