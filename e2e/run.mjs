@@ -1,6 +1,6 @@
 // End-to-end tests of the built page in headless Chromium (Debian's), driven by playwright-core.
 //
-//   node e2e/run.mjs --dist dist --port 8093 --cli target/release/stochgrad [--shots shots]
+//   node e2e/run.mjs --dist dist --port 8093 --cli target/release/stochgrad [--shots target/shots]
 //
 // Serves the static build on 127.0.0.1 (at / and under the sub-path /sub/), then checks the page as a
 // user would: it loads without console errors, the default lecture view shows REINFORCE unbiased and
@@ -23,7 +23,7 @@ const args = Object.fromEntries(
 const dist = path.resolve(args.dist || 'dist');
 const port = Number(args.port || 8093);
 const cli = path.resolve(args.cli || 'target/release/stochgrad');
-const shots = path.resolve(args.shots || 'shots');
+const shots = path.resolve(args.shots || 'target/shots');
 const only = args.only || '';
 
 const TYPES = {
