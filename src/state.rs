@@ -972,8 +972,9 @@ mod tests {
     use crate::protocol::Fig;
 
     /// One table, one edit path: changing any setting of `page::FIELDS` (through the URL's path,
-    /// `Action::Set`) restarts exactly what its row says it feeds — the job, the race, the gating
-    /// run or nothing — so a new row cannot forget its restart or claim one it does not get.
+    /// `Action::Set`) survives the address bar and restarts what its row says it feeds — the job
+    /// (and the race if it computes from the same input), only the race, only the gating run, or
+    /// nothing — so a new row cannot forget its restart or claim one it does not get.
     #[test]
     fn every_field_restarts_what_its_row_says_it_feeds() {
         use crate::page::{Range, Scope, FIELDS, PANELS, PLOTS};
@@ -1029,6 +1030,9 @@ mod tests {
             });
             let after =
                 changed.unwrap_or_else(|| panic!("no candidate value changes `{}`: add one to the test", f.key));
+            // The changed value survives the address bar: written, read back, the same.
+            let (back, notes) = crate::url::from_hash(&crate::url::to_hash(&after.page));
+            assert_eq!((f.get)(&back), (f.get)(&after.page), "`{}` round-trips through the URL ({notes:?})", f.key);
             let (job, race, gating) =
                 (after.job_id != fresh.job_id, after.race_id != fresh.race_id, after.gating_id != fresh.gating_id);
             match f.scope {
