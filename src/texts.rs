@@ -103,3 +103,23 @@ pub fn convention(st: &State) -> String {
         None => "Derivatives with respect to the parameters θ (every weight and bias).".to_string(),
     }
 }
+
+/// The keyboard-shortcut help (the `?` dialog) as static markup: as data it costs the module its
+/// bytes; as `html!` each of its 40 elements was code (BENCHMARKS.md, the page's module).
+pub const SHORTCUTS_HTML: &str = concat!(
+    "<table><tbody>",
+    "<tr><th scope=\"row\"><kbd>Space</kbd></th><td>play / pause</td></tr>",
+    "<tr><th scope=\"row\"><kbd>→</kbd></th><td>step: draw one frame, then pause</td></tr>",
+    "<tr><th scope=\"row\"><kbd>Page Down</kbd> / <kbd>Page Up</kbd></th>",
+    "<td>next / previous story (what presentation clickers send)</td></tr>",
+    "<tr><th scope=\"row\"><kbd>r</kbd></th><td>reset (same seeds)</td></tr>",
+    "<tr><th scope=\"row\"><kbd>n</kbd></th><td>new samples (next sampling seed)</td></tr>",
+    "<tr><th scope=\"row\"><kbd>l</kbd></th><td>lecture mode on / off</td></tr>",
+    "<tr><th scope=\"row\"><kbd>h</kbd></th><td>show every hidden panel</td></tr>",
+    "<tr><th scope=\"row\"><kbd>?</kbd></th><td>this help</td></tr>",
+    "<tr><th scope=\"row\"><kbd>Esc</kbd></th><td>close this help; leave an enlarged plot</td></tr>",
+    "</tbody></table>",
+    "<p class=\"note\">The shortcuts work wherever the focus is (space after clicking a button plays or ",
+    "pauses; Enter clicks it), except while typing in a field or a list. A focused slider takes the ",
+    "arrow keys, Page Up/Down, Home and End.</p>",
+);

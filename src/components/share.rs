@@ -4,6 +4,7 @@ use super::PanelProps;
 use crate::page::{Page, PANELS};
 use crate::presets::PRESETS;
 use crate::state::{Action, State};
+use crate::texts;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -188,20 +189,7 @@ pub fn shortcuts(p: &ShortcutsProps) -> Html {
         <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="h-keys" id="shortcuts" onkeydown={trap}>
             <div class="dialog">
                 <h2 id="h-keys">{ "Keyboard shortcuts" }</h2>
-                <table>
-                    <tbody>
-                        <tr><th scope="row"><kbd>{ "Space" }</kbd></th><td>{ "play / pause" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "→" }</kbd></th><td>{ "step: draw one frame, then pause" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "Page Down" }</kbd>{ " / " }<kbd>{ "Page Up" }</kbd></th><td>{ "next / previous story (what presentation clickers send)" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "r" }</kbd></th><td>{ "reset (same seeds)" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "n" }</kbd></th><td>{ "new samples (next sampling seed)" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "l" }</kbd></th><td>{ "lecture mode on / off" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "h" }</kbd></th><td>{ "show every hidden panel" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "?" }</kbd></th><td>{ "this help" }</td></tr>
-                        <tr><th scope="row"><kbd>{ "Esc" }</kbd></th><td>{ "close this help; leave an enlarged plot" }</td></tr>
-                    </tbody>
-                </table>
-                <p class="note">{ "The shortcuts work wherever the focus is (space after clicking a button plays or pauses; Enter clicks it), except while typing in a field or a list. A focused slider takes the arrow keys, Page Up/Down, Home and End." }</p>
+                { Html::from_html_unchecked(AttrValue::Static(texts::SHORTCUTS_HTML)) }
                 <button id="close-shortcuts" ref={close_button} onclick={close}>{ "Close" }</button>
             </div>
         </div>

@@ -256,19 +256,31 @@ pub fn draw_captioned<D: PlotData, DB: DrawingBackend>(
     style: &Style,
     lines: &[String],
 ) -> Result<(), String> {
+    // The caption's code once per backend, not once per plot type.
+    captioned(root, style, lines, data.title(), &|top| data.draw(top, style))
+}
+
+type DrawOn<'a, DB> = &'a dyn Fn(&DrawingArea<DB, Shift>) -> Result<(), String>;
+type DrawOnSvg<'a> = dyn for<'b> Fn(&DrawingArea<PlotBackend<'b>, Shift>) -> Result<(), String> + 'a;
+
+fn captioned<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    style: &Style,
+    lines: &[String],
+    title: &str,
+    draw: DrawOn<'_, DB>,
+) -> Result<(), String> {
     let th = kit::Theme::new(style);
     let (w, h) = root.dim_in_pixel();
     let cap = caption_height(w, style, lines).min(h / 2);
     let (top, bottom) = root.split_vertically(h - cap);
-    data.draw(&top, style)?;
+    draw(&top)?;
     bottom.fill(&th.bg).map_err(|e| e.to_string())?;
     let chars = ((w as f64) / (0.56 * th.small)).max(20.0) as usize;
     let step = (th.small * 1.35).round() as i32;
     let x = th.px(8.0);
     let mut y = (th.small * 0.5).round() as i32;
-    bottom
-        .draw(&Text::new(data.title().to_string(), (x, y), th.text(th.small * 1.1, th.fg)))
-        .map_err(|e| e.to_string())?;
+    bottom.draw(&Text::new(title.to_string(), (x, y), th.text(th.small * 1.1, th.fg))).map_err(|e| e.to_string())?;
     for line in wrap(lines, chars) {
         y += step;
         bottom.draw(&Text::new(line, (x, y), th.text(th.small, th.muted))).map_err(|e| e.to_string())?;
@@ -279,12 +291,24 @@ pub fn draw_captioned<D: PlotData, DB: DrawingBackend>(
 /// Render to an SVG string with a caption under the plot (for export): `height` is the plot's,
 /// the caption is added below it.
 pub fn to_svg_captioned<D: PlotData>(data: &D, width: u32, height: u32, style: &Style, lines: &[String]) -> String {
+    svg_captioned(width, height, style, lines, data.title(), &|top| data.draw(top, style))
+}
+
+fn svg_captioned(
+    width: u32,
+    height: u32,
+    style: &Style,
+    lines: &[String],
+    title: &str,
+    draw: &DrawOnSvg<'_>,
+) -> String {
     let (width, height) = (width.max(1), height.max(1));
     let total = height + caption_height(width, style, lines);
     let mut out = String::new();
     {
         let root = PlotBackend::Svg(SVGBackend::with_string(&mut out, (width, total))).into_drawing_area();
-        let result = draw_captioned(data, &root, style, lines).and_then(|()| root.present().map_err(|e| e.to_string()));
+        let result = captioned(&root, style, lines, title, &|top| draw(top))
+            .and_then(|()| root.present().map_err(|e| e.to_string()));
         if let Err(message) = result {
             let th = kit::Theme::new(style);
             let _ = root.draw(&Text::new(format!("plot error: {message}"), (10, 20), th.text(th.font, th.fg)));
