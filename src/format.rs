@@ -102,6 +102,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A title inside a sentence: its first letter lower-cased when it starts an ordinary word
+/// ("Bias² and variance" → "bias² and variance"), nothing else touched ("E[f]", "ST" stay).
+pub fn in_sentence(title: &str) -> String {
+    let mut chars = title.chars();
+    match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_ascii_uppercase() && b.is_ascii_lowercase() => {
+            format!("{}{}", a.to_ascii_lowercase(), &title[1..])
+        }
+        _ => title.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +157,14 @@ mod tests {
         assert_eq!(method("exact", None), "exact");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
+    }
+
+    #[test]
+    fn a_title_in_a_sentence_keeps_its_symbols() {
+        assert_eq!(in_sentence("Bias² and variance"), "bias² and variance");
+        assert_eq!(in_sentence("Training race: exact E[f] while training"), "training race: exact E[f] while training");
+        assert_eq!(in_sentence("E[f] by step"), "E[f] by step");
+        assert_eq!(in_sentence("ST against REINFORCE"), "ST against REINFORCE");
+        assert_eq!(in_sentence(""), "");
     }
 }

@@ -139,7 +139,11 @@ impl Batch {
 pub(crate) fn spawn_one(url: &str, on_out: impl Fn(Out) + 'static) -> UnboundedSender<Cmd> {
     // A module worker running `worker_url()`'s script as it is (yew-agent's own loader would let
     // the glue look for an unhashed `app_bg.wasm`).
-    let bridge = ReactorSpawner::<EngineReactor>::new().as_module(true).with_loader(true).spawn(url);
+    let bridge = ReactorSpawner::<EngineReactor>::new()
+        .encoding::<crate::reactor::Wire>()
+        .as_module(true)
+        .with_loader(true)
+        .spawn(url);
     let (mut sink, mut stream) = bridge.split();
     let (tx, mut rx) = unbounded::<Cmd>();
     wasm_bindgen_futures::spawn_local(async move {

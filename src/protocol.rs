@@ -4,6 +4,7 @@
 //! The page sends [`Cmd::Start`] with a job id; the worker answers with [`Out`] messages carrying
 //! that id, and the page's reducer drops any message whose id is not the current one (stale).
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use stochgrad_core::estimators::HyperParams;
 use stochgrad_core::gating::{GatingConfig, GatingRow};
@@ -16,6 +17,19 @@ use stochgrad_core::{Error, Reason};
 pub type Draw = (String, Vec<f64>, Option<Vec<f64>>);
 
 /// Sweep of a figure against τ or against the layer width.
+/// A message's wire form between the page and its workers: postcard (serde, varint integers,
+/// floats bit for bit). Its decoder is a fraction of the size of bincode's serde adapter, yew-agent's
+/// default, in the page's module (BENCHMARKS.md: −48 kB). `reactor::Wire` is the codec that uses it.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    // Fails only for types postcard cannot write (sequences of unknown length); ours have none.
+    postcard::to_allocvec(message).expect("every worker message encodes")
+}
+
+/// The message in `bytes` (see [`encode`]).
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| e.to_string())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SweepKind {
     Tau,

@@ -59,3 +59,17 @@ pub async fn engine_reactor(scope: ReactorScope<Cmd, Out>) {
     let mut port = ScopePort { scope };
     serve(&mut port).await;
 }
+
+/// The codec of the page's bridges to its workers: [`crate::protocol::encode`] / `decode`
+/// (postcard) instead of yew-agent's default bincode.
+pub struct Wire;
+
+impl yew_agent::Codec for Wire {
+    fn encode<I: serde::Serialize>(input: I) -> JsValue {
+        js_sys::Uint8Array::from(crate::protocol::encode(&input).as_slice()).into()
+    }
+    fn decode<O: for<'de> serde::Deserialize<'de>>(input: JsValue) -> O {
+        // Both ends are this module: a message that does not decode is a bug (bincode's codec panicked too).
+        crate::protocol::decode(&js_sys::Uint8Array::from(input).to_vec()).expect("a worker message decodes")
+    }
+}

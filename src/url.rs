@@ -74,11 +74,84 @@ pub fn from_hash(hash: &str) -> (Page, Vec<String>) {
 mod tests {
     use super::*;
     use crate::page::limits;
-    use crate::state::State;
+    use crate::state::{Action, State};
     use stochgrad_core::loss::Extension;
     use stochgrad_core::model::Noise;
     use stochgrad_core::settings::LossKind;
     use stochgrad_core::train::Optimizer;
+
+    /// One table, one edit path: changing any setting of `page::FIELDS` (through the URL's path,
+    /// `Action::Set`) survives the address bar and restarts what its row says it feeds — the job
+    /// (and the race if it computes from the same input), only the race, only the gating run, or
+    /// nothing — so a new row cannot forget its restart or claim one it does not get.
+    #[test]
+    fn every_field_restarts_what_its_row_says_it_feeds() {
+        use crate::page::{Range, Scope, FIELDS, PANELS, PLOTS};
+        let mut base = Page::default();
+        base.model.widths = vec![3, 2];
+        base.model.inputs = 2;
+        let fresh = State::new(base.clone());
+        let mut candidates: Vec<String> = [
+            "0",
+            "1",
+            "2",
+            "3",
+            "7",
+            "0.3",
+            "true",
+            "false",
+            "gaussian",
+            "logistic",
+            "readout",
+            "softmax",
+            "match",
+            "toy",
+            "multilinear",
+            "curved",
+            "adam",
+            "sgd",
+            "evals",
+            "steps",
+            "p",
+            "logit",
+            "binary",
+            "reinforce",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(PLOTS.iter().chain(PANELS.iter()).map(|s| s.to_string()))
+        .collect();
+        candidates.push("4,4".into());
+        for f in FIELDS.iter() {
+            let written = (f.get)(&fresh.page);
+            let mut tries = candidates.clone();
+            match f.range {
+                Range::Real(lo, hi) => tries.extend([lo.to_string(), hi.to_string()]),
+                Range::Whole(lo, hi) => tries.extend([lo.to_string(), hi.to_string()]),
+                _ => {}
+            }
+            // The first value the field accepts that survives clamping as a different setting.
+            let changed = tries.iter().find_map(|v| {
+                let mut probe = fresh.page.clone();
+                (f.set)(&mut probe, v).ok()?;
+                let after = fresh.clone().reduce(Action::Set(f.key, v.clone()));
+                ((f.get)(&after.page) != written).then_some(after)
+            });
+            let after =
+                changed.unwrap_or_else(|| panic!("no candidate value changes `{}`: add one to the test", f.key));
+            // The changed value survives the address bar: written, read back, the same.
+            let (back, notes) = from_hash(&to_hash(&after.page));
+            assert_eq!((f.get)(&back), (f.get)(&after.page), "`{}` round-trips through the URL ({notes:?})", f.key);
+            let (job, race, gating) =
+                (after.job_id != fresh.job_id, after.race_id != fresh.race_id, after.gating_id != fresh.gating_id);
+            match f.scope {
+                Scope::Job => assert!(job && !gating, "`{}` feeds the job", f.key),
+                Scope::Race => assert!(!job && race && !gating, "`{}` feeds the race only", f.key),
+                Scope::Gating => assert!(!job && !race && gating, "`{}` feeds the gating run only", f.key),
+                Scope::View => assert!(!job && !race && !gating, "`{}` only changes the view", f.key),
+            }
+        }
+    }
 
     #[test]
     fn round_trip_of_every_field() {

@@ -1,6 +1,9 @@
 //! The worker's job runner, driven natively through a scripted port.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::over_the_wire;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use stochgrad_app::engine::{serve, Port};
@@ -21,7 +24,7 @@ impl Script {
     }
     fn due(&mut self) -> Option<Cmd> {
         match self.cmds.front() {
-            Some((after, _)) if *after <= self.yields => self.cmds.pop_front().map(|(_, c)| c),
+            Some((after, _)) if *after <= self.yields => self.cmds.pop_front().map(|(_, c)| over_the_wire(c)),
             _ => None,
         }
     }
@@ -29,7 +32,7 @@ impl Script {
 
 impl Port for Script {
     async fn send(&mut self, out: Out) {
-        self.out.push(out);
+        self.out.push(over_the_wire(out));
     }
     async fn yield_now(&mut self) -> Option<Option<Cmd>> {
         self.yields += 1;
@@ -41,7 +44,7 @@ impl Port for Script {
         self.due().map(Some)
     }
     async fn wait(&mut self) -> Option<Cmd> {
-        self.cmds.pop_front().map(|(_, c)| c)
+        self.cmds.pop_front().map(|(_, c)| over_the_wire(c))
     }
     fn now_ms(&self) -> f64 {
         // Every call advances simulated time by 1 ms, so slices end and yields happen.

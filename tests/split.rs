@@ -4,6 +4,9 @@
 //! never answers (the main worker takes it over).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::over_the_wire;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use stochgrad_app::engine::{serve, Port};
@@ -31,7 +34,7 @@ struct Pool {
 
 impl Port for Pool {
     async fn send(&mut self, out: Out) {
-        match out {
+        match over_the_wire(out) {
             Out::Delegate(task) => {
                 self.delegated += 1;
                 self.splits.insert(task.split);
@@ -53,14 +56,14 @@ impl Port for Pool {
         }
     }
     async fn yield_now(&mut self) -> Option<Option<Cmd>> {
-        self.cmds.pop_front().map(Some)
+        self.cmds.pop_front().map(|c| Some(over_the_wire(c)))
     }
     async fn idle(&mut self, ms: f64) -> Option<Option<Cmd>> {
         self.clock.set(self.clock.get() + ms);
-        self.cmds.pop_front().map(Some)
+        self.cmds.pop_front().map(|c| Some(over_the_wire(c)))
     }
     async fn wait(&mut self) -> Option<Cmd> {
-        self.cmds.pop_front()
+        self.cmds.pop_front().map(over_the_wire)
     }
     fn now_ms(&self) -> f64 {
         let t = self.clock.get() + 1.0;

@@ -9,7 +9,7 @@ fn main() {
             yew::Renderer::<stochgrad_app::components::App>::new().render();
         } else {
             use yew_agent::Registrable;
-            stochgrad_app::reactor::EngineReactor::registrar().register();
+            stochgrad_app::reactor::EngineReactor::registrar().encoding::<stochgrad_app::reactor::Wire>().register();
         }
     }
 }

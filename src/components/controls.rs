@@ -30,9 +30,9 @@ fn ladder_props(
     (index, max, on)
 }
 
-fn button(state: &UseReducerDispatcher<State>, action: Action) -> Callback<MouseEvent> {
+fn button(state: &UseReducerDispatcher<State>, action: fn() -> Action) -> Callback<MouseEvent> {
     let s = state.clone();
-    Callback::from(move |_| s.dispatch(action.clone()))
+    Callback::from(move |_| s.dispatch(action()))
 }
 
 /// Play / pause / step / reset / new samples / new network, and the sampling pace.
@@ -40,7 +40,7 @@ fn button(state: &UseReducerDispatcher<State>, action: Action) -> Callback<Mouse
 pub fn playback(p: &PanelProps) -> Html {
     let (st, page) = (&p.dispatch, &*p.page);
     let playing = page.playing;
-    let toggle = if playing { button(st, Action::Pause) } else { button(st, Action::Play) };
+    let toggle = if playing { button(st, || Action::Pause) } else { button(st, || Action::Play) };
     let spf_log = (page.samples_per_frame as f64).log2();
     let random = page.network_is_random();
     let auto = [0u64, 1_000, 10_000, 100_000, 1_000_000];
@@ -52,10 +52,10 @@ pub fn playback(p: &PanelProps) -> Html {
                     onclick={toggle} title="Play / pause (space)">
                     { if playing { "❚❚ Pause" } else { "▶ Play" } }
                 </button>
-                <button id="step" onclick={button(st, Action::Step)} title="Draw one frame, then pause (→)">{ "Step" }</button>
-                <button id="reset" onclick={button(st, Action::Reset)} title="Start over with the same seeds (r)">{ "Reset" }</button>
-                <button id="new-samples" onclick={button(st, Action::NewSamples)} title="Next sampling seed; the exact answer does not change (n)">{ "New samples" }</button>
-                <button id="new-network" onclick={button(st, Action::NewNetwork)} disabled={!random}
+                <button id="step" onclick={button(st, || Action::Step)} title="Draw one frame, then pause (→)">{ "Step" }</button>
+                <button id="reset" onclick={button(st, || Action::Reset)} title="Start over with the same seeds (r)">{ "Reset" }</button>
+                <button id="new-samples" onclick={button(st, || Action::NewSamples)} title="Next sampling seed; the exact answer does not change (n)">{ "New samples" }</button>
+                <button id="new-network" onclick={button(st, || Action::NewNetwork)} disabled={!random}
                     title={ if random { "Next network seed: new weights" } else { "This model has no random weights (weight scale 0, no inputs)" } }>
                     { "New network" }
                 </button>

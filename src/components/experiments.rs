@@ -2,7 +2,7 @@
 //! a worker of its own (`side.rs`); these components only show the reducer's state and dispatch.
 
 use super::plot::{Plot, PlotRef};
-use super::widgets::{NumberInput, Select, Slider};
+use super::widgets::{heads, Column, NumberInput, Select, Slider};
 use crate::format::{sig, thousands, with_se};
 use crate::page::Page;
 use crate::plots::{look, RacePlot};
@@ -30,9 +30,9 @@ pub struct GatingProps {
     pub dispatch: UseReducerDispatcher<State>,
 }
 
-fn act(state: &UseReducerDispatcher<State>, action: Action) -> Callback<MouseEvent> {
+fn act(state: &UseReducerDispatcher<State>, action: fn() -> Action) -> Callback<MouseEvent> {
     let s = state.clone();
-    Callback::from(move |_| s.dispatch(action.clone()))
+    Callback::from(move |_| s.dispatch(action()))
 }
 
 /// The steps budgets offered.
@@ -43,7 +43,7 @@ const RACE_BUDGETS: [u64; 5] = [100, 300, 1000, 3000, 10_000];
 pub fn race_panel(p: &RaceProps) -> Html {
     let (st, page, race) = (&p.dispatch, &*p.page, &p.race);
     let playing = page.race_playing;
-    let toggle = act(st, if playing { Action::RacePause } else { Action::RacePlay });
+    let toggle = if playing { act(st, || Action::RacePause) } else { act(st, || Action::RacePlay) };
     let on_steps = {
         let s = st.clone();
         Callback::from(move |v: String| s.dispatch(Action::SetRaceSteps(v.parse().unwrap_or(1000))))
@@ -115,8 +115,8 @@ pub fn race_panel(p: &RaceProps) -> Html {
                         onclick={toggle} title="Train / pause the race">
                         { if playing { "❚❚ Pause" } else { "▶ Race" } }
                     </button>
-                    <button id="race-step" onclick={act(st, Action::RaceStep)} title="One step of every estimator, then pause">{ "Step" }</button>
-                    <button id="race-reset" onclick={act(st, Action::RaceReset)} title="Start the race over from the same parameters and seed">{ "Restart" }</button>
+                    <button id="race-step" onclick={act(st, || Action::RaceStep)} title="One step of every estimator, then pause">{ "Step" }</button>
+                    <button id="race-reset" onclick={act(st, || Action::RaceReset)} title="Start the race over from the same parameters and seed">{ "Restart" }</button>
                 </div>
                 <Select label="Steps budget" id={Some(AttrValue::from("race-steps"))}
                     options={budget_options(budget)} value={budget.to_string()} onchange={on_steps} />
@@ -138,17 +138,9 @@ pub fn race_panel(p: &RaceProps) -> Html {
             <div class="table-wrap">
             <table id="race-table">
                 <thead><tr>
-                    <th scope="col">{ "estimator" }</th>
-                    <th scope="col" title="updates made so far">{ "steps" }</th>
-                    <th scope="col" title="loss evaluations spent by the estimates so far">{ "loss evals" }</th>
-                    <th scope="col" title="exact E[f] at the current parameters (unit types: their own objective)">{ "E[f] now" }</th>
-                    <th scope="col" title="mean exact E[f] over the last quarter of the steps: where the estimator stalls">{ "E[f], last quarter" }</th>
-                    <th scope="col" title="‖∇θ E[f]‖ at the current parameters">{ "‖∇‖ now" }</th>
-                    if one_unit {
-                        <th scope="col" title="p = σ(a) of the network's one unit">{ "p = σ(a) now" }</th>
-                        <th scope="col" title="mean p over the last quarter of the steps">{ "p, last quarter" }</th>
-                    }
-                    <th scope="col">{ "how E[f] is obtained" }</th>
+                    { heads(&RACE_COLUMNS) }
+                    if one_unit { { heads(&RACE_P_COLUMNS) } }
+                    { heads(&RACE_LAST_COLUMN) }
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
@@ -265,7 +257,7 @@ pub fn gating_panel(p: &GatingProps) -> Html {
                     options={steps_options.iter().map(|n| (n.to_string(), format!("{} steps", thousands(*n)))).collect::<Vec<_>>()}
                     value={cfg.steps.to_string()} onchange={on_steps} />
                 <div class="buttons">
-                    <button id="gating-run" class="primary" onclick={act(st, Action::RunGating)} disabled={running}>
+                    <button id="gating-run" class="primary" onclick={act(st, || Action::RunGating)} disabled={running}>
                         { if running { "Training…" } else { "Train the gaters" } }
                     </button>
                 </div>
@@ -275,26 +267,14 @@ pub fn gating_panel(p: &GatingProps) -> Html {
             <div class="table-wrap">
             <table id="gating-table">
                 <caption>{ format!("Ours (seed {}; one run)", cfg.seed) }</caption>
-                <thead><tr>
-                    <th scope="col">{ "gate" }</th>
-                    <th scope="col" title="expected 0/1 error on the held-out examples">{ "held-out error %" }</th>
-                    <th scope="col" title="expected cross-entropy on the held-out examples (nats)">{ "held-out loss" }</th>
-                    <th scope="col" title="held-out error of the test-time network with thresholded gates">{ "deterministic error %" }</th>
-                    <th scope="col" title="mean firing probability of the gates on the held-out set">{ "gates on" }</th>
-                    <th scope="col">{ "how obtained" }</th>
-                </tr></thead>
+                <thead><tr>{ heads(&GATING_COLUMNS) }</tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
             </div>
             <div class="table-wrap">
             <table id="gating-theirs">
                 <caption>{ crate::texts::PAPER_GATING_CAPTION }</caption>
-                <thead><tr>
-                    <th scope="col">{ "gater" }</th>
-                    <th scope="col" title="training criterion">{ "train crit." }</th>
-                    <th scope="col" title="validation error %">{ "valid %" }</th>
-                    <th scope="col" title="test error %">{ "test %" }</th>
-                </tr></thead>
+                <thead><tr>{ heads(&PAPER_COLUMNS) }</tr></thead>
                 <tbody>
                     { for crate::texts::PAPER_GATING.iter().map(|(name, train, valid, test)| html! {
                         <tr><th scope="row">{ *name }</th><td class="num">{ *train }</td><td class="num">{ *valid }</td><td class="num">{ *test }</td></tr>
@@ -327,3 +307,40 @@ fn gating_row(r: &GatingRow) -> Html {
         </tr>
     }
 }
+
+/// The race table's columns: label and tooltip.
+const RACE_COLUMNS: [Column; 6] = [
+    ("estimator", ""),
+    ("steps", "updates made so far"),
+    ("loss evals", "loss evaluations spent by the estimates so far"),
+    ("E[f] now", "exact E[f] at the current parameters (unit types: their own objective)"),
+    ("E[f], last quarter", "mean exact E[f] over the last quarter of the steps: where the estimator stalls"),
+    ("‖∇‖ now", "‖∇θ E[f]‖ at the current parameters"),
+];
+
+/// Its columns for a one-unit network.
+const RACE_P_COLUMNS: [Column; 2] = [
+    ("p = σ(a) now", "p = σ(a) of the network's one unit"),
+    ("p, last quarter", "mean p over the last quarter of the steps"),
+];
+
+/// Its last column.
+const RACE_LAST_COLUMN: [Column; 1] = [("how E[f] is obtained", "")];
+
+/// The gating table's columns (ours).
+const GATING_COLUMNS: [Column; 6] = [
+    ("gate", ""),
+    ("held-out error %", "expected 0/1 error on the held-out examples"),
+    ("held-out loss", "expected cross-entropy on the held-out examples (nats)"),
+    ("deterministic error %", "held-out error of the test-time network with thresholded gates"),
+    ("gates on", "mean firing probability of the gates on the held-out set"),
+    ("how obtained", ""),
+];
+
+/// The paper's gating table's columns.
+const PAPER_COLUMNS: [Column; 4] = [
+    ("gater", ""),
+    ("train crit.", "training criterion"),
+    ("valid %", "validation error %"),
+    ("test %", "test error %"),
+];

@@ -276,7 +276,8 @@ pub fn plot(p: &PlotProps) -> Html {
     }
     let title = p.data.0.title();
     // Buttons named with their plot, for screen readers ("Export … as PNG").
-    let named = |what: &str| format!("{what} {}", title.to_lowercase());
+    let in_sentence = crate::format::in_sentence(title);
+    let named = |what: &str| format!("{what} {in_sentence}");
     html! {
         <figure ref={figure} class={classes!("plot", p.focused.then_some("focused"), held.then_some("stale"))} id={p.id.clone()}
             aria-busy={held.then_some("true")}>
@@ -288,9 +289,9 @@ pub fn plot(p: &PlotProps) -> Html {
                         title={ if p.focused { "Back to the grid (Esc)" } else { "Enlarge this plot to fill the window" } }>
                         { if p.focused { "⤡ Grid" } else { "⤢ Enlarge" } }
                     </button>
-                    <button class="small" onclick={png} aria-label={ format!("Export {} as PNG", title.to_lowercase()) } title="Download as PNG at 2× resolution, with a caption">{ "PNG" }</button>
-                    <button class="small" onclick={svg} aria-label={ format!("Export {} as SVG", title.to_lowercase()) } title="Download as SVG, with a caption">{ "SVG" }</button>
-                    <button class="small" onclick={csv} aria-label={ format!("Export the data of {} as CSV", title.to_lowercase()) } title="Download the data behind this plot as CSV">{ "CSV" }</button>
+                    <button class="small" onclick={png} aria-label={ format!("Export {in_sentence} as PNG") } title="Download as PNG at 2× resolution, with a caption">{ "PNG" }</button>
+                    <button class="small" onclick={svg} aria-label={ format!("Export {in_sentence} as SVG") } title="Download as SVG, with a caption">{ "SVG" }</button>
+                    <button class="small" onclick={csv} aria-label={ format!("Export the data of {in_sentence} as CSV") } title="Download the data behind this plot as CSV">{ "CSV" }</button>
                 </span>
             </figcaption>
             <canvas ref={canvas} role="img" aria-label={p.data.0.describe()}></canvas>

@@ -2,7 +2,7 @@
 
 use super::experiments::{GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
-use super::widgets::Select;
+use super::widgets::{heads, Column, Select};
 use crate::format::{cell, method, sig, squared};
 use crate::page::Page;
 use crate::plots::{look, Agreement, Bars, Convergence, OneDraw, TauSweep, WidthSweep};
@@ -187,10 +187,11 @@ pub fn results(p: &ResultsProps) -> Html {
             if has_notes {
                 <ul class="notes" role="note">{ for notes }</ul>
             }
-            if let Some((note, label, fix)) = st.degenerate() {
+            if let Some((note, label, _)) = st.degenerate() {
                 <p class="notes degenerate" id="degenerate" role="note">
                     { note }{ " " }
-                    <button class="small" id="degenerate-fix" onclick={ let s = st.clone(); Callback::from(move |_| s.dispatch(fix.clone())) }>{ label }</button>
+                    // The fix of the state this view shows (an action is sent once, so it is made again per click).
+                    <button class="small" id="degenerate-fix" onclick={ let s = st.clone(); Callback::from(move |_| if let Some((_, _, fix)) = s.degenerate() { s.dispatch(fix) }) }>{ label }</button>
                 </p>
             }
             if let Some(f) = &st.failure {
@@ -339,17 +340,7 @@ pub fn readout(p: &StateProps) -> Html {
             </h2>
             <div class="table-wrap">
             <table id="readout">
-                <thead><tr>
-                    <th scope="col">{ "estimator" }</th>
-                    <th scope="col">{ "method" }</th>
-                    <th scope="col" title="‖E[ĝ] − ∇‖²; Monte Carlo: debiased, ± standard error">{ "bias²" }</th>
-                    <th scope="col" title="tr Var[ĝ], the sum of the parameters' variances">{ "variance" }</th>
-                    <th scope="col" title="bias² + variance">{ "MSE" }</th>
-                    <th scope="col" title="cos(E[ĝ], ∇): 1 = right direction, −1 = opposite">{ "cosine" }</th>
-                    <th scope="col" title="loss evaluations per estimate">{ "evals" }</th>
-                    <th scope="col" title="variance × loss evaluations">{ "var × evals" }</th>
-                    <th scope="col" title="Monte-Carlo samples drawn so far (for the convergence plot)">{ "samples" }</th>
-                </tr></thead>
+                <thead><tr>{ heads(&READOUT_COLUMNS) }</tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
             </div>
@@ -416,3 +407,16 @@ pub fn how_to_read() -> Html {
         </section>
     }
 }
+
+/// The readout's columns: label and tooltip.
+const READOUT_COLUMNS: [Column; 9] = [
+    ("estimator", ""),
+    ("method", ""),
+    ("bias²", "‖E[ĝ] − ∇‖²; Monte Carlo: debiased, ± standard error"),
+    ("variance", "tr Var[ĝ], the sum of the parameters' variances"),
+    ("MSE", "bias² + variance"),
+    ("cosine", "cos(E[ĝ], ∇): 1 = right direction, −1 = opposite"),
+    ("evals", "loss evaluations per estimate"),
+    ("var × evals", "variance × loss evaluations"),
+    ("samples", "Monte-Carlo samples drawn so far (for the convergence plot)"),
+];

@@ -141,3 +141,14 @@ pub fn number_input(p: &NumberProps) -> Html {
         </div>
     }
 }
+
+/// A table column: its head's label and tooltip (`""`: none).
+pub type Column = (&'static str, &'static str);
+
+/// A table's column heads, from a table of columns (one copy of the markup's code for every table).
+pub fn heads(columns: &[Column]) -> Html {
+    columns
+        .iter()
+        .map(|&(label, title)| html! { <th scope="col" title={(!title.is_empty()).then_some(title)}>{ label }</th> })
+        .collect()
+}
