@@ -538,6 +538,15 @@ impl State {
         })
     }
 
+    /// The selected estimators that apply to this network, with their rows, in the page's order
+    /// (what the plots draw a series for).
+    pub fn applicable_rows(&self) -> impl Iterator<Item = (&String, &Row)> + '_ {
+        self.page.estimators.iter().filter_map(|key| {
+            let row = self.rows.get(key)?;
+            row.not_applicable.is_none().then_some((key, row))
+        })
+    }
+
     /// The most Monte-Carlo samples any estimator has drawn in the current job.
     pub fn samples_per_estimator(&self) -> u64 {
         self.rows.values().filter_map(|r| r.mc.as_ref().and_then(|m| m.samples)).max().unwrap_or(0)

@@ -55,14 +55,8 @@ impl Agreement {
             None => (Default::default(), Vec::new()),
         };
         let series = state
-            .page
-            .estimators
-            .iter()
-            .filter_map(|key| {
-                let row = state.rows.get(key)?;
-                if row.not_applicable.is_some() {
-                    return None;
-                }
+            .applicable_rows()
+            .filter_map(|(key, row)| {
                 let m = row.best()?;
                 let mc = m.method == "monte-carlo";
                 Some(AgreeSeries {

@@ -48,14 +48,8 @@ impl Bars {
     pub fn from_state(state: &State) -> Self {
         let var_x_evals = state.page.var_x_evals;
         let groups = state
-            .page
-            .estimators
-            .iter()
-            .filter_map(|key| {
-                let row = state.rows.get(key)?;
-                if row.not_applicable.is_some() {
-                    return None;
-                }
+            .applicable_rows()
+            .filter_map(|(key, row)| {
                 let m = row.best()?;
                 Some(BarGroup {
                     key: key.clone(),

@@ -42,14 +42,8 @@ impl Convergence {
         let exact = state.exact.as_ref();
         let param_name = exact.and_then(|e| e.names.get(param).cloned()).unwrap_or_else(|| format!("θ{param}"));
         let series = state
-            .page
-            .estimators
-            .iter()
-            .filter_map(|key| {
-                let row = state.rows.get(key)?;
-                if row.not_applicable.is_some() {
-                    return None;
-                }
+            .applicable_rows()
+            .filter_map(|(key, row)| {
                 let exact_mean = row.exact.as_ref().and_then(|m| m.mean.get(param).copied()).filter(|v| v.is_finite());
                 let reference = row
                     .best()
