@@ -750,6 +750,7 @@ fn claims() -> Vec<Claim> {
             }),
         ),
         c("readme", "The exact gradient is `{}`", Value(|| gradient(&Page::default())[0])),
+        c("readme", "the {} images of scikit-learn's digits", Value(|| stochgrad_core::digits::IMAGES as f64)),
         c("readme", "straight-through's expectation is `{}`", Value(|| on(&Page::default(), "st").mean[0])),
         c("readme", "`st` wanders around p ≈ t = 0.45", Holds(st_race_wanders_near_t)),
         c(
@@ -1168,6 +1169,8 @@ const README_DECLARED: &[&str] = &[
     "150", "0.1", "0.2125", "2000", "20,000", // the gating miniature's configuration
     "0.7", "1000", "16", "3000", "0.03", "25 %", "10 %", "64", "10", // quotations of the paper (Figure 2)
     "2013", "400", "200", "2000", "10%", "1.87", "1.96", "1.89 %", "0.1", "100", "0.001",
+    // the digits data: 8×8 pixels, its issue number, the scikit-learn version it is taken from
+    "8×", "18", "1.9",
     // tests' tolerances
     "1e-12", // the τ slider's steps (checked against src/ladder.rs by a claim)
     "0.05", "0.06", "0.08", "0.12",

@@ -17,6 +17,7 @@
 pub mod benchmark;
 pub mod chacha;
 pub mod chain;
+pub mod digits;
 pub mod error;
 pub mod estimators;
 pub mod exact;
