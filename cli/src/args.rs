@@ -83,9 +83,17 @@ pub enum Command {
     Moments(MomentsArgs),
     Train(TrainArgs),
     Gating(GatingArgs),
+    Digits(DigitsCommand),
 }
 
-const COMMANDS: &str = "estimators, exact, moments, train, gating, help";
+/// What `stochgrad digits` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigitsCommand {
+    /// The data set's sizes and its fraction of 1-pixels.
+    Info,
+}
+
+const COMMANDS: &str = "estimators, exact, moments, train, gating, digits, help";
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -108,6 +116,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "moments" => On::Moments,
         "train" => On::Train,
         "gating" => On::Gating,
+        "digits" => On::Digits,
         other if other.starts_with('-') => {
             return Err(format!("unknown option \"{}\" (expected a command first: {COMMANDS})", short(other)))
         }
@@ -178,6 +187,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 format: g.gating_format.unwrap_or(GatingFormat::Table),
             })
         }
+        On::Digits => match pos.as_slice() {
+            [what] if what == "info" => Command::Digits(DigitsCommand::Info),
+            [] => return Err("digits needs a subcommand (expected: info)".into()),
+            [what] => return Err(format!("unknown digits subcommand \"{}\" (expected: info)", short(what))),
+            [_, extra, ..] => return Err(format!("digits info takes no other arguments, got \"{}\"", short(extra))),
+        },
     })
 }
 

@@ -20,10 +20,11 @@ pub enum On {
     Moments,
     Train,
     Gating,
+    Digits,
 }
 
 impl On {
-    pub const ALL: [On; 5] = [On::Estimators, On::Exact, On::Moments, On::Train, On::Gating];
+    pub const ALL: [On; 6] = [On::Estimators, On::Exact, On::Moments, On::Train, On::Gating, On::Digits];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +33,7 @@ impl On {
             On::Moments => "moments",
             On::Train => "train",
             On::Gating => "gating",
+            On::Digits => "digits",
         }
     }
 }

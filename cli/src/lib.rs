@@ -18,7 +18,10 @@ pub mod args;
 pub mod flags;
 mod pretty;
 
-use args::{Command, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt};
+use args::{
+    Command, DigitsCommand, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, ListFormat, MomentsArgs, TrainArgs,
+    Wrt,
+};
 use flags::On;
 use serde::Serialize;
 use serde_json::Value;
@@ -71,6 +74,8 @@ COMMANDS:
                  (and p = σ(a) for a one-unit network).
     gating       The seed paper's conditional-computation comparison in miniature: held-out
                  loss and error of a gated network trained with each kind of gate.
+    digits info  The binarised 8×8 digits (the discrete VAE's data, in progress): images,
+                 pixels, train / test split sizes and the fraction of 1-pixels (JSON).
 
 ARGUMENTS:
     MODEL.json   The network and its loss (see docs/cli.md); `-` reads standard input.
@@ -86,7 +91,11 @@ Output goes to standard output. Errors are one line on standard error, exit code
 pub fn synopses() -> String {
     let mut out = String::new();
     for on in On::ALL {
-        let model = if matches!(on, On::Estimators | On::Gating) { "" } else { " MODEL.json" };
+        let model = match on {
+            On::Estimators | On::Gating => "",
+            On::Digits => " info",
+            _ => " MODEL.json",
+        };
         out.push_str(&flags_wrap(&format!("stochgrad {}{model}", on.name()), &flags::synopsis(on)));
     }
     out.push_str("stochgrad help | --help | -h\nstochgrad --version\n");
@@ -167,7 +176,28 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
         Command::Moments(a) => moments_command(&a, stdin),
         Command::Train(a) => train_command(&a, stdin),
         Command::Gating(a) => gating_command(&a),
+        Command::Digits(DigitsCommand::Info) => digits_info(),
     }
+}
+
+/// `stochgrad digits info`: the discrete VAE's data (core/data/digits.bin, see docs/cli.md).
+fn digits_info() -> Result<String, CliError> {
+    use stochgrad_core::digits;
+    #[derive(Serialize)]
+    struct Info {
+        images: usize,
+        pixels: usize,
+        train: usize,
+        test: usize,
+        ones_fraction: f64,
+    }
+    to_json(&Info {
+        images: digits::IMAGES,
+        pixels: digits::PIXELS,
+        train: digits::train().len(),
+        test: digits::test().len(),
+        ones_fraction: digits::ones_fraction(),
+    })
 }
 
 /// The hyper-parameters from the flags (defaults for those left out).

@@ -604,3 +604,29 @@ fn the_extension_and_derivatives_with_respect_to_p() {
     let bad = curved.replace(r#""target": [0.45]"#, r#""target": [0.45], "extension": 1"#);
     err(&["exact", "-"], &bad, &["loss.extension: expected a string"]);
 }
+
+/// `stochgrad digits info` against the packed file read here: its length, the split by index and
+/// the 1-bits of the eight row bytes of every 9-byte record (scripts/digits.py's format).
+#[test]
+fn digits_info_describes_the_packed_data() {
+    let r = stochgrad(&["digits", "info"], b"");
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/data/digits.bin")).unwrap();
+    let images = bytes.len() / 9;
+    let ones: u32 = bytes.chunks(9).map(|rec| rec[..8].iter().map(|b| b.count_ones()).sum::<u32>()).sum();
+    let test = (0..images).filter(|i| i % 5 == 4).count();
+    assert_eq!(v["images"], images);
+    assert_eq!(v["pixels"], 64);
+    assert_eq!((v["train"].as_u64().unwrap() as usize, v["test"].as_u64().unwrap() as usize), (images - test, test));
+    assert_eq!(v["ones_fraction"].as_f64().unwrap(), f64::from(ones) / (images * 64) as f64);
+    for (args, error) in [
+        (&["digits"][..], "digits needs a subcommand (expected: info)"),
+        (&["digits", "draw"], "unknown digits subcommand \"draw\" (expected: info)"),
+        (&["digits", "info", "x"], "digits info takes no other arguments, got \"x\""),
+    ] {
+        let r = stochgrad(args, b"");
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(r.stderr.contains(error) && r.stderr.lines().count() == 1, "{args:?}: {}", r.stderr);
+    }
+}
