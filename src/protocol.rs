@@ -16,10 +16,9 @@ use stochgrad_core::{Error, Reason};
 /// One estimator's single draw: its key, its estimate, and the last layer's state it drew.
 pub type Draw = (String, Vec<f64>, Option<Vec<f64>>);
 
-/// Sweep of a figure against τ or against the layer width.
 /// A message's wire form between the page and its workers: postcard (serde, varint integers,
 /// floats bit for bit). Its decoder is a fraction of the size of bincode's serde adapter, yew-agent's
-/// default, in the page's module (BENCHMARKS.md: −48 kB). `reactor::Wire` is the codec that uses it.
+/// default, in the page's module (BENCHMARKS.md: −46.6 kB). `reactor::Wire` is the codec that uses it.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     // Fails only for types postcard cannot write (sequences of unknown length); ours have none.
     postcard::to_allocvec(message).expect("every worker message encodes")
@@ -30,6 +29,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     postcard::from_bytes(bytes).map_err(|e| e.to_string())
 }
 
+/// Sweep of a figure against τ or against the layer width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SweepKind {
     Tau,

@@ -91,7 +91,10 @@ mod tests {
         base.model.widths = vec![3, 2];
         base.model.inputs = 2;
         let fresh = State::new(base.clone());
+        // An estimator key first, so that `est` changes to a selection that stays (not to one that
+        // sanitising empties).
         let mut candidates: Vec<String> = [
+            "reinforce",
             "0",
             "1",
             "2",
@@ -115,7 +118,6 @@ mod tests {
             "p",
             "logit",
             "binary",
-            "reinforce",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -190,8 +190,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         On::Digits => match pos.as_slice() {
             [what] if what == "info" => Command::Digits(DigitsCommand::Info),
             [] => return Err("digits needs a subcommand (expected: info)".into()),
-            [what] => return Err(format!("unknown digits subcommand \"{}\" (expected: info)", short(what))),
-            [_, extra, ..] => return Err(format!("digits info takes no other arguments, got \"{}\"", short(extra))),
+            [what, extra, ..] if what == "info" => {
+                return Err(format!("digits info takes no other arguments, got \"{}\"", short(extra)))
+            }
+            [what, ..] => return Err(format!("unknown digits subcommand \"{}\" (expected: info)", short(what))),
         },
     })
 }

@@ -624,6 +624,7 @@ fn digits_info_describes_the_packed_data() {
         (&["digits"][..], "digits needs a subcommand (expected: info)"),
         (&["digits", "draw"], "unknown digits subcommand \"draw\" (expected: info)"),
         (&["digits", "info", "x"], "digits info takes no other arguments, got \"x\""),
+        (&["digits", "draw", "info"], "unknown digits subcommand \"draw\" (expected: info)"),
     ] {
         let r = stochgrad(args, b"");
         assert_eq!(r.code, 2, "{args:?}");

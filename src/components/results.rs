@@ -190,7 +190,7 @@ pub fn results(p: &ResultsProps) -> Html {
             if let Some((note, label, _)) = st.degenerate() {
                 <p class="notes degenerate" id="degenerate" role="note">
                     { note }{ " " }
-                    // The fix of the state this view shows (an action is sent once, so it is made again per click).
+                    // The fix of the state at the click (an action is sent once, so it is made again per click).
                     <button class="small" id="degenerate-fix" onclick={ let s = st.clone(); Callback::from(move |_| if let Some((_, _, fix)) = s.degenerate() { s.dispatch(fix) }) }>{ label }</button>
                 </p>
             }
