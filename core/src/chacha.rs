@@ -256,17 +256,9 @@ mod lanes {
 #[cfg(test)]
 mod tests {
     use super::ChaCha8;
+    use crate::seed::key_bytes as seed;
     use rand_chacha::ChaCha8Rng;
     use rand_core::{Rng, SeedableRng};
-
-    fn seed(s: u64) -> [u8; 32] {
-        let mut state = s;
-        let mut bytes = [0u8; 32];
-        for part in bytes.chunks_mut(8) {
-            part.copy_from_slice(&crate::seed::splitmix64(&mut state).to_le_bytes());
-        }
-        bytes
-    }
 
     #[test]
     fn equals_rand_chacha_word_for_word() {

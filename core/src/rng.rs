@@ -25,8 +25,6 @@ use rand_chacha::ChaCha8Rng as Generator;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::chacha::ChaCha8 as Generator;
 
-pub use crate::seed::{fnv1a, splitmix64};
-
 /// One random stream: a family's ChaCha8 stream ([`Stream::new`]), or any other `rand` generator
 /// ([`Stream::from_rng`]) for a sampler driven by it.
 pub struct Stream {
@@ -54,12 +52,7 @@ impl std::fmt::Debug for Stream {
 impl Stream {
     /// Stream number `chunk` of the family `(seed, key)`.
     pub fn new(seed: u64, key: &str, chunk: u64) -> Stream {
-        let mut state = seed ^ fnv1a(key).rotate_left(17);
-        let mut bytes = [0u8; 32];
-        for part in bytes.chunks_mut(8) {
-            part.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-        }
-        let mut rng = Generator::from_seed(bytes);
+        let mut rng = Generator::from_seed(crate::seed::family_key(seed, key));
         rng.set_stream(chunk);
         Stream { rng: Source::ChaCha(rng) }
     }
@@ -178,12 +171,7 @@ mod tests {
     /// `rand_chacha`'s generator seeded as [`Stream::new`] seeds its own.
     fn same_generator(seed: u64, key: &str, chunk: u64) -> rand_chacha::ChaCha8Rng {
         use rand::SeedableRng;
-        let mut state = seed ^ fnv1a(key).rotate_left(17);
-        let mut bytes = [0u8; 32];
-        for part in bytes.chunks_mut(8) {
-            part.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-        }
-        let mut g = rand_chacha::ChaCha8Rng::from_seed(bytes);
+        let mut g = rand_chacha::ChaCha8Rng::from_seed(crate::seed::family_key(seed, key));
         g.set_stream(chunk);
         g
     }

@@ -19,3 +19,19 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+/// A 256-bit ChaCha key from a 64-bit seed: four SplitMix64 words, little-endian.
+pub fn key_bytes(seed: u64) -> [u8; 32] {
+    let mut state = seed;
+    let mut bytes = [0u8; 32];
+    for part in bytes.chunks_mut(8) {
+        part.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+    }
+    bytes
+}
+
+/// The ChaCha8 key of the stream family `(seed, estimator key)` (its streams are the Monte-Carlo
+/// chunks; see [`crate::rng::Stream::new`]).
+pub fn family_key(seed: u64, key: &str) -> [u8; 32] {
+    key_bytes(seed ^ fnv1a(key).rotate_left(17))
+}

@@ -7,7 +7,8 @@ use rand_chacha::{ChaCha20Rng, ChaCha8Rng};
 use stochgrad_core::estimators::{find, HyperParams};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::run_exact;
-use stochgrad_core::rng::{fnv1a, splitmix64, Stream};
+use stochgrad_core::rng::Stream;
+use stochgrad_core::seed::family_key;
 use stochgrad_core::settings::{LossKind, Settings};
 
 fn model() -> stochgrad_core::Model {
@@ -56,12 +57,7 @@ fn rand_chachas_generator_seeded_as_the_engines_draws_the_same_estimates() {
     let sol = solve(&m).unwrap();
     let hp = HyperParams::default();
     let (seed, key, chunk) = (11u64, "concrete", 4u64);
-    let mut state = seed ^ fnv1a(key).rotate_left(17);
-    let mut bytes = [0u8; 32];
-    for part in bytes.chunks_mut(8) {
-        part.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-    }
-    let mut theirs = ChaCha8Rng::from_seed(bytes);
+    let mut theirs = ChaCha8Rng::from_seed(family_key(seed, key));
     theirs.set_stream(chunk);
     let est = find(key).unwrap();
     let (mut a, mut b) = (est.sampler(&m, &hp, &sol).unwrap(), est.sampler(&m, &hp, &sol).unwrap());
