@@ -6,16 +6,14 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // Ranges
 
+/// The smallest and largest of `vals` (`None` when there are none).
+fn extent(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    vals.fold(None, |acc, v| Some(acc.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v)))))
+}
+
 /// `[lo, hi]` of the finite values, padded by 8 % (a degenerate range gets a sensible width).
 pub(crate) fn lin_range(vals: impl IntoIterator<Item = f64>, default: (f64, f64)) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in vals.into_iter().filter(|v| v.is_finite()) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if lo > hi {
-        return default;
-    }
+    let Some((lo, hi)) = extent(vals.into_iter().filter(|v| v.is_finite())) else { return default };
     let mag = lo.abs().max(hi.abs());
     let span = hi - lo;
     if span <= mag * 1e-9 || span <= f64::MIN_POSITIVE {
@@ -30,14 +28,7 @@ pub(crate) fn lin_range(vals: impl IntoIterator<Item = f64>, default: (f64, f64)
 /// Whole decades `[10^a, 10^b]` around the positive finite values, at most `max_decades` wide
 /// (the top is kept; tiny values then fall below the floor).
 pub(crate) fn log_range(vals: impl IntoIterator<Item = f64>, max_decades: f64, default: (f64, f64)) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in vals.into_iter().filter(|v| v.is_finite() && *v > 0.0) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if lo > hi {
-        return default;
-    }
+    let Some((lo, hi)) = extent(vals.into_iter().filter(|v| v.is_finite() && *v > 0.0)) else { return default };
     // Values exactly on a decade get a decade of room (a bar of zero height says nothing).
     let mut a = (lo.log10() - 1e-4).floor();
     let mut b = (hi.log10() + 1e-4).ceil();
@@ -59,14 +50,7 @@ fn nudge_down(v: f64) -> f64 {
 
 /// A log range padded by a factor, extended to contain at least one power of ten.
 pub(crate) fn log_range_loose(vals: impl IntoIterator<Item = f64>, default: (f64, f64)) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in vals.into_iter().filter(|v| v.is_finite() && *v > 0.0) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    if lo > hi {
-        return default;
-    }
+    let Some((lo, hi)) = extent(vals.into_iter().filter(|v| v.is_finite() && *v > 0.0)) else { return default };
     let (mut lo, hi) = (lo / 1.25, hi * 1.25);
     // Under a decade wide: start at the decade below, so that there are ticks to read.
     if hi / lo < 10.0 {
