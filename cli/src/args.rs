@@ -87,11 +87,44 @@ pub enum Command {
 }
 
 /// What `stochgrad digits` does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum DigitsCommand {
     /// The data set's sizes and its fraction of 1-pixels.
     Info,
+    /// Train the discrete VAE: CSV, one row per checkpoint.
+    Train(DigitsTrainArgs),
+    /// Train every estimator over several seeds at equal loss evaluations: the README's table.
+    Compare(DigitsCompareArgs),
 }
+
+/// `stochgrad digits train --estimator KEY|exact [--latents K] [...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigitsTrainArgs {
+    pub estimator: String,
+    pub hyper: HyperArgs,
+    pub latents: Option<usize>,
+    pub steps: Option<u64>,
+    pub batch: Option<usize>,
+    pub lr: Option<f64>,
+    pub seed: Option<u64>,
+    pub eval_every: Option<u64>,
+    pub save: Option<String>,
+}
+
+/// `stochgrad digits compare [--estimators K,K] [--latents K] [--seeds N] [...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DigitsCompareArgs {
+    pub estimators: Option<Vec<String>>,
+    pub hyper: HyperArgs,
+    pub latents: Option<usize>,
+    pub steps: Option<u64>,
+    pub batch: Option<usize>,
+    pub lr: Option<f64>,
+    pub seed: Option<u64>,
+    pub seeds: u64,
+}
+
+const DIGITS: &str = "info, train, compare";
 
 const COMMANDS: &str = "estimators, exact, moments, train, gating, digits, help";
 
@@ -116,12 +149,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "moments" => On::Moments,
         "train" => On::Train,
         "gating" => On::Gating,
-        "digits" => On::Digits,
+        "digits" => match rest.first().map(String::as_str) {
+            Some("train") => On::DigitsTrain,
+            Some("compare") => On::DigitsCompare,
+            _ => On::Digits,
+        },
         other if other.starts_with('-') => {
             return Err(format!("unknown option \"{}\" (expected a command first: {COMMANDS})", short(other)))
         }
         other => return Err(format!("unknown command \"{}\" (expected one of: {COMMANDS})", short(other))),
     };
+    let rest = if matches!(on, On::DigitsTrain | On::DigitsCompare) { &rest[1..] } else { rest };
     let (pos, g) = scan(on, rest)?;
     let need_estimator = |g: &Given| {
         g.estimator
@@ -189,12 +227,45 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
         On::Digits => match pos.as_slice() {
             [what] if what == "info" => Command::Digits(DigitsCommand::Info),
-            [] => return Err("digits needs a subcommand (expected: info)".into()),
+            [] => return Err(format!("digits needs a subcommand (expected: {DIGITS})")),
             [what, extra, ..] if what == "info" => {
                 return Err(format!("digits info takes no other arguments, got \"{}\"", short(extra)))
             }
-            [what, ..] => return Err(format!("unknown digits subcommand \"{}\" (expected: info)", short(what))),
+            [what, ..] => return Err(format!("unknown digits subcommand \"{}\" (expected: {DIGITS})", short(what))),
         },
+        On::DigitsTrain => {
+            if let Some(p) = pos.first() {
+                return Err(format!("digits train takes no other arguments, got \"{}\"", short(p)));
+            }
+            Command::Digits(DigitsCommand::Train(DigitsTrainArgs {
+                estimator: g.estimator.clone().ok_or_else(|| {
+                    "digits train needs --estimator KEY (a key of `stochgrad estimators`, or exact)".to_string()
+                })?,
+                hyper: g.hyper,
+                latents: g.latents,
+                steps: g.steps,
+                batch: g.batch,
+                lr: g.lr,
+                seed: g.seed,
+                eval_every: g.eval_every,
+                save: g.save,
+            }))
+        }
+        On::DigitsCompare => {
+            if let Some(p) = pos.first() {
+                return Err(format!("digits compare takes no other arguments, got \"{}\"", short(p)));
+            }
+            Command::Digits(DigitsCommand::Compare(DigitsCompareArgs {
+                estimators: g.estimators,
+                hyper: g.hyper,
+                latents: g.latents,
+                steps: g.steps,
+                batch: g.batch,
+                lr: g.lr,
+                seed: g.seed,
+                seeds: g.seeds.unwrap_or(10),
+            }))
+        }
     })
 }
 

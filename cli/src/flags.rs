@@ -11,6 +11,7 @@ use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::moments::{MethodChoice, Request};
 use stochgrad_core::train::Optimizer;
+use stochgrad_core::vae;
 
 /// The commands that take flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,10 +22,13 @@ pub enum On {
     Train,
     Gating,
     Digits,
+    DigitsTrain,
+    DigitsCompare,
 }
 
 impl On {
-    pub const ALL: [On; 6] = [On::Estimators, On::Exact, On::Moments, On::Train, On::Gating, On::Digits];
+    pub const ALL: [On; 8] =
+        [On::Estimators, On::Exact, On::Moments, On::Train, On::Gating, On::Digits, On::DigitsTrain, On::DigitsCompare];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,6 +38,8 @@ impl On {
             On::Train => "train",
             On::Gating => "gating",
             On::Digits => "digits",
+            On::DigitsTrain => "digits train",
+            On::DigitsCompare => "digits compare",
         }
     }
 }
@@ -108,6 +114,11 @@ pub struct Given {
     pub sparsity: Option<f64>,
     pub penalty: Option<f64>,
     pub gate: Option<Vec<String>>,
+    pub latents: Option<usize>,
+    pub batch: Option<usize>,
+    pub eval_every: Option<u64>,
+    pub save: Option<String>,
+    pub estimators: Option<Vec<String>>,
 }
 
 /// Defaults of `train`.
@@ -171,7 +182,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "tau",
         value: "T",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature of {}", users(Hyper::Tau)),
         range: || interval(estimators::TAU_RANGE),
@@ -184,7 +195,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "k",
         value: "K",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("number of samples: {}", users(Hyper::K)),
         range: || interval(K_RANGE),
@@ -208,7 +219,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "decay",
         value: "D",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("decay of the running averages of {}", users(Hyper::Decay)),
         range: || "[0, 1)".into(),
@@ -221,7 +232,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "gap",
         value: "G",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("gap of {}, in logit units", users(Hyper::Gap)),
         range: || interval(estimators::GAP_RANGE),
@@ -234,7 +245,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "eta",
         value: "E",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || {
             format!("scale η of the control variate η f(σ_λ(z)) of {} (relax: its initial η)", users(Hyper::Eta))
@@ -249,7 +260,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "lambda",
         value: "L",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature λ of the relaxation σ_λ(z) = σ(z/λ) of {}", users(Hyper::Lambda)),
         range: || interval(estimators::LAMBDA_RANGE),
@@ -607,6 +618,151 @@ pub static FLAGS: &[Flag] = &[
                 "markdown" => ListFormat::Markdown,
                 other => return Err(format!("--format must be json or markdown, got \"{}\"", shorten(other))),
             });
+            Ok(())
+        },
+    },
+    Flag {
+        name: "estimator",
+        value: "KEY|exact",
+        on: &[On::DigitsTrain],
+        required: true,
+        meaning: || {
+            "what trains the encoder: an estimator's key (`stochgrad estimators`), or `exact` for the exact gradient"
+                .into()
+        },
+        range: || "".into(),
+        default: || "required".into(),
+        set: |v, g| {
+            g.estimator = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "estimators",
+        value: "KEY,KEY,…",
+        on: &[On::DigitsCompare],
+        required: false,
+        meaning: || "the estimators compared (and `exact`)".into(),
+        range: || "".into(),
+        default: || "every estimator of binary units, and `exact`".into(),
+        set: |v, g| {
+            g.estimators = Some(v.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "latents",
+        value: "K",
+        on: &[On::DigitsTrain, On::DigitsCompare],
+        required: false,
+        meaning: || "latent units k (every exact figure enumerates the 2^k states)".into(),
+        range: || interval(vae::LATENTS_RANGE),
+        default: || vae::Config::default().latents.to_string(),
+        set: |v, g| {
+            g.latents = Some(integer("latents", v)?.min(1 << 20) as usize);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "steps",
+        value: "N",
+        on: &[On::DigitsTrain, On::DigitsCompare],
+        required: false,
+        meaning: || {
+            "Adam steps (compare: of an estimator with one loss evaluation per image; one with E evaluations gets N/E steps)".into()
+        },
+        range: || format!("[0, {}]", vae::STEPS_MAX),
+        default: || vae::Config::default().steps.to_string(),
+        set: |v, g| {
+            g.steps = Some(integer("steps", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "batch",
+        value: "B",
+        on: &[On::DigitsTrain, On::DigitsCompare],
+        required: false,
+        meaning: || "training images per step".into(),
+        range: || interval(vae::BATCH_RANGE),
+        default: || vae::Config::default().batch.to_string(),
+        set: |v, g| {
+            g.batch = Some(integer("batch", v)?.min(1 << 20) as usize);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "lr",
+        value: "LR",
+        on: &[On::DigitsTrain, On::DigitsCompare],
+        required: false,
+        meaning: || "Adam's learning rate".into(),
+        range: || interval(vae::LR_RANGE),
+        default: || vae::Config::default().lr.to_string(),
+        set: |v, g| {
+            g.lr = Some(finite("lr", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "seed",
+        value: "S",
+        on: &[On::DigitsTrain, On::DigitsCompare],
+        required: false,
+        meaning: || {
+            "seed of the initialisation, the minibatch order (both the same for every estimator) and the estimates (compare: the first of the seeds)".into()
+        },
+        range: || "0 to 2^64 − 1".into(),
+        default: || vae::Config::default().seed.to_string(),
+        set: |v, g| {
+            g.seed = Some(integer("seed", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "eval-every",
+        value: "M",
+        on: &[On::DigitsTrain],
+        required: false,
+        meaning: || "a checkpoint row every M steps (and at step 0 and the last)".into(),
+        range: || "≥ 1".into(),
+        default: || vae::Config::default().eval_every.to_string(),
+        set: |v, g| {
+            let n = integer("eval-every", v)?;
+            if n == 0 {
+                return Err("--eval-every must be at least 1".into());
+            }
+            g.eval_every = Some(n);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "save",
+        value: "PARAMS.json",
+        on: &[On::DigitsTrain],
+        required: false,
+        meaning: || "write the trained parameters (encoder, decoder, prior) as JSON to this file".into(),
+        range: || "".into(),
+        default: || "not written".into(),
+        set: |v, g| {
+            g.save = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "seeds",
+        value: "N",
+        on: &[On::DigitsCompare],
+        required: false,
+        meaning: || "seeds S..S+N−1 per estimator; the table shows mean ± standard error".into(),
+        range: || "[1, 100]".into(),
+        default: || "10".into(),
+        set: |v, g| {
+            let n = integer("seeds", v)?;
+            if !(1..=100).contains(&n) {
+                return Err(format!("--seeds must be in [1, 100], got {n}"));
+            }
+            g.seeds = Some(n);
             Ok(())
         },
     },

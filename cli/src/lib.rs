@@ -19,8 +19,8 @@ pub mod flags;
 mod pretty;
 
 use args::{
-    Command, DigitsCommand, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs, ListFormat, MomentsArgs, TrainArgs,
-    Wrt,
+    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs,
+    ListFormat, MomentsArgs, TrainArgs, Wrt,
 };
 use flags::On;
 use serde::Serialize;
@@ -36,7 +36,7 @@ use stochgrad_core::moments::{self, Request};
 use stochgrad_core::stats::{Figure, Method};
 use stochgrad_core::train::{self, Race};
 use stochgrad_core::units::{self, McOptions};
-use stochgrad_core::{math, params, Error as CoreError, Model};
+use stochgrad_core::{math, params, vae, Error as CoreError, Model};
 
 /// Exit code of a successful run.
 pub const EXIT_OK: i32 = 0;
@@ -74,8 +74,14 @@ COMMANDS:
                  (and p = σ(a) for a one-unit network).
     gating       The seed paper's conditional-computation comparison in miniature: held-out
                  loss and error of a gated network trained with each kind of gate.
-    digits info  The binarised 8×8 digits (the discrete VAE's data, in progress): images,
-                 pixels, train / test split sizes and the fraction of 1-pixels (JSON).
+    digits info  The binarised 8×8 digits (the discrete VAE's data): images, pixels,
+                 train / test split sizes and the fraction of 1-pixels (JSON).
+    digits train The discrete VAE on the digits, its encoder trained by one estimator (or
+                 the exact gradient), the decoder and prior by their exact gradient: CSV, one
+                 row per checkpoint, of the exact −ELBO and −log p(x) (nats per image).
+    digits compare
+                 Every estimator over several seeds at equal loss evaluations: a Markdown
+                 table of the final test −log p(x) and −ELBO, mean ± standard error.
 
 ARGUMENTS:
     MODEL.json   The network and its loss (see docs/cli.md); `-` reads standard input.
@@ -94,6 +100,7 @@ pub fn synopses() -> String {
         let model = match on {
             On::Estimators | On::Gating => "",
             On::Digits => " info",
+            On::DigitsTrain | On::DigitsCompare => "",
             _ => " MODEL.json",
         };
         out.push_str(&flags_wrap(&format!("stochgrad {}{model}", on.name()), &flags::synopsis(on)));
@@ -177,7 +184,93 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
         Command::Train(a) => train_command(&a, stdin),
         Command::Gating(a) => gating_command(&a),
         Command::Digits(DigitsCommand::Info) => digits_info(),
+        Command::Digits(DigitsCommand::Train(a)) => digits_train(&a),
+        Command::Digits(DigitsCommand::Compare(a)) => digits_compare(&a),
     }
+}
+
+/// `exact` or an estimator of the registry.
+fn trainer(key: &str) -> Result<vae::Trainer, CliError> {
+    if key == "exact" {
+        return Ok(vae::Trainer::Exact);
+    }
+    Ok(vae::Trainer::Estimator(find_estimator(key)?))
+}
+
+fn vae_config(
+    trainer: vae::Trainer,
+    hyper: &HyperArgs,
+    latents: Option<usize>,
+    steps: Option<u64>,
+    batch: Option<usize>,
+    lr: Option<f64>,
+    seed: Option<u64>,
+) -> Result<vae::Config, CliError> {
+    let d = vae::Config::default();
+    let config = vae::Config {
+        trainer,
+        hp: hyper_params(hyper),
+        latents: latents.unwrap_or(d.latents),
+        steps: steps.unwrap_or(d.steps),
+        batch: batch.unwrap_or(d.batch),
+        lr: lr.unwrap_or(d.lr),
+        seed: seed.unwrap_or(d.seed),
+        eval_every: d.eval_every,
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// `stochgrad digits train`: CSV, one row per checkpoint (step 0, every M steps, the last).
+fn digits_train(a: &DigitsTrainArgs) -> Result<String, CliError> {
+    let mut config = vae_config(trainer(&a.estimator)?, &a.hyper, a.latents, a.steps, a.batch, a.lr, a.seed)?;
+    config.eval_every = a.eval_every.unwrap_or(config.eval_every);
+    let mut run = vae::Run::new(config)?;
+    let mut out = String::from(
+        "step,loss_evaluations,train_neg_elbo,train_neg_log_marginal,test_neg_elbo,test_neg_log_marginal\n",
+    );
+    let mut failed = None;
+    run.train(&mut |c| {
+        let row = [c.train.neg_elbo, c.train.neg_log_marginal, c.test.neg_elbo, c.test.neg_log_marginal];
+        if row.iter().any(|v| !v.is_finite()) {
+            failed = Some(c.step);
+            return false;
+        }
+        out.push_str(&format!("{},{}", c.step, num(c.loss_evaluations)));
+        for v in row {
+            out.push_str(&format!(",{}", num(v)));
+        }
+        out.push('\n');
+        true
+    })?;
+    if let Some(step) = failed {
+        return Err(CoreError::Numerical(format!("the exact bounds overflowed at step {step}")).into());
+    }
+    if let Some(path) = &a.save {
+        let text = serde_json::to_string_pretty(&run.params.to_json()).map_err(|e| CliError::Read(e.to_string()))?;
+        std::fs::write(path, text + "\n").map_err(|e| CliError::Read(format!("{path}: cannot write ({e})")))?;
+    }
+    Ok(out)
+}
+
+/// `stochgrad digits compare`: the README's table, one row per estimator.
+fn digits_compare(a: &DigitsCompareArgs) -> Result<String, CliError> {
+    let keys: Vec<String> = match &a.estimators {
+        Some(k) => k.clone(),
+        None => std::iter::once("exact".to_string())
+            .chain(
+                estimators::registry()
+                    .iter()
+                    .map(|e| e.meta())
+                    .filter(|m| m.family != estimators::Family::UnitType)
+                    .map(|m| m.key.to_string()),
+            )
+            .collect(),
+    };
+    let trainers = keys.iter().map(|k| trainer(k)).collect::<Result<Vec<_>, _>>()?;
+    let base = vae_config(vae::Trainer::Exact, &a.hyper, a.latents, a.steps, a.batch, a.lr, a.seed)?;
+    let rows = vae::compare(&base, &trainers, a.seeds)?;
+    Ok(vae::markdown(&base, a.seeds, &rows))
 }
 
 /// `stochgrad digits info`: the discrete VAE's data (core/data/digits.bin, see docs/cli.md).
@@ -298,6 +391,12 @@ struct ExactOut {
     p: Option<f64>,
     gradient: Value,
     optimal_baseline: Vec<Vec<f64>>,
+    /// `elbo` models only: `log p(x)`, exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_marginal: Option<f64>,
+    /// `elbo` models only: `{"decoder": {"weights", "bias"}, "prior"}`, the exact gradient of −ELBO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss_gradient: Option<Value>,
     /// Non-binary units only: how the objective was obtained.
     #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<&'static str>,
@@ -346,9 +445,25 @@ fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError
         Some(_) => serde_json::json!({ "p": v[0] }),
         None => params::layered(&model, v),
     };
+    let elbo = exact::elbo_figures(&model);
+    if let Some(e) = &elbo {
+        finite("log p(x)", &[e.log_marginal])?;
+        finite("the decoder's gradient", &e.decoder_weights)?;
+        finite("the decoder's gradient", &e.decoder_bias)?;
+        finite("the prior's gradient", &e.prior)?;
+        notes.push(
+            "elbo: expected_loss is −ELBO = E_q[g] − H(q) (nats), the gradient is of −ELBO (H(q) exact); log_marginal = log p(x), exact".to_string(),
+        );
+    }
     match a.format {
         Format::Json => to_json(&ExactOut {
             expected_loss: sol.expected_loss,
+            log_marginal: elbo.as_ref().map(|e| e.log_marginal),
+            loss_gradient: elbo.as_ref().map(|e| {
+                let k = e.prior.len();
+                let rows: Vec<&[f64]> = e.decoder_weights.chunks(k.max(1)).collect();
+                serde_json::json!({"decoder": {"weights": rows, "bias": e.decoder_bias}, "prior": e.prior})
+            }),
             wrt: per_p.as_ref().map(|_| "p"),
             p: per_p.as_ref().map(|p| p.p),
             gradient: layered(&gradient),

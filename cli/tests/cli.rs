@@ -621,13 +621,92 @@ fn digits_info_describes_the_packed_data() {
     assert_eq!((v["train"].as_u64().unwrap() as usize, v["test"].as_u64().unwrap() as usize), (images - test, test));
     assert_eq!(v["ones_fraction"].as_f64().unwrap(), f64::from(ones) / (images * 64) as f64);
     for (args, error) in [
-        (&["digits"][..], "digits needs a subcommand (expected: info)"),
-        (&["digits", "draw"], "unknown digits subcommand \"draw\" (expected: info)"),
+        (&["digits"][..], "digits needs a subcommand (expected: info, train, compare)"),
+        (&["digits", "draw"], "unknown digits subcommand \"draw\" (expected: info, train, compare)"),
         (&["digits", "info", "x"], "digits info takes no other arguments, got \"x\""),
-        (&["digits", "draw", "info"], "unknown digits subcommand \"draw\" (expected: info)"),
+        (&["digits", "draw", "info"], "unknown digits subcommand \"draw\" (expected: info, train, compare)"),
     ] {
         let r = stochgrad(args, b"");
         assert_eq!(r.code, 2, "{args:?}");
         assert!(r.stderr.contains(error) && r.stderr.lines().count() == 1, "{args:?}: {}", r.stderr);
     }
+}
+
+/// `stochgrad digits train`: the CSV's header and checkpoint rows (step 0, every M steps, the last),
+/// the bound −ELBO ≥ −log p(x) on every row, the loss evaluations (DisARM: 2 per image), the saved
+/// parameters' shapes, and one-line errors for bad input.
+#[test]
+fn digits_train_prints_checkpoints_and_refuses_bad_input() {
+    let dir = std::env::temp_dir().join(format!("stochgrad-digits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let save = dir.join("params.json");
+    let save_s = save.to_str().unwrap();
+    let args = ["digits", "train", "--estimator", "disarm", "--latents", "3", "--steps", "25", "--eval-every", "10"];
+    let r = stochgrad(&[&args[..], &["--batch", "20", "--save", save_s]].concat(), b"");
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let mut lines = r.stdout.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "step,loss_evaluations,train_neg_elbo,train_neg_log_marginal,test_neg_elbo,test_neg_log_marginal"
+    );
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), [0.0, 10.0, 20.0, 25.0]);
+    for r in &rows {
+        assert_eq!(r[1], r[0] * 20.0 * 2.0, "DisARM: two evaluations per image");
+        assert!(r[2] >= r[3] && r[4] >= r[5], "{r:?}");
+    }
+    let params: Value = serde_json::from_str(&std::fs::read_to_string(&save).unwrap()).unwrap();
+    assert_eq!(params["latents"], 3);
+    assert_eq!(params["encoder"]["weights"].as_array().unwrap().len(), 3);
+    assert_eq!(params["encoder"]["weights"][0].as_array().unwrap().len(), 64);
+    assert_eq!(params["decoder"]["weights"].as_array().unwrap().len(), 64);
+    assert_eq!(params["decoder"]["weights"][0].as_array().unwrap().len(), 3);
+    assert_eq!(params["prior"].as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+
+    // `--estimator exact` spends no loss evaluations; the same seed gives the same step 0.
+    let e = stochgrad(&["digits", "train", "--estimator", "exact", "--latents", "3", "--steps", "1"], b"");
+    assert_eq!(e.code, 0, "{}", e.stderr);
+    assert_eq!(e.stdout.lines().nth(1), r.stdout.lines().nth(1));
+
+    for (args, error) in [
+        (&["digits", "train"][..], "digits train needs --estimator KEY"),
+        (&["digits", "train", "--estimator", "nope"], "unknown estimator \"nope\""),
+        (&["digits", "train", "--estimator", "st", "--latents", "17"], "latents must be in [1, 16]"),
+        (&["digits", "train", "--estimator", "st", "--latents", "x"], "--latents"),
+        (&["digits", "train", "--estimator", "st", "--lr", "fast"], "--lr"),
+        (&["digits", "train", "--estimator", "sts"], "the discrete VAE's latents are binary"),
+        (&["digits", "train", "--estimator", "st", "--eval-every", "0"], "--eval-every must be at least 1"),
+        (&["digits", "train", "--estimator", "st", "model.json"], "digits train takes no other arguments"),
+        (&["digits", "compare", "--seeds", "0"], "--seeds must be in [1, 100]"),
+        (&["digits", "compare", "--estimators", "disarm,nope"], "unknown estimator \"nope\""),
+    ] {
+        let r = stochgrad(args, b"");
+        let line = assert_one_line_error(&r, &format!("{args:?}"));
+        assert!(line.contains(error), "{args:?}: {line}");
+    }
+}
+
+/// One row of the README's table at k = 8, one seed, 200 steps (the table itself, 10 seeds and
+/// 1000 steps, is not recomputed here): `digits compare` gives DisARM 100 steps (two evaluations
+/// per image) and prints the same final figures as `digits train` with those steps.
+#[test]
+fn digits_compare_row_is_digits_train_at_equal_loss_evaluations() {
+    let r = stochgrad(
+        &["digits", "compare", "--estimators", "disarm", "--latents", "8", "--seeds", "1", "--steps", "200"],
+        b"",
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let row = r.stdout.lines().find(|l| l.starts_with("| `disarm`")).expect("a disarm row");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!((cells[2], cells[3]), ("100", "2"));
+    let t = stochgrad(
+        &["digits", "train", "--estimator", "disarm", "--latents", "8", "--steps", "100", "--eval-every", "100"],
+        b"",
+    );
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let last: Vec<f64> = t.stdout.lines().last().unwrap().split(',').map(|x| x.parse().unwrap()).collect();
+    assert_eq!(cells[4], format!("{:.3}", last[5]), "test −log p(x)");
+    assert_eq!(cells[5], format!("{:.3}", last[4]), "test −ELBO");
+    assert_eq!(cells[6], format!("{:.3}", last[2]), "train −ELBO");
 }

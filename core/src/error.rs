@@ -58,6 +58,8 @@ pub enum Reason {
     RectifierQuadrature,
     /// No exact computation, for the reason its plan gives.
     MonteCarloOnly(String),
+    /// A unit-type entry (sts, noisy-rectifier) asked to train the discrete VAE's binary latents.
+    BinaryLatents { estimator: String },
 }
 
 impl fmt::Display for Reason {
@@ -68,6 +70,10 @@ impl fmt::Display for Reason {
                 "{estimator} needs binary units, but layer {layer} has {unit} units (their own objective is computed by `exact`; the unit-type estimators sts and noisy-rectifier train them)"
             ),
             Reason::NeedsLossGradient { estimator, why } => write!(f, "{estimator} needs ∂f/∂h, but {why}"),
+            Reason::BinaryLatents { estimator } => write!(
+                f,
+                "{estimator} replaces the binary units by another unit type; the discrete VAE's latents are binary"
+            ),
             Reason::SingleLayerEstimator { estimator, layers } => {
                 write!(f, "{estimator} is defined here for a single stochastic layer only (this model has {layers})")
             }

@@ -60,6 +60,32 @@ pub trait Sampler: Send {
     }
 }
 
+/// A sampler whose every draw gets a fixed vector added: the exact part of an objective
+/// ([`crate::exact::ExactTerm`], an `elbo` model's `∇(−H(q))`) on top of an estimate of the rest.
+/// It adds nothing to the variance.
+pub struct Shifted<'a> {
+    pub inner: Box<dyn Sampler + 'a>,
+    pub offset: Vec<f64>,
+}
+
+impl Sampler for Shifted<'_> {
+    fn draw(&mut self, rng: &mut Stream, out: &mut [f64]) {
+        self.inner.draw(rng, out);
+        for (o, t) in out.iter_mut().zip(&self.offset) {
+            *o += t;
+        }
+    }
+    fn state(&self) -> Vec<f64> {
+        self.inner.state()
+    }
+    fn set_state(&mut self, state: &[f64]) {
+        self.inner.set_state(state)
+    }
+    fn last_output(&self) -> Option<Vec<f64>> {
+        self.inner.last_output()
+    }
+}
+
 /// Progress callback: `(done, total)`; return `false` to cancel.
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
 

@@ -18,6 +18,7 @@ pub mod benchmark;
 pub mod chacha;
 pub mod chain;
 pub mod digits;
+pub mod elbo;
 pub mod error;
 pub mod estimators;
 pub mod exact;
@@ -41,6 +42,7 @@ pub mod stats;
 pub mod trace;
 pub mod train;
 pub mod units;
+pub mod vae;
 
 pub use error::{Error, Reason, Result};
 pub use kernels::narrow_simd_requested;

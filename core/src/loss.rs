@@ -8,9 +8,11 @@
 //! `f̃(h) = Σ_s f(s) Π_i h_i^{s_i}(1 − h_i)^{1−s_i}` — the expectation of `f` under independent
 //! `Bernoulli(h_i)` — whose partial derivative at a binary point is `f(h, h_i = 1) − f(h, h_i = 0)`.
 
+use crate::elbo::{self, Decoder};
 use crate::json::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
 use crate::math;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Which real-valued extension of `f` the estimators that need `∂f/∂h` (or `f` at a relaxed `y`)
 /// see (`"extension"` in MODEL.json, `--extension` on the command line). The values on binary
@@ -54,6 +56,11 @@ pub enum Loss {
     Softmax { weights: Vec<f64>, bias: Vec<f64>, label: usize, extension: Extension },
     /// `1 − 1[h = pattern]`: a reward-style loss that is not differentiable.
     Match { pattern: Vec<u8> },
+    /// The discrete VAE's `g(h) = −log p(x | h) − log p(h)` ([`crate::elbo`]) for the image `x` (a
+    /// copy of the model's binary input); the model's one layer is the encoder `q(h | x)`, and the
+    /// exact `−H(q)` is added to `E[g]` by [`crate::exact::solve`]. Only the formula as written
+    /// (curved); the decoder is shared (`Arc`) between the per-image models of a minibatch.
+    Elbo { decoder: Arc<Decoder>, x: Vec<f64> },
 }
 
 impl Loss {
@@ -64,6 +71,7 @@ impl Loss {
             Loss::Readout { .. } => "readout",
             Loss::Softmax { .. } => "softmax",
             Loss::Match { .. } => "match",
+            Loss::Elbo { .. } => "elbo",
         }
     }
 
@@ -73,17 +81,18 @@ impl Loss {
             Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
                 Some(*extension)
             }
+            Loss::Elbo { .. } => Some(Extension::Curved),
             Loss::Match { .. } => None,
         }
     }
 
-    /// The same loss with another extension (`match` is returned unchanged).
+    /// The same loss with another extension (`match` and `elbo` are returned unchanged).
     pub fn with_extension(mut self, e: Extension) -> Loss {
         match &mut self {
             Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
                 *extension = e
             }
-            Loss::Match { .. } => {}
+            Loss::Match { .. } | Loss::Elbo { .. } => {}
         }
         self
     }
@@ -137,6 +146,7 @@ impl Loss {
                     softmax_value(weights, bias, *label, h)
                 }
             }
+            Loss::Elbo { decoder, x } => decoder.g(x, h),
             Loss::Match { pattern } => {
                 let hit = h.iter().zip(pattern).all(|(x, &p)| (*x > 0.5) == (p == 1));
                 if hit {
@@ -229,6 +239,10 @@ impl Loss {
                 }
                 true
             }
+            Loss::Elbo { decoder, x } => {
+                decoder.g_gradient(x, h, out);
+                true
+            }
             Loss::Match { .. } => false,
         }
     }
@@ -248,9 +262,9 @@ impl Loss {
         }
     }
 
-    /// Whether [`Loss::unit_expectations`] has a closed form for this loss (all but softmax).
+    /// Whether [`Loss::unit_expectations`] has a closed form for this loss (all but softmax and elbo).
     pub fn has_closed_form_expectations(&self) -> bool {
-        !matches!(self, Loss::Softmax { .. })
+        !matches!(self, Loss::Softmax { .. } | Loss::Elbo { .. })
     }
 
     /// `E[f(h)]` for independent `h_i ~ Bernoulli(p_i)` (`q_i = 1 − p_i`, given separately so that
@@ -277,7 +291,7 @@ impl Loss {
     ) -> Option<f64> {
         let w = p.len();
         match self {
-            Loss::Softmax { .. } => None,
+            Loss::Softmax { .. } | Loss::Elbo { .. } => None,
             Loss::Toy { target, .. } => {
                 let mut total = 0.0;
                 for k in 0..w {
@@ -344,11 +358,13 @@ impl Loss {
         }
     }
 
-    pub(crate) fn from_value(v: &Value, width: usize) -> Result<Loss, ModelError> {
+    /// Parse `"loss"` for a last layer of `width` units and the model's `input` (which `elbo` needs:
+    /// it is the image the decoder reconstructs).
+    pub(crate) fn from_value(v: &Value, width: usize, input: &[f64]) -> Result<Loss, ModelError> {
         let obj = v.as_object().ok_or_else(|| ModelError::new("loss", "expected an object with a \"kind\""))?;
         let kind = obj
             .get("kind")
-            .ok_or_else(|| ModelError::new("loss.kind", "missing (one of: toy, readout, softmax, match)"))?
+            .ok_or_else(|| ModelError::new("loss.kind", "missing (one of: toy, readout, softmax, match, elbo)"))?
             .as_str()
             .ok_or_else(|| ModelError::new("loss.kind", "expected a string"))?;
         let field = |name: &str| obj.get(name).ok_or_else(|| ModelError::new(format!("loss.{name}"), "missing"));
@@ -474,9 +490,19 @@ impl Loss {
                 }
                 Ok(Loss::Match { pattern })
             }
+            "elbo" => {
+                if obj.contains_key("extension") {
+                    return Err(ModelError::new(
+                        "loss.extension",
+                        "the elbo loss is used as written: g(h) = −log p(x | h) − log p(h) is already smooth in h",
+                    ));
+                }
+                reject_unknown(obj, "loss", &["kind", "decoder", "prior"])?;
+                parse_elbo(obj, width, input)
+            }
             other => Err(ModelError::new(
                 "loss.kind",
-                format!("unknown loss \"{other}\" (one of: toy, readout, softmax, match)"),
+                format!("unknown loss \"{other}\" (one of: toy, readout, softmax, match, elbo)"),
             )),
         }
     }
@@ -493,6 +519,11 @@ impl Loss {
                 json!({"kind": "softmax", "weights": rows, "bias": bias, "label": label})
             }
             Loss::Match { pattern } => json!({"kind": "match", "pattern": pattern}),
+            Loss::Elbo { decoder, .. } => {
+                let k = decoder.latents();
+                let rows: Vec<Value> = decoder.weights.chunks(k.max(1)).map(|r| json!(r)).collect();
+                json!({"kind": "elbo", "decoder": {"weights": rows, "bias": decoder.bias}, "prior": decoder.prior})
+            }
         };
         // The default (curved) is left out, so existing MODEL.json files read and write as before.
         if let (Some(e @ Extension::Multilinear), Some(obj)) = (self.extension(), v.as_object_mut()) {
@@ -500,6 +531,71 @@ impl Loss {
         }
         v
     }
+}
+
+/// The `elbo` loss: `"decoder": {"weights": [D rows of k], "bias": [D]}`, `"prior": [k]`, for a
+/// binary input of length `D` and `k ≤` [`elbo::MAX_LATENTS`] latent units.
+fn parse_elbo(obj: &serde_json::Map<String, Value>, width: usize, input: &[f64]) -> Result<Loss, ModelError> {
+    let max = elbo::MAX_LATENTS;
+    if width > max {
+        return Err(ModelError::new(
+            "layers[0].bias",
+            format!("{width} latent units; the elbo loss enumerates the 2^k latent states, so at most {max}"),
+        ));
+    }
+    if input.is_empty() {
+        return Err(ModelError::new("input", "the elbo loss needs an image: a non-empty binary input"));
+    }
+    if let Some(j) = input.iter().position(|&x| x != 0.0 && x != 1.0) {
+        return Err(ModelError::new(format!("input[{j}]"), "the elbo loss needs a binary input (0 or 1)"));
+    }
+    let d = input.len();
+    let dec = obj.get("decoder").ok_or_else(|| ModelError::new("loss.decoder", "missing"))?;
+    let dec = dec
+        .as_object()
+        .ok_or_else(|| ModelError::new("loss.decoder", "expected an object with \"weights\" and \"bias\""))?;
+    reject_unknown(dec, "loss.decoder", &["weights", "bias"])?;
+    let rows = dec
+        .get("weights")
+        .ok_or_else(|| ModelError::new("loss.decoder.weights", "missing"))?
+        .as_array()
+        .ok_or_else(|| ModelError::new("loss.decoder.weights", "expected an array of rows, one per input pixel"))?;
+    if rows.len() != d {
+        return Err(ModelError::new(
+            "loss.decoder.weights",
+            format!("has {} rows but the input has {d} pixels", rows.len()),
+        ));
+    }
+    let mut weights = Vec::with_capacity(d * width);
+    for (j, r) in rows.iter().enumerate() {
+        let p = format!("loss.decoder.weights[{j}]");
+        let row = number_array(r, &p)?;
+        if row.len() != width {
+            return Err(ModelError::new(p, format!("has {} entries but the layer has {width} units", row.len())));
+        }
+        weights.extend(row);
+    }
+    let bias = number_array(
+        dec.get("bias").ok_or_else(|| ModelError::new("loss.decoder.bias", "missing"))?,
+        "loss.decoder.bias",
+    )?;
+    if bias.len() != d {
+        return Err(ModelError::new(
+            "loss.decoder.bias",
+            format!("has {} entries but the input has {d} pixels", bias.len()),
+        ));
+    }
+    let prior = number_array(
+        obj.get("prior").ok_or_else(|| ModelError::new("loss.prior", "missing (the prior's logits, one per unit)"))?,
+        "loss.prior",
+    )?;
+    if prior.len() != width {
+        return Err(ModelError::new(
+            "loss.prior",
+            format!("has {} entries but the layer has {width} units", prior.len()),
+        ));
+    }
+    Ok(Loss::Elbo { decoder: Arc::new(Decoder { weights, bias, prior }), x: input.to_vec() })
 }
 
 /// Whether every entry is exactly 0 or 1.
@@ -735,10 +831,10 @@ mod tests {
 
     #[test]
     fn extension_in_model_json() {
-        let parse = |text: &str| Loss::from_value(&serde_json::from_str(text).unwrap(), 1);
+        let parse = |text: &str| Loss::from_value(&serde_json::from_str(text).unwrap(), 1, &[]);
         let l = parse(r#"{"kind": "toy", "target": [0.45], "extension": "multilinear"}"#).unwrap();
         assert_eq!(l.extension(), Some(Extension::Multilinear));
-        assert_eq!(Loss::from_value(&l.to_value(), 1).unwrap(), l);
+        assert_eq!(Loss::from_value(&l.to_value(), 1, &[]).unwrap(), l);
         let c = parse(r#"{"kind": "toy", "target": [0.45]}"#).unwrap();
         assert_eq!(c.extension(), Some(Extension::Curved));
         assert!(c.to_value().get("extension").is_none(), "the default is not written");
@@ -750,7 +846,7 @@ mod tests {
             r#"{{"kind": "softmax", "weights": [{row}, {row}], "label": 0, "extension": "multilinear"}}"#,
             row = serde_json::to_string(&vec![0.5; 13]).unwrap()
         );
-        let e = Loss::from_value(&serde_json::from_str(&wide).unwrap(), 13).unwrap_err();
+        let e = Loss::from_value(&serde_json::from_str(&wide).unwrap(), 13, &[]).unwrap_err();
         assert!(e.message.contains("at most 12"), "{e}");
     }
 }

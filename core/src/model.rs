@@ -194,7 +194,21 @@ impl Model {
             layers.push(layer);
         }
         let loss_v = obj.get("loss").ok_or_else(|| ModelError::new("loss", "missing"))?;
-        let loss = Loss::from_value(loss_v, fan_in)?;
+        if loss_v.get("kind").and_then(Value::as_str) == Some("elbo") {
+            if layers.len() != 1 {
+                return Err(ModelError::new(
+                    "layers",
+                    format!(
+                        "the elbo loss needs exactly one layer (the encoder q(h | x)); this model has {}",
+                        layers.len()
+                    ),
+                ));
+            }
+            if layers[0].unit != UnitKind::Binary {
+                return Err(ModelError::new("layers[0].unit", "the elbo loss needs binary latent units"));
+            }
+        }
+        let loss = Loss::from_value(loss_v, fan_in, &input)?;
         if let (Some(reason), Some(last)) = (loss.not_differentiable_reason(), layers.last()) {
             if last.unit != UnitKind::Binary {
                 return Err(ModelError::new(

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Reason, Result};
 use crate::estimators::{Estimator, Hyper, HyperParams, Sampler, MC_CHUNK};
+use crate::exact;
+use crate::jobs::Shifted;
 use crate::limits;
 use crate::model::Model;
 use crate::parallel;
@@ -176,7 +178,12 @@ fn moments_against(
     if use_exact {
         let job = est.exact_job(model, &req.hp, sol)?;
         let method = job.method();
-        let (mean, variance) = run_exact(job.as_ref(), progress)?;
+        let (mut mean, variance) = run_exact(job.as_ref(), progress)?;
+        if let Some(term) = exact::exact_term(model) {
+            for (m, t) in mean.iter_mut().zip(&term.gradient) {
+                *m += t;
+            }
+        }
         finite("the exact mean", &mean)?;
         finite("the exact variance", &variance)?;
         if let Some(n) = plan.note {
@@ -216,18 +223,20 @@ fn moments_against(
         });
     }
     let dim = model.num_params();
+    // An `elbo` model's exact −H(q) gradient is added to every draw (it changes no variance).
+    let offset = exact::exact_term(model).map(|t| t.gradient);
+    let sampler = || -> Result<Box<dyn Sampler + '_>> {
+        let inner = est.sampler(model, &req.hp, sol)?;
+        Ok(match &offset {
+            Some(o) => Box::new(Shifted { inner, offset: o.clone() }),
+            None => inner,
+        })
+    };
     let acc = if meta.stateful {
-        let mut sampler = est.sampler(model, &req.hp, sol)?;
+        let mut sampler = sampler()?;
         run_monte_carlo(sampler.as_mut(), req.seed, meta.key, req.samples, dim, progress)?
     } else {
-        run_monte_carlo_independent(
-            &|| est.sampler(model, &req.hp, sol),
-            req.seed,
-            meta.key,
-            req.samples,
-            dim,
-            progress,
-        )?
+        run_monte_carlo_independent(&sampler, req.seed, meta.key, req.samples, dim, progress)?
     };
     let total = acc.total();
     let variance = total.variance();

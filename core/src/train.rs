@@ -236,6 +236,12 @@ impl Race {
         sampler.draw(&mut rng, &mut self.estimate);
         self.state = sampler.state();
         drop(sampler);
+        // An `elbo` model's −H(q) is not estimated: its exact gradient is added.
+        if let Some(term) = exact::exact_term(&self.model) {
+            for (g, t) in self.estimate.iter_mut().zip(&term.gradient) {
+                *g += t;
+            }
+        }
         if self.estimate.iter().any(|g| !g.is_finite()) {
             return Err(Error::Numerical(format!("{key}'s gradient estimate overflowed at step {}", self.step + 1)));
         }

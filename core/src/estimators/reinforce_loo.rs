@@ -173,7 +173,7 @@ impl Estimator for ReinforceLoo {
         limits::check_joint(model, "reinforce-loo's exact moments")?;
         let w = model.output_width();
         let f = (0..(1u64 << w)).map(|s| model.loss.value_bits(s, w)).collect();
-        Ok(Box::new(Job { model, k: hp.k_or(DEFAULT_K), centre: sol.expected_loss, f }))
+        Ok(Box::new(Job { model, k: hp.k_or(DEFAULT_K), centre: crate::exact::expected_f(model, sol), f }))
     }
     fn sampler<'a>(
         &'a self,

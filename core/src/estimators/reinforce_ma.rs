@@ -67,7 +67,7 @@ impl Sampler for Running<'_> {
 
 /// The idealised baseline vector: `E[f]` for every unit.
 fn idealised(model: &Model, sol: &ExactSolution) -> Vec<f64> {
-    vec![sol.expected_loss; model.units()]
+    vec![crate::exact::expected_f(model, sol); model.units()]
 }
 
 impl JointEstimator for ReinforceMa {

@@ -20,6 +20,16 @@ pub fn sig(a: f64) -> f64 {
     1.0 / (1.0 + (-a).exp())
 }
 
+/// `log σ(z)`, without cancellation at either end: `−log(1 + e^{−z})` for `z ≥ 0`,
+/// `z − log(1 + e^{z})` below (so `log σ(−40) ≈ −40` keeps its digits and never forms `log 0`).
+pub fn log_sig(z: f64) -> f64 {
+    if z >= 0.0 {
+        -(-z).exp().ln_1p()
+    } else {
+        z - z.exp().ln_1p()
+    }
+}
+
 /// `σ(z)σ(−z)`.
 pub fn dsig(z: f64) -> f64 {
     sig(z) * sig(-z)
@@ -90,6 +100,12 @@ pub enum LossSpec {
     /// expectation of the loss at binary states under independent Bernoulli(h_i), a sum over the
     /// 2^w states (nothing shared with the engine's closed forms).
     Multilinear(Box<LossSpec>),
+    /// The discrete VAE's per-sample loss `g(h) = −log p(x|h) − log p(h)` (`"kind": "elbo"`), for
+    /// real h too: `o = V h + b`, `log p(x|h) = Σ_j x_j log σ(o_j) + (1 − x_j) log σ(−o_j)`,
+    /// `log p(h) = Σ_i h_i log σ(r_i) + (1 − h_i) log σ(−r_i)`. `x` is the network's binary input
+    /// (a copy: the loss depends on it), `v[j]` the decoder weights into pixel j (k numbers).
+    /// Not in [`LOSS_KINDS`] (it needs a binary input and one layer): see [`Net::random_elbo`].
+    Elbo { x: Vec<f64>, v: Vec<Vec<f64>>, b: Vec<f64>, prior: Vec<f64> },
 }
 
 pub const LOSS_KINDS: [&str; 4] = ["toy", "readout", "softmax", "match"];
@@ -123,6 +139,7 @@ impl LossSpec {
             LossSpec::Softmax { .. } => "softmax",
             LossSpec::Match { .. } => "match",
             LossSpec::Multilinear(base) => base.kind(),
+            LossSpec::Elbo { .. } => "elbo",
         }
     }
 
@@ -169,7 +186,18 @@ impl LossSpec {
                 let w = h.len();
                 (0..1usize << w).map(|s| Self::state_weight(h, s, None) * base.value(&Self::state(s, w))).sum()
             }
+            LossSpec::Elbo { x, v, b, prior } => {
+                let o = Self::decoder_logits(v, b, h);
+                let rec: f64 = o.iter().zip(x).map(|(&oj, &xj)| xj * log_sig(oj) + (1.0 - xj) * log_sig(-oj)).sum();
+                let pri: f64 = h.iter().zip(prior).map(|(&hi, &ri)| hi * log_sig(ri) + (1.0 - hi) * log_sig(-ri)).sum();
+                -rec - pri
+            }
         }
+    }
+
+    /// The elbo loss's decoder logits `o = V h + b`.
+    fn decoder_logits(v: &[Vec<f64>], b: &[f64], h: &[f64]) -> Vec<f64> {
+        v.iter().zip(b).map(|(row, bj)| bj + row.iter().zip(h).map(|(a, c)| a * c).sum::<f64>()).collect()
     }
 
     /// ∂f/∂h at real h, `None` for match.
@@ -212,6 +240,17 @@ impl LossSpec {
                         .collect(),
                 )
             }
+            LossSpec::Elbo { x, v, b, prior } => {
+                // ∂/∂o_j [−x_j log σ(o_j) − (1 − x_j) log σ(−o_j)] = −x_j σ(−o_j) + (1 − x_j) σ(o_j)
+                // = σ(o_j) − x_j, and ∂/∂h_l [−h_l log σ(r_l) − (1 − h_l) log σ(−r_l)]
+                // = log σ(−r_l) − log σ(r_l) = −r_l.
+                let o = Self::decoder_logits(v, b, h);
+                Some(
+                    (0..h.len())
+                        .map(|l| (0..x.len()).map(|j| (sig(o[j]) - x[j]) * v[j][l]).sum::<f64>() - prior[l])
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -234,6 +273,12 @@ impl LossSpec {
                 let j = base.json();
                 format!(r#"{}, "extension": "multilinear"}}"#, &j[..j.len() - 1])
             }
+            LossSpec::Elbo { v, b, prior, .. } => format!(
+                r#"{{"kind": "elbo", "decoder": {{"weights": [{}], "bias": {}}}, "prior": {}}}"#,
+                v.iter().map(|r| vec_json(r)).collect::<Vec<_>>().join(", "),
+                vec_json(b),
+                vec_json(prior)
+            ),
         }
     }
 }
@@ -1344,4 +1389,174 @@ pub fn rebar_moments_tensor(net: &Net, eta: f64, lambda: f64, step: f64, m: usiz
             }
         }
     })
+}
+
+// ------------------------------------------------------------------------------------------------
+// The discrete VAE (`"kind": "elbo"`): −ELBO, log p(x) and every gradient by enumeration
+// ------------------------------------------------------------------------------------------------
+
+impl Net {
+    /// A random discrete VAE: a binary input of length `d` (with at least one 0 and one 1 when
+    /// d ≥ 2), one layer of `k` encoder units (weights in [−2, 2], biases in [−1.5, 1.5]), decoder
+    /// weights in [−2, 2], decoder biases in [−1, 1], prior logits in [−1.5, 1.5]; all dyadic, so
+    /// the JSON round trip is exact.
+    pub fn random_elbo(rng: &mut XorShift, d: usize, k: usize) -> Net {
+        let mut x: Vec<f64> = (0..d).map(|_| (rng.next_u64() & 1) as f64).collect();
+        if d >= 2 {
+            let (i, j) = (rng.below(d), rng.below(d - 1));
+            let j = if j >= i { j + 1 } else { j };
+            x[i] = 1.0;
+            x[j] = 0.0;
+        }
+        let w = vec![(0..k).map(|_| (0..d).map(|_| rng.dyadic(-2.0, 2.0)).collect()).collect()];
+        let c = vec![(0..k).map(|_| rng.dyadic(-1.5, 1.5)).collect()];
+        let v = (0..d).map(|_| (0..k).map(|_| rng.dyadic(-2.0, 2.0)).collect()).collect();
+        let b = (0..d).map(|_| rng.dyadic(-1.0, 1.0)).collect();
+        let prior = (0..k).map(|_| rng.dyadic(-1.5, 1.5)).collect();
+        Net { loss: LossSpec::Elbo { x: x.clone(), v, b, prior }, x, w, c }
+    }
+
+    /// The elbo loss's `(V rows, b, r)`; panics for other losses (and if its copy of x is stale).
+    pub fn elbo_parts(&self) -> (&[Vec<f64>], &[f64], &[f64]) {
+        match &self.loss {
+            LossSpec::Elbo { x, v, b, prior } => {
+                assert_eq!(x, &self.x, "the elbo loss's copy of the input differs from the network's");
+                (v, b, prior)
+            }
+            other => panic!("not an elbo loss: {}", other.kind()),
+        }
+    }
+
+    /// Every parameter of the VAE, flat: `[W row-major, c, V row-major (D × k), b (D), r (k)]`.
+    pub fn elbo_params(&self) -> Vec<f64> {
+        let (v, b, r) = self.elbo_parts();
+        let mut th = self.params();
+        th.extend(v.iter().flatten());
+        th.extend(b);
+        th.extend(r);
+        th
+    }
+
+    /// A copy with every VAE parameter replaced (the layout of [`Net::elbo_params`]).
+    pub fn with_elbo_params(&self, th: &[f64]) -> Net {
+        let (d, k) = (self.x.len(), self.units());
+        assert_eq!(self.layers(), 1);
+        let np = self.num_params();
+        assert_eq!(th.len(), np + d * k + d + k);
+        let mut out = self.clone();
+        out.set_params(&th[..np]);
+        let v = (0..d).map(|j| th[np + j * k..np + (j + 1) * k].to_vec()).collect();
+        let b = th[np + d * k..np + d * k + d].to_vec();
+        let prior = th[np + d * k + d..].to_vec();
+        out.loss = LossSpec::Elbo { x: self.x.clone(), v, b, prior };
+        out
+    }
+}
+
+/// `H(q) = −Σ_i [p_i log p_i + (1 − p_i) log(1 − p_i)]` of the factorised encoder (one layer), with
+/// `log p_i = log σ(a_i)` and `log(1 − p_i) = log σ(−a_i)`.
+pub fn encoder_entropy(net: &Net) -> f64 {
+    assert_eq!(net.layers(), 1);
+    net.preact(0, &net.x).iter().map(|&a| -(sig(a) * log_sig(a) + sig(-a) * log_sig(-a))).sum()
+}
+
+/// `∇θ(−H(q))` for the encoder's parameters: with `dH_i/dp_i = log((1 − p_i)/p_i) = −a_i` and
+/// `dp_i/da_i = p_i(1 − p_i)`, `∂(−H)/∂a_i = a_i p_i (1 − p_i)`; chained to `W = · x`, `c = ·`.
+pub fn neg_entropy_grad(net: &Net) -> Vec<f64> {
+    assert_eq!(net.layers(), 1);
+    let ga: Vec<f64> = net.preact(0, &net.x).iter().map(|&a| a * sig(a) * sig(-a)).collect();
+    chain(net, std::slice::from_ref(&net.x), &[ga])
+}
+
+/// Everything about the VAE by enumeration of the 2^k latent states.
+#[derive(Clone, Debug)]
+pub struct BruteElbo {
+    /// `−ELBO = Σ_h q(h) (g(h) + log q(h))` (the entropy enters as `E_q[log q]`, not by its formula).
+    pub neg_elbo: f64,
+    /// `E_q[g]`.
+    pub expected_g: f64,
+    /// `log p(x) = log Σ_h exp(−g(h))` (max-shifted).
+    pub log_marginal: f64,
+    /// `KL(q(h) ‖ p(h|x)) = Σ_h q(h) (log q(h) + g(h) + log p(x))`.
+    pub kl_posterior: f64,
+    /// `∇θ(−ELBO)` for the encoder, `Σ_h q(h) (g(h) + log q(h)) ∇θ log q(h)` (the term
+    /// `Σ_h q ∇θ log q = 0` dropped), layout `[W row-major, c]`.
+    pub encoder: Vec<f64>,
+    /// `∂(−ELBO)/∂V_jl = E_q[(σ(o_j) − x_j) h_l]`, D × k row-major.
+    pub decoder_weights: Vec<f64>,
+    /// `∂(−ELBO)/∂b_j = E_q[σ(o_j) − x_j]`.
+    pub decoder_bias: Vec<f64>,
+    /// `∂(−ELBO)/∂r_l = E_q[σ(r_l) − h_l]` (`∂/∂r [−h log σ(r) − (1 − h) log σ(−r)] = σ(r) − h`).
+    pub prior: Vec<f64>,
+    /// The rounding scales of the sums above: the same sums of absolute terms, and `Σ_h q |g + log q|`.
+    pub encoder_abs: Vec<f64>,
+    pub decoder_weights_abs: Vec<f64>,
+    pub decoder_bias_abs: Vec<f64>,
+    pub prior_abs: Vec<f64>,
+    pub neg_elbo_abs: f64,
+}
+
+pub fn brute_elbo(net: &Net) -> BruteElbo {
+    let (v, b, r) = net.elbo_parts();
+    let (d, k, np) = (net.x.len(), net.units(), net.num_params());
+    let a = net.preact(0, &net.x);
+    let mut out = BruteElbo {
+        neg_elbo: 0.0,
+        expected_g: 0.0,
+        log_marginal: 0.0,
+        kl_posterior: 0.0,
+        encoder: vec![0.0; np],
+        decoder_weights: vec![0.0; d * k],
+        decoder_bias: vec![0.0; d],
+        prior: vec![0.0; k],
+        encoder_abs: vec![0.0; np],
+        decoder_weights_abs: vec![0.0; d * k],
+        decoder_bias_abs: vec![0.0; d],
+        prior_abs: vec![0.0; k],
+        neg_elbo_abs: 0.0,
+    };
+    let mut gs = Vec::new();
+    let mut log_qs = Vec::new();
+    let mut probs = Vec::new();
+    for_each_state(net, |st| {
+        let h = st.out();
+        let g = net.f(h);
+        let log_q: f64 = (0..k).map(|i| if h[i] > 0.5 { log_sig(a[i]) } else { log_sig(-a[i]) }).sum();
+        let q = st.prob;
+        out.neg_elbo += q * (g + log_q);
+        out.neg_elbo_abs += q * (g + log_q).abs();
+        out.expected_g += q * g;
+        let score = chain(net, &st.inputs(net), &st.score());
+        for (t, s) in score.iter().enumerate() {
+            out.encoder[t] += q * (g + log_q) * s;
+            out.encoder_abs[t] += (q * (g + log_q) * s).abs();
+        }
+        for j in 0..d {
+            let o: f64 = b[j] + (0..k).map(|l| v[j][l] * h[l]).sum::<f64>();
+            let e = sig(o) - net.x[j];
+            out.decoder_bias[j] += q * e;
+            out.decoder_bias_abs[j] += (q * e).abs();
+            for (l, hl) in h.iter().enumerate() {
+                out.decoder_weights[j * k + l] += q * e * hl;
+                out.decoder_weights_abs[j * k + l] += (q * e * hl).abs();
+            }
+        }
+        for l in 0..k {
+            let e = sig(r[l]) - h[l];
+            out.prior[l] += q * e;
+            out.prior_abs[l] += (q * e).abs();
+        }
+        gs.push(g);
+        log_qs.push(log_q);
+        probs.push(q);
+    });
+    let m = gs.iter().map(|g| -g).fold(f64::NEG_INFINITY, f64::max);
+    out.log_marginal = m + gs.iter().map(|g| (-g - m).exp()).sum::<f64>().ln();
+    out.kl_posterior = (0..gs.len()).map(|s| probs[s] * (log_qs[s] + gs[s] + out.log_marginal)).sum();
+    out
+}
+
+/// `−ELBO` alone (for finite differences).
+pub fn brute_neg_elbo(net: &Net) -> f64 {
+    brute_elbo(net).neg_elbo
 }
