@@ -593,3 +593,85 @@ pub fn markdown(base: &Config, seeds: u64, rows: &[CompareRow]) -> String {
     }
     out
 }
+
+/// The mean of `p(x | h)` under `q(h | x)` for image `x`: `Σ_s q(s) σ(o(s))`, per pixel (the
+/// reconstruction the page draws).
+pub fn reconstruction(params: &Params, x: &[f64]) -> Vec<f64> {
+    let k = params.latents();
+    let table = Table::new(&params.decoder, true);
+    let mut a = vec![0.0; k];
+    params.encode(x, &mut a);
+    let mut q = vec![0.0; 1 << k];
+    elbo::image_exact(&params.decoder, &table, x, &a, Some(&mut q), false);
+    table.sigmoid_moments(&q).0
+}
+
+/// `n` samples from the model: `h ~ p(h)`, then the decoder's mean `σ(V h + b)` per pixel (drawn
+/// from stream 0 of the family `(seed, "digits-samples")`).
+pub fn samples(params: &Params, n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = Stream::new(seed, "digits-samples", 0);
+    let k = params.latents();
+    (0..n)
+        .map(|_| {
+            let h: Vec<f64> = (0..k)
+                .map(|i| if rng.uniform() < math::sigmoid(params.decoder.prior[i]) { 1.0 } else { 0.0 })
+                .collect();
+            let mut o = vec![0.0; D];
+            params.decoder.logits(&h, &mut o);
+            o.iter().map(|&o| math::sigmoid(o)).collect()
+        })
+        .collect()
+}
+
+/// An estimator's encoder gradient on a fixed minibatch, against the exact one: the minibatch
+/// estimate is the mean of independent per-image estimates, so its mean is the mean of the
+/// per-image means and its variance `1/B²` times the sum of the per-image variances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderFigures {
+    /// `‖E[ĝ] − ∇‖²` over the encoder's parameters (Monte Carlo: not debiased, with the s.e.'s
+    /// contribution `tr V̂ / N` included).
+    pub bias_sq: f64,
+    /// `tr Var[ĝ]`.
+    pub variance: f64,
+    /// `‖∇‖²` of the exact encoder gradient (for scale).
+    pub gradient_sq: f64,
+    /// The least exact method used over the images.
+    pub method: crate::stats::Method,
+}
+
+/// [`EncoderFigures`] of `est` at `params` on `batch`, each image's moments by
+/// [`crate::moments::moments`] (exact or quadrature where available; else Monte Carlo with
+/// `samples` draws from `seed`).
+pub fn encoder_figures(
+    params: &Params,
+    batch: &[usize],
+    est: &dyn Estimator,
+    hp: &HyperParams,
+    samples: u64,
+    seed: u64,
+) -> Result<EncoderFigures> {
+    use crate::moments::{moments, MethodChoice, Request};
+    use crate::stats::Method;
+    let dim = params.latents() * (D + 1);
+    let (mut mean, mut exact, mut variance) = (vec![0.0; dim], vec![0.0; dim], 0.0);
+    let mut method = Method::Exact;
+    let b = batch.len() as f64;
+    for &i in batch {
+        let model = params.model(&pixels(i));
+        let sol = crate::exact::solve(&model)?;
+        let req = Request { hp: *hp, method: MethodChoice::Auto, samples, seed };
+        let r = moments(&model, &sol, est, &req, &mut |_, _| true)?;
+        for t in 0..dim {
+            mean[t] += r.mean[t] / b;
+            exact[t] += sol.gradient[t] / b;
+        }
+        variance += r.variance.iter().sum::<f64>() / (b * b);
+        method = match (method, r.method) {
+            (_, Method::MonteCarlo) | (Method::MonteCarlo, _) => Method::MonteCarlo,
+            (_, Method::Quadrature) | (Method::Quadrature, _) => Method::Quadrature,
+            _ => Method::Exact,
+        };
+    }
+    let bias_sq = mean.iter().zip(&exact).map(|(m, g)| (m - g) * (m - g)).sum();
+    Ok(EncoderFigures { bias_sq, variance, gradient_sq: exact.iter().map(|g| g * g).sum(), method })
+}
