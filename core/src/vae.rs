@@ -350,73 +350,58 @@ impl Run {
     /// family (seed, estimator key), so images could be split across threads without changing a
     /// bit. Adds the loss evaluations spent.
     pub fn gradient(&mut self, batch: &[usize], step: u64) -> Result<Vec<f64>> {
-        let p = &self.params;
-        let k = p.latents();
-        let n_states = 1usize << k;
-        let dec = Arc::new(p.decoder.clone());
+        let k = self.params.latents();
+        let dec = Arc::new(self.params.decoder.clone());
         let table = Table::new(&dec, true);
+        let stream = |n: usize| step * batch.len() as u64 + n as u64;
+        // Each image's part is computed alone (natively on every core when the encoder's trainer
+        // keeps no state between draws) and the parts are summed in batch order below: the same
+        // bits for any number of threads.
+        let stateful = matches!(self.config.trainer, Trainer::Estimator(e) if e.meta().stateful);
+        let parts: Vec<ImagePart> = if stateful {
+            let mut state = std::mem::take(&mut self.state);
+            let parts = batch
+                .iter()
+                .enumerate()
+                .map(|(n, &i)| self.image_part(&dec, &table, i, stream(n), &mut state))
+                .collect::<Result<Vec<_>>>();
+            self.state = state;
+            parts?
+        } else {
+            let work = (batch.len() << k) as u64 * (k as u64 + 8);
+            crate::parallel::map_chunks(batch.len(), work, |n| {
+                self.image_part(&dec, &table, batch[n], stream(n), &mut Vec::new())
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+        };
+        let p = &self.params;
         let mut grad = vec![0.0; k * D + k + D * k + D + k];
         let (enc, rest) = grad.split_at_mut(k * D + k);
         let (dec_w, rest) = rest.split_at_mut(D * k);
         let (dec_b, prior) = rest.split_at_mut(D);
-        let mut q_sum = vec![0.0; n_states];
-        let mut q = vec![0.0; n_states];
-        let mut a = vec![0.0; k];
-        let mut estimate = vec![0.0; k * D + k];
+        let mut q_sum = vec![0.0; 1 << k];
         let inv = 1.0 / batch.len() as f64;
-        for (n, &i) in batch.iter().enumerate() {
-            let x = pixels(i);
-            p.encode(&x, &mut a);
-            let ex = elbo::image_exact(&dec, &table, &x, &a, Some(&mut q), false);
-            for (s, &qs) in q_sum.iter_mut().zip(&q) {
+        for part in &parts {
+            for (s, &qs) in q_sum.iter_mut().zip(&part.q) {
                 *s += qs;
             }
-            // Encoder: ∂/∂a_i, then times x for W.
-            match self.config.trainer {
-                Trainer::Exact => {
-                    for l in 0..k {
-                        let d = ex.d_expected_g[l] + ex.d_neg_entropy[l];
-                        estimate[k * D + l] = d;
-                        for (e, &x) in estimate[l * D..(l + 1) * D].iter_mut().zip(&x) {
-                            *e = d * x;
-                        }
-                    }
-                }
-                Trainer::Estimator(est) => {
-                    let model = p.model_with(&dec, &x);
-                    let sol = image_solution(&ex, &a, &x);
-                    let mut sampler = est.sampler(&model, &self.config.hp, &sol)?;
-                    if !self.state.is_empty() {
-                        sampler.set_state(&self.state);
-                    }
-                    let mut rng = Stream::new(self.config.seed, est.meta().key, step * batch.len() as u64 + n as u64);
-                    sampler.draw(&mut rng, &mut estimate);
-                    self.state = sampler.state();
-                    self.evaluations += est.loss_evaluations(&model, &self.config.hp);
-                    for l in 0..k {
-                        let d = ex.d_neg_entropy[l];
-                        estimate[k * D + l] += d;
-                        for (e, &x) in estimate[l * D..(l + 1) * D].iter_mut().zip(&x) {
-                            *e += d * x;
-                        }
-                    }
-                }
-            }
-            for (g, e) in enc.iter_mut().zip(&estimate) {
+            self.evaluations += part.evaluations;
+            for (g, e) in enc.iter_mut().zip(&part.estimate) {
                 *g += inv * e;
             }
             // Prior: σ(r_l) − p_l; decoder's x-part: −x_j p_l and −x_j.
             for l in 0..k {
-                let pl = math::sigmoid(a[l]);
+                let pl = math::sigmoid(part.a[l]);
                 prior[l] += inv * (math::sigmoid(p.decoder.prior[l]) - pl);
                 for j in 0..D {
-                    if x[j] == 1.0 {
+                    if part.x[j] == 1.0 {
                         dec_w[j * k + l] -= inv * pl;
                     }
                 }
             }
             for j in 0..D {
-                if x[j] == 1.0 {
+                if part.x[j] == 1.0 {
                     dec_b[j] -= inv;
                 }
             }
@@ -434,6 +419,52 @@ impl Run {
             return Err(Error::Numerical(format!("the gradient overflowed at step {}", self.step + 1)));
         }
         Ok(grad)
+    }
+
+    /// One image's share of the minibatch gradient: `q(h | x)` on every state, the encoder's
+    /// gradient (exact, or the estimator's draw from `stream` plus the exact `∇(−H)`), and the
+    /// loss evaluations spent. `state` carries a stateful estimator's learned state.
+    fn image_part(
+        &self,
+        dec: &Arc<Decoder>,
+        table: &Table,
+        i: usize,
+        stream: u64,
+        state: &mut Vec<f64>,
+    ) -> Result<ImagePart> {
+        let p = &self.params;
+        let k = p.latents();
+        let x = pixels(i);
+        let mut a = vec![0.0; k];
+        p.encode(&x, &mut a);
+        let mut q = vec![0.0; 1 << k];
+        let ex = elbo::image_exact(dec, table, &x, &a, Some(&mut q), false);
+        let mut estimate = vec![0.0; k * D + k];
+        let mut evaluations = 0.0;
+        // Encoder: ∂/∂a_l, then times x for W.
+        let d: Vec<f64> = match self.config.trainer {
+            Trainer::Exact => (0..k).map(|l| ex.d_expected_g[l] + ex.d_neg_entropy[l]).collect(),
+            Trainer::Estimator(est) => {
+                let model = p.model_with(dec, &x);
+                let sol = image_solution(&ex, &a, &x);
+                let mut sampler = est.sampler(&model, &self.config.hp, &sol)?;
+                if !state.is_empty() {
+                    sampler.set_state(state);
+                }
+                let mut rng = Stream::new(self.config.seed, est.meta().key, stream);
+                sampler.draw(&mut rng, &mut estimate);
+                *state = sampler.state();
+                evaluations = est.loss_evaluations(&model, &self.config.hp);
+                ex.d_neg_entropy.clone()
+            }
+        };
+        for l in 0..k {
+            estimate[k * D + l] += d[l];
+            for (e, &x) in estimate[l * D..(l + 1) * D].iter_mut().zip(&x) {
+                *e += d[l] * x;
+            }
+        }
+        Ok(ImagePart { x, a, q, estimate, evaluations })
     }
 
     /// Step `step`'s minibatch ([`batch_order`]).
@@ -478,6 +509,15 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// One image's share of a minibatch gradient ([`Run::gradient`]).
+struct ImagePart {
+    x: Vec<f64>,
+    a: Vec<f64>,
+    q: Vec<f64>,
+    estimate: Vec<f64>,
+    evaluations: f64,
 }
 
 /// The image's exact solution for `g` (what the estimators' samplers may read: `E_q[g]`'s
