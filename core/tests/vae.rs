@@ -118,8 +118,8 @@ fn an_unbiased_estimators_batch_gradient_has_the_exact_mean() {
         let enc = k * D + k;
         // The exact figures of the same minibatch estimate: unbiased, and its variance trace is the
         // sampled one (4000 draws: the trace's relative s.e. is a few per cent; 15 % allowed).
-        let fig = vae::encoder_figures(&run.params, &batch, find(key).unwrap(), &HyperParams::default(), 10_000, 1)
-            .unwrap();
+        let fig =
+            vae::encoder_figures(&run.params, &batch, find(key).unwrap(), &HyperParams::default(), 10_000, 1).unwrap();
         assert!(fig.bias_sq <= 1e-20 * fig.gradient_sq.max(1.0), "{key}: {fig:?}");
         let sampled: f64 = (0..enc).map(|t| sq[t] - mean[t] * mean[t]).sum();
         assert!((sampled / fig.variance - 1.0).abs() < 0.15, "{key}: sampled {sampled} vs exact {}", fig.variance);
@@ -259,7 +259,8 @@ fn reconstructions_and_samples_are_the_decoders_means() {
     for smp in &samples {
         let hit = (0..8usize).any(|s| {
             (0..D).all(|j| {
-                let o = p.decoder.bias[j] + (0..3).map(|l| p.decoder.weights[j * 3 + l] * (s >> l & 1) as f64).sum::<f64>();
+                let o =
+                    p.decoder.bias[j] + (0..3).map(|l| p.decoder.weights[j * 3 + l] * (s >> l & 1) as f64).sum::<f64>();
                 (smp[j] - sig(o)).abs() < 1e-12
             })
         });
