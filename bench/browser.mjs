@@ -45,7 +45,7 @@ function serve() {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-export function plan(estimators, { quick = false } = {}) {
+export function plan(estimators, { quick = false, trainers = [] } = {}) {
   const r = (n) => (quick ? Math.max(3, Math.ceil(n / 3)) : n);
   const cases = [
     { name: 'exact_gradient/[8, 8]', kind: 'exact', widths: '8,8', reps: r(30) },
@@ -58,6 +58,11 @@ export function plan(estimators, { quick = false } = {}) {
   ];
   for (const key of estimators) {
     cases.push({ name: `mc_draws_8x8/${key}`, kind: 'mc', key, widths: '8,8', chunks: 16, reps: r(key === 'gumbel-rao' ? 5 : 10), warmup: 1 });
+  }
+  // The discrete VAE (core/src/vae.rs): the exact test-set evaluation, and 10 training steps per call.
+  for (const k of [8, 12]) cases.push({ name: `digits_test_eval_1_thread/${k}`, kind: 'digits-eval', widths: String(k), reps: r(10), warmup: 1 });
+  for (const k of [8, 12]) {
+    for (const key of trainers) cases.push({ name: `digits_steps_k${k}/${key}`, kind: 'digits-steps', key, widths: String(k), reps: r(k === 8 ? 5 : 3), warmup: 1 });
   }
   return cases;
 }
@@ -115,11 +120,11 @@ async function main() {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => window.benchReady === true);
     const hc = await page.evaluate(() => navigator.hardwareConcurrency);
-    const estimators = await page.evaluate(async () => {
+    const { estimators, trainers } = await page.evaluate(async () => {
       const w = new Worker('worker.js', { type: 'module' });
       const info = await new Promise((res) => { w.onmessage = (e) => res(e.data); w.postMessage({ op: 'info', widths: '8,8' }); });
       w.terminate();
-      return info.estimators;
+      return { estimators: info.estimators, trainers: info.trainers };
     });
     const workers = [...new Set([1, 2, Math.min(hc, 4)])].sort((a, b) => a - b);
     // The cases and the split (1 worker, then 2, …) in several rounds, each with fresh workers: the
@@ -128,7 +133,7 @@ async function main() {
     const rounds = quick ? 1 : 3;
     const runs = [];
     for (let i = 0; i < rounds; i++) {
-      runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick }), splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
+      runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick, trainers }), splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
     }
     const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const result = runs[0];
@@ -143,7 +148,7 @@ async function main() {
         return [n, { median: mid(rs.map((r) => r.median)), rounds: rs.map((r) => r.median), equal: rs.every((r) => r.equal) }];
       })),
     }));
-    if (profile) result.paired = await paired(page, plan(estimators));
+    if (profile) result.paired = await paired(page, plan(estimators, { trainers }));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     result.chromium = browser.version();
     if (out) {

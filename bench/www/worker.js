@@ -36,12 +36,15 @@ self.onmessage = async (e) => {
   try {
     let out;
     switch (m.op) {
-      case 'info': out = { simd: b.simd(), estimators: b.estimators(m.widths).split(','), mcChunk: b.mc_chunk_draws() }; break;
+      case 'info': out = { simd: b.simd(), estimators: b.estimators(m.widths).split(','), mcChunk: b.mc_chunk_draws(), trainers: b.digits_trainers().split(',') }; break;
       case 'time': {
         const reps = m.reps || 10, warmup = m.warmup ?? 2;
         if (m.kind === 'exact') out = time(() => b.exact_gradient(m.widths), reps, warmup, m.budget);
         else if (m.kind === 'moments') out = time(() => b.exact_moments(m.key, m.widths), reps, warmup, m.budget);
         else if (m.kind === 'mc') out = time(() => b.mc_draws(m.key, m.widths, m.chunks), reps, warmup, m.budget);
+        // The discrete VAE: `widths` holds the number of latents; 10 steps per call (profile.rs's DIGITS_STEPS).
+        else if (m.kind === 'digits-eval') out = time(() => b.digits_test_eval(Number(m.widths)), reps, warmup, m.budget);
+        else if (m.kind === 'digits-steps') out = time(() => b.digits_steps(m.key, Number(m.widths), 10), reps, warmup, m.budget);
         else throw new Error(`unknown kind ${m.kind}`);
         break;
       }

@@ -132,5 +132,31 @@ fn monte_carlo_all_cores(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores);
+/// The discrete VAE: the exact test-set evaluation (359 images; target ≤ 50 ms at k = 12 on one
+/// core) and training steps per second (batch 50, checkpoints excluded) for every trainer at
+/// k = 8 and k = 12, as the command runs them (the images of a step on every core).
+fn digits(c: &mut Criterion) {
+    let mut g = c.benchmark_group("digits_test_eval_1_thread");
+    g.sample_size(10);
+    for k in [8, 12] {
+        g.bench_function(BenchmarkId::from_parameter(k), |b| {
+            b.iter(|| parallel::with_threads(1, || black_box(stochgrad_core::benchmark::digits_test_eval(k))))
+        });
+    }
+    g.finish();
+    for k in [8usize, 12] {
+        let mut g = c.benchmark_group(format!("digits_steps_k{k}"));
+        g.sample_size(10);
+        g.warm_up_time(std::time::Duration::from_millis(500));
+        g.measurement_time(std::time::Duration::from_secs(2));
+        let steps = if k == 8 { 100 } else { 10 };
+        g.throughput(Throughput::Elements(steps));
+        for key in stochgrad_core::benchmark::digits_trainers() {
+            g.bench_function(key, |b| b.iter(|| black_box(stochgrad_core::benchmark::digits_steps(key, k, steps))));
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores, digits);
 criterion_main!(benches);

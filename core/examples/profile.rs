@@ -11,6 +11,8 @@
 //!                                   chunks —, KEY an estimator or `-`) on one thread for about MS
 //!                                   ms after a warm-up, as bench/www/worker.js does in wasm, and
 //!                                   print the median ms per call and the call's value
+//!   profile time digits-eval K - MS    the discrete VAE's exact test-set evaluation at K latents
+//!   profile time digits-steps K KEY MS 10 training steps with KEY (or `exact`) at K latents
 //!   profile spawn N CMD [ARGS…]     run CMD N times as a whole process (fork, exec, wait; output
 //!                                   to /dev/null) and print each run's wall time in ms, one per
 //!                                   line: a lighter harness than Node's spawnSync, which adds
@@ -26,6 +28,9 @@ use stochgrad_core::moments::mc_chunk;
 use stochgrad_core::parallel;
 use stochgrad_core::settings::Settings;
 use stochgrad_core::Model;
+
+/// Training steps per `digits-steps` call (bench/wasm's `digits_steps` is called with the same).
+const DIGITS_STEPS: u64 = 10;
 
 fn network(spec: &str) -> Result<Model, String> {
     Ok(Settings::benchmark_spec(spec)?.to_model())
@@ -89,6 +94,19 @@ fn main() {
                 }
                 let secs = t0.elapsed().as_secs_f64();
                 println!("{key}: {:.3} M draws/s ({sum:.6})", (n.max(1) * MC_CHUNK) as f64 / secs / 1e6);
+                Ok(())
+            }
+            ["time", kind, spec, key, ms] if kind.starts_with("digits") => {
+                let latents: usize = spec.parse().map_err(|_| format!("not a number of latents: {spec:?}"))?;
+                let budget: f64 = ms.parse().map_err(|_| format!("not a time: {ms:?}"))?;
+                let key = key.to_string();
+                let call: Box<dyn Fn() -> f64> = match *kind {
+                    "digits-eval" => Box::new(move || benchmark::digits_test_eval(latents)),
+                    "digits-steps" => Box::new(move || benchmark::digits_steps(&key, latents, DIGITS_STEPS)),
+                    _ => return Err(format!("unknown workload {kind:?} (digits-eval, digits-steps)")),
+                };
+                let (median, value) = parallel::with_threads(1, || time_calls(&*call, budget));
+                println!("{median} {value}");
                 Ok(())
             }
             ["time", kind, spec, key, ms] => {

@@ -39,3 +39,47 @@ pub fn mc_draws(m: &Model, key: &str, chunks: u32) -> f64 {
     }
     last
 }
+
+/// The discrete VAE's exact test-set evaluation (the 359 test images, `−ELBO` and `log p(x)` by
+/// enumerating the `2^latents` states) at the initial parameters of seed 1; returns the test
+/// `−log p(x)`.
+pub fn digits_test_eval(latents: usize) -> f64 {
+    let params = crate::vae::Params::init(latents, 1);
+    crate::vae::evaluate(&params, &crate::digits::test()).neg_log_marginal
+}
+
+/// `steps` training steps of the discrete VAE (batch 50), the encoder trained by `key` (an
+/// estimator, or `exact`), from a fresh run of seed 1 (its initialisation included, its
+/// checkpoints not); returns the sum of the parameters' first entries (the encoder's first
+/// weight plus the prior's first logit).
+pub fn digits_steps(key: &str, latents: usize, steps: u64) -> f64 {
+    use crate::vae::{Config, Run, Trainer};
+    let trainer = if key == "exact" {
+        Trainer::Exact
+    } else {
+        match find(key) {
+            Some(e) => Trainer::Estimator(e),
+            None => return f64::NAN,
+        }
+    };
+    let Ok(mut run) = Run::new(Config { trainer, latents, steps, ..Config::default() }) else { return f64::NAN };
+    for _ in 0..steps {
+        if run.advance().is_err() {
+            return f64::NAN;
+        }
+    }
+    run.params.encoder_weights[0] + run.params.decoder.prior[0]
+}
+
+/// The trainers of the discrete VAE's benchmarks: `exact`, then every estimator of binary units.
+pub fn digits_trainers() -> Vec<&'static str> {
+    std::iter::once("exact")
+        .chain(
+            crate::estimators::registry()
+                .iter()
+                .map(|e| e.meta())
+                .filter(|m| m.family != crate::estimators::Family::UnitType)
+                .map(|m| m.key),
+        )
+        .collect()
+}

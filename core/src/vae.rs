@@ -391,18 +391,14 @@ impl Run {
                 *g += inv * e;
             }
             // Prior: σ(r_l) − p_l; decoder's x-part: −x_j p_l and −x_j.
-            for l in 0..k {
-                let pl = math::sigmoid(part.a[l]);
-                prior[l] += inv * (math::sigmoid(p.decoder.prior[l]) - pl);
-                for j in 0..D {
-                    if part.x[j] == 1.0 {
-                        dec_w[j * k + l] -= inv * pl;
-                    }
-                }
+            let pl: Vec<f64> = part.a.iter().map(|&a| math::sigmoid(a)).collect();
+            for ((g, &r), &pl) in prior.iter_mut().zip(&p.decoder.prior).zip(&pl) {
+                *g += inv * (math::sigmoid(r) - pl);
             }
-            for j in 0..D {
-                if part.x[j] == 1.0 {
-                    dec_b[j] -= inv;
+            for (j, _) in part.x.iter().enumerate().filter(|(_, &x)| x == 1.0) {
+                dec_b[j] -= inv;
+                for (g, &pl) in dec_w[j * k..(j + 1) * k].iter_mut().zip(&pl) {
+                    *g -= inv * pl;
                 }
             }
         }

@@ -47,6 +47,24 @@ pub fn simd() -> bool {
     cfg!(target_feature = "simd128")
 }
 
+/// The discrete VAE's exact test-set evaluation at `latents` latents; returns the test −log p(x).
+#[wasm_bindgen]
+pub fn digits_test_eval(latents: usize) -> f64 {
+    benchmark::digits_test_eval(latents)
+}
+
+/// `steps` training steps of the discrete VAE with `key` (or `exact`) at `latents` latents.
+#[wasm_bindgen]
+pub fn digits_steps(key: &str, latents: usize, steps: u32) -> f64 {
+    benchmark::digits_steps(key, latents, u64::from(steps))
+}
+
+/// The discrete VAE's trainers (`exact`, then every estimator of binary units), comma-separated.
+#[wasm_bindgen]
+pub fn digits_trainers() -> String {
+    benchmark::digits_trainers().join(",")
+}
+
 /// Exact `E[f]` and `∇` (the layer chain); returns `E[f]`.
 #[wasm_bindgen]
 pub fn exact_gradient(widths: &str) -> f64 {
