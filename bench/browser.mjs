@@ -2,7 +2,10 @@
 // workloads as the native criterion benchmarks (core/benches/engine.rs).
 //
 //   node bench/browser.mjs --www bench/www [--out target/bench/browser.json] [--port 8097] [--quick]
-//                          [--profile target/release/examples/profile]
+//                          [--profile target/release/examples/profile] [--only NAME-PREFIX]
+//
+// --only keeps the workloads whose name starts with the prefix (e.g. `digits_`) and skips the
+// split across workers.
 //
 // bench/www/pkg must hold the wasm-bindgen output of the `stochgrad-bench` crate (`make bench`
 // builds it with the page's release profile). Serves bench/www on 127.0.0.1, runs every workload in a
@@ -31,6 +34,7 @@ const port = Number(args.port || 8097);
 const out = args.out ? path.resolve(args.out) : null;
 const quick = Boolean(args.quick);
 const profile = args.profile ? path.resolve(args.profile) : null;
+const only = typeof args.only === 'string' ? args.only : null;
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
@@ -64,7 +68,7 @@ export function plan(estimators, { quick = false, trainers = [] } = {}) {
   for (const k of [8, 12]) {
     for (const key of trainers) cases.push({ name: `digits_steps_k${k}/${key}`, kind: 'digits-steps', key, widths: String(k), reps: r(k === 8 ? 5 : 3), warmup: 1 });
   }
-  return cases;
+  return only ? cases.filter((c) => c.name.startsWith(only)) : cases;
 }
 
 /** Paired rounds (see the header): native, native at 128-bit lanes and wasm in turn, per workload. */
@@ -133,7 +137,7 @@ async function main() {
     const rounds = quick ? 1 : 3;
     const runs = [];
     for (let i = 0; i < rounds; i++) {
-      runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick, trainers }), splits: [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
+      runs.push(await page.evaluate((p) => window.runBench(p), { cases: plan(estimators, { quick, trainers }), splits: only ? [] : [{ key: 'reinforce', widths: '10,10', workers, reps: quick ? 2 : 3 }] }));
     }
     const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const result = runs[0];

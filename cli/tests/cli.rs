@@ -710,3 +710,35 @@ fn digits_compare_row_is_digits_train_at_equal_loss_evaluations() {
     assert_eq!(cells[5], format!("{:.3}", last[4]), "test −ELBO");
     assert_eq!(cells[6], format!("{:.3}", last[2]), "train −ELBO");
 }
+
+/// `stochgrad exact` on an `elbo` model: `log_marginal` below `−expected_loss` (the bound), the
+/// decoder's and prior's gradient in MODEL.json's shapes; `--extension curved` is the loss as
+/// written, `multilinear` and malformed models are one-line errors.
+#[test]
+fn exact_on_an_elbo_model_prints_log_p_and_the_decoders_gradient() {
+    let model = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/examples/elbo.json")).unwrap();
+    let r = stochgrad(&["exact", "-"], &model);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let (neg_elbo, log_p) = (v["expected_loss"].as_f64().unwrap(), v["log_marginal"].as_f64().unwrap());
+    assert!(log_p < 0.0 && -log_p <= neg_elbo, "{log_p} vs {neg_elbo}");
+    let g = &v["loss_gradient"];
+    assert_eq!(g["decoder"]["weights"].as_array().unwrap().len(), 4);
+    assert_eq!(g["decoder"]["weights"][0].as_array().unwrap().len(), 2);
+    assert_eq!(g["decoder"]["bias"].as_array().unwrap().len(), 4);
+    assert_eq!(g["prior"].as_array().unwrap().len(), 2);
+    let curved = stochgrad(&["exact", "-", "--extension", "curved"], &model);
+    assert_eq!(curved.stdout, r.stdout);
+    let line = assert_one_line_error(&stochgrad(&["exact", "-", "--extension", "multilinear"], &model), "multilinear");
+    assert!(line.contains("loss.extension") && line.contains("used as written"), "{line}");
+    let text = String::from_utf8(model).unwrap();
+    for (bad, want) in [
+        (text.replace("\"input\": [1, 0, 1, 1]", "\"input\": [1, 0, 0.5, 1]"), "input[2]"),
+        (text.replace(",\n    \"prior\": [0.5, -0.5]", ""), "loss.prior: missing"),
+        (text.replace("\"bias\": [0.1, -0.2, 0.3, -0.5]", "\"bias\": [0.1, -0.2, 0.3]"), "loss.decoder.bias"),
+    ] {
+        assert_ne!(bad, text, "the replacement applies");
+        let line = assert_one_line_error(&stochgrad(&["exact", "-"], bad.as_bytes()), want);
+        assert!(line.contains(want), "{line}");
+    }
+}

@@ -491,13 +491,13 @@ impl Loss {
                 Ok(Loss::Match { pattern })
             }
             "elbo" => {
-                if obj.contains_key("extension") {
+                if extension == Extension::Multilinear {
                     return Err(ModelError::new(
                         "loss.extension",
-                        "the elbo loss is used as written: g(h) = −log p(x | h) − log p(h) is already smooth in h",
+                        "the elbo loss is used as written (\"curved\"): g(h) = −log p(x | h) − log p(h) is already smooth in h",
                     ));
                 }
-                reject_unknown(obj, "loss", &["kind", "decoder", "prior"])?;
+                reject_unknown(obj, "loss", &["kind", "decoder", "prior", "extension"])?;
                 parse_elbo(obj, width, input)
             }
             other => Err(ModelError::new(
