@@ -1162,18 +1162,96 @@ fn declared(text: &str) -> Vec<&'static str> {
 /// the gating miniature, tolerances of the tests, quotations of the paper.
 const README_DECLARED: &[&str] = &[
     // versions (trunk 0.21.14, binaryen 132) and timings of the setup; PNG export at 2×
-    "0.21", "132", "15", "2×", // the default toy and its settings
-    "0.45", "−1", "0.499", "0.3", "1000", "0.5",
+    "0.21",
+    "132",
+    "15",
+    "2×", // the default toy and its settings
+    "0.45",
+    "−1",
+    "0.499",
+    "0.3",
+    "1000",
+    "0.5",
     // size limits and the page's ranges (core/src/limits.rs, settings::bounds)
-    "24", "20", "13", "12", "2¹⁵", "10⁴", "10⁻⁴", // training-race examples: settings
-    "150", "0.1", "0.2125", "2000", "20,000", // the gating miniature's configuration
-    "0.7", "1000", "16", "3000", "0.03", "25 %", "10 %", "64", "10", // quotations of the paper (Figure 2)
-    "2013", "400", "200", "2000", "10%", "1.87", "1.96", "1.89 %", "0.1", "100", "0.001",
-    // the digits data: 8×8 pixels, its issue number, the scikit-learn version it is taken from
-    "8×", "18", "1.9",
+    "24",
+    "20",
+    "13",
+    "12",
+    "2¹⁵",
+    "10⁴",
+    "10⁻⁴", // training-race examples: settings
+    "150",
+    "0.1",
+    "0.2125",
+    "2000",
+    "20,000", // the gating miniature's configuration
+    "0.7",
+    "1000",
+    "16",
+    "3000",
+    "0.03",
+    "25 %",
+    "10 %",
+    "64",
+    "10", // quotations of the paper (Figure 2)
+    "2013",
+    "400",
+    "200",
+    "2000",
+    "10%",
+    "1.87",
+    "1.96",
+    "1.89 %",
+    "0.1",
+    "100",
+    "0.001",
+    // the digits data: 8×8 pixels, its issue number, the scikit-learn version it is taken from,
+    // the split (core/tests/digits.rs checks it)
+    "8×",
+    "18",
+    "1.9",
+    "359",
+    "1438",
+    // the discrete VAE: digits train's defaults, the tests' draws and margins (core/tests/vae.rs)
+    "50",
+    "0.003",
+    "4000",
+    "2.5",
+    "600",
+    // quotations beside it: MNIST's size; RELAX's Table 1 (2018), Gumbel-Rao's table (2021),
+    // MuProp's Table 3 (2016), and the spread of RELAX's linear row (−112.5 to −111.20)
+    "28×",
+    "28",
+    "784",
+    "2018",
+    "2021",
+    "2016",
+    "−102.2",
+    "−101.5",
+    "−101.1",
+    "−81.01",
+    "−78.13",
+    "−111.3",
+    "−112.5",
+    "−111.7",
+    "−111.6",
+    "−111.20",
+    "98.2",
+    "202.6",
+    "105.5",
+    "100.7",
+    "100.5",
+    "99.7",
+    "100.4",
+    "119.9",
+    "103.5",
+    "1.3",
     // tests' tolerances
     "1e-12", // the τ slider's steps (checked against src/ladder.rs by a claim)
-    "0.05", "0.06", "0.08", "0.12",
+    "0.05",
+    "0.06",
+    "0.08",
+    "0.12",
 ];
 
 // ------------------------------------------------------------------------------------------------
