@@ -915,6 +915,84 @@ export const tests = [
     await desk.close();
   }],
 
+  ['the Digits experiment trains the VAE in a worker: race plot, images and bars, the numbers of the CLI', async (ctx) => {
+    const url = ctx.base + '#dtr=exact,disarm,st&dk=4&dsteps=100&dseed=1&play=0&rplay=0';
+    const { page, errors } = await openPage(ctx, { url });
+    await page.locator('#digits').scrollIntoViewIfNeeded();
+    assert.match(await page.locator('#digits-status').textContent(), /Press ▶ Train/);
+    // The controls offer only what can train: no unit types; k up to 12.
+    assert.equal(await page.locator('#digits input[data-key="sts"]').count(), 0);
+    assert.equal(await page.locator('#digits input[data-key="exact"]').isChecked(), true);
+    const ks = await page.locator('#digits-k option').evaluateAll((os) => os.map((o) => Number(o.value)));
+    assert.deepEqual(ks, Array.from({ length: 12 }, (_, i) => i + 1));
+    await page.locator('#digits-train').click();
+    // The page keeps drawing frames while the worker trains.
+    const t0 = Date.now();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assert.ok(Date.now() - t0 < 1000, 'frames keep coming while the VAE trains');
+    await page.waitForFunction(() => /Done: 3 trainers/.test(document.querySelector('#digits-status').textContent), null, { timeout: 90000 });
+    const rows = await page.locator('#digits-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      key: tr.dataset.key, step: Number(tr.dataset.step), nll: Number(tr.dataset.nll), elbo: Number(tr.dataset.elbo), text: tr.textContent,
+    })));
+    assert.deepEqual(rows.map((r) => r.key), ['exact', 'disarm', 'st']);
+    for (const r of rows) {
+      assert.equal(r.step, 100, JSON.stringify(r));
+      assert.ok(Number.isFinite(r.nll) && Number.isFinite(r.elbo) && r.nll > 0 && r.elbo >= r.nll, JSON.stringify(r));
+      assert.match(r.text, /exact/);
+    }
+    // The same numbers as `stochgrad digits train`.
+    const csv = ctx.execFileSync(ctx.cli, ['digits', 'train', '--estimator', 'disarm', '--latents', '4', '--steps', '100', '--eval-every', '50']).toString().trim().split('\n');
+    const head = csv[0].split(','), last = csv[csv.length - 1].split(',').map(Number);
+    const disarm = rows.find((r) => r.key === 'disarm');
+    close(last[head.indexOf('test_neg_log_marginal')], disarm.nll, 1e-12, 'disarm test −log p(x)');
+    close(last[head.indexOf('test_neg_elbo')], disarm.elbo, 1e-12, 'disarm test −ELBO');
+    // The race plot is drawn and says what it shows.
+    const ink = (id) => page.locator(`#${id} canvas`).evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
+      return n;
+    });
+    assert.ok(await ink('plot-digits-race') > 1000, 'the race plot is drawn');
+    const raceLabel = await page.locator('#plot-digits-race canvas').getAttribute('aria-label');
+    assert.match(raceLabel, /disarm: −log p\(x\) = [\d.]+, −ELBO = [\d.]+ nats per image after 100 steps/);
+    // The images: the test images, then each trainer's reconstructions and samples, in grey.
+    assert.equal(await page.locator('#digits-images svg.digit-strip').count(), 1 + 3 * 2);
+    const greys = await page.locator('#digits-images tr[data-key="disarm"] svg rect').count();
+    assert.ok(greys > 16, `the reconstructions have grey pixels (${greys} squares)`);
+    // The bars: exact bias² and variance at four checkpoints for each estimator (not for exact).
+    const bars = await page.locator('#digits-bars-table tbody td[data-step]').evaluateAll((tds) => tds.map((td) => ({
+      key: td.closest('tr').dataset.key, step: Number(td.dataset.step), bias: Number(td.dataset.bias), variance: Number(td.dataset.variance),
+      method: td.dataset.method, text: td.closest('tr').textContent,
+    })));
+    assert.deepEqual(bars.map((b) => `${b.key}@${b.step}`), ['disarm@0', 'disarm@33', 'disarm@66', 'disarm@100', 'st@0', 'st@33', 'st@66', 'st@100']);
+    for (const b of bars) {
+      assert.ok(Number.isFinite(b.bias) && Number.isFinite(b.variance) && b.variance > 0, JSON.stringify(b));
+      assert.equal(b.method, 'exact');
+      assert.doesNotMatch(b.text, /NaN|Infinity/);
+    }
+    assert.ok(bars.filter((b) => b.key === 'disarm').every((b) => b.bias < 1e-20), 'DisARM is unbiased');
+    assert.ok(bars.filter((b) => b.key === 'st').every((b) => b.bias > 1e-6), 'straight-through is biased');
+    assert.ok(await ink('plot-digits-bars') > 1000, 'the bars are drawn');
+    assert.match(await page.locator('#plot-digits-bars canvas').getAttribute('aria-label'), /^At step 100, on the first 10 test images/);
+    await setInput(page, '#digits-bar-step', '33');
+    await page.waitForFunction(() => /^At step 33/.test(document.querySelector('#plot-digits-bars canvas').getAttribute('aria-label')));
+    // The settings are in the link.
+    await page.waitForFunction(() => /dbar=33/.test(location.hash) && /dk=4/.test(location.hash) && /dtr=exact,disarm,st/.test(location.hash));
+    const text = await page.locator('#digits').innerText();
+    assert.doesNotMatch(text, /NaN|Infinity/);
+    await page.locator('#digits').screenshot({ path: path.join(ctx.shots, 'digits-panel.png') });
+    // A long run: Stop keeps what was computed.
+    await setInput(page, '#digits-steps', '5000');
+    await page.locator('#digits-train').click();
+    await page.waitForSelector('#digits progress', { timeout: 20000 });
+    await page.locator('#digits-stop').click();
+    await page.waitForFunction(() => /Stopped/.test(document.querySelector('#digits-status').textContent));
+    assert.ok(await page.locator('#digits-table tbody tr').count() >= 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['screenshots at 1280×800, 1920×1080 and 1024×768', async (ctx) => {
     for (const [w, h] of [[1280, 800], [1920, 1080], [1024, 768]]) {
       const { page, errors } = await openPage(ctx, { viewport: { width: w, height: h } });

@@ -15,7 +15,8 @@ use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 7] = ["convergence", "draw", "bars", "agreement", "tau", "width", "race"];
+pub const PLOTS: [&str; 9] =
+    ["convergence", "draw", "bars", "agreement", "tau", "width", "race", "digits-race", "digits-bars"];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
 
@@ -37,6 +38,10 @@ pub mod limits {
     pub const RACE_LR: (f64, f64) = (0.001, 10.0);
     /// Gating: training steps per gate type.
     pub const GATING_STEPS: (u64, u64) = (100, 10_000);
+    /// Digits: latent units (the CLI's limit is higher: `vae::LATENTS_RANGE`).
+    pub const DIGITS_LATENTS: (u64, u64) = (1, 12);
+    /// Digits: training steps per trainer.
+    pub const DIGITS_STEPS: (u64, u64) = (10, 5000);
 }
 
 /// Everything the user sets (and, later, the URL holds).
@@ -102,7 +107,23 @@ pub struct Page {
     pub gating_seed: u64,
     /// Gating miniature: training steps per gate type.
     pub gating_steps: u64,
+    /// Digits: the trainers (`exact` and estimator keys of binary units), `exact` first, then in
+    /// registry order.
+    pub digits_trainers: Vec<String>,
+    /// Digits: latent units k.
+    pub digits_latents: u64,
+    /// Digits: training steps per trainer.
+    pub digits_steps: u64,
+    /// Digits: the seed of the initial parameters, the minibatches and the estimates.
+    pub digits_seed: u64,
+    /// Digits: plot against loss evaluations instead of steps.
+    pub digits_by_evals: bool,
+    /// Digits: the checkpoint whose encoder-gradient bars are shown (`None`: the latest).
+    pub digits_bar_step: Option<u64>,
 }
+
+/// The Digits trainers selected on first load.
+pub const DEFAULT_DIGITS_TRAINERS: [&str; 4] = ["exact", "reinforce", "disarm", "st"];
 
 /// The estimators selected on first load: straight-through visibly points the wrong way.
 pub const DEFAULT_ESTIMATORS: [&str; 5] = ["reinforce", "reinforce-optimal", "st", "st-sigmoid", "concrete"];
@@ -139,6 +160,12 @@ impl Default for Page {
             race_by_evals: true,
             gating_seed: 1,
             gating_steps: GatingConfig::default().steps,
+            digits_trainers: DEFAULT_DIGITS_TRAINERS.iter().map(|s| s.to_string()).collect(),
+            digits_latents: 8,
+            digits_steps: 1000,
+            digits_seed: 1,
+            digits_by_evals: false,
+            digits_bar_step: None,
         }
     }
 }
@@ -197,6 +224,8 @@ pub enum Scope {
     Race,
     /// The gating miniature.
     Gating,
+    /// The Digits experiment.
+    Digits,
     /// Only what the page shows.
     View,
 }
@@ -251,7 +280,7 @@ macro_rules! field {
 }
 
 /// Every setting, in the order the URL writes them.
-pub static FIELDS: [Field; 40] = [
+pub static FIELDS: [Field; 46] = [
     field!("est", "selected estimators", Range::Free, Job, |p| p.estimators.join(","), |p, v| p.estimators =
         v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
     field!("tau", "τ", Range::Real(limits::TAU.0, limits::TAU.1), Job, |p| p.tau.to_string(), |p, v| p.tau =
@@ -469,6 +498,55 @@ pub static FIELDS: [Field; 40] = [
         |p| p.gating_steps.to_string(),
         |p, v| p.gating_steps = parse(v, "a whole number")?
     ),
+    field!(
+        "dtr",
+        "Digits trainers (exact and estimator keys)",
+        Range::Free,
+        Digits,
+        |p| p.digits_trainers.join(","),
+        |p, v| p.digits_trainers = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    ),
+    field!(
+        "dk",
+        "Digits latent units k",
+        Range::Whole(limits::DIGITS_LATENTS.0, limits::DIGITS_LATENTS.1),
+        Digits,
+        |p| p.digits_latents.to_string(),
+        |p, v| p.digits_latents = parse(v, "a whole number")?
+    ),
+    field!(
+        "dsteps",
+        "Digits steps per trainer",
+        Range::Whole(limits::DIGITS_STEPS.0, limits::DIGITS_STEPS.1),
+        Digits,
+        |p| p.digits_steps.to_string(),
+        |p, v| p.digits_steps = parse(v, "a whole number")?
+    ),
+    field!("dseed", "Digits seed", Range::Free, Digits, |p| p.digits_seed.to_string(), |p, v| p.digits_seed =
+        parse(v, "a seed (whole number)")?),
+    field!(
+        "dx",
+        "Digits x-axis (evals, steps)",
+        Range::Free,
+        View,
+        |p| if p.digits_by_evals { "evals" } else { "steps" }.to_string(),
+        |p, v| p.digits_by_evals = match v {
+            "evals" => true,
+            "steps" => false,
+            _ => return Err("an x-axis (evals, steps)".into()),
+        }
+    ),
+    Field {
+        optional: true,
+        ..field!(
+            "dbar",
+            "Digits checkpoint of the bars (a step; none: the latest)",
+            Range::Free,
+            View,
+            |p| p.digits_bar_step.map(|s| s.to_string()).unwrap_or_default(),
+            |p, v| p.digits_bar_step = if v.is_empty() { None } else { Some(parse(v, "a step (whole number)")?) }
+        )
+    },
     Field {
         optional: true,
         ..field!("focus", "the enlarged plot", Range::Free, View, |p| p.focus.clone(), |p, v| {
@@ -546,6 +624,7 @@ pub fn key_table() -> String {
             Scope::Job => "job",
             Scope::Race => "race",
             Scope::Gating => "gating",
+            Scope::Digits => "digits",
             Scope::View => "view",
         };
         let default = (f.get)(&defaults);

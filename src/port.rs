@@ -48,11 +48,22 @@ pub(crate) struct Control {
     /// Helpers' answers not yet taken in.
     pub(crate) inbox: Vec<ChunkResult>,
     pub(crate) splits: u64,
+    /// A Digits run was asked to skip its current trainer ([`Cmd::Skip`]).
+    pub(crate) skip: bool,
 }
 
 impl Control {
     pub(crate) fn new<P: Port>(id: u64, playing: bool, helpers: u32, port: &P) -> Control {
-        Control { id, playing, step: false, last_yield: port.now_ms(), helpers, inbox: Vec::new(), splits: 0 }
+        Control {
+            id,
+            playing,
+            step: false,
+            last_yield: port.now_ms(),
+            helpers,
+            inbox: Vec::new(),
+            splits: 0,
+            skip: false,
+        }
     }
 
     /// A new number for a split computation of this job.
@@ -77,7 +88,7 @@ impl Control {
                 self.inbox.push(*r);
                 Ok(())
             }
-            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) => Err(Stop::Next(cmd)),
+            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) | Cmd::Digits(_) => Err(Stop::Next(cmd)),
             Cmd::Cancel => Err(Stop::Cancelled),
             Cmd::Ping(x) => {
                 port.send(Out::Pong(x)).await;
@@ -90,6 +101,10 @@ impl Control {
             Cmd::Pause { id } if id == self.id => {
                 self.playing = false;
                 self.step = false;
+                Ok(())
+            }
+            Cmd::Skip { id } if id == self.id => {
+                self.skip = true;
                 Ok(())
             }
             Cmd::Step { id } if id == self.id => {

@@ -119,6 +119,65 @@ pub struct GatingSpec {
     pub gates: Vec<String>,
 }
 
+/// The Digits experiment (`stochgrad_core::vae`): the discrete VAE on the binarised 8×8 digits,
+/// trained once per trainer (`"exact"` or an estimator key), one after another, from the same
+/// initial parameters and minibatches. Runs in its own worker (`side.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigitsSpec {
+    /// The run's own id (a sequence separate from the other jobs').
+    pub id: u64,
+    /// `"exact"` (the exact encoder gradient) or estimator keys, in training order.
+    pub trainers: Vec<String>,
+    /// Latent units k.
+    pub latents: usize,
+    pub steps: u64,
+    /// The seed of the initial parameters, the minibatches and the estimates.
+    pub seed: u64,
+    /// The estimators' hyper-parameters (the page's).
+    pub hp: HyperParams,
+}
+
+/// One checkpoint of a Digits run: exact figures on the test images, nats per image.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigitsPoint {
+    pub step: u64,
+    /// Loss evaluations `g(h)` the encoder's estimates spent so far, per training image seen.
+    pub evaluations: f64,
+    /// Mean `−ELBO` over the test images (exact).
+    pub neg_elbo: f64,
+    /// Mean `−log p(x)` over the test images (exact).
+    pub neg_log_marginal: f64,
+}
+
+/// An estimator's encoder gradient on the fixed minibatch at one checkpoint (see
+/// `stochgrad_core::vae::encoder_figures`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigitsBar {
+    pub step: u64,
+    /// Its figures, or why there are none.
+    pub figures: Result<DigitsFigures, String>,
+}
+
+/// `‖E[ĝ] − ∇‖²`, `tr Var[ĝ]` and `‖∇‖²` over the encoder's parameters, and how they were obtained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigitsFigures {
+    pub bias_sq: f64,
+    pub variance: f64,
+    pub gradient_sq: f64,
+    /// "exact", "quadrature" or "monte-carlo" (`engine::DIGITS_BAR_SAMPLES` draws per image; bias²
+    /// debiased).
+    pub method: String,
+}
+
+/// Grey levels (0 = white, 255 = black) of 8×8 images, row by row: a trainer's reconstructions of
+/// the test images shown and its samples from the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigitsImages {
+    pub step: u64,
+    pub reconstructions: Vec<Vec<u8>>,
+    pub samples: Vec<Vec<u8>>,
+}
+
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cmd {
@@ -145,6 +204,10 @@ pub enum Cmd {
     Race(Box<RaceSpec>),
     /// Start a gating run (cancels the current job of this worker).
     Gating(Box<GatingSpec>),
+    /// Start a Digits run (cancels the current job of this worker).
+    Digits(Box<DigitsSpec>),
+    /// Digits: stop training the current trainer of run `id` and go on with the next.
+    Skip { id: u64 },
 }
 
 /// Chunks `first_chunk .. first_chunk + chunks` of an estimator's exact job, for a helper worker.
@@ -317,6 +380,41 @@ pub enum Out {
     },
     /// Gating cannot run (or a figure overflowed).
     GatingFailed {
+        id: u64,
+        message: String,
+    },
+    /// Digits: `done` of `total` training steps (all trainers together); `key` is training.
+    DigitsProgress {
+        id: u64,
+        key: String,
+        done: u64,
+        total: u64,
+    },
+    /// Digits: a trainer's new checkpoints (exact, test images), with its latest images.
+    DigitsPoints {
+        id: u64,
+        key: String,
+        points: Vec<DigitsPoint>,
+        images: Option<DigitsImages>,
+    },
+    /// Digits: a trainer's encoder-gradient figures at one checkpoint.
+    DigitsBar {
+        id: u64,
+        key: String,
+        bar: DigitsBar,
+    },
+    /// Digits: a trainer stopped before its last step: skipped (`None`) or failed (the reason).
+    DigitsStopped {
+        id: u64,
+        key: String,
+        error: Option<String>,
+    },
+    /// Digits: every trainer is done.
+    DigitsDone {
+        id: u64,
+    },
+    /// Digits cannot run at all.
+    DigitsFailed {
         id: u64,
         message: String,
     },

@@ -6,9 +6,12 @@
 
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
-use crate::protocol::{GatingSpec, JobSpec, MomentsView, Out, RaceSpec, Refusal, SweepKind, SweepPoint};
+use crate::protocol::{
+    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, GatingSpec, JobSpec, MomentsView, Out, RaceSpec, Refusal,
+    SweepKind, SweepPoint,
+};
 use std::rc::Rc;
-use stochgrad_core::estimators::{catalogue, find_meta};
+use stochgrad_core::estimators::{catalogue, find_meta, Family, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
@@ -203,6 +206,45 @@ pub struct GatingView {
     pub failure: Option<String>,
 }
 
+/// One trainer of the Digits experiment: its checkpoints, latest images and encoder figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DigitsRow {
+    /// Exact test figures at step 0 and every checkpoint since (shared: cloning is cheap).
+    pub points: Rc<Vec<DigitsPoint>>,
+    /// Reconstructions and samples at the latest checkpoint.
+    pub images: Option<Rc<DigitsImages>>,
+    /// The encoder gradient's figures at the checkpoints computed so far.
+    pub bars: Rc<Vec<DigitsBar>>,
+    /// It stopped before its last step: skipped (`Some(None)`) or failed (`Some(Some(why))`).
+    pub stopped: Option<Option<String>>,
+}
+
+/// The Digits experiment: its trainers' rows as they arrive.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DigitsView {
+    /// A run was asked for (by ▶ Train) with the current settings.
+    pub requested: bool,
+    pub rows: Rows<DigitsRow>,
+    /// (trainer training, steps done, total steps of all trainers).
+    pub progress: Option<(String, u64, u64)>,
+    pub done: bool,
+    /// Stopped by the user (■ Stop) before the end.
+    pub cancelled: bool,
+    pub failure: Option<String>,
+}
+
+impl DigitsView {
+    /// The worker is training.
+    pub fn running(&self) -> bool {
+        self.requested && !self.done && !self.cancelled && self.failure.is_none()
+    }
+}
+
+/// The Digits trainers the page offers: `exact`, then every estimator of binary units (registry order).
+pub fn digits_trainer_keys() -> Vec<&'static str> {
+    std::iter::once("exact").chain(catalogue().iter().filter(|m| m.family != Family::UnitType).map(|m| m.key)).collect()
+}
+
 /// The job and race ids last sent to the workers (see [`State::outgoing`]); 0 = none yet.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sent {
@@ -247,6 +289,13 @@ pub struct State {
     /// The gating run's id (its own sequence).
     pub gating_id: u64,
     pub gating: GatingView,
+    /// The Digits run's id (its own sequence).
+    pub digits_id: u64,
+    pub digits: DigitsView,
+    /// Increments on every Digits "skip" (the worker is sent [`crate::protocol::Cmd::Skip`]) and
+    /// "stop" (it is sent `Cmd::Cancel`) press.
+    pub digits_skips: u64,
+    pub digits_stops: u64,
 }
 
 impl Default for State {
@@ -320,6 +369,19 @@ pub enum Action {
     SetGatingSteps(u64),
     /// Train the gaters with the current gating settings.
     RunGating,
+    ToggleDigitsTrainer(String),
+    SetDigitsLatents(u64),
+    SetDigitsSteps(u64),
+    SetDigitsSeed(u64),
+    SetDigitsByEvals(bool),
+    /// The checkpoint whose bars are shown (`None`: the latest).
+    SetDigitsBarStep(Option<u64>),
+    /// ▶ Train: run the Digits experiment with the current settings.
+    RunDigits,
+    /// Skip the trainer being trained (the next one starts).
+    SkipDigits,
+    /// Stop the Digits run (what it has computed stays).
+    StopDigits,
     /// Next sampling seed (same network).
     NewSamples,
     /// Next network seed.
@@ -351,6 +413,10 @@ impl State {
             race: RaceView::default(),
             gating_id: 1,
             gating: GatingView::default(),
+            digits_id: 1,
+            digits: DigitsView::default(),
+            digits_skips: 0,
+            digits_stops: 0,
         };
         s.notes = s.sanitize();
         s.clear_results();
@@ -381,6 +447,16 @@ impl State {
             p.focus.clear();
         }
         p.hide.retain(|h| PANELS.contains(&h.as_str()));
+        let offered = digits_trainer_keys();
+        for k in &p.digits_trainers {
+            if !offered.contains(&k.as_str()) {
+                notes.push(format!(
+                    "\"{k}\" cannot train the Digits model (not exact or an estimator of binary units); ignored"
+                ));
+            }
+        }
+        p.digits_trainers =
+            offered.iter().filter(|k| p.digits_trainers.iter().any(|t| t == *k)).map(|k| k.to_string()).collect();
         let n = p.model.clone().to_model().num_params();
         if p.param >= n {
             notes.push(format!("parameter {} does not exist (the model has {n}); showing parameter 0", p.param));
@@ -470,6 +546,27 @@ impl State {
             config: self.gating_config(),
             gates: GATES.iter().map(|g| g.to_string()).collect(),
         }
+    }
+
+    /// The Digits worker's request (the estimators' hyper-parameters are the core's defaults, as in
+    /// `stochgrad digits train`).
+    pub fn digits_spec(&self) -> DigitsSpec {
+        let p = &self.page;
+        DigitsSpec {
+            id: self.digits_id,
+            trainers: p.digits_trainers.clone(),
+            latents: p.digits_latents as usize,
+            steps: p.digits_steps,
+            seed: p.digits_seed,
+            hp: HyperParams::default(),
+        }
+    }
+
+    /// Digits settings changed (or ▶ Train): drop the results (and cancel a run).
+    fn restart_digits(&mut self, requested: bool) {
+        self.notes = self.sanitize();
+        self.digits_id += 1;
+        self.digits = DigitsView { requested, ..DigitsView::default() };
     }
 
     /// Gating settings changed: drop the results (and cancel a run).
@@ -586,23 +683,34 @@ impl State {
     /// Load a whole page: the job starts over, the race and the gating run if what they compute
     /// changed.
     fn load(&mut self, page: Page) {
-        let gating = self.gating_config();
+        let (gating, digits) = (self.gating_config(), self.digits_basis());
         self.page = page;
         self.restart();
         if self.gating_config() != gating {
             self.restart_gating(false);
         }
+        if self.digits_basis() != digits {
+            self.restart_digits(false);
+        }
+    }
+
+    /// What the Digits run is computed from (without its id).
+    fn digits_basis(&self) -> DigitsSpec {
+        DigitsSpec { id: 0, ..self.digits_spec() }
     }
 
     /// What the job, the race and the gating run are computed from (without ids and play states).
-    fn bases(&self) -> (JobSpec, RaceSpec, GatingConfig) {
+    fn bases(&self) -> (JobSpec, RaceSpec, GatingConfig, DigitsSpec) {
         let job = JobSpec { id: 0, playing: false, ..self.job_spec() };
-        (job, self.race_basis_now(), self.gating_config())
+        (job, self.race_basis_now(), self.gating_config(), self.digits_basis())
     }
 
     /// Restart what an edit changed the inputs of.
-    fn settle(&mut self, before: (JobSpec, RaceSpec, GatingConfig)) {
-        let (job, race, gating) = self.bases();
+    fn settle(&mut self, before: (JobSpec, RaceSpec, GatingConfig, DigitsSpec)) {
+        let (job, race, gating, digits) = self.bases();
+        if digits != before.3 {
+            self.restart_digits(false);
+        }
         if job != before.0 {
             self.restart();
         } else if race != before.1 {
@@ -756,6 +864,38 @@ impl State {
                 self.restart_gating(true);
                 return false;
             }
+            ToggleDigitsTrainer(k) => {
+                if let Some(i) = self.page.digits_trainers.iter().position(|e| *e == k) {
+                    self.page.digits_trainers.remove(i);
+                } else {
+                    self.page.digits_trainers.push(k);
+                }
+                let _ = self.sanitize();
+            }
+            SetDigitsLatents(k) => self.page.digits_latents = k,
+            SetDigitsSteps(n) => self.page.digits_steps = n,
+            SetDigitsSeed(seed) => self.page.digits_seed = seed,
+            SetDigitsByEvals(b) => self.page.digits_by_evals = b,
+            SetDigitsBarStep(step) => self.page.digits_bar_step = step,
+            RunDigits => {
+                self.restart_digits(true);
+                self.page.digits_bar_step = None;
+                return false;
+            }
+            SkipDigits => {
+                if self.digits.running() {
+                    self.digits_skips += 1;
+                }
+                return false;
+            }
+            StopDigits => {
+                if self.digits.running() {
+                    self.digits_stops += 1;
+                    self.digits.cancelled = true;
+                    self.digits.progress = None;
+                }
+                return false;
+            }
             NewSamples => {
                 self.page.sampling_seed = self.page.sampling_seed.wrapping_add(1);
             }
@@ -878,6 +1018,30 @@ impl State {
             Out::GatingFailed { id, message } if id == self.gating_id => {
                 self.gating.failure = Some(message);
                 self.gating.progress = None;
+            }
+            Out::DigitsProgress { id, key, done, total } if id == self.digits_id && self.digits.running() => {
+                self.digits.progress = Some((key, done, total));
+            }
+            Out::DigitsPoints { id, key, points, images } if id == self.digits_id => {
+                let row = self.digits.rows.row_mut(key);
+                Rc::make_mut(&mut row.points).extend(points);
+                if let Some(im) = images {
+                    row.images = Some(Rc::new(im));
+                }
+            }
+            Out::DigitsBar { id, key, bar } if id == self.digits_id => {
+                Rc::make_mut(&mut self.digits.rows.row_mut(key).bars).push(bar);
+            }
+            Out::DigitsStopped { id, key, error } if id == self.digits_id => {
+                self.digits.rows.row_mut(key).stopped = Some(error);
+            }
+            Out::DigitsDone { id } if id == self.digits_id => {
+                self.digits.done = true;
+                self.digits.progress = None;
+            }
+            Out::DigitsFailed { id, message } if id == self.digits_id => {
+                self.digits.failure = Some(message);
+                self.digits.progress = None;
             }
             _ => {}
         }
@@ -1284,6 +1448,59 @@ mod tests {
         // The old run's messages no longer count.
         let s = s.reduce(Action::Worker(Box::new(Out::GatingDone { id })));
         assert!(!s.gating.done);
+    }
+
+    #[test]
+    fn digits_runs_on_request_streams_and_settings_changes_drop_results() {
+        use crate::protocol::{DigitsFigures, DigitsPoint};
+        let s = State::default();
+        assert!(!s.digits.requested && !s.digits.running());
+        assert_eq!(s.digits_spec().trainers, ["exact", "reinforce", "disarm", "st"].map(String::from).to_vec());
+        // Skip and stop do nothing before a run.
+        let s = s.reduce(Action::StopDigits).reduce(Action::SkipDigits);
+        assert_eq!((s.digits_stops, s.digits_skips), (0, 0));
+        let s = s.reduce(Action::RunDigits);
+        let id = s.digits_id;
+        assert!(s.digits.running());
+        let point = DigitsPoint { step: 0, evaluations: 0.0, neg_elbo: 40.0, neg_log_marginal: 39.0 };
+        let s = s.reduce(Action::Worker(Box::new(Out::DigitsPoints {
+            id,
+            key: "st".into(),
+            points: vec![point],
+            images: None,
+        })));
+        let bar = DigitsBar {
+            step: 0,
+            figures: Ok(DigitsFigures { bias_sq: 1.0, variance: 2.0, gradient_sq: 3.0, method: "exact".into() }),
+        };
+        let s = s.reduce(Action::Worker(Box::new(Out::DigitsBar { id, key: "st".into(), bar })));
+        let row = s.digits.rows.get("st").unwrap();
+        assert_eq!((row.points.len(), row.bars.len()), (1, 1));
+        // The bars' checkpoint is a view setting: nothing restarts.
+        let s = s.reduce(Action::SetDigitsBarStep(Some(0)));
+        assert_eq!(s.digits_id, id);
+        let s = s.reduce(Action::SkipDigits).reduce(Action::StopDigits);
+        assert_eq!((s.digits_skips, s.digits_stops), (1, 1));
+        assert!(
+            s.digits.cancelled && !s.digits.running() && s.digits.rows.get("st").is_some(),
+            "stopping keeps the results"
+        );
+        // A settings change drops the results; the old run's messages no longer count.
+        let s = s.reduce(Action::SetDigitsLatents(4));
+        assert!(s.digits_id > id && s.digits.rows.get("st").is_none() && !s.digits.requested);
+        assert_eq!(s.digits_spec().latents, 4);
+        let s = s.reduce(Action::Worker(Box::new(Out::DigitsDone { id })));
+        assert!(!s.digits.done);
+        // Trainers: toggled, kept in the offered order (exact first), unit types refused.
+        let s =
+            s.reduce(Action::ToggleDigitsTrainer("exact".into())).reduce(Action::ToggleDigitsTrainer("exact".into()));
+        assert_eq!(s.page.digits_trainers[0], "exact");
+        let s = s.reduce(Action::ToggleDigitsTrainer("sts".into()));
+        assert!(!s.page.digits_trainers.contains(&"sts".to_string()));
+        // The toy's settings do not touch the Digits run.
+        let before = s.digits_id;
+        let s = s.reduce(Action::SetTau(2.0)).reduce(Action::SetRaceSteps(100));
+        assert_eq!(s.digits_id, before);
     }
 
     #[test]

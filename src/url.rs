@@ -144,13 +144,18 @@ mod tests {
             // The changed value survives the address bar: written, read back, the same.
             let (back, notes) = from_hash(&to_hash(&after.page));
             assert_eq!((f.get)(&back), (f.get)(&after.page), "`{}` round-trips through the URL ({notes:?})", f.key);
-            let (job, race, gating) =
-                (after.job_id != fresh.job_id, after.race_id != fresh.race_id, after.gating_id != fresh.gating_id);
+            let (job, race, gating, digits) = (
+                after.job_id != fresh.job_id,
+                after.race_id != fresh.race_id,
+                after.gating_id != fresh.gating_id,
+                after.digits_id != fresh.digits_id,
+            );
             match f.scope {
-                Scope::Job => assert!(job && !gating, "`{}` feeds the job", f.key),
-                Scope::Race => assert!(!job && race && !gating, "`{}` feeds the race only", f.key),
-                Scope::Gating => assert!(!job && !race && gating, "`{}` feeds the gating run only", f.key),
-                Scope::View => assert!(!job && !race && !gating, "`{}` only changes the view", f.key),
+                Scope::Job => assert!(job && !gating && !digits, "`{}` feeds the job", f.key),
+                Scope::Race => assert!(!job && race && !gating && !digits, "`{}` feeds the race only", f.key),
+                Scope::Gating => assert!(!job && !race && gating && !digits, "`{}` feeds the gating run only", f.key),
+                Scope::Digits => assert!(!job && !race && !gating && digits, "`{}` feeds the Digits run only", f.key),
+                Scope::View => assert!(!job && !race && !gating && !digits, "`{}` only changes the view", f.key),
             }
         }
     }
@@ -197,6 +202,12 @@ mod tests {
         p.race_by_evals = false;
         p.gating_seed = 9;
         p.gating_steps = 500;
+        p.digits_trainers = vec!["exact".into(), "disarm".into()];
+        p.digits_latents = 4;
+        p.digits_steps = 200;
+        p.digits_seed = 3;
+        p.digits_by_evals = true;
+        p.digits_bar_step = Some(100);
         let (back, notes) = from_hash(&to_hash(&p));
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(back, p);
@@ -262,5 +273,20 @@ mod tests {
         assert_eq!(s.page.race_lr, limits::RACE_LR.1);
         assert_eq!(s.page.gating_steps, limits::GATING_STEPS.0);
         assert_eq!(s.notes.len(), 2, "{:?}", s.notes);
+    }
+
+    #[test]
+    fn digits_settings_are_checked() {
+        let (p, notes) = from_hash("#dtr=exact,sts,bogus,reinforce&dk=40&dsteps=0&dx=time&dbar=x");
+        // time and x do not parse; 40 and 0 are clamped; sts and bogus are not trainers.
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let s = State::new(p);
+        assert_eq!(s.page.digits_trainers, vec!["exact".to_string(), "reinforce".to_string()]);
+        assert_eq!(s.page.digits_latents, limits::DIGITS_LATENTS.1);
+        assert_eq!(s.page.digits_steps, limits::DIGITS_STEPS.0);
+        assert!(!s.page.digits_by_evals && s.page.digits_bar_step.is_none());
+        assert_eq!(s.notes.len(), 4, "{:?}", s.notes);
+        let spec = s.digits_spec();
+        assert_eq!((spec.latents, spec.steps), (12, 10));
     }
 }

@@ -398,3 +398,108 @@ fn gating_trains_every_gate_type_with_progress_and_equals_the_core() {
     let direct = gating_run(&config, &keys).unwrap();
     assert_eq!(rows, direct.rows, "trained in chunks with yields = trained in one go");
 }
+
+fn digits_spec(trainers: &[&str], latents: usize, steps: u64) -> stochgrad_app::protocol::DigitsSpec {
+    stochgrad_app::protocol::DigitsSpec {
+        id: 5,
+        trainers: trainers.iter().map(|s| s.to_string()).collect(),
+        latents,
+        steps,
+        seed: 2,
+        hp: stochgrad_core::estimators::HyperParams::default(),
+    }
+}
+
+#[test]
+fn digits_trains_each_trainer_in_turn_and_its_checkpoints_equal_the_core_run() {
+    use stochgrad_app::engine::{bar_images, bar_steps, is_checkpoint, DIGITS_SHOWN};
+    use stochgrad_core::vae::{self, Config, Run, Trainer};
+    let spec = digits_spec(&["exact", "sts", "disarm", "reinforce"], 3, 40);
+    let out = run(vec![(0, Cmd::Digits(Box::new(spec.clone())))]);
+    assert!(matches!(out.last(), Some(Out::DigitsDone { id: 5 })));
+    // A unit type cannot train binary latents: it says why and the run goes on.
+    assert!(out.iter().any(|o| matches!(o, Out::DigitsStopped { key, error: Some(_), .. } if key == "sts")));
+    let progress: Vec<u64> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::DigitsProgress { done, total: 160, .. } => Some(*done),
+            _ => None,
+        })
+        .collect();
+    assert!(!progress.is_empty() && progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    let test = stochgrad_core::digits::test();
+    for key in ["exact", "disarm", "reinforce"] {
+        let points: Vec<_> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::DigitsPoints { key: k, points, images, .. } if k == key => Some((points[0], images.clone())),
+                _ => None,
+            })
+            .collect();
+        let steps: Vec<u64> = points.iter().map(|p| p.0.step).collect();
+        assert_eq!(steps, (0..=40).filter(|&s| is_checkpoint(s, 40)).collect::<Vec<_>>(), "{key}");
+        // The same run trained directly: the same exact figures at every checkpoint.
+        let trainer = stochgrad_app::engine::digits_trainer(key).unwrap();
+        let mut direct = Run::new(Config { trainer, latents: 3, steps: 40, seed: 2, ..Config::default() }).unwrap();
+        for (p, images) in &points {
+            while direct.step < p.step {
+                direct.advance().unwrap();
+            }
+            let b = vae::evaluate(&direct.params, &test);
+            assert_eq!(
+                (p.neg_elbo, p.neg_log_marginal, p.evaluations),
+                (b.neg_elbo, b.neg_log_marginal, direct.evaluations)
+            );
+            assert!(p.neg_elbo >= p.neg_log_marginal, "−ELBO bounds −log p(x) from above");
+            let im = images.as_ref().unwrap();
+            assert_eq!((im.reconstructions.len(), im.samples.len()), (DIGITS_SHOWN, DIGITS_SHOWN));
+            assert!(im.reconstructions.iter().chain(&im.samples).all(|i| i.len() == 64));
+        }
+        let bars: Vec<_> = out
+            .iter()
+            .filter_map(|o| match o {
+                Out::DigitsBar { key: k, bar, .. } if k == key => Some(bar.clone()),
+                _ => None,
+            })
+            .collect();
+        if key == "exact" {
+            assert!(bars.is_empty(), "the exact gradient has no bars");
+            continue;
+        }
+        assert_eq!(bars.iter().map(|b| b.step).collect::<Vec<_>>(), bar_steps(40));
+        let Trainer::Estimator(est) = trainer else { unreachable!() };
+        // The last bar: the core's figures at the end of the run, on the fixed minibatch.
+        let f = bars.last().unwrap().figures.as_ref().unwrap();
+        let batch: Vec<usize> = test.iter().copied().take(bar_images(3)).collect();
+        let core = vae::encoder_figures(&direct.params, &batch, est, &spec.hp, 1000, 2).unwrap();
+        assert_eq!((f.bias_sq, f.variance, f.method.as_str()), (core.bias_sq, core.variance, "exact"));
+        assert!(f.bias_sq <= 1e-20 * f.gradient_sq.max(1.0), "{key} is unbiased: {}", f.bias_sq);
+    }
+}
+
+#[test]
+fn digits_skip_moves_on_to_the_next_trainer_and_a_new_run_replaces_the_old() {
+    let spec = digits_spec(&["reinforce", "st"], 2, 400);
+    let out = run(vec![(0, Cmd::Digits(Box::new(spec))), (30, Cmd::Skip { id: 5 })]);
+    assert!(out.iter().any(|o| matches!(o, Out::DigitsStopped { key, error: None, .. } if key == "reinforce")));
+    let last_st = out.iter().rev().find_map(|o| match o {
+        Out::DigitsPoints { key, points, .. } if key == "st" => Some(points[0].step),
+        _ => None,
+    });
+    assert_eq!(last_st, Some(400), "the next trainer trains to the end");
+    assert!(matches!(out.last(), Some(Out::DigitsDone { id: 5 })));
+    // A new run replaces the running one at once.
+    let mut second = digits_spec(&["st"], 2, 20);
+    second.id = 6;
+    let out = run(vec![
+        (0, Cmd::Digits(Box::new(digits_spec(&["reinforce"], 2, 100_000)))),
+        (10, Cmd::Digits(Box::new(second))),
+    ]);
+    assert!(matches!(out.last(), Some(Out::DigitsDone { id: 6 })));
+    assert!(!out.iter().any(|o| matches!(o, Out::DigitsDone { id: 5 })));
+    // Nothing to train, or k beyond the page's limit: one failure, no panic.
+    for bad in [digits_spec(&[], 2, 10), digits_spec(&["st"], 13, 10), digits_spec(&["st"], 0, 10)] {
+        let out = run(vec![(0, Cmd::Digits(Box::new(bad)))]);
+        assert!(matches!(out.as_slice(), [Out::DigitsFailed { id: 5, .. }]), "{out:?}");
+    }
+}

@@ -320,7 +320,7 @@ fn malformed_models_each_get_their_own_error() {
         ("overflowing literal", valid.replace("-1.0", "1e999"), vec!["not valid JSON (number out of range"]),
         ("bare NaN token", valid.replace("-1.0", "NaN"), vec!["not valid JSON (expected value"]),
         ("input not numbers", valid.replace(r#""input": []"#, r#""input": "x""#), vec!["input: expected an array of numbers"]),
-        ("unknown loss kind", valid.replace(r#""toy""#, r#""hinge""#), vec![r#"loss.kind: unknown loss "hinge" (one of: toy, readout, softmax, match)"#]),
+        ("unknown loss kind", valid.replace(r#""toy""#, r#""hinge""#), vec![r#"loss.kind: unknown loss "hinge" (one of: toy, readout, softmax, match, elbo)"#]),
         ("missing loss kind", valid.replace(r#""kind": "toy", "#, ""), vec!["loss.kind: missing"]),
         (
             "softmax label out of range",

@@ -2,6 +2,7 @@
 //! below it is a view of the state.
 
 mod controls;
+mod digits;
 mod experiments;
 mod outbox;
 mod plot;
@@ -161,6 +162,7 @@ pub fn app() -> Html {
     // The training race's and the gating run's own workers (`side.rs`).
     let race_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let gating_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
+    let digits_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
     let help = use_state(|| false);
     let controls_open = use_state(|| false);
@@ -172,10 +174,12 @@ pub fn app() -> Html {
         let worker_ok = worker_ok.clone();
         let race_tx = race_tx.clone();
         let gating_tx = gating_tx.clone();
+        let digits_tx = digits_tx.clone();
         let first = state.clone();
         use_effect_with((), move |_| {
             *race_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *gating_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
+            *digits_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *tx.borrow_mut() = crate::pool::spawn(dispatcher);
             if tx.borrow().is_none() {
                 worker_ok.set(false);
@@ -231,6 +235,35 @@ pub fn app() -> Html {
         let requested = state.gating.requested;
         use_effect_with(state.gating_id, move |_| {
             send(&tx, if requested { Cmd::Gating(Box::new(spec)) } else { Cmd::Cancel });
+            || ()
+        });
+    }
+    // Digits: train when asked for, cancel when the settings change; skip and stop.
+    {
+        let tx = digits_tx.clone();
+        let spec = state.digits_spec();
+        let requested = state.digits.requested;
+        use_effect_with(state.digits_id, move |_| {
+            send(&tx, if requested { Cmd::Digits(Box::new(spec)) } else { Cmd::Cancel });
+            || ()
+        });
+    }
+    {
+        let tx = digits_tx.clone();
+        let id = state.digits_id;
+        use_effect_with(state.digits_skips, move |n| {
+            if *n > 0 {
+                send(&tx, Cmd::Skip { id });
+            }
+            || ()
+        });
+    }
+    {
+        let tx = digits_tx.clone();
+        use_effect_with(state.digits_stops, move |n| {
+            if *n > 0 {
+                send(&tx, Cmd::Cancel);
+            }
             || ()
         });
     }

@@ -1,5 +1,6 @@
 //! The results side: the exact answer, the plots, the readout table and the estimator cards.
 
+use super::digits::DigitsPanel;
 use super::experiments::{GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
 use super::widgets::{heads, Column, Select};
@@ -201,6 +202,7 @@ pub fn results(p: &ResultsProps) -> Html {
             <Readout state={st.clone()} />
             <RacePanel page={page.clone()} race={st.race.clone()} {epoch} dispatch={dispatch.clone()} />
             <GatingPanel page={page.clone()} gating={st.gating.clone()} dispatch={dispatch.clone()} />
+            <DigitsPanel page={page.clone()} digits={st.digits.clone()} {epoch} dispatch={dispatch.clone()} />
             <Cards ..CardsProps::of(st) />
             <HowToRead />
         </section>

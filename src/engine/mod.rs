@@ -1,7 +1,8 @@
 //! The worker's job runner: turns a [`JobSpec`] into a stream of [`Out`] summaries using the core.
 //! One file per phase: `exact.rs` (the exact solution and each estimator's exact moments),
 //! `monte_carlo.rs` (the frames), `sweeps.rs` (the τ and width sweeps between frames); the
-//! training race (`race.rs`) and the gating miniature (`gating.rs`) run in workers of their own.
+//! training race (`race.rs`), the gating miniature (`gating.rs`) and the Digits experiment
+//! (`digits.rs`) run in workers of their own.
 //!
 //! It is written against a small [`Port`] trait (send, yield, wait) so the same code runs in the Web
 //! Worker (see `reactor.rs`) and in native tests with a scripted port. Work is done in chunks; between
@@ -11,6 +12,7 @@
 //! Order of work: the exact solution; each estimator's exact (or quadrature) moments; then Monte-Carlo
 //! frames while playing, with the τ and width sweeps computed point by point in between.
 
+mod digits;
 mod exact;
 mod gating;
 mod monte_carlo;
@@ -21,6 +23,10 @@ use crate::port::Control;
 pub use crate::port::{Port, Stop, PROGRESS_MS, SLICE_MS};
 use crate::protocol::{Cmd, Fig, JobSpec, MomentsView, Out};
 use crate::split;
+pub use digits::{
+    bar_images, bar_steps, digits_trainer, grey, is_checkpoint, run_digits, shown_images, DIGITS_BAR_CHECKPOINTS,
+    DIGITS_BAR_SAMPLES, DIGITS_CHECKPOINTS, DIGITS_MAX_LATENTS, DIGITS_SHOWN,
+};
 pub use gating::{run_gating, GATING_CHUNK};
 pub use race::{race_too_large, run_race, RACE_CHAIN_LOG2, RACE_FRAMES};
 use stochgrad_core::estimators::{HyperParams, MC_CHUNK};
@@ -66,6 +72,11 @@ pub async fn serve<P: Port>(port: &mut P) {
                 Stop::Cancelled => {}
             },
             Cmd::Gating(spec) => match run_gating(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Digits(spec) => match run_digits(*spec, port).await {
                 Stop::Next(c) => next = Some(c),
                 Stop::Closed => return,
                 Stop::Cancelled => {}

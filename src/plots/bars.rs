@@ -42,6 +42,8 @@ pub struct Bars {
     /// Below this an exact squared figure is an exact zero (`ExactView::rounding_floor`).
     pub floor: f64,
     pub groups: Vec<BarGroup>,
+    /// The legend's label of Monte-Carlo bars.
+    pub mc_label: &'static str,
 }
 
 impl Bars {
@@ -62,7 +64,7 @@ impl Bars {
             })
             .collect();
         let floor = state.exact.as_ref().map_or(0.0, |e| e.rounding_floor());
-        Bars { var_x_evals, wrt: state.wrt_symbol(), floor, groups }
+        Bars { var_x_evals, wrt: state.wrt_symbol(), floor, groups, mc_label: "Monte Carlo ± 2 s.e." }
     }
 
     fn variance_name(&self) -> &'static str {
@@ -102,8 +104,7 @@ impl PlotData for Bars {
             ),
         ];
         if any_mc {
-            entries
-                .push(Entry::new(Swatch::Bar { color: th.muted, light: false, hatched: true }, "Monte Carlo ± 2 s.e."));
+            entries.push(Entry::new(Swatch::Bar { color: th.muted, light: false, hatched: true }, self.mc_label));
         }
         let Some(area) = kit::layout(root, &th, None, &entries)? else {
             return Ok(());

@@ -845,3 +845,65 @@ fn race_plot_empty_failed_and_degenerate() {
     let svg = render(&RacePlot::from_state(&d));
     assert!(!svg.contains("waiting"));
 }
+
+#[test]
+fn digits_plots_draw_their_data_and_the_empty_state() {
+    use crate::protocol::{DigitsBar, DigitsFigures, DigitsPoint};
+    use crate::state::DigitsRow;
+    let s = State::default();
+    let empty = DigitsRace::new(&s.page, &s.digits);
+    assert!(render(&empty).contains("press ▶ Train"));
+    assert!(render(&DigitsBars::new(&s.page, &s.digits, None, 10).bars).contains("no results yet"));
+    let mut d = s.clone();
+    let points = |n: u64, per: f64| -> Vec<DigitsPoint> {
+        (0..=n)
+            .map(|i| DigitsPoint {
+                step: 50 * i,
+                evaluations: per * 50.0 * i as f64,
+                neg_elbo: 40.0 - i as f64,
+                neg_log_marginal: 39.0 - i as f64,
+            })
+            .collect()
+    };
+    let fig = |bias_sq: f64, method: &str| DigitsBar {
+        step: 0,
+        figures: Ok(DigitsFigures { bias_sq, variance: 0.5, gradient_sq: 2.0, method: method.into() }),
+    };
+    d.digits.rows.insert("exact".into(), DigitsRow { points: points(4, 0.0).into(), ..DigitsRow::default() });
+    d.digits.rows.insert(
+        "disarm".into(),
+        DigitsRow { points: points(3, 100.0).into(), bars: vec![fig(1e-29, "exact")].into(), ..DigitsRow::default() },
+    );
+    d.digits.rows.insert(
+        "st".into(),
+        DigitsRow { points: points(2, 50.0).into(), bars: vec![fig(0.3, "exact")].into(), ..DigitsRow::default() },
+    );
+    d.digits.rows.insert(
+        "reinforce".into(),
+        DigitsRow {
+            points: points(1, 50.0).into(),
+            bars: vec![DigitsBar { step: 0, figures: Err("too large".into()) }].into(),
+            ..DigitsRow::default()
+        },
+    );
+    for by_evals in [false, true] {
+        d.page.digits_by_evals = by_evals;
+        let race = DigitsRace::new(&d.page, &d.digits);
+        assert_eq!(race.series.len(), 4);
+        let svg = render(&race);
+        assert!(!svg.contains("press ▶ Train") && !svg.contains("NaN"), "{svg}");
+        assert_eq!(race.x_range(), (0.0, if by_evals { 100_000.0 } else { 1000.0 }));
+        assert_eq!(csv_rows(&race.csv()).len(), 1 + 5 + 4 + 3 + 2);
+    }
+    let bars = DigitsBars::new(&d.page, &d.digits, None, 10);
+    assert_eq!(bars.bars.groups.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(), ["disarm", "st"]);
+    assert_eq!(bars.bars.groups[0].bias_sq.value, 0.0, "an exact zero's rounding noise is 0");
+    assert_eq!(bars.missing, vec![("reinforce".to_string(), "too large".to_string())]);
+    let svg = render(&bars);
+    assert!(svg.contains("unbiased") && !svg.contains("NaN"));
+    assert!(bars.describe().starts_with("At step 0, on the first 10 test images"));
+    // A strip of images: one white square per image, one grey square per dark pixel.
+    let strip = strip_svg(&[vec![0; 64], vec![255; 64]], 4, "two \"images\"");
+    assert_eq!(strip.matches("<rect").count(), 2 + 64);
+    assert!(strip.contains("width=\"68\"") && strip.contains("&quot;images&quot;"));
+}
