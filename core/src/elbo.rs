@@ -286,23 +286,11 @@ pub fn image_exact(
     let (u, constant) = linear_part(dec, table, x);
     let factored = Factored::new(a);
     let n = 1usize << k;
-    let mut lin_g = 0.0; // u·s along the walk
     let mut expected_g = 0.0;
     let mut on = vec![0.0; k]; // Σ_s q(s) g(s) s_i
     let mut neg_g = if with_log_marginal { Vec::with_capacity(n) } else { Vec::new() };
     let mut q_all = q_out;
-    let mut s = 0u64;
-    for t in 0..n as u64 {
-        if t > 0 {
-            let l = t.trailing_zeros() as usize;
-            s ^= 1 << l;
-            if s >> l & 1 == 1 {
-                lin_g += u[l];
-            } else {
-                lin_g -= u[l];
-            }
-        }
-        let g = table.softplus_sum[s as usize] + constant - lin_g;
+    walk(table, &u, constant, |s, g| {
         let q = factored.get(s);
         let qg = q * g;
         expected_g += qg;
@@ -318,7 +306,7 @@ pub fn image_exact(
         if let Some(qs) = q_all.as_deref_mut() {
             qs[s as usize] = q;
         }
-    }
+    });
     let mut given_on = vec![0.0; k];
     let mut given_off = vec![0.0; k];
     let mut d_expected_g = vec![0.0; k];
@@ -343,16 +331,13 @@ pub fn image_exact(
     }
 }
 
-/// One image's `(−ELBO, log p(x))` only: [`image_exact`] without the gradients' sums.
-pub fn image_bounds(dec: &Decoder, table: &Table, x: &[f64], a: &[f64]) -> (f64, f64) {
-    let k = dec.latents();
-    let (u, constant) = linear_part(dec, table, x);
-    let factored = Factored::new(a);
-    let n = 1usize << k;
-    let (mut lin_g, mut expected_g) = (0.0, 0.0);
-    let mut neg_g = Vec::with_capacity(n);
+/// Every state `s` with `g(s) = S(s) + constant − u·s`, in Gray-code order: each step flips one
+/// bit, so `u·s` changes by one `±u_l`.
+#[inline]
+fn walk(table: &Table, u: &[f64], constant: f64, mut visit: impl FnMut(u64, f64)) {
+    let mut lin_g = 0.0; // u·s along the walk
     let mut s = 0u64;
-    for t in 0..n as u64 {
+    for t in 0..1u64 << table.latents {
         if t > 0 {
             let l = t.trailing_zeros() as usize;
             s ^= 1 << l;
@@ -362,10 +347,22 @@ pub fn image_bounds(dec: &Decoder, table: &Table, x: &[f64], a: &[f64]) -> (f64,
                 lin_g -= u[l];
             }
         }
-        let g = table.softplus_sum[s as usize] + constant - lin_g;
+        visit(s, table.softplus_sum[s as usize] + constant - lin_g);
+    }
+}
+
+/// One image's `(−ELBO, log p(x))` only: [`image_exact`] without the gradients' sums.
+pub fn image_bounds(dec: &Decoder, table: &Table, x: &[f64], a: &[f64]) -> (f64, f64) {
+    let k = dec.latents();
+    let (u, constant) = linear_part(dec, table, x);
+    let factored = Factored::new(a);
+    let n = 1usize << k;
+    let mut expected_g = 0.0;
+    let mut neg_g = Vec::with_capacity(n);
+    walk(table, &u, constant, |s, g| {
         expected_g += factored.get(s) * g;
         neg_g.push(-g);
-    }
+    });
     let mut scratch = vec![0.0; k];
     (expected_g + neg_entropy(a, &mut scratch), math::log_sum_exp(&neg_g))
 }

@@ -436,40 +436,6 @@ fn reference(net: &Net, bf_g: &BruteExact, key: &str, h: HyperParams) -> Moments
     m
 }
 
-/// `brute_force.rs`'s rule: `‖m_e − m_ref‖ ≤ tol·(‖m_ref‖ + √tr Var) + floor`,
-/// `‖v_e − v_ref‖ ≤ tol·E‖ĝ‖² + floor`, the floors `16ε·max|f|·|∂θ log q|` of O(max|f|) baselines.
-fn check_moments(what: &str, rep: &Report, reference: &Moments, tol: f64, sc: &ScoreScales) {
-    assert!(rep.mean.iter().chain(&rep.variance).all(|v| v.is_finite()), "{what}: non-finite figures");
-    assert_eq!(rep.mean.len(), reference.mean.len(), "{what}: dimension");
-    let tr: f64 = reference.var.iter().sum();
-    let second: f64 = tr + reference.mean.iter().map(|m| m * m).sum::<f64>();
-    let c = 16.0 * f64::EPSILON * sc.fmax;
-    let mean_floor = c * norm(&sc.abs_s);
-    let var_floor: f64 = (0..sc.s2.len())
-        .map(|t| {
-            let v = 2.0 * (reference.var[t] * c * c * sc.s2[t]).sqrt() + c * c * sc.s2[t];
-            v * v
-        })
-        .sum::<f64>()
-        .sqrt();
-    let em = diff_norm(&rep.mean, &reference.mean);
-    let bound = tol * (norm(&reference.mean) + tr.sqrt()) + mean_floor + 1e-300;
-    assert!(
-        em <= bound,
-        "{what}: mean differs by {em:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
-        rep.mean,
-        reference.mean
-    );
-    let ev = diff_norm(&rep.variance, &reference.var);
-    let bound = tol * second + var_floor + 1e-300;
-    assert!(
-        ev <= bound,
-        "{what}: variance differs by {ev:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
-        rep.variance,
-        reference.var
-    );
-}
-
 /// An unbiased estimator's mean against `∇(−ELBO)` (mine), with the enumeration's rounding floor.
 fn check_unbiased(what: &str, mean: &[f64], var: &[f64], bf: &BruteElbo, sc: &ScoreScales) {
     let tr: f64 = var.iter().sum();

@@ -1560,3 +1560,46 @@ pub fn brute_elbo(net: &Net) -> BruteElbo {
 pub fn brute_neg_elbo(net: &Net) -> f64 {
     brute_elbo(net).neg_elbo
 }
+
+/// Engine exact moments against a reference, by the tolerance rule of `brute_force.rs`'s header, plus the rounding floor
+/// of O(max|f|) baselines (see `ScoreScales`): with `δ = 16ε·max|f|·|∂θ log p|` per value, the mean
+/// may differ by `E[δ]` and the variance by `2√(Var·E[δ²]) + E[δ²]` on either side. (These floors
+/// matter only when the figures are far smaller than f, e.g. at saturated logits; elsewhere they
+/// are below 1e−14.)
+pub fn check_moments(
+    what: &str,
+    rep: &stochgrad_core::moments::Report,
+    reference: &Moments,
+    tol: f64,
+    sc: &ScoreScales,
+) {
+    assert!(rep.mean.iter().chain(&rep.variance).all(|v| v.is_finite()), "{what}: non-finite figures");
+    assert_eq!(rep.mean.len(), reference.mean.len(), "{what}: dimension");
+    let tr: f64 = reference.var.iter().sum();
+    let second: f64 = tr + reference.mean.iter().map(|m| m * m).sum::<f64>();
+    let c = 16.0 * f64::EPSILON * sc.fmax;
+    let mean_floor = c * norm(&sc.abs_s);
+    let var_floor: f64 = (0..sc.s2.len())
+        .map(|t| {
+            let v = 2.0 * (reference.var[t] * c * c * sc.s2[t]).sqrt() + c * c * sc.s2[t];
+            v * v
+        })
+        .sum::<f64>()
+        .sqrt();
+    let em = diff_norm(&rep.mean, &reference.mean);
+    let bound = tol * (norm(&reference.mean) + tr.sqrt()) + mean_floor + 1e-300;
+    assert!(
+        em <= bound,
+        "{what}: mean differs by {em:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
+        rep.mean,
+        reference.mean
+    );
+    let ev = diff_norm(&rep.variance, &reference.var);
+    let bound = tol * second + var_floor + 1e-300;
+    assert!(
+        ev <= bound,
+        "{what}: variance differs by {ev:e} (bound {bound:e})\n engine {:?}\n ref    {:?}",
+        rep.variance,
+        reference.var
+    );
+}
