@@ -1219,13 +1219,14 @@ const README_DECLARED: &[&str] = &[
     "2.5",
     "600",
     // quotations beside it: MNIST's size; RELAX's Table 1 (2018), Gumbel-Rao's table (2021),
-    // MuProp's Table 3 (2016), and the spread of RELAX's linear row (−112.5 to −111.20)
+    // MuProp's Table 3 (2016), DisARM's paper (2020), and the spread of RELAX's linear row (−112.5 to −111.20)
     "28×",
     "28",
     "784",
     "2018",
     "2021",
     "2016",
+    "2020",
     "−102.2",
     "−101.5",
     "−101.1",

@@ -14,7 +14,8 @@
 //! `g(h) = S(h) + Σ softplus(r) − x·b − u·h` with `S(h) = Σ_j softplus(o_j(h))` the only part that
 //! is not linear in `h`, and it does not depend on the image. [`Table`] keeps `S` and `σ(o)` for
 //! every state, computed once per decoder in Gray-code order (each step changes one bit: `O(D)` to
-//! update `o`), so an image costs `O(2^k)` more ([`Walk`]).
+//! update `o`), so an image's `−ELBO` and `log p(x)` cost `O(2^k)` more ([`image_bounds`]) and with
+//! the encoder's exact gradient `O(k·2^k)` ([`image_exact`]).
 
 use crate::math;
 
@@ -94,8 +95,8 @@ pub fn neg_entropy(a: &[f64], grad: &mut [f64]) -> f64 {
 }
 
 /// `Σ softplus(z_i) = Σ max(z_i, 0) + ln Π (1 + e^{−|z_i|})`: one exponential per term and one
-/// logarithm per sum (each factor is in (1, 2], so the product of ≤ 2^16 of them cannot overflow
-/// at the 64 pixels here). The absolute rounding error is ≈ n·ε·(1 + the sum): a term far below
+/// logarithm per sum (each factor is in (1, 2]; a product past 2^1000 is folded into the sum, so
+/// any number of pixels is safe). The absolute rounding error is ≈ n·ε·(1 + the sum): a term far below
 /// ε, e.g. `softplus(−40) ≈ 4·10⁻¹⁸`, is lost in the `1 +` (checked against the sum of
 /// [`math::softplus`] by a test).
 #[inline]
@@ -104,9 +105,19 @@ pub fn softplus_sum(z: impl Iterator<Item = f64>) -> f64 {
     for z in z {
         linear += z.max(0.0);
         product *= 1.0 + math::exp(-z.abs());
+        // Far from overflow at 64 pixels (≤ 2^64); a MODEL.json image may have up to 4096.
+        if product > PRODUCT_LIMIT {
+            linear += math::ln(product);
+            product = 1.0;
+        }
     }
     linear + math::ln(product)
 }
+
+/// Where a running product of factors in (1, 2] is folded into its logarithm (`2^1000`, far below
+/// `f64::MAX ≈ 2^1024`): never reached with 64 pixels, so the digits' figures have the bits of the
+/// plain product.
+const PRODUCT_LIMIT: f64 = 1.0715086071862673e301;
 
 /// `q(s) = Π_i q_i(s_i)` for every state as a product of two tables, one over the low half of
 /// the bits and one over the high half (`2·2^{k/2}` products instead of `2^k` exponentials; no
@@ -192,6 +203,10 @@ impl Table {
                     let e = math::exp(-o.abs());
                     linear += o.max(0.0);
                     product *= 1.0 + e;
+                    if product > PRODUCT_LIMIT {
+                        linear += math::ln(product);
+                        product = 1.0;
+                    }
                     *dst = if o >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                 }
                 softplus_sum[si] = linear + math::ln(product);
@@ -312,8 +327,9 @@ pub fn image_exact(
     let mut d_expected_g = vec![0.0; k];
     for i in 0..k {
         let (p, qi) = (math::sigmoid(a[i]), math::sigmoid(-a[i]));
-        given_on[i] = on[i] / p;
-        given_off[i] = (expected_g - on[i]) / qi;
+        // Given an event of probability 0 (a saturated logit) the conditional mean is taken as E[g].
+        given_on[i] = if p > 0.0 { on[i] / p } else { expected_g };
+        given_off[i] = if qi > 0.0 { (expected_g - on[i]) / qi } else { expected_g };
         // σ′(a)(E[g|1] − E[g|0]) = q_i·on_i − p_i·(E g − on_i), without dividing by p or q.
         d_expected_g[i] = qi * on[i] - p * (expected_g - on[i]);
     }
@@ -370,6 +386,14 @@ pub fn image_bounds(dec: &Decoder, table: &Table, x: &[f64], a: &[f64]) -> (f64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_product_is_folded_before_it_overflows() {
+        let z = vec![0.0; 5000]; // softplus(0) = ln 2 each; the plain product would be 2^5000
+        let got = softplus_sum(z.iter().copied());
+        assert!((got - 5000.0 * std::f64::consts::LN_2).abs() < 1e-9, "{got}");
+        assert_eq!(PRODUCT_LIMIT, 2f64.powi(1000));
+    }
 
     #[test]
     fn softplus_sum_matches_the_sum_of_softpluses() {

@@ -170,6 +170,14 @@ fn every_trainer_starts_from_the_same_parameters_and_sees_the_same_batches() {
     epoch0.sort_unstable();
     assert_eq!(epoch0, train);
     assert_ne!(seen[..1438], train[..], "shuffled");
+    // The next epoch is a fresh permutation of the same images, in another order.
+    let first: Vec<usize> = (0..1438u64).map(|pos| vae::batch_order(11, pos, 1)[0]).collect();
+    let second: Vec<usize> = (1438..2 * 1438u64).map(|pos| vae::batch_order(11, pos, 1)[0]).collect();
+    let mut sorted = second.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, train);
+    assert_ne!(first, second);
+    assert_eq!(first, seen[..1438], "batches of 7 and of 1 read the same sequence");
 }
 
 #[test]
@@ -265,5 +273,30 @@ fn reconstructions_and_samples_are_the_decoders_means() {
             })
         });
         assert!(hit);
+    }
+    // The prior's probabilities: the frequency of each latent's 1 among 4000 samples is σ(r_l)
+    // within 4.5 standard errors (which state a sample came from, read off its pixels).
+    let states: Vec<usize> = (0..8usize).collect();
+    let decode = |smp: &[f64]| -> usize {
+        *states
+            .iter()
+            .find(|&&s| {
+                (0..D).all(|j| {
+                    let o = p.decoder.bias[j]
+                        + (0..3).map(|l| p.decoder.weights[j * 3 + l] * (s >> l & 1) as f64).sum::<f64>();
+                    (smp[j] - sig(o)).abs() < 1e-12
+                })
+            })
+            .unwrap()
+    };
+    let n = 4000;
+    let mut skewed = p.clone();
+    skewed.decoder.prior = vec![-1.5, 0.3, 2.0];
+    let drawn: Vec<usize> = vae::samples(&skewed, n, 9).iter().map(|s| decode(s)).collect();
+    for l in 0..3 {
+        let want = sig(skewed.decoder.prior[l]);
+        let freq = drawn.iter().filter(|&&s| s >> l & 1 == 1).count() as f64 / n as f64;
+        let se = (want * (1.0 - want) / n as f64).sqrt();
+        assert!((freq - want).abs() <= 4.5 * se, "latent {l}: {freq} vs σ(r) = {want}");
     }
 }

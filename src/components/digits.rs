@@ -163,7 +163,7 @@ pub fn digits_panel(p: &DigitsProps) -> Html {
         <section class="digits" aria-labelledby="h-digits" id="digits">
             <h2 id="h-digits">{ "Digits: a discrete VAE on handwritten digits" }</h2>
             <p class="legend-note">{ format!(
-                "A variational auto-encoder with k binary latent units on the binarised 8×8 digits ({} training and {} test images): the encoder q(h | x) = Π σ(Wx + c), the decoder p(x | h) a Bernoulli per pixel, σ(Vh + b), the prior p(h) = Π σ(r). Only the encoder's gradient is estimated (one estimate per image); the decoder and the prior always get their exact gradients. Every trainer starts from the same parameters and sees the same minibatches (Adam, lr {}, {} images per step). Test −log p(x) and −ELBO are exact: every one of the 2^k latent states is enumerated.",
+                "A variational auto-encoder with k binary latent units on the binarised 8×8 digits ({} training and {} test images): the encoder q(h | x) = Π_i Bernoulli(h_i; σ(Wx + c)_i), the decoder p(x | h) = Π_j Bernoulli(x_j; σ(Vh + b)_j), the prior p(h) = Π_i Bernoulli(h_i; σ(r_i)). Only the encoder's gradient is estimated (one estimate per image); the decoder and the prior always get their exact gradients. Every trainer starts from the same parameters and sees the same minibatches (Adam, lr {}, {} images per step). Test −log p(x) and −ELBO are exact: every one of the 2^k latent states is enumerated.",
                 stochgrad_core::digits::train().len(), stochgrad_core::digits::test().len(), defaults.lr, defaults.batch
             ) }</p>
             <fieldset class="digits-trainers">
@@ -218,7 +218,8 @@ pub fn digits_panel(p: &DigitsProps) -> Html {
             </div>
             <h3>{ "The encoder gradient's bias² and variance" }</h3>
             <p class="legend-note">{ format!(
-                "Each estimator's one-sample minibatch estimate of the encoder gradient on a fixed minibatch (the first {n_bar} test images), at the parameters its own training reached, against the exact gradient there: exact where the estimator's moments can be enumerated (ARM and DisARM: 3^k cells per image), else Monte Carlo with {} draws per image (bias² debiased, no error bars). Computed at step 0, a third, two thirds and the end of each run.",
+                "Each estimator's minibatch estimate of the encoder gradient (one estimate per image, as in training) on a fixed minibatch ({}), at the parameters its own training reached, against the exact gradient there: exact where the estimator's moments can be enumerated (ARM and DisARM: 3^k cells per image), else Monte Carlo with {} draws per image (bias² debiased, no error bars). Computed at step 0, a third, two thirds and the end of each run.",
+                if n_bar == 1 { "the first test image".to_string() } else { format!("the first {n_bar} test images") },
                 thousands(DIGITS_BAR_SAMPLES)
             ) }</p>
             <div class="race-controls">
