@@ -11,7 +11,7 @@ use crate::protocol::{
     SweepKind, SweepPoint,
 };
 use std::rc::Rc;
-use stochgrad_core::estimators::{catalogue, find_meta, Family, HyperParams};
+use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
 use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
@@ -242,7 +242,7 @@ impl DigitsView {
 
 /// The Digits trainers the page offers: `exact`, then every estimator of binary units (registry order).
 pub fn digits_trainer_keys() -> Vec<&'static str> {
-    std::iter::once("exact").chain(catalogue().iter().filter(|m| m.family != Family::UnitType).map(|m| m.key)).collect()
+    stochgrad_core::vae::trainer_keys()
 }
 
 /// The job and race ids last sent to the workers (see [`State::outgoing`]); 0 = none yet.

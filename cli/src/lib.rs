@@ -189,12 +189,9 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
     }
 }
 
-/// `exact` or an estimator of the registry.
+/// `exact` or an estimator of the registry (an unknown key: `find_estimator`'s message).
 fn trainer(key: &str) -> Result<vae::Trainer, CliError> {
-    if key == "exact" {
-        return Ok(vae::Trainer::Exact);
-    }
-    Ok(vae::Trainer::Estimator(find_estimator(key)?))
+    vae::Trainer::from_key(key).map_or_else(|| find_estimator(key).map(vae::Trainer::Estimator), Ok)
 }
 
 fn vae_config(
@@ -257,15 +254,7 @@ fn digits_train(a: &DigitsTrainArgs) -> Result<String, CliError> {
 fn digits_compare(a: &DigitsCompareArgs) -> Result<String, CliError> {
     let keys: Vec<String> = match &a.estimators {
         Some(k) => k.clone(),
-        None => std::iter::once("exact".to_string())
-            .chain(
-                estimators::registry()
-                    .iter()
-                    .map(|e| e.meta())
-                    .filter(|m| m.family != estimators::Family::UnitType)
-                    .map(|m| m.key.to_string()),
-            )
-            .collect(),
+        None => vae::trainer_keys().into_iter().map(String::from).collect(),
     };
     let trainers = keys.iter().map(|k| trainer(k)).collect::<Result<Vec<_>, _>>()?;
     let base = vae_config(vae::Trainer::Exact, &a.hyper, a.latents, a.steps, a.batch, a.lr, a.seed)?;

@@ -54,14 +54,7 @@ pub fn digits_test_eval(latents: usize) -> f64 {
 /// weight plus the prior's first logit).
 pub fn digits_steps(key: &str, latents: usize, steps: u64) -> f64 {
     use crate::vae::{Config, Run, Trainer};
-    let trainer = if key == "exact" {
-        Trainer::Exact
-    } else {
-        match find(key) {
-            Some(e) => Trainer::Estimator(e),
-            None => return f64::NAN,
-        }
-    };
+    let Some(trainer) = Trainer::from_key(key) else { return f64::NAN };
     let Ok(mut run) = Run::new(Config { trainer, latents, steps, ..Config::default() }) else { return f64::NAN };
     for _ in 0..steps {
         if run.advance().is_err() {
@@ -71,15 +64,7 @@ pub fn digits_steps(key: &str, latents: usize, steps: u64) -> f64 {
     run.params.encoder_weights[0] + run.params.decoder.prior[0]
 }
 
-/// The trainers of the discrete VAE's benchmarks: `exact`, then every estimator of binary units.
+/// The trainers of the discrete VAE's benchmarks: [`crate::vae::trainer_keys`].
 pub fn digits_trainers() -> Vec<&'static str> {
-    std::iter::once("exact")
-        .chain(
-            crate::estimators::registry()
-                .iter()
-                .map(|e| e.meta())
-                .filter(|m| m.family != crate::estimators::Family::UnitType)
-                .map(|m| m.key),
-        )
-        .collect()
+    crate::vae::trainer_keys()
 }

@@ -42,6 +42,31 @@ impl Trainer {
             Trainer::Estimator(e) => e.meta().key,
         }
     }
+
+    /// `exact`, or any estimator of the registry by its key (the unit types too: [`Config::validate`]
+    /// refuses them with the reason); `None` for an unknown key.
+    pub fn from_key(key: &str) -> Option<Trainer> {
+        if key == "exact" {
+            return Some(Trainer::Exact);
+        }
+        crate::estimators::find(key).map(Trainer::Estimator)
+    }
+
+    /// Whether it trains binary latents: `exact` and every estimator but the unit types.
+    pub fn trains_binary_latents(&self) -> bool {
+        match self {
+            Trainer::Exact => true,
+            Trainer::Estimator(e) => e.meta().family != Family::UnitType,
+        }
+    }
+}
+
+/// The keys of every trainer of binary latents: `exact`, then every estimator of binary units in
+/// the registry's order (`digits compare`'s default, the benchmarks', the page's choices).
+pub fn trainer_keys() -> Vec<&'static str> {
+    std::iter::once("exact")
+        .chain(crate::estimators::catalogue().iter().filter(|m| m.family != Family::UnitType).map(|m| m.key))
+        .collect()
 }
 
 /// A training run's settings (the CLI's `stochgrad digits train` flags).
@@ -104,10 +129,8 @@ impl Config {
         if !(self.lr.is_finite() && self.lr >= LR_RANGE.0 && self.lr <= LR_RANGE.1) {
             return Err(Error::Hyper(format!("lr must be in [{}, {}], got {}", LR_RANGE.0, LR_RANGE.1, self.lr)));
         }
-        if let Trainer::Estimator(e) = self.trainer {
-            if e.meta().family == Family::UnitType {
-                return Err(Error::NotApplicable(Reason::BinaryLatents { estimator: e.meta().key.to_string() }));
-            }
+        if !self.trainer.trains_binary_latents() {
+            return Err(Error::NotApplicable(Reason::BinaryLatents { estimator: self.trainer.key().to_string() }));
         }
         Ok(())
     }
@@ -630,16 +653,21 @@ pub fn markdown(base: &Config, seeds: u64, rows: &[CompareRow]) -> String {
     out
 }
 
-/// The mean of `p(x | h)` under `q(h | x)` for image `x`: `Σ_s q(s) σ(o(s))`, per pixel (the
-/// reconstruction the page draws).
-pub fn reconstruction(params: &Params, x: &[f64]) -> Vec<f64> {
+/// The mean of `p(x | h)` under `q(h | x)` for each image: `Σ_s q(s) σ(o(s))`, per pixel (the
+/// reconstructions the page draws); the decoder's table is built once for all of them.
+pub fn reconstructions(params: &Params, images: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let k = params.latents();
     let table = Table::new(&params.decoder, true);
     let mut a = vec![0.0; k];
-    params.encode(x, &mut a);
     let mut q = vec![0.0; 1 << k];
-    elbo::image_exact(&params.decoder, &table, x, &a, Some(&mut q), false);
-    table.sigmoid_moments(&q).0
+    images
+        .iter()
+        .map(|x| {
+            params.encode(x, &mut a);
+            elbo::image_exact(&params.decoder, &table, x, &a, Some(&mut q), false);
+            table.sigmoid_moments(&q).0
+        })
+        .collect()
 }
 
 /// `n` samples from the model: `h ~ p(h)`, then the decoder's mean `σ(V h + b)` per pixel (drawn
@@ -692,8 +720,9 @@ pub fn encoder_figures(
     let (mut mean, mut exact, mut variance) = (vec![0.0; dim], vec![0.0; dim], 0.0);
     let mut method = Method::Exact;
     let b = batch.len() as f64;
+    let decoder = Arc::new(params.decoder.clone());
     for &i in batch {
-        let model = params.model(&pixels(i));
+        let model = params.model_with(&decoder, &pixels(i));
         let sol = crate::exact::solve(&model)?;
         let req = Request { hp: *hp, method: MethodChoice::Auto, samples, seed };
         let r = moments(&model, &sol, est, &req, &mut |_, _| true)?;

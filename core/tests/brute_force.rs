@@ -30,8 +30,6 @@ use stochgrad_core::exact::{solve, ExactSolution};
 use stochgrad_core::moments::{moments, MethodChoice, Report, Request};
 use stochgrad_core::{Error, Model};
 
-const EXACT_TOL: f64 = 1e-10;
-const QUAD_TOL: f64 = 1e-8;
 const MC_SAMPLES: u64 = 40_000;
 const MC_SEED: u64 = 20_240_531;
 
@@ -80,33 +78,11 @@ fn saturated_models() -> Vec<Net> {
     out
 }
 
-fn hp(tau: f64, k: u32) -> HyperParams {
-    HyperParams { tau, k: Some(k), decay: 0.9, ..HyperParams::default() }
-}
-
-/// The hyper-parameters in test messages.
-fn show(h: &HyperParams) -> String {
-    format!("τ={}, k={:?}, gap={}, η={}, λ={}", h.tau, h.k, h.gap, h.eta, h.lambda)
-}
-
 fn run(model: &Model, sol: &ExactSolution, key: &str, h: HyperParams, method: MethodChoice) -> Result<Report, Error> {
     let req = Request { hp: h, method, samples: MC_SAMPLES, seed: MC_SEED };
     moments(model, sol, find(key).unwrap(), &req, &mut |_, _| true)
 }
 
-const UNBIASED: [&str; 11] = [
-    "reinforce",
-    "reinforce-ma",
-    "reinforce-optimal",
-    "reinforce-loo",
-    "arm",
-    "disarm",
-    "local-expectation",
-    "muprop",
-    "ar",
-    "rebar",
-    "relax",
-];
 const NEEDS_DF: [&str; 13] = [
     "muprop",
     "st",

@@ -46,8 +46,6 @@ use stochgrad_core::exact::{elbo_figures, solve, ElboFigures, ExactSolution};
 use stochgrad_core::moments::{moments, MethodChoice, Report, Request};
 use stochgrad_core::{Error, Model};
 
-const EXACT_TOL: f64 = 1e-10;
-const QUAD_TOL: f64 = 1e-8;
 const MC_SAMPLES: u64 = 20_000;
 const MC_SEED: u64 = 20_250_611;
 
@@ -360,32 +358,10 @@ fn the_bound_is_tight_when_q_is_the_posterior() {
 // 3. Estimator moments
 // ================================================================================================
 
-fn hp(tau: f64, k: u32) -> HyperParams {
-    HyperParams { tau, k: Some(k), decay: 0.9, ..HyperParams::default() }
-}
-
-fn show(h: &HyperParams) -> String {
-    format!("τ={}, k={:?}, gap={}, η={}, λ={}", h.tau, h.k, h.gap, h.eta, h.lambda)
-}
-
 fn run(model: &Model, sol: &ExactSolution, key: &str, h: HyperParams, method: MethodChoice) -> Result<Report, Error> {
     let req = Request { hp: h, method, samples: MC_SAMPLES, seed: MC_SEED };
     moments(model, sol, find(key).unwrap(), &req, &mut |_, _| true)
 }
-
-const UNBIASED: [&str; 11] = [
-    "reinforce",
-    "reinforce-ma",
-    "reinforce-optimal",
-    "reinforce-loo",
-    "arm",
-    "disarm",
-    "local-expectation",
-    "muprop",
-    "ar",
-    "rebar",
-    "relax",
-];
 
 /// The method the engine should use for an exact request on a one-layer model of `n` units, or
 /// `None` where only Monte Carlo exists (or the key is not covered here).

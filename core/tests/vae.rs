@@ -260,7 +260,9 @@ fn reconstructions_and_samples_are_the_decoders_means() {
             *w += q * sig(o);
         }
     }
-    assert!(max_abs_diff(&vae::reconstruction(p, &x), &want) < 1e-12);
+    let both = vae::reconstructions(p, &[x.clone(), vae::pixels(10)]);
+    assert!(max_abs_diff(&both[0], &want) < 1e-12);
+    assert_eq!(both[1], vae::reconstructions(p, &[vae::pixels(10)])[0], "one table serves every image");
     // Samples: each is σ(o(h)) for one of the 8 states, and the same seed gives the same samples.
     let samples = vae::samples(p, 20, 5);
     assert_eq!(samples, vae::samples(p, 20, 5));

@@ -6,7 +6,7 @@
 use super::{wait_apply, Port, Stop, PROGRESS_MS};
 use crate::port::Control;
 use crate::protocol::{DigitsBar, DigitsFigures, DigitsImages, DigitsPoint, DigitsSpec, Out};
-use stochgrad_core::estimators::{find, Estimator, Family};
+use stochgrad_core::estimators::Estimator;
 use stochgrad_core::stats::Method;
 use stochgrad_core::vae::{self, Config, Params, Run, Trainer};
 
@@ -33,11 +33,7 @@ pub const DIGITS_BAR_SAMPLES: u64 = 1000;
 
 /// Whether `key` can train the Digits model: `exact`, or an estimator of binary units.
 pub fn digits_trainer(key: &str) -> Option<Trainer> {
-    if key == "exact" {
-        return Some(Trainer::Exact);
-    }
-    let est: &'static dyn Estimator = find(key)?;
-    (est.meta().family != Family::UnitType).then_some(Trainer::Estimator(est))
+    Trainer::from_key(key).filter(Trainer::trains_binary_latents)
 }
 
 /// The steps at which a run of `steps` steps reports a checkpoint: 0, every `steps / 20` (at least
@@ -71,7 +67,10 @@ fn images(params: &Params, shown: &[usize], seed: u64, step: u64) -> DigitsImage
     let to_u8 = |v: Vec<f64>| v.into_iter().map(grey).collect::<Vec<u8>>();
     DigitsImages {
         step,
-        reconstructions: shown.iter().map(|&i| to_u8(vae::reconstruction(params, &vae::pixels(i)))).collect(),
+        reconstructions: vae::reconstructions(params, &shown.iter().map(|&i| vae::pixels(i)).collect::<Vec<_>>())
+            .into_iter()
+            .map(to_u8)
+            .collect(),
         samples: vae::samples(params, DIGITS_SHOWN, seed).into_iter().map(to_u8).collect(),
     }
 }

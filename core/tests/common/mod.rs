@@ -1603,3 +1603,33 @@ pub fn check_moments(
         reference.var
     );
 }
+
+/// Tolerance of exact figures, engine against brute force (see `brute_force.rs`'s header), and
+/// where either side integrates continuous noise.
+pub const EXACT_TOL: f64 = 1e-10;
+pub const QUAD_TOL: f64 = 1e-8;
+
+/// The estimators that are unbiased for binary units.
+pub const UNBIASED: [&str; 11] = [
+    "reinforce",
+    "reinforce-ma",
+    "reinforce-optimal",
+    "reinforce-loo",
+    "arm",
+    "disarm",
+    "local-expectation",
+    "muprop",
+    "ar",
+    "rebar",
+    "relax",
+];
+
+/// Hyper-parameters with temperature `tau` and `k` samples (decay 0.9, the rest default).
+pub fn hp(tau: f64, k: u32) -> stochgrad_core::estimators::HyperParams {
+    stochgrad_core::estimators::HyperParams { tau, k: Some(k), decay: 0.9, ..Default::default() }
+}
+
+/// The hyper-parameters in test messages.
+pub fn show(h: &stochgrad_core::estimators::HyperParams) -> String {
+    format!("τ={}, k={:?}, gap={}, η={}, λ={}", h.tau, h.k, h.gap, h.eta, h.lambda)
+}
