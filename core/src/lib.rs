@@ -12,7 +12,8 @@
 //!   ([`chacha`]: ChaCha8 with `simd128` lanes for the browser);
 //! * [`units`] — networks of other unit types (STS, noisy rectifier) and their own objectives;
 //! * [`train`] — training races: one Monte-Carlo gradient estimate per step, exact figures per step;
-//! * [`gating`] — the seed paper's conditional-computation experiment in miniature.
+//! * [`gating`] — the seed paper's conditional-computation experiment in miniature;
+//! * [`sweep`] — the sweep over a unit's firing probability: figures, optimum, stationary points.
 
 pub mod benchmark;
 pub mod chacha;
@@ -39,6 +40,7 @@ pub mod seed;
 pub mod settings;
 pub mod solution;
 pub mod stats;
+pub mod sweep;
 pub mod trace;
 pub mod train;
 pub mod units;
