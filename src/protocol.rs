@@ -29,11 +29,35 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     postcard::from_bytes(bytes).map_err(|e| e.to_string())
 }
 
-/// Sweep of a figure against τ or against the layer width.
+/// Sweep of a figure against τ, against the layer width, or against a unit's bias (the logit of
+/// its firing probability; `stochgrad_core::sweep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SweepKind {
     Tau,
     Width,
+    Logit,
+}
+
+/// What the firing-probability sweep marks besides its series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LogitMark {
+    /// The swept unit and where the exact `E[f]` is lowest over the range.
+    Optimum {
+        /// The swept bias's name (`c1[0]`).
+        unit: String,
+        /// Its current value.
+        current: f64,
+        /// One unit and no inputs: the bias is the logit of p (the plot's x is then p = σ(x)).
+        logit: bool,
+        x: f64,
+        expected_loss: f64,
+        /// At an end of the range (`E[f]` monotone or flat there).
+        at_edge: bool,
+    },
+    /// Where an estimator's expected gradient along the swept bias crosses zero: `(x, rising)`
+    /// (rising: from negative to positive, where gradient descent on the bias settles), and how
+    /// they were found ("exact": bisection on the exact mean; "monte-carlo": interpolated).
+    Stationary { key: String, crossings: Vec<(f64, bool)>, method: String },
 }
 
 /// What one job computes.
@@ -313,6 +337,11 @@ pub enum Out {
         kind: SweepKind,
         key: String,
         points: Vec<SweepPoint>,
+    },
+    /// A mark of the firing-probability sweep (its optimum, an estimator's stationary points).
+    LogitMark {
+        id: u64,
+        mark: LogitMark,
     },
     /// Long computations report progress (`phase` says what).
     Progress {

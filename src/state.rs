@@ -7,8 +7,8 @@
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
 use crate::protocol::{
-    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, GatingSpec, JobSpec, MomentsView, Out, RaceSpec, Refusal,
-    SweepKind, SweepPoint,
+    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, GatingSpec, JobSpec, LogitMark, MomentsView, Out, RaceSpec,
+    Refusal, SweepKind, SweepPoint,
 };
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
@@ -270,6 +270,8 @@ pub struct State {
     pub exact: Option<ExactView>,
     pub rows: Rows<Row>,
     pub sweeps: Vec<(SweepKind, String, Vec<SweepPoint>)>,
+    /// The firing-probability sweep's optimum and the estimators' stationary points.
+    pub logit_marks: Vec<LogitMark>,
     pub progress: Option<(String, u64, u64)>,
     pub failure: Option<String>,
     /// Corrections made to settings (clamping) and other notes for the user.
@@ -402,6 +404,7 @@ impl State {
             exact: None,
             rows: Rows::default(),
             sweeps: Vec::new(),
+            logit_marks: Vec::new(),
             progress: None,
             failure: None,
             notes: Vec::new(),
@@ -469,6 +472,7 @@ impl State {
         self.exact = None;
         self.rows = self.page.estimators.iter().map(|k| (k.clone(), Row::default())).collect();
         self.sweeps.clear();
+        self.logit_marks.clear();
         self.progress = None;
         self.failure = None;
         self.idle = false;
@@ -968,6 +972,7 @@ impl State {
                 self.sweeps.retain(|(k, e, _)| !(*k == kind && *e == key));
                 self.sweeps.push((kind, key, points));
             }
+            Out::LogitMark { id, mark } if id == self.job_id => self.logit_marks.push(mark),
             Out::Progress { id, phase, done, total } if id == self.job_id => {
                 self.progress = Some((phase, done, total));
             }

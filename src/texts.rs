@@ -8,7 +8,7 @@ use crate::state::State;
 pub const WRT_P: &str = "The tool computes derivatives with respect to the parameters; for one unit without inputs that is its logit a. The REBAR and RELAX papers report the toy's gradient with respect to p = σ(a) (1 − 2t for f = (h − t)²). Ticked: every derivative is divided by σ′(a), every squared figure by σ′(a)².";
 
 /// "How to read the plots": (term, description).
-pub const HOW_TO_READ: [(&str, &str); 7] = [
+pub const HOW_TO_READ: [(&str, &str); 8] = [
     (
         "Convergence",
         "Each estimator's running Monte-Carlo mean for one parameter, with a band of ±2 standard errors, against the number of samples (log scale). The thick line is the exact gradient; each estimator's dashed line is its exact expectation. An unbiased estimator's band closes in on the thick line; a biased one's closes in on its own dashed line — for straight-through at a = −1 that line is on the other side of zero: it points the wrong way. The y axis names the derivative: with respect to a parameter θ (for one unit without inputs, its logit a) or, when chosen, to p = σ(a).",
@@ -24,6 +24,10 @@ pub const HOW_TO_READ: [(&str, &str); 7] = [
     (
         "Temperature sweep",
         "For the estimators with a temperature τ: bias² and variance against τ, each point computed the way the readout says; the vertical line is the current τ. What τ does depends on the estimator, and there is no general trade of bias for variance. Concrete, ST-Gumbel and Gumbel-Rao: lowering τ raises the variance, and the bias² is small at small τ but does not fall steadily as τ falls. Tempered straight-through: as τ → 0 its surrogate vanishes away from a = 0, so the estimate goes to 0 there (and grows like 1/τ at a = 0). ReinMax: unbiased at τ = 1 for one stochastic layer when f's extension is at most quadratic in each unit; at a = 0 it does not depend on τ. (Checked on the toy at a = −1 and a = 0 and on a three-unit readout.)",
+    ),
+    (
+        "Firing-probability sweep",
+        "Bias² and variance as one unit's bias (the first unit of the last layer) moves across a range of logits, each point computed the way the readout says for the network with that bias; for one unit without inputs the x axis is its firing probability p = σ(a). The solid vertical line is the current value. The dotted lines mark where the exact E[f] is lowest over the range and, in each estimator's colour, where its expected gradient along the bias crosses zero (its stationary point: exact, by bisection on its exact mean; an unbiased estimator's is the exact gradient's). For a unit of the first layer E[f] is linear in its p, so its lowest point is an edge of the range. Training with a biased estimator settles at its own stationary point, not at the optimum: straight-through on the toy f = (h − t)² stops at p = t.",
     ),
     (
         "Width sweep",

@@ -19,6 +19,9 @@ use crate::stats::Method;
 pub const RANGE: (f64, f64) = (-6.0, 6.0);
 /// The default number of points (a step of 0.3 in the logit over [`RANGE`]).
 pub const POINTS: usize = 41;
+/// The page's sweep runs for networks of at most this many units (each point is a new exact
+/// solution and exact moments, besides the bisection steps).
+pub const MAX_UNITS: usize = 12;
 /// Bisection stops when the bracket is this narrow (in the bias).
 pub const TOLERANCE: f64 = 1e-9;
 /// At most this many bisection steps (a bracket of width 12 reaches [`TOLERANCE`] in 34).
@@ -202,26 +205,33 @@ pub struct Crossing {
     pub rising: bool,
 }
 
-/// The brackets of sign changes of `ys` over `xs`: `(i, crossing)` for a zero at a grid point
-/// (`x = xs[i]`) or a bracket `[xs[i], xs[i + 1]]` (then `x` is the bracket's left end until refined).
-fn brackets(xs: &[f64], ys: &[f64]) -> Vec<(usize, bool, bool)> {
-    // (index, is_exact_grid_zero, rising)
+/// A sign change of sampled values: a zero at a grid point, or a bracket to refine.
+#[derive(Clone, Copy, Debug)]
+pub enum Bracket {
+    /// The value is exactly 0 at this grid point (a run of zeros counts once, at its first point).
+    At(Crossing),
+    /// The values at `xs[i]` and `xs[i + 1]` have opposite signs: [`Bisection`] refines it.
+    Between(Bisection, bool),
+}
+
+/// The sign changes of `ys` over `xs`, in order.
+pub fn brackets(xs: &[f64], ys: &[f64]) -> Vec<Bracket> {
+    let n = xs.len().min(ys.len());
     let mut out = Vec::new();
-    for i in 0..xs.len().min(ys.len()) {
+    for i in 0..n {
         if ys[i] == 0.0 {
-            let before = (0..i).rev().map(|j| ys[j]).find(|&y| y != 0.0);
-            let after = ys[i + 1..].iter().copied().find(|&y| y != 0.0);
-            // A run of zeros counts once, at its first point.
             if i == 0 || ys[i - 1] != 0.0 {
+                let before = ys[..i].iter().rev().copied().find(|&y| y != 0.0);
+                let after = ys[i + 1..n].iter().copied().find(|&y| y != 0.0);
                 let rising = match (before, after) {
                     (Some(b), _) => b < 0.0,
                     (None, Some(a)) => a > 0.0,
                     (None, None) => false,
                 };
-                out.push((i, true, rising));
+                out.push(Bracket::At(Crossing { x: xs[i], rising }));
             }
-        } else if i + 1 < ys.len() && ys[i + 1] != 0.0 && (ys[i] < 0.0) != (ys[i + 1] < 0.0) {
-            out.push((i, false, ys[i] < 0.0));
+        } else if i + 1 < n && ys[i + 1] != 0.0 && (ys[i] < 0.0) != (ys[i + 1] < 0.0) {
+            out.push(Bracket::Between(Bisection::new(xs[i], xs[i + 1], ys[i]), ys[i] < 0.0));
         }
     }
     out
@@ -231,17 +241,17 @@ fn brackets(xs: &[f64], ys: &[f64]) -> Vec<(usize, bool, bool)> {
 /// bisection on `f` to [`TOLERANCE`].
 pub fn roots(xs: &[f64], ys: &[f64], mut f: impl FnMut(f64) -> Result<f64>) -> Result<Vec<Crossing>> {
     let mut out = Vec::new();
-    for (i, at_grid, rising) in brackets(xs, ys) {
-        if at_grid {
-            out.push(Crossing { x: xs[i], rising });
-            continue;
+    for bracket in brackets(xs, ys) {
+        match bracket {
+            Bracket::At(c) => out.push(c),
+            Bracket::Between(mut b, rising) => {
+                while let Some(x) = b.next() {
+                    let v = f(x)?;
+                    b.update(x, v);
+                }
+                out.push(Crossing { x: b.root(), rising });
+            }
         }
-        let mut b = Bisection::new(xs[i], xs[i + 1], ys[i]);
-        while let Some(x) = b.next() {
-            let v = f(x)?;
-            b.update(x, v);
-        }
-        out.push(Crossing { x: b.root(), rising });
     }
     Ok(out)
 }
@@ -249,18 +259,20 @@ pub fn roots(xs: &[f64], ys: &[f64], mut f: impl FnMut(f64) -> Result<f64>) -> R
 /// The zero crossings of `ys` over `xs` by linear interpolation between grid points (for Monte-Carlo
 /// means, where bisection on a noisy function would not be meaningful).
 pub fn interpolated_roots(xs: &[f64], ys: &[f64]) -> Vec<Crossing> {
-    brackets(xs, ys)
-        .into_iter()
-        .map(|(i, at_grid, rising)| {
-            let x = if at_grid {
-                xs[i]
-            } else {
-                let (y0, y1) = (ys[i], ys[i + 1]);
-                xs[i] + (xs[i + 1] - xs[i]) * (y0 / (y0 - y1))
-            };
-            Crossing { x, rising }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for i in 0..xs.len().min(ys.len()) {
+        let (y0, y1) = (ys[i], ys.get(i + 1).copied().unwrap_or(0.0));
+        if y0 != 0.0 && y1 != 0.0 && (y0 < 0.0) != (y1 < 0.0) {
+            out.push(Crossing { x: xs[i] + (xs[i + 1] - xs[i]) * (y0 / (y0 - y1)), rising: y0 < 0.0 });
+        }
+    }
+    for b in brackets(xs, ys) {
+        if let Bracket::At(c) = b {
+            out.push(c);
+        }
+    }
+    out.sort_by(|a, b| a.x.total_cmp(&b.x));
+    out
 }
 
 /// Where `E[f]` is lowest over the range.

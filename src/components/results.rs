@@ -6,7 +6,7 @@ use super::plot::{Plot, PlotRef};
 use super::widgets::{heads, Column, Select};
 use crate::format::{cell, method, sig, squared};
 use crate::page::Page;
-use crate::plots::{look, Agreement, Bars, Convergence, OneDraw, TauSweep, WidthSweep};
+use crate::plots::{look, Agreement, Bars, Convergence, LogitSweep, OneDraw, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
 use std::rc::Rc;
@@ -106,6 +106,7 @@ pub fn results(p: &ResultsProps) -> Html {
     let export = std::rc::Rc::new(crate::exports::describe(view, &super::page_base()));
     // The focused plot (or the convergence plot) comes first, full width.
     let first = if focus.is_empty() { "convergence" } else { focus.as_str() };
+    let logit = LogitSweep::from_state(view);
     let mut plots: Vec<(&str, Html)> = vec![
         (
             "convergence",
@@ -142,6 +143,16 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <Plot id="plot-tau" data={PlotRef::new(TauSweep::from_state(view))} {epoch} {lecture} export={Some(export.clone())}
                     focused={focus == "tau"} onfocus={on_focus("tau")} />
+            },
+        ),
+        (
+            "logit",
+            html! {
+                <>
+                    <Plot id="plot-logit" data={PlotRef::new(logit.clone())} {epoch} {lecture} export={Some(export.clone())}
+                        focused={focus == "logit"} onfocus={on_focus("logit")} />
+                    <p class="note" id="logit-caption">{logit.caption()}</p>
+                </>
             },
         ),
         (

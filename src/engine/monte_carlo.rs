@@ -57,7 +57,7 @@ pub(super) async fn run<P: Port>(
         }
     }
 
-    let mut sweeps = sweeps::tasks(spec, applicable);
+    let mut sweeps = sweeps::tasks(spec, setup, applicable);
 
     let full_frame = spec.samples_per_frame.max(1).div_ceil(MC_CHUNK) * MC_CHUNK;
     let mut frames = 0u32;

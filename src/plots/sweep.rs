@@ -55,6 +55,17 @@ pub(crate) struct Spec<'a> {
     pub empty_note: &'a str,
     /// Tick labels on a linear x axis.
     pub x_fmt: Option<&'a dyn Fn(&f64) -> String>,
+    /// Further marked places on the x axis (the logit sweep's optimum and stationary points).
+    pub marks: &'a [XMark],
+}
+
+/// A marked place on a sweep's x axis: a dotted vertical line, labelled at the bottom, in an
+/// estimator's colour (`key`) or the foreground's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XMark {
+    pub x: f64,
+    pub label: String,
+    pub key: Option<String>,
 }
 
 /// A figure at or below this is an exact zero (a log axis cannot show it).
@@ -183,6 +194,25 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
             kit::polyline(pa, fr, &[(*x, fr.y.lo), (*x, fr.y.hi)], th.muted.stroke_width(th.thin * 2), None)?;
             let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Left, VPos::Top));
             kit::label_at(pa, (*x, fr.y.hi), (th.px(4.0), th.px(3.0)), label, style)?;
+        }
+    }
+    for (i, m) in spec.marks.iter().enumerate() {
+        if fr.x.contains(m.x) {
+            let color = m.key.as_deref().map_or(th.fg, |k| look(k).color);
+            kit::polyline(
+                pa,
+                fr,
+                &[(m.x, fr.y.lo), (m.x, fr.y.hi)],
+                color.stroke_width(th.thin * 2),
+                Some((th.px(2.0), th.px(3.0))),
+            )?;
+            if let Some(k) = &m.key {
+                kit::markers(pa, fr, &[(m.x, fr.y.lo)], look(k).marker, color, true, th)?;
+            }
+            // Labels stacked upwards from the bottom so that neighbouring marks stay readable.
+            let style = th.text(th.small, color).pos(kit::anchor(HPos::Left, VPos::Bottom));
+            let dy = -th.px(9.0) - (i as i32) * th.px(13.0);
+            kit::label_at(pa, (m.x, fr.y.lo), (th.px(4.0), dy), &m.label, style)?;
         }
     }
     for s in series {

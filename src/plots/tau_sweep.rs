@@ -59,6 +59,7 @@ impl PlotData for TauSweep {
             subtitle: None,
             empty_note: self.empty_note(),
             x_fmt: None,
+            marks: &[],
         };
         sweep::draw(root, style, &self.series, &spec)
     }

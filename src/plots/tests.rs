@@ -5,7 +5,7 @@
 
 use super::kit::{self, Axis, Frame};
 use super::*;
-use crate::protocol::{Fig, MomentsView, Refusal, SweepKind, SweepPoint};
+use crate::protocol::{Fig, LogitMark, MomentsView, Refusal, SweepKind, SweepPoint};
 use crate::state::{ExactView, HistPoint, Row, State};
 use std::collections::HashSet;
 
@@ -489,6 +489,111 @@ fn tau_sweep_full_and_empty() {
     assert_eq!(t.series.len(), 2);
     assert_eq!(t.series[1].points.len(), 1);
     render(&t);
+}
+
+#[test]
+fn logit_sweep_marks_the_optimum_and_the_stationary_points() {
+    let xs: Vec<f64> = (0..41).map(|i| -6.0 + 0.3 * i as f64).collect();
+    let mut s = State::default();
+    s.page.estimators = vec!["reinforce".into(), "st".into()];
+    s.sweeps.push((
+        SweepKind::Logit,
+        "st".into(),
+        sweep_points(&xs, "exact", |x| 0.01 + 0.001 * x * x, |x| 0.5 / (1.0 + x * x)),
+    ));
+    s.sweeps.push((
+        SweepKind::Logit,
+        "reinforce".into(),
+        sweep_points(&xs, "monte-carlo", |_| 0.0, |x| 0.2 + 0.01 * x),
+    ));
+    // One unit, no inputs: the x axis is p = σ(c).
+    s.logit_marks.push(LogitMark::Optimum {
+        unit: "c1[0]".into(),
+        current: -1.0,
+        logit: true,
+        x: -6.0,
+        expected_loss: 0.2,
+        at_edge: true,
+    });
+    s.logit_marks.push(LogitMark::Stationary {
+        key: "st".into(),
+        crossings: vec![(-0.2, true)],
+        method: "exact".into(),
+    });
+    s.logit_marks.push(LogitMark::Stationary { key: "reinforce".into(), crossings: vec![], method: "exact".into() });
+    // A mark of an estimator no longer selected is not shown.
+    s.logit_marks.push(LogitMark::Stationary {
+        key: "arm".into(),
+        crossings: vec![(1.0, true)],
+        method: "exact".into(),
+    });
+    let l = LogitSweep::from_state(&s);
+    assert_eq!(l.series.len(), 2);
+    assert_eq!(l.series[0].key, "reinforce", "selection order");
+    assert_eq!(l.stationary.len(), 2);
+    let svg = render(&l);
+    for text in [
+        "firing probability p = σ(c)",
+        "p = 0.269",
+        "optimum of E[f] (edge of the range)",
+        "st: E[ĝ] = 0",
+        "Monte Carlo",
+    ] {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    assert!(!svg.contains("arm:"));
+    let caption = l.caption();
+    assert!(caption.contains("E[f] is lowest at p = 0.00247, at the range's edge"), "{caption}");
+    assert!(caption.contains("st's expected gradient crosses zero at p = 0.45 (exact, by bisection)"), "{caption}");
+    assert!(caption.contains("reinforce's expected gradient does not cross zero"), "{caption}");
+    assert!(l.describe().contains(&caption));
+    let rows = csv_rows(&l.csv()).len();
+    assert_eq!(rows, 1 + 2 * 41);
+    assert_eq!(
+        csv_rows(&l.csv())[0],
+        "bias,estimator,method,bias_sq,bias_sq_stderr,variance_trace,variance_trace_stderr"
+    );
+
+    // Several units: the x axis is the bias, named; an interior optimum and an unstable crossing
+    // found by interpolation.
+    let mut s2 = s.clone();
+    s2.page.model.widths = vec![2, 1];
+    s2.logit_marks = vec![
+        LogitMark::Optimum {
+            unit: "c2[0]".into(),
+            current: 0.5,
+            logit: false,
+            x: 1.25,
+            expected_loss: 0.1,
+            at_edge: false,
+        },
+        LogitMark::Stationary {
+            key: "st".into(),
+            crossings: vec![(-2.0, false), (3.0, true)],
+            method: "monte-carlo".into(),
+        },
+    ];
+    let l2 = LogitSweep::from_state(&s2);
+    let svg = render(&l2);
+    assert!(svg.contains("bias c2[0]") && svg.contains("c2[0] = 0.5"), "x axis in the bias");
+    assert!(svg.contains("optimum of E[f]") && !svg.contains("edge of the range"));
+    let c = l2.caption();
+    assert!(c.contains("E[f] is lowest at c2[0] = 1.25 (E[f] = 0.1)"), "{c}");
+    assert!(
+        c.contains("c2[0] = -2 (unstable), c2[0] = 3 (interpolated between Monte-Carlo means)")
+            || c.contains("(unstable)"),
+        "{c}"
+    );
+
+    // Nothing yet; nothing selected; a network too large for the sweep.
+    let s = State::default();
+    assert!(render(&LogitSweep::from_state(&s)).contains("computing…"));
+    let mut s = State::default();
+    s.page.estimators.clear();
+    assert!(render(&LogitSweep::from_state(&s)).contains("no estimator selected"));
+    let mut s = State::default();
+    s.page.model.widths = vec![8, 8];
+    assert!(render(&LogitSweep::from_state(&s)).contains("at most 12 units"));
 }
 
 #[test]

@@ -78,6 +78,7 @@ impl PlotData for WidthSweep {
             subtitle: Some(&subtitle),
             empty_note: self.empty_note(),
             x_fmt: Some(&ints),
+            marks: &[],
         };
         sweep::draw(root, style, &self.series, &spec)
     }
