@@ -7,7 +7,7 @@ use common::over_the_wire;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use stochgrad_app::engine::{serve, Port};
-use stochgrad_app::protocol::{Cmd, JobSpec, Out, SweepKind};
+use stochgrad_app::protocol::{Cmd, JobSpec, LogitMark, Out, SweepKind};
 use stochgrad_app::state::{Page, State};
 
 /// Commands are delivered in order; `after` says how many yields must pass before each.
@@ -230,6 +230,68 @@ fn sweeps_cover_tau_and_width() {
     for (key, n) in &width {
         assert_eq!(*n, stochgrad_app::engine::SWEEP_MAX_WIDTH, "{key}");
     }
+}
+
+/// The firing-probability sweep on the default page (one unit, toy target t = 0.45, a = −1): every
+/// point equals the core's `sweep::point` (the same bits); the optimum is the range's low edge
+/// (E[f] = p(1 − t)² + (1 − p)t² rises with p for t < ½); `st`'s stationary point is at
+/// c = logit(t) (E[ĝ] = 2(p − t)), REINFORCE's (unbiased) are the exact gradient's: none.
+#[test]
+fn the_logit_sweep_matches_the_core_and_marks_the_hand_computed_points() {
+    use stochgrad_core::estimators::find;
+    use stochgrad_core::moments::Request;
+    use stochgrad_core::sweep::{self, Unit};
+    let spec = spec(false, true, 0);
+    let model = spec.settings.to_model();
+    let out = run(vec![(0, Cmd::Start(Box::new(spec.clone())))]);
+    let series: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Sweep { kind: SweepKind::Logit, key, points, .. } => Some((key.clone(), points.clone())),
+            _ => None,
+        })
+        .collect();
+    let keys: Vec<&str> = series.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["reinforce", "reinforce-optimal", "st", "st-sigmoid", "concrete"]);
+    let unit = Unit::default_for(&model);
+    for (key, points) in &series {
+        assert_eq!(points.len(), sweep::POINTS, "{key}");
+        let est = find(key).unwrap();
+        let req = Request { hp: spec.hp_for(key), ..Request::default() };
+        for p in points.iter().step_by(8) {
+            let want = sweep::point(&model, unit, p.x, est, &req).unwrap();
+            assert_eq!(p.method, want.report.method.key(), "{key} at {}", p.x);
+            assert_eq!(p.bias_sq.value, want.report.figures.bias_sq_norm.value, "{key} at {}", p.x);
+            assert_eq!(p.variance_trace.value, want.report.figures.variance_trace.value, "{key} at {}", p.x);
+        }
+    }
+    let marks: Vec<&LogitMark> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::LogitMark { mark, .. } => Some(mark),
+            _ => None,
+        })
+        .collect();
+    match marks[0] {
+        LogitMark::Optimum { unit, current, logit, x, at_edge, .. } => {
+            assert_eq!((unit.as_str(), *current, *logit, *x, *at_edge), ("c1[0]", -1.0, true, -6.0, true));
+        }
+        m => panic!("the optimum comes first, got {m:?}"),
+    }
+    let stationary = |k: &str| {
+        marks.iter().find_map(|m| match m {
+            LogitMark::Stationary { key, crossings, method } if key == k => Some((crossings.clone(), method.clone())),
+            _ => None,
+        })
+    };
+    let (st, method) = stationary("st").expect("st's stationary points");
+    assert_eq!(method, "exact");
+    assert_eq!(st.len(), 1);
+    let t: f64 = 0.45;
+    assert!((st[0].0 - (t / (1.0 - t)).ln()).abs() < 1e-8, "{st:?}");
+    assert!(st[0].1, "rising: gradient descent settles there");
+    assert_eq!(stationary("reinforce").expect("reinforce's").0, vec![]);
+    assert!(matches!(out.last(), Some(Out::Idle { .. })));
 }
 
 #[test]
