@@ -182,6 +182,31 @@ export const tests = [
     await page.close();
   }],
 
+  ['the firing-probability sweep marks the optimum at the range\'s edge and straight-through\'s stationary point at p = t', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.locator('#plot-logit').scrollIntoViewIfNeeded();
+    const caption = page.locator('#logit-caption');
+    const t0 = Date.now();
+    let text = '';
+    for (;;) {
+      text = (await caption.textContent()) || '';
+      if (text.includes("st's expected gradient") && text.includes("reinforce's expected gradient")) break;
+      if (Date.now() - t0 > 60000) throw new Error(`the sweep's caption is not complete: ${text}`);
+      await page.waitForTimeout(200);
+    }
+    // Default toy: t = 0.45, so E[f] rises with p (lowest at the low edge, p = σ(−6)), and
+    // straight-through's E[ĝ] = 2(p − t) crosses zero at p = t; REINFORCE is unbiased: no crossing.
+    assert.ok(text.includes("E[f] is lowest at p = 0.00247, at the range's edge"), text);
+    assert.ok(text.includes("st's expected gradient crosses zero at p = 0.45 (exact, by bisection)"), text);
+    assert.ok(text.includes("reinforce's expected gradient does not cross zero in the range"), text);
+    const label = await page.locator('#plot-logit canvas').getAttribute('aria-label');
+    assert.ok(label.includes('firing probability p') && label.includes('st ('), label);
+    fs.mkdirSync(ctx.shots, { recursive: true });
+    await page.locator('#plot-logit').screenshot({ path: path.join(ctx.shots, 'logit-sweep.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['play and pause start and stop the sampling', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     await page.waitForFunction(() => /samples per estimator/.test(document.querySelector('.status').textContent), null, { timeout: 15000 });

@@ -207,7 +207,7 @@ impl PlotData for LogitSweep {
         };
         let subtitle = self.optimum.as_ref().map(|o| {
             format!(
-                "{} swept over logits {} to {}; each point exact where the estimator's moments are, else Monte Carlo ± s.e.",
+                "bias {} swept over logits {} to {}; exact where the moments are, else Monte Carlo",
                 o.unit,
                 format::sig(RANGE.0, 2),
                 format::sig(RANGE.1, 2)

@@ -209,10 +209,18 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
             if let Some(k) = &m.key {
                 kit::markers(pa, fr, &[(m.x, fr.y.lo)], look(k).marker, color, true, th)?;
             }
-            // Labels stacked upwards from the bottom so that neighbouring marks stay readable.
-            let style = th.text(th.small, color).pos(kit::anchor(HPos::Left, VPos::Bottom));
-            let dy = -th.px(9.0) - (i as i32) * th.px(13.0);
-            kit::label_at(pa, (m.x, fr.y.lo), (th.px(4.0), dy), &m.label, style)?;
+            // Labels stacked downwards from the top (under the current value's label), so that
+            // neighbouring marks stay readable; a mark in the right half is labelled to its left.
+            let right = if fr.x.log {
+                2.0 * m.x.log10() > fr.x.lo.log10() + fr.x.hi.log10()
+            } else {
+                2.0 * m.x > fr.x.lo + fr.x.hi
+            };
+            let h = if right { HPos::Right } else { HPos::Left };
+            let style = th.text(th.small, color).pos(kit::anchor(h, VPos::Top));
+            let dy = th.px(3.0) + (i as i32 + 1) * th.px(13.0);
+            let dx = if right { -th.px(4.0) } else { th.px(4.0) };
+            kit::label_at(pa, (m.x, fr.y.hi), (dx, dy), &m.label, style)?;
         }
     }
     for s in series {
@@ -233,12 +241,16 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
             for run in pts.split(|q| q.1 <= ZERO) {
                 kit::polyline(pa, fr, run, l.color.stroke_width(th.line), dash)?;
             }
+            // A series that is 0 at every point says so once, in the legend, not at each point.
+            let all_zero = pts.iter().all(|q| q.1 <= ZERO);
             for (p, q) in s.points.iter().zip(pts.iter()) {
                 if q.1 <= ZERO {
                     if fr.x.contains(q.0) {
                         kit::markers(pa, fr, &[(q.0, fr.y.lo)], l.marker, l.color, false, th)?;
-                        let style = th.text(th.small, l.color).pos(kit::anchor(HPos::Center, VPos::Bottom));
-                        kit::label_at(pa, (q.0, fr.y.lo), (0, -th.px(7.0)), "= 0", style)?;
+                        if !all_zero {
+                            let style = th.text(th.small, l.color).pos(kit::anchor(HPos::Center, VPos::Bottom));
+                            kit::label_at(pa, (q.0, fr.y.lo), (0, -th.px(7.0)), "= 0", style)?;
+                        }
                     }
                 } else {
                     kit::markers(pa, fr, &[*q], l.marker, l.color, !is_mc(p), th)?;
