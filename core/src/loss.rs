@@ -110,7 +110,7 @@ impl Loss {
     pub fn is_differentiable(&self) -> bool {
         match self {
             Loss::Match { .. } => false,
-            Loss::Expression { .. } => self.not_differentiable_reason().is_none(),
+            Loss::Expression { formula, extension } => *extension == Extension::Multilinear || formula.kink().is_none(),
             _ => true,
         }
     }
