@@ -617,6 +617,40 @@ export const tests = [
     await page.close();
   }],
 
+  ['your own f: a typed expression gives exact figures, the CLI\'s, and a bad one says where', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await setInput(page, '#width-1', '2');
+    await page.selectOption('#loss', 'expression');
+    await setInput(page, '#expression', 'abs(h1 + h2 - 1)');
+    await page.waitForFunction(() => /[#&]loss=expression(&|$)/.test(location.hash) && /[#&]fx=abs\(h1%20%2B%20h2%20-%201\)(&|$)/.test(location.hash));
+    // f = 1 at (0, 0) and (1, 1), else 0; both units fire with p = σ(−1).
+    const p = sigmoid(-1);
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    await page.waitForFunction((want) => Math.abs(Number(document.querySelector('#expected-loss')?.dataset.value) - want) < 1e-12, p * p + (1 - p) * (1 - p));
+    // No derivative at h = (1, 0) (abs at 0): straight-through does not apply, and says why.
+    await page.waitForFunction(() => document.querySelector('#est-st')?.closest('li')?.classList.contains('na'));
+    assert.match(await page.locator('label[for="est-st"]').getAttribute('title'), /no derivative at h = \(1, 0\) \(abs at 0\)/);
+    // The exported model gives the CLI's numbers.
+    const download = page.waitForEvent('download');
+    await page.locator('#export-model').click();
+    const file = path.join(ctx.tmp, `expr-${(await download).suggestedFilename()}`);
+    await (await download).saveAs(file);
+    const model = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.deepEqual(model.loss, { kind: 'expression', f: 'abs(h1 + h2 - 1)' });
+    const exact = JSON.parse(ctx.execFileSync(ctx.cli, ['exact', file]).toString());
+    close(exact.expected_loss, Number(await page.locator('#expected-loss').getAttribute('data-value')), 1e-12, 'E[f]');
+    // A bad expression: the column under the field; the link keeps the last valid one.
+    await setInput(page, '#expression', '(h1 + h3');
+    await page.waitForSelector('#expression-error');
+    assert.match(await page.locator('#expression-error').textContent(), /column 7: h3 is not a unit/);
+    assert.match(await page.evaluate(() => location.hash), /fx=abs/);
+    await setInput(page, '#expression', 'log(h2)');
+    await page.waitForFunction(() => /not finite at h = \(0, 0\)/.test(document.querySelector('#expression-error')?.textContent || ''));
+    await page.screenshot({ path: path.join(ctx.shots, 'expression.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['numerical edge cases (τ = 0.05, saturated logits, widths at the limit) never show NaN or ∞', async (ctx) => {
     const keys = JSON.parse(ctx.execFileSync(ctx.cli, ['estimators']).toString()).map((e) => e.key).join(',');
     const hashes = [

@@ -59,6 +59,7 @@ fn describe_with(p: &Page, what: &str, base: &str) -> Export {
         LossKind::Readout => format!("readout loss (v·h − y)², y = {}", m.target),
         LossKind::Softmax => format!("softmax loss, {} classes, label {}", m.classes, m.label),
         LossKind::Match => "match (reward-only) loss".to_string(),
+        LossKind::Expression => format!("expression loss f(h) = {}", m.expression),
     };
     let extension = match (m.loss, m.extension) {
         (LossKind::Match, _) | (_, Extension::Curved) => String::new(),

@@ -250,6 +250,20 @@ fn parse<T: std::str::FromStr>(v: &str, what: &str) -> Result<T, String> {
     v.parse().map_err(|_| what.to_string())
 }
 
+/// A free text for the URL hash: every character but letters, digits and `.,()*^_-/` percent-escaped
+/// (UTF-8 bytes), so `&`, `=`, `#`, `+`, `%` and spaces survive the address bar.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b".,()*^_-/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn bool01(v: &str) -> Result<bool, String> {
     match v {
         "1" | "true" => Ok(true),
@@ -280,7 +294,7 @@ macro_rules! field {
 }
 
 /// Every setting, in the order the URL writes them.
-pub static FIELDS: [Field; 46] = [
+pub static FIELDS: [Field; 47] = [
     field!("est", "selected estimators", Range::Free, Job, |p| p.estimators.join(","), |p, v| p.estimators =
         v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
     field!("tau", "τ", Range::Real(limits::TAU.0, limits::TAU.1), Job, |p| p.tau.to_string(), |p, v| p.tau =
@@ -355,11 +369,11 @@ pub static FIELDS: [Field; 46] = [
     ),
     field!(
         "loss",
-        "loss kind (toy, readout, softmax, match)",
+        "loss kind (toy, readout, softmax, match, expression)",
         Range::Free,
         Job,
         |p| p.model.loss.key().to_string(),
-        |p, v| p.model.loss = LossKind::from_key(v).ok_or("a loss (toy, readout, softmax, match)")?
+        |p, v| p.model.loss = LossKind::from_key(v).ok_or("a loss (toy, readout, softmax, match, expression)")?
     ),
     field!(
         "t",
@@ -421,6 +435,14 @@ pub static FIELDS: [Field; 46] = [
         .model
         .pattern =
         parse(v, "a whole number")?),
+    field!(
+        "fx",
+        "the expression loss's f in h1 … hn (percent-escaped; one that does not parse: the default, with a note)",
+        Range::Free,
+        Job,
+        |p| escape(&p.model.expression),
+        |p, v| p.model.expression = v.to_string()
+    ),
     field!("ns", "network seed", Range::Free, Job, |p| p.model.network_seed.to_string(), |p, v| p.model.network_seed =
         parse(v, "a seed (whole number)")?),
     field!("ss", "sampling seed", Range::Free, Job, |p| p.sampling_seed.to_string(), |p, v| p.sampling_seed =

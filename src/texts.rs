@@ -55,6 +55,9 @@ pub const RACE_NOTE: &str = "“Last quarter” is the mean over the last quarte
 /// The loss panel, for the match loss.
 pub const MATCH_NOTE: &str = "Reward-only loss: f = 0 when every output unit is on, else 1. It has no derivative, so only the estimators that never differentiate f apply (the REINFORCE family, ARM, DisARM, AR, local expectation).";
 
+/// The loss panel, under the expression field.
+pub const EXPRESSION_NOTE: &str = "Your own f, in the last layer's units h1 … hn: numbers, pi, e, + - * /, ^ for powers, abs, exp, log, sqrt, sigmoid, min, max; e.g. abs(h1 + h2 - 1), max(h1, h2), h1 * h2. It must be finite on every binary state. Where it has no derivative at a binary state (abs at 0, a tie of max), the estimators that differentiate f do not apply; the multilinear extension has one.";
+
 /// The loss panel, under the extension choice.
 pub const EXTENSION_NOTE: &str = "Only f's values at binary h define E[f] and its gradient. The estimators that differentiate f (straight-through and the relaxations) see a real-valued extension: curved is the formula as written; multilinear is the one extension that is affine in each unit (for the toy, t² + (1 − 2t)h), whose ∂f/∂h_i is f(h_i = 1) − f(h_i = 0). With it, straight-through has the right sign on one layer, and straight-through × σ′ is exactly local expectation.";
 

@@ -217,6 +217,34 @@ mod tests {
         assert_eq!(s.page, p);
     }
 
+    /// An expression with spaces, `^`, `(`, `,`, `+`, `&`-free but `%`-prone text survives the
+    /// address bar (percent-escaped), through the reducer too; one that does not parse for the
+    /// widths gets the default and a note naming the column.
+    #[test]
+    fn the_expression_round_trips_through_the_url() {
+        let mut p = Page::default();
+        p.model.widths = vec![2, 3];
+        p.model.loss = LossKind::Expression;
+        p.model.expression = "max(h1, h2) + (h3 - 0.45)^2 / 2 + -h1^2 * abs(h2 + h3 - 1) + sigmoid(h1)".into();
+        let hash = to_hash(&p);
+        let fx = hash.split('&').find(|kv| kv.starts_with("fx=")).unwrap();
+        assert!(!fx.contains(' ') && !fx.contains('+') && fx.contains("%20%2B%20"), "{fx}");
+        let (back, notes) = from_hash(&hash);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(back, p);
+        let s = State::new(back);
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        assert_eq!(s.page.model.to_model().loss.kind(), "expression");
+        // Spaces written as `+` by hand (form encoding) read back as spaces.
+        let (back, _) = from_hash(&hash.replace("%20", "+"));
+        assert_eq!(back.model.expression, p.model.expression);
+        // h4 is not a unit of a last layer of 3: the default, with a note naming the column.
+        let (bad, _) = from_hash(&format!("{}&fx=h1%20*%20h4", hash));
+        let s = State::new(bad);
+        assert_eq!(s.page.model.expression, stochgrad_core::settings::DEFAULT_EXPRESSION);
+        assert!(s.notes.iter().any(|n| n.contains("column 6") && n.contains("h4")), "{:?}", s.notes);
+    }
+
     #[test]
     fn bad_and_unknown_values_are_reported_and_clamped() {
         let (page, notes) =

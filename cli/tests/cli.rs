@@ -92,6 +92,37 @@ fn exact_on_the_toy() {
     assert_eq!(from_file.stdout, from_stdin.stdout);
 }
 
+/// The toy of `exact_on_the_toy` typed as an expression gives the same figures; bad expressions
+/// are one line with exit code 2, naming the column or the state.
+#[test]
+fn exact_with_an_expression_loss() {
+    let t = 0.45;
+    let (_, ef, g) = toy_reference(t);
+    let typed =
+        toy(-1.0, t).replace(r#""kind": "toy", "target": [0.45]"#, r#""kind": "expression", "f": "(h1 - 0.45)^2""#);
+    assert!(typed.contains("expression"), "{typed}");
+    let v = ok_json(&["exact", "-"], &typed);
+    close(v["expected_loss"].as_f64().unwrap(), ef, 1e-12, "E[f]");
+    close(bias0(&v["gradient"]), g, 1e-12, "∂E[f]/∂c");
+    let v = ok_json(&["moments", "-", "--estimator", "st", "--method", "exact"], &typed);
+    assert!(v["mean"].to_string().len() > 2, "{v}");
+    let with = |f: &str| typed.replace("(h1 - 0.45)^2", f);
+    err(&["exact", "-"], &with("(h1 - 0.45^2"), &["stochgrad: invalid model: loss.f: column 13: expected ')'"]);
+    err(
+        &["exact", "-"],
+        &with("h2 * h1"),
+        &["loss.f: column 1: h2 is not a unit of the last layer: the only variable is h1"],
+    );
+    err(&["exact", "-"], &with("log(h1)"), &["loss.f: not finite at h = (0) (f = -inf)"]);
+    err(&["exact", "-"], &with("1 +* h1"), &["loss.f: column 4:"]);
+    err(
+        &["moments", "-", "--estimator", "st"],
+        &with("sqrt(h1)"),
+        &["not applicable: st needs ∂f/∂h, but f = sqrt(h1) has no derivative at h = (0) (sqrt at 0)"],
+    );
+    ok_json(&["moments", "-", "--estimator", "st", "--extension", "multilinear"], &with("sqrt(h1)"));
+}
+
 #[test]
 fn exact_layout_of_a_two_layer_model() {
     let v = ok_json(&["exact", "-"], SOFTMAX2);
@@ -320,7 +351,7 @@ fn malformed_models_each_get_their_own_error() {
         ("overflowing literal", valid.replace("-1.0", "1e999"), vec!["not valid JSON (number out of range"]),
         ("bare NaN token", valid.replace("-1.0", "NaN"), vec!["not valid JSON (expected value"]),
         ("input not numbers", valid.replace(r#""input": []"#, r#""input": "x""#), vec!["input: expected an array of numbers"]),
-        ("unknown loss kind", valid.replace(r#""toy""#, r#""hinge""#), vec![r#"loss.kind: unknown loss "hinge" (one of: toy, readout, softmax, match, elbo)"#]),
+        ("unknown loss kind", valid.replace(r#""toy""#, r#""hinge""#), vec![r#"loss.kind: unknown loss "hinge" (one of: toy, readout, softmax, match, elbo, expression)"#]),
         ("missing loss kind", valid.replace(r#""kind": "toy", "#, ""), vec!["loss.kind: missing"]),
         (
             "softmax label out of range",

@@ -23,6 +23,7 @@ pub mod elbo;
 pub mod error;
 pub mod estimators;
 pub mod exact;
+pub mod expr;
 pub mod gating;
 pub mod jobs;
 pub mod json;

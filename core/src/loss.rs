@@ -9,6 +9,7 @@
 //! `Bernoulli(h_i)` — whose partial derivative at a binary point is `f(h, h_i = 1) − f(h, h_i = 0)`.
 
 use crate::elbo::{self, Decoder};
+use crate::expr::{self, Formula};
 use crate::json::{number, number_array, reject_unknown, ModelError, MAX_CLASSES};
 use crate::math;
 use serde_json::{json, Value};
@@ -61,6 +62,11 @@ pub enum Loss {
     /// exact `−H(q)` is added to `E[g]` by [`crate::exact::solve`]. Only the formula as written
     /// (curved); the decoder is shared (`Arc`) between the per-image models of a minibatch.
     Elbo { decoder: Arc<Decoder>, x: Vec<f64> },
+    /// `f` typed as an expression over `h1 … hn` ([`crate::expr`]), tabulated on every binary state
+    /// when read (every value finite). Curved: the expression as written, differentiated in reverse
+    /// mode; where it has no derivative at a binary state (`abs` at 0, a `max` tie, `sqrt` at 0, …)
+    /// the estimators that need `∂f/∂h` are refused, naming the state. Multilinear: from the table.
+    Expression { formula: Arc<Formula>, extension: Extension },
 }
 
 impl Loss {
@@ -72,15 +78,17 @@ impl Loss {
             Loss::Softmax { .. } => "softmax",
             Loss::Match { .. } => "match",
             Loss::Elbo { .. } => "elbo",
+            Loss::Expression { .. } => "expression",
         }
     }
 
     /// The real-valued extension the estimators differentiate (`None` for `match`, which has none).
     pub fn extension(&self) -> Option<Extension> {
         match self {
-            Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
-                Some(*extension)
-            }
+            Loss::Toy { extension, .. }
+            | Loss::Readout { extension, .. }
+            | Loss::Softmax { extension, .. }
+            | Loss::Expression { extension, .. } => Some(*extension),
             Loss::Elbo { .. } => Some(Extension::Curved),
             Loss::Match { .. } => None,
         }
@@ -89,9 +97,10 @@ impl Loss {
     /// The same loss with another extension (`match` and `elbo` are returned unchanged).
     pub fn with_extension(mut self, e: Extension) -> Loss {
         match &mut self {
-            Loss::Toy { extension, .. } | Loss::Readout { extension, .. } | Loss::Softmax { extension, .. } => {
-                *extension = e
-            }
+            Loss::Toy { extension, .. }
+            | Loss::Readout { extension, .. }
+            | Loss::Softmax { extension, .. }
+            | Loss::Expression { extension, .. } => *extension = e,
             Loss::Match { .. } | Loss::Elbo { .. } => {}
         }
         self
@@ -99,7 +108,11 @@ impl Loss {
 
     /// Whether `f` has a real-valued extension with a derivative `∂f/∂h`.
     pub fn is_differentiable(&self) -> bool {
-        !matches!(self, Loss::Match { .. })
+        match self {
+            Loss::Match { .. } => false,
+            Loss::Expression { formula, extension } => *extension == Extension::Multilinear || formula.kink().is_none(),
+            _ => true,
+        }
     }
 
     /// Why `∂f/∂h` does not exist, for "not applicable" messages.
@@ -109,6 +122,13 @@ impl Loss {
                 "the match loss 1 − 1[h = pattern] is a 0/1 reward with no derivative ∂f/∂h; only estimators that never differentiate f apply"
                     .to_string(),
             ),
+            Loss::Expression { formula, extension: Extension::Curved } => formula.kink().map(|(s, what)| {
+                format!(
+                    "f = {} has no derivative at h = {} ({what}); the multilinear extension has one",
+                    formula.source,
+                    expr::state_text(s, formula.width)
+                )
+            }),
             _ => None,
         }
     }
@@ -147,6 +167,15 @@ impl Loss {
                 }
             }
             Loss::Elbo { decoder, x } => decoder.g(x, h),
+            Loss::Expression { formula, extension } => match extension {
+                Extension::Curved => formula.value(h),
+                Extension::Multilinear if is_binary(h) => formula.value(h),
+                Extension::Multilinear => {
+                    let mut total = 0.0;
+                    for_each_state_weight(h, |s, w| total += w * formula.value_bits(s));
+                    total
+                }
+            },
             Loss::Match { pattern } => {
                 let hit = h.iter().zip(pattern).all(|(x, &p)| (*x > 0.5) == (p == 1));
                 if hit {
@@ -169,6 +198,7 @@ impl Loss {
                     1.0
                 }
             }
+            Loss::Expression { formula, .. } => formula.value_bits(bits),
             _ => {
                 let h: Vec<f64> = (0..width).map(|i| (bits >> i & 1) as f64).collect();
                 self.value(&h)
@@ -243,6 +273,13 @@ impl Loss {
                 decoder.g_gradient(x, h, out);
                 true
             }
+            Loss::Expression { formula, extension } => {
+                match extension {
+                    Extension::Curved => formula.gradient(h, out),
+                    Extension::Multilinear => multilinear_gradient(h, out, |s| formula.value_bits(s)),
+                }
+                true
+            }
             Loss::Match { .. } => false,
         }
     }
@@ -264,7 +301,7 @@ impl Loss {
 
     /// Whether [`Loss::unit_expectations`] has a closed form for this loss (all but softmax and elbo).
     pub fn has_closed_form_expectations(&self) -> bool {
-        !matches!(self, Loss::Softmax { .. } | Loss::Elbo { .. })
+        !matches!(self, Loss::Softmax { .. } | Loss::Elbo { .. } | Loss::Expression { .. })
     }
 
     /// `E[f(h)]` for independent `h_i ~ Bernoulli(p_i)` (`q_i = 1 − p_i`, given separately so that
@@ -291,7 +328,7 @@ impl Loss {
     ) -> Option<f64> {
         let w = p.len();
         match self {
-            Loss::Softmax { .. } | Loss::Elbo { .. } => None,
+            Loss::Softmax { .. } | Loss::Elbo { .. } | Loss::Expression { .. } => None,
             Loss::Toy { target, .. } => {
                 let mut total = 0.0;
                 for k in 0..w {
@@ -364,7 +401,9 @@ impl Loss {
         let obj = v.as_object().ok_or_else(|| ModelError::new("loss", "expected an object with a \"kind\""))?;
         let kind = obj
             .get("kind")
-            .ok_or_else(|| ModelError::new("loss.kind", "missing (one of: toy, readout, softmax, match, elbo)"))?
+            .ok_or_else(|| {
+                ModelError::new("loss.kind", "missing (one of: toy, readout, softmax, match, elbo, expression)")
+            })?
             .as_str()
             .ok_or_else(|| ModelError::new("loss.kind", "expected a string"))?;
         let field = |name: &str| obj.get(name).ok_or_else(|| ModelError::new(format!("loss.{name}"), "missing"));
@@ -500,9 +539,25 @@ impl Loss {
                 reject_unknown(obj, "loss", &["kind", "decoder", "prior", "extension"])?;
                 parse_elbo(obj, width, input)
             }
+            "expression" => {
+                reject_unknown(obj, "loss", &["kind", "f", "extension"])?;
+                let source = field("f")?.as_str().ok_or_else(|| {
+                    ModelError::new("loss.f", "expected a string: f in h1 … hn, e.g. \"(h1 - 0.45)^2\"")
+                })?;
+                if extension == Extension::Multilinear && width > MAX_MULTILINEAR_SOFTMAX_WIDTH {
+                    return Err(ModelError::new(
+                        "loss.extension",
+                        format!(
+                            "the multilinear extension of an expression sums over 2^w states; at most {MAX_MULTILINEAR_SOFTMAX_WIDTH} units in the last layer (it has {width})"
+                        ),
+                    ));
+                }
+                let formula = Formula::new(source, width).map_err(|m| ModelError::new("loss.f", m))?;
+                Ok(Loss::Expression { formula: Arc::new(formula), extension })
+            }
             other => Err(ModelError::new(
                 "loss.kind",
-                format!("unknown loss \"{other}\" (one of: toy, readout, softmax, match, elbo)"),
+                format!("unknown loss \"{other}\" (one of: toy, readout, softmax, match, elbo, expression)"),
             )),
         }
     }
@@ -519,6 +574,7 @@ impl Loss {
                 json!({"kind": "softmax", "weights": rows, "bias": bias, "label": label})
             }
             Loss::Match { pattern } => json!({"kind": "match", "pattern": pattern}),
+            Loss::Expression { formula, .. } => json!({"kind": "expression", "f": formula.source}),
             Loss::Elbo { decoder, .. } => {
                 let k = decoder.latents();
                 let rows: Vec<Value> = decoder.weights.chunks(k.max(1)).map(|r| json!(r)).collect();
@@ -605,6 +661,35 @@ fn is_binary(h: &[f64]) -> bool {
 
 fn bits_to_h(s: u64, width: usize) -> Vec<f64> {
     (0..width).map(|i| (s >> i & 1) as f64).collect()
+}
+
+/// `∂f̃/∂h` of the multilinear extension of `f` (given on the binary states): at a binary point
+/// `f(h, h_i = 1) − f(h, h_i = 0)`, elsewhere `Σ_s f(s) ∂π(s)/∂h_i`, `π(s) = Π_j h_j^{s_j}(1 − h_j)^{1−s_j}`.
+fn multilinear_gradient(h: &[f64], out: &mut [f64], f: impl Fn(u64) -> f64) {
+    let width = h.len();
+    if is_binary(h) {
+        let bits = (0..width).fold(0u64, |b, i| if h[i] == 1.0 { b | 1 << i } else { b });
+        for (i, o) in out.iter_mut().enumerate().take(width) {
+            *o = f(bits | 1 << i) - f(bits & !(1 << i));
+        }
+        return;
+    }
+    out.iter_mut().take(width).for_each(|o| *o = 0.0);
+    let (mut pre, mut suf) = (vec![1.0; width + 1], vec![1.0; width + 1]);
+    for s in 0..1u64 << width {
+        let fs = f(s);
+        let factor = |j: usize| if s >> j & 1 == 1 { h[j] } else { 1.0 - h[j] };
+        for j in 0..width {
+            pre[j + 1] = pre[j] * factor(j);
+        }
+        for j in (0..width).rev() {
+            suf[j] = suf[j + 1] * factor(j);
+        }
+        for (i, o) in out.iter_mut().enumerate().take(width) {
+            let others = pre[i] * suf[i + 1];
+            *o += if s >> i & 1 == 1 { fs * others } else { -fs * others };
+        }
+    }
 }
 
 /// Every binary state `s` of `h.len()` bits with its weight `Π_j h_j^{s_j}(1 − h_j)^{1−s_j}`.

@@ -209,6 +209,17 @@ impl Model {
             }
         }
         let loss = Loss::from_value(loss_v, fan_in, &input)?;
+        if let (Loss::Expression { .. }, Some(last)) = (&loss, layers.last()) {
+            if last.unit != UnitKind::Binary {
+                return Err(ModelError::new(
+                    "loss.kind",
+                    format!(
+                        "the expression loss is checked on the binary states of the last layer, whose units here are {} (real-valued); use binary units",
+                        last.unit.key()
+                    ),
+                ));
+            }
+        }
         if let (Some(reason), Some(last)) = (loss.not_differentiable_reason(), layers.last()) {
             if last.unit != UnitKind::Binary {
                 return Err(ModelError::new(

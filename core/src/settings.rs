@@ -11,10 +11,12 @@
 //! A zero scale draws nothing (so `weight_scale = 0`, `bias_spread = 0` gives every unit logit `logit`
 //! exactly, whatever the seed): the default is the t = 0.45 toy at a = −1.
 
+use crate::expr::Formula;
 use crate::loss::{Extension, Loss};
 use crate::model::{Layer, Model, UnitKind};
 use crate::rng::{Draws, Stream};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The loss kinds the page offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,16 +26,20 @@ pub enum LossKind {
     Readout,
     Softmax,
     Match,
+    /// `f` typed as an expression over `h1 … hn` ([`Settings::expression`]).
+    Expression,
 }
 
 impl LossKind {
-    pub const ALL: [LossKind; 4] = [LossKind::Toy, LossKind::Readout, LossKind::Softmax, LossKind::Match];
+    pub const ALL: [LossKind; 5] =
+        [LossKind::Toy, LossKind::Readout, LossKind::Softmax, LossKind::Match, LossKind::Expression];
     pub fn key(self) -> &'static str {
         match self {
             LossKind::Toy => "toy",
             LossKind::Readout => "readout",
             LossKind::Softmax => "softmax",
             LossKind::Match => "match",
+            LossKind::Expression => "expression",
         }
     }
     pub fn from_key(s: &str) -> Option<LossKind> {
@@ -80,6 +86,17 @@ pub struct Settings {
     /// The loss's real-valued extension (what `∂f/∂h` means; `match` has none).
     #[serde(default)]
     pub extension: Extension,
+    /// Expression: `f` over `h1 … hn` of the last layer ([`crate::expr`]); kept valid for the
+    /// widths by [`Settings::sanitize`].
+    #[serde(default = "default_expression")]
+    pub expression: String,
+}
+
+/// The expression the page starts from: the toy loss of one unit at t = 0.45.
+pub const DEFAULT_EXPRESSION: &str = "(h1 - 0.45)^2";
+
+fn default_expression() -> String {
+    DEFAULT_EXPRESSION.to_string()
 }
 
 impl Default for Settings {
@@ -97,6 +114,7 @@ impl Default for Settings {
             pattern: u64::MAX,
             network_seed: 1,
             extension: Extension::Curved,
+            expression: default_expression(),
         }
     }
 }
@@ -151,6 +169,11 @@ impl Settings {
             notes.push(format!("label {} is not one of the {} classes; using 0", self.label, self.classes));
             self.label = 0;
         }
+        if self.loss == LossKind::Expression && self.expression_formula().is_err() {
+            let e = self.expression_formula().unwrap_err();
+            notes.push(format!("the expression {:?}: {e}; using {DEFAULT_EXPRESSION}", self.expression));
+            self.expression = default_expression();
+        }
         notes
     }
 
@@ -189,6 +212,11 @@ impl Settings {
         Ok(s)
     }
 
+    /// The expression parsed for the last layer's width (the error as `loss.f`'s message).
+    pub fn expression_formula(&self) -> Result<Formula, String> {
+        Formula::new(&self.expression, self.widths.last().copied().unwrap_or(0))
+    }
+
     /// The model these settings describe (call [`Settings::sanitize`] first for untrusted values).
     pub fn to_model(&self) -> Model {
         let mut rng = Stream::new(self.network_seed, "network", 0);
@@ -221,6 +249,14 @@ impl Settings {
                 extension: self.extension,
             },
             LossKind::Match => Loss::Match { pattern: (0..width).map(|i| (self.pattern >> i & 1) as u8).collect() },
+            // Sanitized settings hold a valid expression; otherwise the default one (valid for any width).
+            LossKind::Expression => {
+                match Formula::new(&self.expression, width).or_else(|_| Formula::new(DEFAULT_EXPRESSION, width)) {
+                    Ok(f) => Loss::Expression { formula: Arc::new(f), extension: self.extension },
+                    // Only unsanitized settings (no units, or more than expr::MAX_WIDTH) get here.
+                    Err(_) => Loss::Toy { target: vec![self.target; width], extension: self.extension },
+                }
+            }
         };
         Model { input, layers, loss }
     }

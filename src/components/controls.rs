@@ -9,6 +9,7 @@ use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::settings::{bounds, LossKind};
 use stochgrad_core::{Error, Reason};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 fn dispatch<T: 'static>(state: &UseReducerDispatcher<State>, f: impl Fn(T) -> Action + 'static) -> Callback<T> {
@@ -263,6 +264,7 @@ pub fn loss_controls(p: &PanelProps) -> Html {
         ("readout".to_string(), "readout: (v·h + c − y)²".to_string()),
         ("softmax".to_string(), "softmax cross-entropy".to_string()),
         ("match".to_string(), "match / reward: 1 − 1[h = pattern]".to_string()),
+        ("expression".to_string(), "your own f: an expression in h1 … hn".to_string()),
     ];
     html! {
         <section class="panel" aria-labelledby="h-loss">
@@ -287,6 +289,10 @@ pub fn loss_controls(p: &PanelProps) -> Html {
                     LossKind::Match => html! {
                         <p class="note">{ crate::texts::MATCH_NOTE }</p>
                     },
+                    LossKind::Expression => html! {
+                        <ExpressionInput value={m.expression.clone()} width={m.widths.last().copied().unwrap_or(1)}
+                            onchange={dispatch(st, |v: String| Action::Set("fx", v))} />
+                    },
                 }
             }
             if m.loss != LossKind::Match {
@@ -300,6 +306,66 @@ pub fn loss_controls(p: &PanelProps) -> Html {
                 <p class="note">{ crate::texts::EXTENSION_NOTE }</p>
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ExpressionProps {
+    /// The committed expression (the page's).
+    pub value: String,
+    /// The last layer's width: the variables are h1 … h{width}.
+    pub width: usize,
+    pub onchange: Callback<String>,
+}
+
+/// The expression loss's text field: checked as it is typed (the core's parser, on every binary
+/// state), committed on change only when valid; otherwise the draft stays with the one-line error.
+#[function_component(ExpressionInput)]
+pub fn expression_input(p: &ExpressionProps) -> Html {
+    let draft = use_state(|| None::<(String, Option<String>)>);
+    let check = {
+        let width = p.width;
+        move |text: &str| stochgrad_core::expr::Formula::new(text, width).err()
+    };
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let text = input.value();
+            let error = check(&text);
+            draft.set(Some((text, error)));
+        })
+    };
+    let onchange = {
+        let (draft, emit) = (draft.clone(), p.onchange.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let text = input.value();
+            match check(&text) {
+                None => {
+                    draft.set(None);
+                    emit.emit(text.trim().to_string());
+                }
+                Some(error) => draft.set(Some((text, Some(error)))),
+            }
+        })
+    };
+    let (value, error) = match &*draft {
+        Some((text, error)) => (text.clone(), error.clone()),
+        None => (p.value.clone(), None),
+    };
+    let vars = if p.width == 1 { "h1".to_string() } else { format!("h1 … h{}", p.width) };
+    html! {
+        <div class="control text">
+            <label for="expression">{ format!("f({vars}) =") }</label>
+            <input type="text" id="expression" value={value} oninput={oninput} onchange={onchange}
+                spellcheck="false" autocomplete="off" aria-invalid={error.is_some().then_some("true")}
+                aria-describedby="expression-help" />
+            if let Some(e) = error {
+                <p class="note error" id="expression-error" role="alert">{ format!("f: {e}") }</p>
+            }
+            <p class="note" id="expression-help">{ crate::texts::EXPRESSION_NOTE }</p>
+        </div>
     }
 }
 
