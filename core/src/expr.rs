@@ -124,7 +124,7 @@ impl Parser {
         ParseError { column: at.min(self.s.len()) + 1, message: message.into() }
     }
     fn skip(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_whitespace() {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
             self.i += 1;
         }
     }
@@ -241,8 +241,9 @@ impl Parser {
         if c.is_ascii_digit() || c == '.' {
             return self.number(start);
         }
-        if c.is_alphabetic() || c == '_' {
-            while self.i < self.s.len() && (self.s[self.i].is_alphanumeric() || self.s[self.i] == '_') {
+        // ASCII names only: Unicode's letter tables would cost the page's module more than the parser.
+        if c.is_ascii_alphabetic() || c == '_' {
+            while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == '_') {
                 self.i += 1;
             }
             let name: String = self.s[start..self.i].iter().collect();
