@@ -15,7 +15,8 @@ use plotters::prelude::*;
 use std::cell::RefCell;
 
 /// One drawn data point.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Probe {
     /// The series (an estimator's name and what its line is, e.g. "REINFORCE · running mean").
     pub series: String,
