@@ -323,7 +323,7 @@ pub fn plot(p: &PlotProps) -> Html {
     let width = drawn_at.borrow().map_or(0.0, |d| d.0);
     let tip = probe.as_ref().map(|pr| {
         // Beside the point, on the side with room.
-        let flip = pr.at.0 > 0.6 * width;
+        let flip = pr.at.0 > 0.5 * width;
         let style = format!("left:{:.0}px;top:{:.0}px", pr.at.0, pr.at.1);
         html! {
             <>
