@@ -907,6 +907,111 @@ export const tests = [
     await page.close();
   }],
 
+  ['predict, then reveal: a story\'s question hides its plot until the student commits (a key or a click)', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    // The default view asks nothing: its plots show at once.
+    assert.equal(await page.locator('#question').count(), 0);
+    assert.equal(await page.locator('#plot-convergence').count(), 1);
+    await page.locator('#preset-toy-0499').click();
+    await page.waitForSelector('#question');
+    assert.match(await page.locator('#question-prompt').textContent(), /lowest variance/);
+    assert.equal(await page.locator('#plot-bars').count(), 0, 'the answer\'s plot is hidden');
+    assert.match(await page.locator('#hidden-bars').textContent(), /Commit to an answer to see the plot/);
+    assert.equal(await page.locator('#question-why').count(), 0, 'no why before the answer');
+    assert.doesNotMatch(await page.locator('#story').textContent(), /DisARM to exactly 0/, 'the story does not give the answer away');
+    await page.screenshot({ path: path.join(ctx.shots, 'question-asked.png') });
+    // Key 2 (leave-one-out): committed, the plot animates in, the story says why.
+    await page.keyboard.press('2');
+    await page.waitForSelector('#revealed-bars #plot-bars canvas');
+    assert.equal(await page.locator('#hidden-bars').count(), 0);
+    const why = await page.locator('#question-why').textContent();
+    assert.match(why, /^Not quite\. DisARM, with a variance of exactly zero/);
+    assert.match(await page.locator('#story').textContent(), /DisARM to exactly 0/, 'then the whole story');
+    assert.equal(await page.locator('#question-choice-2').getAttribute('aria-pressed'), 'true');
+    assert.ok(await page.locator('#question-choice-4').evaluate((b) => b.classList.contains('right')));
+    // The first answer is the commitment: another key changes nothing.
+    await page.keyboard.press('4');
+    await page.waitForTimeout(200);
+    assert.equal(await page.locator('#question-choice-2').getAttribute('aria-pressed'), 'true');
+    await page.screenshot({ path: path.join(ctx.shots, 'question-revealed.png') });
+    // Lecture mode: the caption asks the next story's question; Page Down to it, answer with a key.
+    await page.keyboard.press('l');
+    await page.waitForSelector('.app.lecture');
+    for (const n of [5, 6, 7]) {
+      await page.keyboard.press('PageDown');
+      await page.waitForFunction((n) => document.querySelector('#story-where').textContent.includes(`story ${n} of`), n);
+    }
+    await page.waitForFunction(() => /ARM vs DisARM/.test(document.querySelector('.lecture-caption .story-title')?.textContent || ''));
+    await page.waitForSelector('#lecture-question');
+    assert.equal(await page.locator('.stage #hidden-bars').count(), 1, 'the stage shows the placeholder');
+    await page.keyboard.press('2');
+    await page.waitForSelector('.stage #revealed-bars #plot-bars canvas');
+    assert.match(await page.locator('#lecture-question-why').textContent(), /^Right\. DisARM \(0\.84 against ARM's 0\.93\)/);
+    await page.screenshot({ path: path.join(ctx.shots, 'question-lecture.png') });
+    // A click answers too, and loading the story again asks again.
+    await page.keyboard.press('PageUp');
+    await page.waitForFunction(() => document.querySelector('#story-where').textContent.includes('story 6 of'));
+    await page.keyboard.press('PageDown');
+    await page.waitForSelector('.stage #hidden-bars');
+    await page.locator('#lecture-question-choice-1').click();
+    await page.waitForSelector('#lecture-question-why');
+    assert.match(await page.locator('#lecture-question-why').textContent(), /^Not quite\./);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
+  ['hover: a plot shows the values under the pointer, and under keyboard focus (arrow keys)', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    await waitRow(page, 'st', (r) => r.method === 'exact');
+    const tip = (id) => page.locator(`#${id} .probe-tip`);
+    // Keyboard: focus the convergence plot, → shows a point's values (and does not step the sampling).
+    const canvas = page.locator('#plot-convergence canvas');
+    await canvas.focus();
+    const playing = await page.locator('#play').getAttribute('aria-pressed');
+    await page.keyboard.press('ArrowRight');
+    await tip('plot-convergence').waitFor();
+    const first = await tip('plot-convergence').textContent();
+    assert.match(first, / — .* = /, first);
+    assert.doesNotMatch(first, /NaN|inf/);
+    assert.equal(await page.locator('#plot-convergence .probe-live').textContent(), first, 'read out to screen readers');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((t) => document.querySelector('#plot-convergence .probe-tip')?.textContent !== t, first);
+    assert.equal(await page.locator('#play').getAttribute('aria-pressed'), playing, 'the arrow keys stayed with the plot');
+    await page.screenshot({ path: path.join(ctx.shots, 'hover-keyboard.png') });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('#plot-convergence .probe-tip'));
+    // Pointer: over the bars plot's first bar top (found with the keyboard), the tooltip names it.
+    const bars = page.locator('#plot-bars canvas');
+    await bars.focus();
+    await page.keyboard.press('ArrowRight');
+    const dot = await page.locator('#plot-bars .probe-dot').evaluate((d) => [parseFloat(d.style.left), parseFloat(d.style.top)]);
+    const byKeys = await tip('plot-bars').textContent();
+    await page.locator('#play').focus();
+    await page.waitForFunction(() => !document.querySelector('#plot-bars .probe-tip'));
+    const box = await bars.boundingBox();
+    await page.mouse.move(box.x + dot[0] + 3, box.y + dot[1] + 2);
+    await tip('plot-bars').waitFor();
+    assert.equal(await tip('plot-bars').textContent(), byKeys);
+    assert.match(byKeys, /^REINFORCE \(no baseline\) — (bias²|variance) = /, byKeys);
+    // The readout and the tooltip agree (the variance, to the tooltip's four digits).
+    const r = await row(page, 'reinforce');
+    await bars.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const v = await tip('plot-bars').textContent();
+    const shown = Number(v.match(/variance = ([-\d.e]+)/)[1]);
+    close(shown, r.variance, 1e-3, 'tooltip vs readout variance');
+    await page.screenshot({ path: path.join(ctx.shots, 'hover-pointer.png') });
+    // Away from every point: no tooltip.
+    await page.mouse.move(box.x + dot[0] + 3, box.y + dot[1] + 2);
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await page.waitForFunction(() => !document.querySelector('#plot-bars .probe-tip'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['one draw at a time: each Step draws exactly one sample per estimator and shows it', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     await page.locator('#single').check();

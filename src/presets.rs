@@ -211,6 +211,85 @@ pub const PRESETS: [Preset; 10] = [
     },
 ];
 
+/// Predict, then reveal: a question a story asks before it shows the plots that answer it. The
+/// plots named in `hides` stay hidden until the student commits to a choice (`Action::Answer`,
+/// keys 1–4 or a click); then they appear and `why` is shown. The right choice is computed from the
+/// engine by `tests/claims.rs` (`every_question_is_answered_by_the_engine`), and `why` is a text
+/// whose numbers are checked claims like a story's.
+pub struct Question {
+    /// The story that asks it (a key of [`PRESETS`]).
+    pub story: &'static str,
+    /// What the story says before the answer (its text gives the answer away): the setting only.
+    pub setup: &'static str,
+    pub prompt: &'static str,
+    /// Two to four choices (keys 1–4).
+    pub choices: &'static [&'static str],
+    /// The index of the right choice.
+    pub answer: usize,
+    pub why: &'static str,
+    /// The plots kept hidden until the answer (names as in `Page::focus`).
+    pub hides: &'static [&'static str],
+}
+
+/// Every story's question, in the page's order of stories.
+pub const QUESTIONS: [Question; 5] = [
+    Question {
+        story: "extension",
+        setup: "The same toy, with f extended to real h by its multilinear extension t² + (1 − 2t)h instead of (h − t)²: the two agree at h = 0 and h = 1, so E[f] and the exact gradient do not change. On the curved f, straight-through pointed the wrong way.",
+        prompt: "With f extended linearly between h = 0 and h = 1, which way will straight-through point now?",
+        choices: &["The same way as the exact gradient", "Still the other way", "Nowhere: its mean is zero"],
+        answer: 0,
+        why: "The same way: its mean is now +0.1, from −0.362, and the exact gradient is still +0.0197. The multilinear extension is a straight line between h = 0 and h = 1, so the slope straight-through takes at the sampled h is the jump between them, the quantity the exact gradient is made of.",
+        hides: &["convergence"],
+    },
+    Question {
+        story: "toy-045",
+        setup: "The REBAR/RELAX toy f = (h − 0.45)² at p = ½, with REINFORCE, leave-one-out and four biased estimators: straight-through, straight-through × σ′, Concrete and ST-Gumbel (τ = 0.5).",
+        prompt: "At p = ½, which of these biased estimators happens to be exact?",
+        choices: &["Straight-through (identity)", "Straight-through × σ′", "Concrete (τ = 0.5)", "ST-Gumbel (τ = 0.5)"],
+        answer: 1,
+        why: "Straight-through × σ′: at p = ½ the average slope of f at the sampled h equals its jump between h = 0 and h = 1, so its mean is the exact gradient, 0.025. Straight-through (identity) is 4× too large; Concrete and ST-Gumbel are 14 % low.",
+        hides: &["convergence"],
+    },
+    Question {
+        story: "toy-0499",
+        setup: "RELAX's harder toy at p = ½: f = (h − 0.499)², so the exact gradient is tiny. REINFORCE, leave-one-out, ARM and DisARM are all unbiased here; they differ only in variance.",
+        prompt: "Which estimator has the lowest variance here?",
+        choices: &["REINFORCE", "REINFORCE, leave-one-out", "ARM", "DisARM"],
+        answer: 3,
+        why: "DisARM, with a variance of exactly zero: on one unit at a = 0 every one of its estimates is the exact gradient. Leave-one-out and ARM cut REINFORCE's variance (0.0156) by orders of magnitude; DisARM removes it.",
+        hides: &["bars"],
+    },
+    Question {
+        story: "antithetic",
+        setup: "Three units, a linear readout. ARM drives two samples from one uniform per unit; DisARM integrates the leftover noise of that uniform out analytically. Same two evaluations, same expectation.",
+        prompt: "ARM or DisARM: which has the lower variance here?",
+        choices: &["ARM", "DisARM", "Neither: the same two evaluations give the same variance"],
+        answer: 1,
+        why: "DisARM (0.84 against ARM's 0.93): it integrates out the noise that ARM leaves in its shared uniform, with the same two evaluations and the same expectation.",
+        hides: &["bars"],
+    },
+    Question {
+        story: "deeper",
+        setup: "Three stochastic layers. Straight-through and straight-through × σ′ back-propagate their surrogates through every layer; Bengio's estimator needs no back-propagation. The agreement plot puts each parameter's estimated mean against its exact gradient.",
+        prompt: "Three stochastic layers: whose points will stay on the agreement plot's diagonal?",
+        choices: &["Bengio's optimal baseline", "Straight-through", "Straight-through × σ′"],
+        answer: 0,
+        why: "Bengio's estimator: it needs no back-propagation and is unbiased at any depth. Straight-through and straight-through × σ′ back-propagate their surrogates through every layer and leave the diagonal; straight-through × σ′ even gives 7 of the 29 parameters the wrong sign.",
+        hides: &["agreement"],
+    },
+];
+
+/// The question the story `key` asks, if any.
+pub fn question(key: &str) -> Option<&'static Question> {
+    QUESTIONS.iter().find(|q| q.story == key)
+}
+
+/// The active story's question, if it asks one.
+pub fn active_question(page: &Page) -> Option<&'static Question> {
+    active(page).and_then(|p| question(p.key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +360,28 @@ mod tests {
             (neighbour(&none, 1).key, neighbour(&none, -1).key),
             (PRESETS[0].key, PRESETS[PRESETS.len() - 1].key)
         );
+    }
+
+    #[test]
+    fn questions_belong_to_stories_and_are_well_formed() {
+        let mut seen = std::collections::BTreeSet::new();
+        for q in &QUESTIONS {
+            assert!(PRESETS.iter().any(|p| p.key == q.story), "{}: no such story", q.story);
+            assert!(seen.insert(q.story), "{}: two questions", q.story);
+            assert!((2..=4).contains(&q.choices.len()), "{}: keys 1–4 answer", q.story);
+            assert!(q.answer < q.choices.len(), "{}", q.story);
+            assert!(
+                !q.hides.is_empty() && !q.why.is_empty() && !q.prompt.is_empty() && !q.setup.is_empty(),
+                "{}",
+                q.story
+            );
+            for h in q.hides {
+                assert!(["convergence", "bars", "agreement", "tau", "width"].contains(h), "{}: {h}", q.story);
+            }
+        }
+        assert!(QUESTIONS.len() >= 4);
+        // The default view (the first story) asks nothing: its plots are the first thing a visitor sees.
+        assert!(active_question(&(PRESETS[0].page)()).is_none());
+        assert_eq!(active_question(&(PRESETS[1].page)()).map(|q| q.story), Some("extension"));
     }
 }

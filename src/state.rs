@@ -298,6 +298,9 @@ pub struct State {
     /// "stop" (it is sent `Cmd::Cancel`) press.
     pub digits_skips: u64,
     pub digits_stops: u64,
+    /// Predict, then reveal: the story whose question was answered and the choice made (display
+    /// only; a loaded page asks again).
+    pub answer: Option<(String, usize)>,
 }
 
 impl Default for State {
@@ -388,6 +391,8 @@ pub enum Action {
     NewSamples,
     /// Next network seed.
     NewNetwork,
+    /// Commit to a choice for the question of the story with this key (the first answer stays).
+    Answer(String, usize),
     /// Replace every setting (a preset).
     Load(Box<Page>),
     /// Replace every setting from a link, keeping the link's own notes (ignored keys).
@@ -420,6 +425,7 @@ impl State {
             digits: DigitsView::default(),
             digits_skips: 0,
             digits_stops: 0,
+            answer: None,
         };
         s.notes = s.sanitize();
         s.clear_results();
@@ -672,6 +678,11 @@ impl State {
     }
 
     /// Apply an action (pure).
+    /// The choice made for the question of the story `story`, if it was answered.
+    pub fn answered(&self, story: &str) -> Option<usize> {
+        self.answer.as_ref().filter(|(s, _)| s == story).map(|(_, c)| *c)
+    }
+
     pub fn reduce(mut self, action: Action) -> State {
         // One edit path: an action changes the page; what the change feeds is restarted below,
         // by comparing what the worker's job, the race and the gating run would be sent (so no
@@ -687,6 +698,8 @@ impl State {
     /// Load a whole page: the job starts over, the race and the gating run if what they compute
     /// changed.
     fn load(&mut self, page: Page) {
+        // A story's question is asked again whenever a page is loaded.
+        self.answer = None;
         let (gating, digits) = (self.gating_config(), self.digits_basis());
         self.page = page;
         self.restart();
@@ -905,6 +918,12 @@ impl State {
             }
             NewNetwork => {
                 self.page.model.network_seed = self.page.model.network_seed.wrapping_add(1);
+            }
+            Answer(story, choice) => {
+                if self.answer.as_ref().is_none_or(|(s, _)| *s != story) {
+                    self.answer = Some((story, choice));
+                }
+                return false;
             }
             // A loaded page (a story, a link) always starts over.
             Load(page) => {
@@ -1580,5 +1599,29 @@ mod tests {
         };
         let (_, _, fix) = s.degenerate().expect("a flat line");
         assert_eq!(fix, Action::SetParam(1));
+    }
+
+    #[test]
+    fn an_answer_is_kept_for_its_story_until_a_page_is_loaded() {
+        let s = State::default();
+        assert_eq!(s.answered("wrong-sign"), None);
+        let job = s.job_id;
+        let s = s.reduce(Action::Answer("wrong-sign".into(), 1));
+        assert_eq!((s.answered("wrong-sign"), s.answered("toy-045")), (Some(1), None));
+        assert_eq!(s.job_id, job, "answering is display only");
+        // The first answer is the commitment.
+        let s = s.reduce(Action::Answer("wrong-sign".into(), 0));
+        assert_eq!(s.answered("wrong-sign"), Some(1));
+        // What does not load a page keeps it (playing, a step, a view change).
+        let s = s.reduce(Action::Play).reduce(Action::Step).reduce(Action::ToggleLecture);
+        assert_eq!(s.answered("wrong-sign"), Some(1));
+        // Another story's answer replaces it; loading a page (a story, a link) asks again.
+        let s = s.reduce(Action::Answer("toy-045".into(), 2));
+        assert_eq!((s.answered("wrong-sign"), s.answered("toy-045")), (None, Some(2)));
+        let s = s.reduce(Action::Load(Box::default()));
+        assert_eq!(s.answer, None);
+        let s = s.reduce(Action::Answer("wrong-sign".into(), 1));
+        let s = s.reduce(Action::LoadWithNotes(Box::default(), vec![]));
+        assert_eq!(s.answer, None);
     }
 }

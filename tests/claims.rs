@@ -21,7 +21,7 @@
 #![allow(clippy::field_reassign_with_default, clippy::needless_range_loop)]
 
 use std::collections::BTreeMap;
-use stochgrad_app::presets::PRESETS;
+use stochgrad_app::presets::{PRESETS, QUESTIONS};
 use stochgrad_app::state::Page;
 use stochgrad_app::texts;
 use stochgrad_core::estimators::{catalogue, find, find_meta, HyperParams};
@@ -488,6 +488,129 @@ fn claims() -> Vec<Claim> {
                 Ok(())
             }),
         ),
+        // ---- Predict, then reveal: the stories' questions (their answers: `every_question_is_answered_by_the_engine`) ----
+        c("question:extension", "mean is now {},", Value(|| on(&preset("extension"), "st").mean[0])),
+        c("question:extension", "from {}, and", Value(|| on(&preset("wrong-sign"), "st").mean[0])),
+        c("question:extension", "still {}. The", Value(|| gradient(&preset("extension"))[0])),
+        c(
+            "question:extension",
+            "the slope straight-through takes at the sampled h is the jump between them",
+            Holds(|| {
+                // Multilinear: ∂f/∂h = f(1) − f(0) at every h; one unit: ∂E[f]/∂a = (f(1) − f(0)) σ′(a).
+                let p = preset("extension");
+                let (t, a) = (p.model.target, p.model.logit);
+                let jump = (1.0 - t) * (1.0 - t) - t * t;
+                let (m, g) = (on(&p, "st").mean[0], gradient(&p)[0]);
+                ensure((m - jump).abs() < 1e-15 && (jump * sigmoid(a) * sigmoid(-a) - g).abs() < 1e-15, || {
+                    format!("st {m}, jump {jump}, ∇ {g}")
+                })
+            }),
+        ),
+        c("question:toy-045", "exact gradient, {}.", Value(|| gradient(&preset("toy-045"))[0])),
+        c("question:toy-045", "so its mean is the exact gradient", Holds(|| exact_here("toy-045", "st-sigmoid"))),
+        c(
+            "question:toy-045",
+            "(identity) is {}× too large",
+            Value(|| {
+                let p = preset("toy-045");
+                on(&p, "st").mean[0] / gradient(&p)[0]
+            }),
+        ),
+        c(
+            "question:toy-045",
+            "ST-Gumbel are {} % low",
+            Value(|| {
+                let p = preset("toy-045");
+                let g = gradient(&p)[0];
+                let (c, s) = (on(&p, "concrete").mean[0], on(&p, "st-gumbel").mean[0]);
+                assert!((c - s).abs() < 1e-12, "Concrete {c} and ST-Gumbel {s} should have the same mean at a = 0");
+                100.0 * (1.0 - c / g)
+            }),
+        ),
+        c(
+            "question:toy-0499",
+            "every one of its estimates is the exact gradient",
+            Holds(|| {
+                let p = preset("toy-0499");
+                let (d, g) = (on(&p, "disarm"), gradient(&p)[0]);
+                ensure(d.variance[0] == 0.0 && (d.mean[0] - g).abs() < 1e-15, || {
+                    format!("DisARM: mean {}, variance {}, ∇ {g}", d.mean[0], d.variance[0])
+                })
+            }),
+        ),
+        c("question:toy-0499", "REINFORCE's variance ({})", Value(|| on(&preset("toy-0499"), "reinforce").variance[0])),
+        c(
+            "question:toy-0499",
+            "are all unbiased here; they differ only in variance",
+            Holds(|| {
+                let p = preset("toy-0499");
+                let g = gradient(&p)[0];
+                for k in ["reinforce", "reinforce-loo", "arm", "disarm"] {
+                    let m = on(&p, k).mean[0];
+                    ensure((m - g).abs() < 1e-15, || format!("{k}: mean {m} vs {g}"))?;
+                }
+                Ok(())
+            }),
+        ),
+        c(
+            "question:antithetic",
+            "Same two evaluations, same expectation",
+            Holds(|| {
+                let p = preset("antithetic");
+                let (a, d) = (on(&p, "arm"), on(&p, "disarm"));
+                let diff: f64 = a.mean.iter().zip(&d.mean).map(|(x, y)| (x - y).abs()).sum();
+                ensure(diff < 1e-12 && a.figures.loss_evaluations == 2.0 && d.figures.loss_evaluations == 2.0, || {
+                    format!("means differ by {diff}")
+                })
+            }),
+        ),
+        c(
+            "question:toy-0499",
+            "by orders of magnitude",
+            Holds(|| {
+                let p = preset("toy-0499");
+                let r = on(&p, "reinforce").variance[0];
+                for k in ["reinforce-loo", "arm"] {
+                    let v = on(&p, k).variance[0];
+                    ensure(v < r / 100.0, || format!("{k}: {v} vs REINFORCE's {r}"))?;
+                }
+                Ok(())
+            }),
+        ),
+        c(
+            "question:antithetic",
+            "DisARM ({} against",
+            Value(|| on(&preset("antithetic"), "disarm").figures.variance_trace.value),
+        ),
+        c(
+            "question:antithetic",
+            "against ARM's {})",
+            Value(|| on(&preset("antithetic"), "arm").figures.variance_trace.value),
+        ),
+        c(
+            "question:antithetic",
+            "with the same two evaluations and the same expectation",
+            Holds(|| {
+                let p = preset("antithetic");
+                let (a, d) = (on(&p, "arm"), on(&p, "disarm"));
+                let diff: f64 = a.mean.iter().zip(&d.mean).map(|(x, y)| (x - y).abs()).sum();
+                ensure(diff < 1e-12 && a.figures.loss_evaluations == 2.0 && d.figures.loss_evaluations == 2.0, || {
+                    format!("means differ by {diff}")
+                })
+            }),
+        ),
+        c(
+            "question:deeper",
+            "is unbiased at any depth",
+            Holds(|| {
+                let p = preset("deeper");
+                let (g, r) = (gradient(&p), on(&p, "reinforce-optimal"));
+                let d: f64 = r.mean.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum();
+                ensure(d < 1e-12, || format!("off by {d}"))
+            }),
+        ),
+        c("question:deeper", "gives {} of the", Value(|| wrong_signs("deeper", "st-sigmoid") as f64)),
+        c("question:deeper", "of the {} parameters", Value(|| gradient(&preset("deeper")).len() as f64)),
         // ---- Help: the temperature sweep ----
         c("help:Temperature sweep", "lowering τ raises the variance", Holds(|| variance_falls_with_tau(&grid()[..3]))),
         c(
@@ -1080,6 +1203,10 @@ fn all_texts() -> BTreeMap<String, String> {
     for p in &PRESETS {
         t.insert(format!("story:{}", p.key), format!("{} — {}", p.title, p.story));
     }
+    for q in &QUESTIONS {
+        let text = format!("{} — {} — {} — {}", q.setup, q.prompt, q.choices.join(" · "), q.why);
+        t.insert(format!("question:{}", q.story), text);
+    }
     for (term, text) in texts::HOW_TO_READ {
         t.insert(format!("help:{term}"), text.to_string());
     }
@@ -1137,6 +1264,8 @@ fn declared(text: &str) -> Vec<&'static str> {
         "story:wrong-sign" => vec!["0.45", "−1", "0.5", "2013"],
         "story:extension" => vec!["0.5"],
         "story:toy-045" => vec!["0.45", "0.5"],
+        "question:toy-045" => vec!["0.45", "0.5"],
+        "question:toy-0499" => vec!["0.499"],
         "story:toy-0499" => vec!["0.499", "0.5"],
         "story:tau" => vec!["−1", "0.05", "10"],
         "story:learned-predictor" => vec!["2013", "10,000", "100,000"],
@@ -1534,6 +1663,77 @@ fn the_number_reader_reads_what_the_texts_write() {
     let found: Vec<String> =
         numbers("c1[0] W1 h_2 §4 Eq. 13 a = −1, p = 0.27 and 2(p − t), 4× and 0.1.").into_iter().map(|n| n.1).collect();
     assert_eq!(found, vec!["−1", "0.27", "4×", "0.1"]);
+}
+
+/// The one choice of `keys` (estimators, in the question's order) for which `pick` holds, or an error
+/// if none or several do.
+fn the_one(story: &str, keys: &[&str], pick: impl Fn(&Page, &str) -> bool) -> Result<usize, String> {
+    let p = preset(story);
+    if let Some(k) = keys.iter().find(|k| !p.estimators.iter().any(|e| e == *k)) {
+        return Err(format!("{story}: the question asks about {k}, which the story does not show"));
+    }
+    let hits: Vec<usize> = (0..keys.len()).filter(|i| pick(&p, keys[*i])).collect();
+    match hits[..] {
+        [i] => Ok(i),
+        _ => Err(format!("{story}: the choices {hits:?} of {keys:?} qualify, not exactly one")),
+    }
+}
+
+/// Predict, then reveal: each story's question has the answer the engine gives on the story's own
+/// settings (the page keeps its plots hidden until the student commits, then says this answer is
+/// right).
+#[test]
+fn every_question_is_answered_by_the_engine() {
+    let unbiased = |p: &Page, k: &str| {
+        let (g, m) = (gradient(p), on(p, k).mean);
+        g.iter().zip(&m).map(|(a, b)| (a - b).abs()).sum::<f64>() < 1e-12
+    };
+    let mut failures = Vec::new();
+    for q in &QUESTIONS {
+        let engine: Result<usize, String> = match q.story {
+            // The same way as the gradient, the other way, or zero.
+            "extension" => {
+                let p = preset(q.story);
+                let (g, m) = (gradient(&p)[0], on(&p, "st").mean[0]);
+                Ok(if m == 0.0 {
+                    2
+                } else if m * g > 0.0 {
+                    0
+                } else {
+                    1
+                })
+            }
+            "toy-045" => the_one(q.story, &["st", "st-sigmoid", "concrete", "st-gumbel"], unbiased),
+            "toy-0499" => {
+                let keys = ["reinforce", "reinforce-loo", "arm", "disarm"];
+                let p = preset(q.story);
+                let v: Vec<f64> = keys.iter().map(|k| on(&p, k).figures.variance_trace.value).collect();
+                let min = v.iter().cloned().fold(f64::INFINITY, f64::min);
+                the_one(q.story, &keys, |_, k| v[keys.iter().position(|x| *x == k).unwrap()] == min)
+            }
+            // ARM, DisARM, or the same.
+            "antithetic" => {
+                let p = preset(q.story);
+                let (a, d) =
+                    (on(&p, "arm").figures.variance_trace.value, on(&p, "disarm").figures.variance_trace.value);
+                Ok(if (a - d).abs() <= 1e-12 * a.abs() {
+                    2
+                } else if a < d {
+                    0
+                } else {
+                    1
+                })
+            }
+            "deeper" => the_one(q.story, &["reinforce-optimal", "st", "st-sigmoid"], unbiased),
+            other => Err(format!("{other}: no computation of this question's answer")),
+        };
+        match engine {
+            Ok(i) if i == q.answer => {}
+            Ok(i) => failures.push(format!("{}: the page says choice {}, the engine {}", q.story, q.answer + 1, i + 1)),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

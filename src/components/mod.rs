@@ -143,6 +143,8 @@ fn key_belongs_to_focus(e: &web_sys::KeyboardEvent, key: &str) -> bool {
     let kind = el.get_attribute("type").unwrap_or_default().to_ascii_lowercase();
     match tag.as_str() {
         "textarea" | "select" => true,
+        // A focused plot steps through its values with the arrow keys (and Home, End, Esc).
+        "canvas" => matches!(key, "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "Home" | "End" | "Escape"),
         "input" => match kind.as_str() {
             "range" => matches!(
                 key,
@@ -319,6 +321,14 @@ pub fn app() -> Html {
                     "r" => Some(Action::Reset),
                     "n" => Some(Action::NewSamples),
                     "l" => Some(Action::ToggleLecture),
+                    // Predict, then reveal: answer the story's question.
+                    "1" | "2" | "3" | "4" => {
+                        let i = key.parse::<usize>().unwrap_or(1) - 1;
+                        match crate::presets::active_question(&latest.borrow()) {
+                            Some(q) if i < q.choices.len() => Some(Action::Answer(q.story.to_string(), i)),
+                            _ => return,
+                        }
+                    }
                     "h" => Some(Action::ShowAllPanels),
                     "?" => {
                         help.set(true);
@@ -414,7 +424,7 @@ pub fn app() -> Html {
         <main class={classes!("layout", all_hidden.then_some("no-controls"))}>
             if !all_hidden {
                 <aside class="controls" aria-label="Controls">
-                    if !hidden("presets") { <Presets ..panel.clone() /> }
+                    if !hidden("presets") { <Presets page={panel.page.clone()} dispatch={panel.dispatch.clone()} answer={state.answer.clone()} /> }
                     if !hidden("sampling") { <Playback ..panel.clone() /> }
                     if !hidden("estimators") { <EstimatorPicker ..panel.clone() /> }
                     if !hidden("hyper") { <HyperControls ..panel.clone() /> }

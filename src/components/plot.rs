@@ -1,7 +1,7 @@
 //! A `<canvas>` that draws one plot (a pure function of its data), crisp on high-DPI screens,
 //! with export buttons for PNG (2×), SVG and the data as CSV.
 
-use crate::plots::{PlotBackend, PlotData, Style};
+use crate::plots::{PlotBackend, PlotData, Probe, Style};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -126,8 +126,14 @@ fn style(scale: f64, lecture: bool) -> Style {
 /// just changed (≈ 10 ms at 12 + 12 units, inside the task that rendered the change). The canvas is
 /// resized only when its size changes (resizing invalidates the layout); otherwise the context is
 /// reset to its initial transform and cleared.
-/// Returns the CSS size drawn at.
-fn draw(canvas: &HtmlCanvasElement, css: Option<(f64, f64)>, data: &dyn DynPlot, lecture: bool) -> (f64, f64) {
+/// Returns the CSS size drawn at and the probes of the points drawn (see `plots::probe`), grouped
+/// by series in drawing order, each series from left to right.
+fn draw(
+    canvas: &HtmlCanvasElement,
+    css: Option<(f64, f64)>,
+    data: &dyn DynPlot,
+    lecture: bool,
+) -> ((f64, f64), Vec<Probe>) {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
     let (w, h) = css.unwrap_or_else(|| (canvas.client_width() as f64, canvas.client_height() as f64));
     let (w, h) = (w.round().max(200.0), h.round().max(150.0));
@@ -141,13 +147,14 @@ fn draw(canvas: &HtmlCanvasElement, css: Option<(f64, f64)>, data: &dyn DynPlot,
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         ctx.clear_rect(0.0, 0.0, pw as f64, ph as f64);
     }
-    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return (w, h) };
+    let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) else { return ((w, h), Vec::new()) };
     let root = PlotBackend::Canvas(backend).into_drawing_area();
-    if let Err(e) = data.draw(&root, &style(dpr, lecture)) {
+    let (result, probes) = crate::plots::recorded(|| data.draw(&root, &style(dpr, lecture)));
+    if let Err(e) = result {
         web_sys::console::warn_1(&format!("plot {}: {e}", data.title()).into());
     }
     let _ = root.present();
-    (w, h)
+    ((w, h), crate::plots::probe::in_reading_order(probes))
 }
 
 /// A canvas's size observer and its callback (kept alive until the observer is disconnected).
@@ -187,6 +194,9 @@ pub fn plot(p: &PlotProps) -> Html {
     let drawn_at = use_mut_ref(|| None::<(f64, f64)>);
     let resized = use_state(|| 0u32);
     let held = p.hold && drawn_at.borrow().is_some();
+    // The values under the pointer or the keyboard: the probes of the last drawing, the one shown.
+    let probes = use_mut_ref(Vec::<Probe>::new);
+    let shown = use_state(|| None::<usize>);
     {
         let canvas = canvas.clone();
         let size = size.clone();
@@ -204,10 +214,13 @@ pub fn plot(p: &PlotProps) -> Html {
     {
         let canvas = canvas.clone();
         let lecture = p.lecture;
+        let (probes, drawn_at) = (probes.clone(), drawn_at.clone());
         use_effect_with((p.data.clone(), p.epoch, lecture, held, *resized), move |(data, _, lecture, held, _)| {
             if !*held {
                 if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                    *drawn_at.borrow_mut() = Some(draw(&c, *size.borrow(), &*data.0, *lecture));
+                    let (at, drawn) = draw(&c, *size.borrow(), &*data.0, *lecture);
+                    *drawn_at.borrow_mut() = Some(at);
+                    *probes.borrow_mut() = drawn;
                 }
             }
             || ()
@@ -274,6 +287,52 @@ pub fn plot(p: &PlotProps) -> Html {
             || ()
         });
     }
+    let hover = {
+        let (probes, shown) = (probes.clone(), shown.clone());
+        Callback::from(move |e: PointerEvent| {
+            let found =
+                crate::plots::probe::nearest(&probes.borrow(), (e.offset_x() as f64, e.offset_y() as f64), 24.0);
+            if found != *shown {
+                shown.set(found);
+            }
+        })
+    };
+    let leave = {
+        let shown = shown.clone();
+        Callback::from(move |_: PointerEvent| shown.set(None))
+    };
+    let keys = {
+        let (probes, shown) = (probes.clone(), shown.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let key = e.key();
+            if key == "Escape" && shown.is_some() {
+                e.prevent_default();
+                e.stop_propagation();
+                shown.set(None);
+            } else if matches!(key.as_str(), "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "Home" | "End") {
+                e.prevent_default();
+                shown.set(crate::plots::probe::step(&probes.borrow(), *shown, &key));
+            }
+        })
+    };
+    let blur = {
+        let shown = shown.clone();
+        Callback::from(move |_: FocusEvent| shown.set(None))
+    };
+    let probe = (*shown).and_then(|i| probes.borrow().get(i).cloned());
+    let width = drawn_at.borrow().map_or(0.0, |d| d.0);
+    let tip = probe.as_ref().map(|pr| {
+        // Beside the point, on the side with room.
+        let flip = pr.at.0 > 0.5 * width;
+        let style = format!("left:{:.0}px;top:{:.0}px", pr.at.0, pr.at.1);
+        html! {
+            <>
+                <span class="probe-dot" style={style.clone()} aria-hidden="true"></span>
+                <div class={classes!("probe-tip", flip.then_some("flip"))} style={style} aria-hidden="true">{ pr.text() }</div>
+            </>
+        }
+    });
+    let spoken = probe.map(|pr| pr.text()).unwrap_or_default();
     let title = p.data.0.title();
     // Buttons named with their plot, for screen readers ("Export … as PNG").
     let in_sentence = crate::format::in_sentence(title);
@@ -294,7 +353,13 @@ pub fn plot(p: &PlotProps) -> Html {
                     <button class="small" onclick={csv} aria-label={ format!("Export the data of {in_sentence} as CSV") } title="Download the data behind this plot as CSV">{ "CSV" }</button>
                 </span>
             </figcaption>
-            <canvas ref={canvas} role="img" aria-label={p.data.0.describe()}></canvas>
+            <div class="plot-canvas">
+                <canvas ref={canvas} role="img" tabindex="0" aria-label={p.data.0.describe()}
+                    aria-roledescription="plot; arrow keys read its values"
+                    onpointermove={hover} onpointerleave={leave} onkeydown={keys} onblur={blur}></canvas>
+                <div class="probe-layer">{ for tip }</div>
+                <div class="sr-only probe-live" aria-live="polite">{ spoken }</div>
+            </div>
         </figure>
     }
 }

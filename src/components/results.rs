@@ -180,12 +180,26 @@ pub fn results(p: &ResultsProps) -> Html {
         let p = plots.remove(i);
         plots.insert(0, p);
     }
+    // Predict, then reveal: the plots that answer the story's question stay hidden until the
+    // student commits to a choice, then animate in.
+    let asked = crate::presets::active_question(page);
+    let answered = asked.is_some_and(|q| st.answered(q.story).is_some());
+    let plots = plots.into_iter().map(|(name, h)| {
+        if !asked.is_some_and(|q| q.hides.contains(&name)) {
+            (name, h)
+        } else if answered {
+            (name, html! { <div class="reveal" id={format!("revealed-{name}")}>{ h }</div> })
+        } else {
+            let hint = "Commit to an answer to see the plot";
+            (name, html! { <div class="plot-hidden" id={format!("hidden-{name}")} role="note">{ hint }</div> })
+        }
+    });
     // Lecture mode: the first plot fills the screen, the story a large caption beside it.
-    let plots = plots.into_iter().enumerate().map(|(i, (name, h))| {
+    let plots = plots.enumerate().map(|(i, (name, h))| {
         if i == 0 && lecture {
             html! {
                 <div class="cell wide stage" key={name}>
-                    <super::share::LectureCaption page={page.clone()} dispatch={dispatch.clone()} />
+                    <super::share::LectureCaption page={page.clone()} dispatch={dispatch.clone()} answer={st.answer.clone()} />
                     <div class="stage-plot">{ h }</div>
                 </div>
             }

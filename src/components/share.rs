@@ -38,25 +38,108 @@ pub fn story_nav(p: &PanelProps) -> Html {
     }
 }
 
+/// The story panels' part of the state: the settings, and the answer to the story's question.
+#[derive(Properties, PartialEq, Clone)]
+pub struct StoryProps {
+    pub page: std::rc::Rc<Page>,
+    pub dispatch: UseReducerDispatcher<State>,
+    pub answer: Option<(String, usize)>,
+}
+
+impl StoryProps {
+    fn panel(&self) -> PanelProps {
+        PanelProps { page: self.page.clone(), dispatch: self.dispatch.clone() }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AskProps {
+    /// The story whose question it is.
+    story: &'static str,
+    /// The choice made, if the question was answered.
+    chosen: Option<usize>,
+    dispatch: UseReducerDispatcher<State>,
+    /// Prefix of the element ids (the panel's and the lecture caption's copies differ).
+    id: &'static str,
+}
+
+/// Predict, then reveal: the story's question, its choices (keys 1–4), and once answered the
+/// verdict and why.
+#[function_component(Ask)]
+fn ask(p: &AskProps) -> Html {
+    let Some(q) = crate::presets::question(p.story) else { return html! {} };
+    let choices = q.choices.iter().enumerate().map(|(i, label)| {
+        let (d, story) = (p.dispatch.clone(), q.story);
+        let on = Callback::from(move |_| d.dispatch(Action::Answer(story.to_string(), i)));
+        let class = classes!(
+            "choice",
+            (p.chosen == Some(i)).then_some("chosen"),
+            (p.chosen.is_some() && i == q.answer).then_some("right")
+        );
+        html! {
+            <li><button {class} id={format!("{}-choice-{}", p.id, i + 1)} onclick={on} disabled={p.chosen.is_some()}
+                aria-pressed={(p.chosen == Some(i)).to_string()}>
+                <kbd>{ (i + 1).to_string() }</kbd>{ " " }{ *label }
+            </button></li>
+        }
+    });
+    let verdict = match p.chosen {
+        Some(c) if c == q.answer => "Right. ",
+        Some(_) => "Not quite. ",
+        None => "",
+    };
+    html! {
+        <div class="question" id={p.id} role="group" aria-labelledby={format!("{}-prompt", p.id)}>
+            <p class="question-prompt" id={format!("{}-prompt", p.id)}>{ "Predict: " }{ q.prompt }</p>
+            <ol class="choices">{ for choices }</ol>
+            if p.chosen.is_some() {
+                <p class="why" id={format!("{}-why", p.id)} role="status"><strong>{ verdict }</strong>{ q.why }</p>
+            } else {
+                <p class="note">{ format!("Press 1–{} or click a choice: the plot appears once you commit.", q.choices.len()) }</p>
+            }
+        </div>
+    }
+}
+
+/// The story's text: until its question is answered, only its setting (the text gives the answer).
+fn story_text(p: &StoryProps, pr: &'static crate::presets::Preset) -> &'static str {
+    match crate::presets::question(pr.key) {
+        Some(q) if p.answer.as_ref().is_none_or(|(s, _)| s != q.story) => q.setup,
+        _ => pr.story,
+    }
+}
+
+/// The active story's question, if it asks one.
+fn question_of(p: &StoryProps, id: &'static str) -> Html {
+    match crate::presets::active_question(&p.page) {
+        Some(q) => {
+            let chosen = p.answer.as_ref().filter(|(s, _)| s == q.story).map(|(_, c)| *c);
+            html! { <Ask story={q.story} {chosen} dispatch={p.dispatch.clone()} {id} /> }
+        }
+        None => html! {},
+    }
+}
+
 /// The active story as the lecture's large caption, beside or under the main plot.
 #[function_component(LectureCaption)]
-pub fn lecture_caption(p: &PanelProps) -> Html {
+pub fn lecture_caption(p: &StoryProps) -> Html {
     html! {
         <aside class="lecture-caption" aria-label="The story">
-            <StoryNav ..p.clone() />
+            <StoryNav ..p.panel() />
             {
                 match crate::presets::active(&p.page) {
-                    Some(pr) => html! { <><h2 class="story-title">{ pr.title }</h2><p class="story lecture-story" id="lecture-story">{ pr.story }</p></> },
+                    Some(pr) => html! { <><h2 class="story-title">{ pr.title }</h2><p class="story lecture-story" id="lecture-story">{ story_text(p, pr) }</p></> },
                     None => html! { <p class="story lecture-story muted" id="lecture-story">{ "No story: the settings are your own. Page Down for the first story." }</p> },
                 }
             }
+            { question_of(p, "lecture-question") }
         </aside>
     }
 }
 
 /// One-click stories.
 #[function_component(Presets)]
-pub fn presets(p: &PanelProps) -> Html {
+pub fn presets(p: &StoryProps) -> Html {
     let active = crate::presets::active(&p.page);
     html! {
         <section class="panel presets" aria-labelledby="h-presets">
@@ -72,10 +155,11 @@ pub fn presets(p: &PanelProps) -> Html {
                     }
                 }) }
             </div>
-            <StoryNav ..p.clone() />
+            <StoryNav ..p.panel() />
             if let Some(pr) = active {
-                <p class="story" id="story">{ pr.story }</p>
+                <p class="story" id="story">{ story_text(p, pr) }</p>
             }
+            { question_of(p, "question") }
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! Every gradient component: the estimator's mean against the exact gradient, with y = x.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, Marker, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -183,6 +184,14 @@ impl PlotData for Agreement {
             let l = look(&s.key);
             let pts: Vec<(f64, f64)> = s.points(&self.gradient).map(|(_, g, m, _)| (g, m)).collect();
             kit::markers(pa, &fr, &pts, l.marker, l.color, !s.is_mc(), &th)?;
+            if probe::recording() {
+                let series = probe::name(&s.key);
+                for (i, g, m, se) in s.points(&self.gradient) {
+                    let name = self.names.get(i).map_or(String::new(), |n| format!(" · {n}"));
+                    let p = Probe::new(format!("{series}{name}"), g, m).se(Some(se)).names("exact ∇", "E[ĝ]");
+                    probe::point(pa, &fr, &th, p);
+                }
+            }
         }
         if self.gradient.is_empty() {
             kit::note(&pa.strip_coord_spec(), &th, "waiting for the exact gradient…")?;

@@ -1,6 +1,7 @@
 //! Bias² and variance trace per estimator, as grouped bars on a log scale.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, PlotData, Style};
 use crate::format;
 use crate::protocol::Fig;
@@ -216,6 +217,19 @@ impl PlotData for Bars {
                         let y = floor_px - th.px(6.0) - (th.small * 1.1).round() as i32;
                         px_area.draw(&Text::new("unbiased", (cx, y), up)).map_err(err)?;
                     }
+                }
+                if v.is_finite() {
+                    // The value under the pointer: at the bar's top (or on the floor).
+                    let what = if j == 0 {
+                        "bias²"
+                    } else if self.var_x_evals {
+                        "variance × evaluations"
+                    } else {
+                        "variance"
+                    };
+                    let top = pa.map_coordinate(&(xc, fr.y.clamp(v)));
+                    let p = Probe::new(probe::name(&g.key), xc, v).se(mc.then(|| se(f))).names("", what);
+                    probe::at_pixel(&th, top, p);
                 }
                 if mc {
                     let s = se(f);

@@ -1,6 +1,7 @@
 //! Convergence of the running Monte-Carlo means of one gradient component.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, slug, Marker, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -237,6 +238,8 @@ impl PlotData for Convergence {
         // The exact gradient.
         if let Some(g) = self.exact {
             kit::polyline(pa, &fr, &[(x0, g), (x1, g)], th.exact.stroke_width(th.thick), None)?;
+            let xg = 10f64.powf(0.5 * (x0.log10() + x1.log10()));
+            probe::point(pa, &fr, &th, Probe::new("exact gradient", xg, g).names("", "∇"));
             if !end_labels {
                 let style = th.text(th.small, th.fg).pos(kit::anchor(HPos::Right, VPos::Bottom));
                 kit::label_at(pa, (x1, g), (-th.px(4.0), -(th.thick as i32) - th.px(2.0)), "exact ∇", style)?;
@@ -262,6 +265,13 @@ impl PlotData for Convergence {
                 .map(|(_, p)| *p)
                 .collect();
             kit::markers(pa, &fr, &marked, l.marker, l.color, false, &th)?;
+            if probe::recording() {
+                let series = format!("{} · running mean", probe::name(&s.key));
+                for &(n, m, se) in &s.points {
+                    let p = Probe::new(series.clone(), n as f64, m).se(Some(se)).names("samples", "mean");
+                    probe::point(pa, &fr, &th, p);
+                }
+            }
         }
         // Each estimator's exact expectation: dashed, on top of the exact gradient, with a filled
         // marker near the right end (staggered so that coinciding lines stay identifiable).
@@ -273,6 +283,8 @@ impl PlotData for Convergence {
             let frac = 0.95 - 0.045 * (i % 12) as f64;
             let xm = 10f64.powf(lx0 + frac * (lx1 - lx0));
             kit::markers(pa, &fr, &[(xm, e)], l.marker, l.color, true, &th)?;
+            let series = format!("{} · exact expectation", probe::name(&s.key));
+            probe::point(pa, &fr, &th, Probe::new(series, xm, e).names("", "E[ĝ]"));
         }
         // The story's point: an arrow from the exact gradient to the estimator's expectation.
         if let (Some(key), Some(g)) = (self.annotate, self.exact) {

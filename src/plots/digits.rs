@@ -3,6 +3,7 @@
 //! bars of [`Bars`]), and the images as small greyscale SVG strips.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, BarGroup, Bars, PlotData, Style};
 use crate::format;
 use crate::page::Page;
@@ -166,6 +167,14 @@ impl PlotData for DigitsRace {
                 };
                 let pts: Vec<(f64, f64)> = pts.into_iter().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
                 kit::polyline(pa, &fr, &pts, stroke, dashed)?;
+                if probe::recording() && !(s.exact() && self.by_evals) {
+                    let what = if elbo { "−ELBO" } else { "−log p(x)" };
+                    let x_name = if self.by_evals { "loss evaluations" } else { "step" };
+                    let series = format!("{} · {what}", probe::name(&s.key));
+                    for &(x, v) in &pts {
+                        probe::point(pa, &fr, &th, Probe::new(series.clone(), x, v).names(x_name, what));
+                    }
+                }
                 if !elbo {
                     let last: Vec<(f64, f64)> = pts.last().copied().into_iter().collect();
                     kit::markers(pa, &fr, &last, l.marker, l.color, true, &th)?;

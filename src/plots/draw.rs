@@ -6,6 +6,7 @@
 //! marked where they are known.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Frame, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, Marker, PlotData, Style};
 use crate::format;
 use crate::state::State;
@@ -195,6 +196,9 @@ fn draw_curve<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, th: &Theme, c: 
         Some((th.px(6.0), th.px(4.0))),
     )?;
     kit::markers(pa, &fr, &[(0.0, c.f0), (1.0, c.f1)], Marker::Circle, th.exact, true, th)?;
+    for (h, f) in [(0.0, c.f0), (1.0, c.f1)] {
+        probe::point(pa, &fr, th, Probe::new("f at a binary h", h, f).names("h", "f(h)"));
+    }
     let small = th.text(th.small, th.fg).pos(kit::anchor(HPos::Left, VPos::Top));
     kit::label_at(
         pa,
@@ -224,6 +228,7 @@ fn draw_curve<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, th: &Theme, c: 
             )?;
         }
         kit::markers(pa, &fr, &[(*h, fh)], look(key).marker, color, true, th)?;
+        probe::point(pa, &fr, th, Probe::new(format!("{} · drawn h", probe::name(key)), *h, fh).names("h", "f(h)"));
         let style = th.text(th.small, color).pos(kit::anchor(HPos::Left, VPos::Top));
         kit::label_at(
             pa,
@@ -284,6 +289,10 @@ fn draw_histograms<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, th: &Theme
             let sd = v.max(0.0).sqrt();
             let band = [(m - sd, base), (m + sd, base), (m + sd, top), (m - sd, top)];
             kit::polygon(pa, &fr, &band, l.color.mix(0.12))?;
+            if fr.x.contains(m) {
+                let p = Probe::new(format!("{} · exact mean", probe::name(&s.key)), m, m).names("", "E[ĝ]");
+                probe::at_pixel(th, pa.map_coordinate(&(m, base + 0.41)), p);
+            }
             kit::polyline(
                 pa,
                 &fr,
@@ -305,6 +314,11 @@ fn draw_histograms<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, th: &Theme
         }
         if let Some(last) = s.values.last() {
             kit::markers(pa, &fr, &[(*last, base + 0.78)], Marker::TriangleDown, l.color, true, th)?;
+            if fr.x.contains(*last) {
+                let p =
+                    Probe::new(format!("{} · latest draw", probe::name(&s.key)), *last, *last).names("", "estimate");
+                probe::at_pixel(th, pa.map_coordinate(&(*last, base + 0.78)), p);
+            }
         }
         let (px, py) = pa.map_coordinate(&(x0, base + 0.4));
         let (ax, ay) = area.get_base_pixel();

@@ -10,7 +10,13 @@
 //! * exact (or quadrature) figures are drawn solid / with filled markers, Monte-Carlo figures
 //!   lighter or hatched / with hollow markers and ±2 standard-error bars;
 //! * NaN and ∞ are never drawn; log axes only ever see positive values, snapped to whole decades;
-//! * everything is clipped to the plotting area by hand (plotters does not clip).
+//! * everything is clipped to the plotting area by hand (plotters does not clip);
+//! * every data point drawn is also recorded as a [`Probe`] (series, x, y, ± s.e., where it is
+//!   drawn), so the page can show the values under the pointer and step through them with the
+//!   keyboard: one call per point after the mesh, `probe::point(pa, &fr, &th, Probe::new(series,
+//!   x, y).se(se).names("samples", "mean"))` (or `probe::at_pixel` for a point placed in pixels).
+//!   Probes are recorded only inside [`recorded`] (the page's canvas); exports draw outside it and
+//!   are unchanged. A new plot adds its probes and a line to `every_plot_records_its_points_for_the_hover`.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,6 +30,7 @@ mod digits;
 mod draw;
 mod kit;
 mod logit_sweep;
+pub mod probe;
 mod race;
 mod sweep;
 mod tau_sweep;
@@ -39,6 +46,7 @@ pub use convergence::{ConvSeries, Convergence};
 pub use digits::{strip_svg, zero_floor, DigitsBars, DigitsRace, DigitsSeries};
 pub use draw::{Curve, DrawSeries, OneDraw};
 pub use logit_sweep::LogitSweep;
+pub use probe::{recorded, Probe};
 pub use race::{RacePlot, RaceSeries};
 pub use sweep::SweepSeries;
 pub use tau_sweep::TauSweep;

@@ -2,6 +2,7 @@
 //! evaluations spent (the fair axis) or training steps.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, PlotData, Style};
 use crate::format;
 use crate::page::Page;
@@ -180,6 +181,11 @@ impl PlotData for RacePlot {
                 .collect();
             marked.extend(pts.last().copied());
             kit::markers(pa, &fr, &marked, l.marker, l.color, !s.monte_carlo(), &th)?;
+            let series = probe::name(&s.key);
+            let x_name = if self.by_evals { "loss evaluations" } else { "step" };
+            for &(x, y) in &pts {
+                probe::point(pa, &fr, &th, Probe::new(series.clone(), x, y).names(x_name, "E[f]"));
+            }
         }
         if let Some(f) = &self.failure {
             kit::note(&pa.strip_coord_spec(), &th, &format!("cannot race: {}", first_clause(f)))?;

@@ -1,6 +1,7 @@
 //! What the τ and width sweeps share: bias² (dashed) and variance trace (solid) against x, log y.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, opt, Marker, Style};
 use crate::format;
 use crate::protocol::{Fig, SweepKind, SweepPoint};
@@ -243,7 +244,17 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
             }
             // A series that is 0 at every point says so once, in the legend, not at each point.
             let all_zero = pts.iter().all(|q| q.1 <= ZERO);
+            let what = if dash.is_none() { "variance" } else { "bias²" };
             for (p, q) in s.points.iter().zip(pts.iter()) {
+                let f = if dash.is_none() { &p.variance_trace } else { &p.bias_sq };
+                let at = if q.1 <= ZERO { (q.0, fr.y.lo) } else { *q };
+                let series = format!("{} · {what}", probe::name(&s.key));
+                let probe = Probe::new(series, p.x, f.value)
+                    .se(is_mc(p).then(|| se(f)))
+                    .names(spec.x_desc.split(" (").next().unwrap_or(""), what);
+                if fr.contains(at) {
+                    probe::at_pixel(th, pa.map_coordinate(&at), probe);
+                }
                 if q.1 <= ZERO {
                     if fr.x.contains(q.0) {
                         kit::markers(pa, fr, &[(q.0, fr.y.lo)], l.marker, l.color, false, th)?;

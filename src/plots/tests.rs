@@ -1012,3 +1012,124 @@ fn digits_plots_draw_their_data_and_the_empty_state() {
     assert_eq!(strip.matches("<rect").count(), 2 + 64);
     assert!(strip.contains("width=\"68\"") && strip.contains("&quot;images&quot;"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Probes: the values under the pointer
+
+/// The probes a plot records while drawing at W × H (as on the page), checked: finite, inside the
+/// picture, their texts without NaN, each value one of the plot's data (its CSV), and within a
+/// series placed left to right in the order of x. Drawing while recording changes nothing. `extra`:
+/// data the plot draws that its CSV does not hold (the convergence plot's exact expectations of the
+/// estimators without samples).
+fn probes_of<D: PlotData>(d: &D, extra: &[f64]) -> Vec<Probe> {
+    let (svg, probes) = recorded(|| to_svg(d, W, H, &Style::default()));
+    assert_eq!(svg, to_svg(d, W, H, &Style::default()), "{}: recording changed the drawing", d.title());
+    assert!(!probe::recording(), "recording ends with the drawing");
+    let csv = d.csv();
+    for p in &probes {
+        let what = format!("{}: {p:?}", d.title());
+        assert!(p.x.is_finite() && p.y.is_finite() && p.se.is_none_or(|s| s.is_finite() && s > 0.0), "{what}");
+        assert!(p.at.0 >= 0.0 && p.at.0 <= W as f64 && p.at.1 >= 0.0 && p.at.1 <= H as f64, "{what}: outside");
+        let text = p.text();
+        assert!(!text.contains("NaN") && !text.contains("inf") && text.starts_with(&p.series), "{what}: {text}");
+        assert!(csv.contains(&num(p.y)) || extra.contains(&p.y), "{what}: y is not in the data");
+        if !p.x_name.is_empty() {
+            assert!(csv.contains(&num(p.x)), "{what}: x is not in the data");
+        }
+        if let Some(s) = p.se {
+            assert!(csv.contains(&num(s)) || text.contains('±'), "{what}: s.e. not in the data");
+        }
+    }
+    for pair in probe::in_reading_order(probes.clone()).windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.series == b.series && !a.x_name.is_empty() && a.x < b.x {
+            assert!(a.at.0 <= b.at.0 + 0.5, "{}: {a:?} drawn right of {b:?}", d.title());
+        }
+    }
+    probes
+}
+
+fn series_of(probes: &[Probe]) -> HashSet<String> {
+    probes.iter().map(|p| p.series.clone()).collect()
+}
+
+#[test]
+fn every_plot_records_its_points_for_the_hover() {
+    let s = full_state();
+    let conv = Convergence::from_state(&s);
+    let means: Vec<f64> = conv.series.iter().filter_map(|x| x.exact_mean).chain(conv.exact).collect();
+    let c = probes_of(&conv, &means);
+    let names = series_of(&c);
+    for n in
+        ["REINFORCE (no baseline) · running mean", "Straight-through (identity) · exact expectation", "exact gradient"]
+    {
+        assert!(names.iter().any(|s| s.starts_with(n)), "convergence lacks {n}: {names:?}");
+    }
+    let mc = c.iter().find(|p| p.series.starts_with("REINFORCE (no baseline) · running mean")).unwrap();
+    assert!(mc.se.is_some() && mc.text().contains(" ± "), "{}", mc.text());
+    // Bars: two per estimator (bias², variance), at the bar's top.
+    let b = probes_of(&Bars::from_state(&s), &[]);
+    assert_eq!(b.len(), 2 * 5);
+    assert!(b.iter().any(|p| p.text().starts_with("REINFORCE (no baseline) — variance = 0.5")), "{:?}", b);
+    let a = probes_of(&Agreement::from_state(&s), &[]);
+    assert_eq!(a.len(), 5 * 3, "every estimator's every parameter");
+    assert!(a.iter().all(|p| p.x_name == "exact ∇"));
+    let t = probes_of(&TauSweep::from_state(&s), &[]);
+    assert!(t.iter().any(|p| p.x_name.starts_with("temperature τ")) && t.len() >= 2 * 8);
+    let mut w2 = s.clone();
+    w2.page.model.widths = vec![3, 3];
+    assert!(!probes_of(&WidthSweep::from_state(&w2), &[]).is_empty());
+    let mut d = s.clone();
+    d.page.single = true;
+    for (key, h) in [("reinforce", 1.0), ("st", 0.0)] {
+        let row = d.rows.get_mut(key).unwrap();
+        row.draws = std::rc::Rc::new(vec![vec![0.1, 0.0, 0.0], vec![-0.2, 0.0, 0.0]]);
+        row.last_h = Some(vec![h]);
+    }
+    let one = OneDraw::from_state(&d);
+    let o = recorded(|| to_svg(&one, W, H, &Style::default())).1;
+    assert!(o.iter().any(|p| p.series == "f at a binary h") && o.iter().any(|p| p.series.ends_with("latest draw")));
+    // The race and the Digits plots.
+    let mut r = State::default();
+    r.race.rows.insert(
+        "st".into(),
+        crate::state::RaceRow { reports: race_reports(200, 0.229, 0.26, 1.0, true).into(), error: None },
+    );
+    let race = probes_of(&RacePlot::from_state(&r), &[]);
+    assert!(race.len() > 10 && race.iter().all(|p| p.y_name == "E[f]"));
+    // Nothing drawn, nothing to probe.
+    assert!(probes_of(&Convergence::from_state(&State::default()), &[]).iter().all(|p| p.series == "exact gradient"));
+}
+
+#[test]
+fn the_keyboard_steps_through_the_probes_and_the_pointer_finds_the_nearest() {
+    let p = |series: &str, x: f64, px: f64, py: f64| Probe { at: (px, py), ..Probe::new(series, x, x) };
+    // Drawn out of order: grouped by series, left to right.
+    let probes = probe::in_reading_order(vec![
+        p("a", 2.0, 200.0, 50.0),
+        p("b", 1.0, 100.0, 80.0),
+        p("a", 1.0, 100.0, 60.0),
+        p("b", 3.0, 300.0, 90.0),
+        p("a", 3.0, 300.0, 40.0),
+    ]);
+    let order: Vec<(&str, f64)> = probes.iter().map(|q| (q.series.as_str(), q.x)).collect();
+    assert_eq!(order, [("a", 1.0), ("a", 2.0), ("a", 3.0), ("b", 1.0), ("b", 3.0)]);
+    let step = |from, key| probe::step(&probes, from, key);
+    assert_eq!(step(None, "ArrowRight"), Some(0), "the first key shows the first point");
+    assert_eq!(step(Some(0), "ArrowRight"), Some(1));
+    assert_eq!(step(Some(2), "ArrowRight"), Some(2), "the end of a series stays");
+    assert_eq!(step(Some(0), "ArrowLeft"), Some(0));
+    assert_eq!(step(Some(1), "ArrowDown"), Some(3), "the next series, nearest in x (ties: the first)");
+    assert_eq!(step(Some(2), "ArrowDown"), Some(4));
+    assert_eq!(step(Some(4), "ArrowUp"), Some(2));
+    assert_eq!(step(Some(4), "ArrowDown"), Some(4), "no series below");
+    assert_eq!((step(Some(1), "End"), step(Some(4), "Home")), (Some(2), Some(3)));
+    assert_eq!(probe::step(&[], None, "ArrowRight"), None);
+    assert_eq!(probe::nearest(&probes, (205.0, 45.0), 24.0), Some(1));
+    assert_eq!(probe::nearest(&probes, (205.0, 200.0), 24.0), None, "nothing within the radius");
+    // What is read out: series, x, y, ± s.e., never NaN.
+    let q = Probe::new("REINFORCE · running mean", 25_600.0, 0.019_71).se(Some(0.0021)).names("samples", "mean");
+    assert_eq!(q.text(), "REINFORCE · running mean — samples = 25,600, mean = 0.01971 ± 0.0021");
+    let bar = Probe::new("DisARM", 3.3, 0.0).se(Some(f64::NAN)).names("", "variance");
+    assert_eq!(bar.text(), "DisARM — variance = 0");
+}
