@@ -6,7 +6,9 @@
 //! else. Every mistake is reported as one line naming the flag or argument.
 
 use crate::flags::{shorten as short, Given, On, FLAGS};
-pub use crate::flags::{Format, GatingFormat, HyperArgs, ListFormat, Wrt, TRAIN_LR, TRAIN_SEED, TRAIN_STEPS};
+pub use crate::flags::{
+    Format, GatingFormat, HyperArgs, ListFormat, Wrt, FIELD_STEPS, TRAIN_LR, TRAIN_SEED, TRAIN_STEPS,
+};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::moments::MethodChoice;
 use stochgrad_core::train::Optimizer;
@@ -39,6 +41,26 @@ pub struct TrainArgs {
     pub seed: u64,
     /// Print every `every`-th step (and the last).
     pub every: u64,
+}
+
+/// `stochgrad field MODEL.json --x NAME --y NAME [--range X0,X1,Y0,Y1] [--grid N] [...]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldArgs {
+    pub model: String,
+    pub x: String,
+    pub y: String,
+    pub range: Option<[f64; 4]>,
+    pub grid: Option<usize>,
+    pub estimators: Vec<String>,
+    pub hyper: HyperArgs,
+    /// Overrides the loss's `"extension"`.
+    pub extension: Option<Extension>,
+    pub samples: Option<u64>,
+    pub steps: u64,
+    pub lr: f64,
+    pub optimizer: Optimizer,
+    pub seed: u64,
+    pub format: Format,
 }
 
 /// `stochgrad gating [--gates K] [--steps N] [--seed S] [--seeds N] [...]`.
@@ -82,6 +104,7 @@ pub enum Command {
     Exact(ExactArgs),
     Moments(MomentsArgs),
     Train(TrainArgs),
+    Field(FieldArgs),
     Gating(GatingArgs),
     Digits(DigitsCommand),
 }
@@ -126,7 +149,7 @@ pub struct DigitsCompareArgs {
 
 const DIGITS: &str = "info, train, compare";
 
-const COMMANDS: &str = "estimators, exact, moments, train, gating, digits, help";
+const COMMANDS: &str = "estimators, exact, moments, train, field, gating, digits, help";
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -148,6 +171,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "exact" => On::Exact,
         "moments" => On::Moments,
         "train" => On::Train,
+        "field" => On::Field,
         "gating" => On::Gating,
         "digits" => match rest.first().map(String::as_str) {
             Some("train") => On::DigitsTrain,
@@ -207,6 +231,28 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 optimizer: g.optimizer.unwrap_or(Optimizer::Sgd),
                 seed: g.seed.unwrap_or(TRAIN_SEED),
                 every: g.every.unwrap_or(1),
+            })
+        }
+        On::Field => {
+            let model = one_model("field", pos)?;
+            let need = |v: Option<String>, flag: &str| {
+                v.ok_or_else(|| format!("field needs --{flag} NAME (a parameter's name: W1[0][2], c1[0], …)"))
+            };
+            Command::Field(FieldArgs {
+                model,
+                x: need(g.x, "x")?,
+                y: need(g.y, "y")?,
+                range: g.range,
+                grid: g.grid,
+                estimators: g.estimators.unwrap_or_default(),
+                hyper: g.hyper,
+                extension: g.extension,
+                samples: g.samples,
+                steps: g.steps.unwrap_or(FIELD_STEPS),
+                lr: g.lr.unwrap_or(TRAIN_LR),
+                optimizer: g.optimizer.unwrap_or(Optimizer::Sgd),
+                seed: g.seed.unwrap_or(TRAIN_SEED),
+                format: g.format.unwrap_or(Format::Json),
             })
         }
         On::Gating => {

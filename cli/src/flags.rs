@@ -6,6 +6,7 @@
 //! their estimator flags by listing both commands on one row.
 
 use stochgrad_core::estimators::{self, Hyper, HyperParams, K_RANGE};
+use stochgrad_core::field;
 use stochgrad_core::gating::{self, GatingConfig, MAX_GATES};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
@@ -24,11 +25,21 @@ pub enum On {
     Digits,
     DigitsTrain,
     DigitsCompare,
+    Field,
 }
 
 impl On {
-    pub const ALL: [On; 8] =
-        [On::Estimators, On::Exact, On::Moments, On::Train, On::Gating, On::Digits, On::DigitsTrain, On::DigitsCompare];
+    pub const ALL: [On; 9] = [
+        On::Estimators,
+        On::Exact,
+        On::Moments,
+        On::Train,
+        On::Field,
+        On::Gating,
+        On::Digits,
+        On::DigitsTrain,
+        On::DigitsCompare,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,6 +51,7 @@ impl On {
             On::Digits => "digits",
             On::DigitsTrain => "digits train",
             On::DigitsCompare => "digits compare",
+            On::Field => "field",
         }
     }
 }
@@ -119,12 +131,19 @@ pub struct Given {
     pub eval_every: Option<u64>,
     pub save: Option<String>,
     pub estimators: Option<Vec<String>>,
+    /// `field`: the two parameters' names, their ranges `[x0, x1, y0, y1]`, points per axis.
+    pub x: Option<String>,
+    pub y: Option<String>,
+    pub range: Option<[f64; 4]>,
+    pub grid: Option<usize>,
 }
 
 /// Defaults of `train`.
 pub const TRAIN_STEPS: u64 = 1000;
 pub const TRAIN_LR: f64 = 0.1;
 pub const TRAIN_SEED: u64 = 1;
+/// Trajectory steps of `field` by default.
+pub const FIELD_STEPS: u64 = 100;
 
 /// One flag of one or more commands.
 pub struct Flag {
@@ -180,9 +199,92 @@ pub static FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "x",
+        value: "NAME",
+        on: &[On::Field],
+        required: true,
+        meaning: || {
+            "the parameter on the horizontal axis, named as in the output of `exact --format csv` (`W1[0][2]`, `c1[0]`)"
+                .into()
+        },
+        range: || "".into(),
+        default: || "required".into(),
+        set: |v, g| {
+            g.x = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "y",
+        value: "NAME",
+        on: &[On::Field],
+        required: true,
+        meaning: || "the parameter on the vertical axis (another one)".into(),
+        range: || "".into(),
+        default: || "required".into(),
+        set: |v, g| {
+            g.y = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
+        name: "range",
+        value: "X0,X1,Y0,Y1",
+        on: &[On::Field],
+        required: false,
+        meaning: || "the two parameters' ranges (ends included in the grid)".into(),
+        range: || format!("each end within ±{}, X0 < X1, Y0 < Y1", field::MAX_COORDINATE),
+        default: || format!("each parameter's value ± {}", field::DEFAULT_SPAN),
+        set: |v, g| {
+            let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+            if parts.len() != 4 {
+                return Err(format!("--range expects four numbers X0,X1,Y0,Y1, got \"{}\"", shorten(v)));
+            }
+            let mut r = [0.0; 4];
+            for (x, p) in r.iter_mut().zip(&parts) {
+                *x = finite("range", p)?;
+            }
+            g.range = Some(r);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "grid",
+        value: "N",
+        on: &[On::Field],
+        required: false,
+        meaning: || "grid points per axis (N × N exact solutions and estimator means)".into(),
+        range: || interval(field::GRID_RANGE),
+        default: || field::DEFAULT_GRID.to_string(),
+        set: |v, g| {
+            let n = integer("grid", v)?;
+            let (lo, hi) = field::GRID_RANGE;
+            if n < lo as u64 || n > hi as u64 {
+                return Err(format!("--grid must be in [{lo}, {hi}], got {n}"));
+            }
+            g.grid = Some(n as usize);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "estimators",
+        value: "KEY,KEY,…",
+        on: &[On::Field],
+        required: false,
+        meaning: || {
+            "the estimators whose mean (arrows) and trajectory are drawn; those that do not apply are listed as skipped, with the reason".into()
+        },
+        range: || "".into(),
+        default: || "none (the exact field and exact descent only)".into(),
+        set: |v, g| {
+            g.estimators = Some(v.split(',').map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect());
+            Ok(())
+        },
+    },
+    Flag {
         name: "tau",
         value: "T",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature of {}", users(Hyper::Tau)),
         range: || interval(estimators::TAU_RANGE),
@@ -195,7 +297,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "k",
         value: "K",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("number of samples: {}", users(Hyper::K)),
         range: || interval(K_RANGE),
@@ -219,7 +321,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "decay",
         value: "D",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("decay of the running averages of {}", users(Hyper::Decay)),
         range: || "[0, 1)".into(),
@@ -232,7 +334,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "gap",
         value: "G",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("gap of {}, in logit units", users(Hyper::Gap)),
         range: || interval(estimators::GAP_RANGE),
@@ -245,7 +347,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "eta",
         value: "E",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || {
             format!("scale η of the control variate η f(σ_λ(z)) of {} (relax: its initial η)", users(Hyper::Eta))
@@ -260,7 +362,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "lambda",
         value: "L",
-        on: &[On::Moments, On::Train, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature λ of the relaxation σ_λ(z) = σ(z/λ) of {}", users(Hyper::Lambda)),
         range: || interval(estimators::LAMBDA_RANGE),
@@ -379,7 +481,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "extension",
         value: "curved|multilinear",
-        on: &[On::Exact, On::Moments, On::Train],
+        on: &[On::Exact, On::Moments, On::Train, On::Field],
         required: false,
         meaning: || "the loss's real-valued extension (what ∂f/∂h means), overriding the model's loss.extension".into(),
         range: || "".into(),
@@ -763,6 +865,98 @@ pub static FLAGS: &[Flag] = &[
                 return Err(format!("--seeds must be in [1, 100], got {n}"));
             }
             g.seeds = Some(n);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "samples",
+        value: "N",
+        on: &[On::Field],
+        required: false,
+        meaning: || {
+            "Monte-Carlo draws per grid point, for estimators without an exact or quadrature mean (the same seed at every point)".into()
+        },
+        range: || format!("[{}, {}]", 2 * estimators::MC_CHUNK, stochgrad_core::limits::MAX_SAMPLES),
+        default: || field::DEFAULT_SAMPLES.to_string(),
+        set: |v, g| {
+            g.samples = Some(integer("samples", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "steps",
+        value: "N",
+        on: &[On::Field],
+        required: false,
+        meaning: || "trajectory updates of the two parameters from their current values (0: no trajectories)".into(),
+        range: || format!("[0, {}]", field::MAX_STEPS),
+        default: || FIELD_STEPS.to_string(),
+        set: |v, g| {
+            g.steps = Some(integer("steps", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "lr",
+        value: "LR",
+        on: &[On::Field],
+        required: false,
+        meaning: || "the trajectories' learning rate".into(),
+        range: || format!("[{:e}, {}]", stochgrad_core::train::LR_RANGE.0, stochgrad_core::train::LR_RANGE.1),
+        default: || TRAIN_LR.to_string(),
+        set: |v, g| {
+            g.lr = Some(finite("lr", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "optimizer",
+        value: "sgd|adam",
+        on: &[On::Field],
+        required: false,
+        meaning: || "the trajectories' update rule".into(),
+        range: || "".into(),
+        default: || "`sgd`".into(),
+        set: |v, g| {
+            g.optimizer = Some(
+                Optimizer::from_key(v)
+                    .ok_or_else(|| format!("--optimizer must be sgd or adam, got \"{}\"", shorten(v)))?,
+            );
+            Ok(())
+        },
+    },
+    Flag {
+        name: "seed",
+        value: "S",
+        on: &[On::Field],
+        required: false,
+        meaning: || {
+            "seed of the trajectories' estimates (step s draws from stream s, as `train`) and of the Monte-Carlo means"
+                .into()
+        },
+        range: || "0 to 2^64 − 1".into(),
+        default: || TRAIN_SEED.to_string(),
+        set: |v, g| {
+            g.seed = Some(integer("seed", v)?);
+            Ok(())
+        },
+    },
+    Flag {
+        name: "format",
+        value: "json|csv",
+        on: &[On::Field],
+        required: false,
+        meaning: || {
+            "output: JSON (grid, estimators, trajectories), or CSV (a header row, then one row per grid point; no trajectories)".into()
+        },
+        range: || "".into(),
+        default: || "`json`".into(),
+        set: |v, g| {
+            g.format = Some(match v {
+                "json" => Format::Json,
+                "csv" => Format::Csv,
+                other => return Err(format!("--format must be json or csv, got \"{}\"", shorten(other))),
+            });
             Ok(())
         },
     },

@@ -19,8 +19,8 @@ pub mod flags;
 mod pretty;
 
 use args::{
-    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, ExactArgs, Format, GatingArgs, GatingFormat, HyperArgs,
-    ListFormat, MomentsArgs, TrainArgs, Wrt,
+    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, ExactArgs, FieldArgs, Format, GatingArgs, GatingFormat,
+    HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt,
 };
 use flags::On;
 use serde::Serialize;
@@ -29,6 +29,7 @@ use std::fmt;
 use std::io::Read;
 use stochgrad_core::estimators::{self, Hyper, HyperParams};
 use stochgrad_core::exact::{self, ExactSolution};
+use stochgrad_core::field;
 use stochgrad_core::gating::{self, GatingConfig};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::ModelError;
@@ -69,6 +70,10 @@ COMMANDS:
                  gradient: bias², variance trace, MSE, cosine, variance × loss evaluations.
                  The unit types sts and noisy-rectifier are a different network compared on
                  its own objective (the output says so).
+    field        The gradient field over two parameters (the others fixed): on a grid, the exact
+                 E[f], the exact gradient's two components and each estimator's mean (exact or
+                 quadrature, else Monte Carlo, labelled); trajectories of each estimator and of
+                 exact descent training only the two parameters.
     train        A training race: one gradient estimate per step; CSV per step of the exact
                  E[f] and ‖∇‖ at the current parameters and the loss evaluations spent
                  (and p = σ(a) for a one-unit network).
@@ -182,6 +187,7 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
         Command::Exact(a) => exact_command(&a, stdin),
         Command::Moments(a) => moments_command(&a, stdin),
         Command::Train(a) => train_command(&a, stdin),
+        Command::Field(a) => field_command(&a, stdin),
         Command::Gating(a) => gating_command(&a),
         Command::Digits(DigitsCommand::Info) => digits_info(),
         Command::Digits(DigitsCommand::Train(a)) => digits_train(&a),
@@ -813,6 +819,209 @@ fn train_command(a: &TrainArgs, stdin: &mut dyn Read) -> Result<String, CliError
         }
     }
     Ok(out)
+}
+
+#[derive(Serialize)]
+struct AxisOut {
+    parameter: String,
+    /// The parameter's value in the model (where the trajectories start).
+    value: f64,
+    range: [f64; 2],
+    values: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct PathOut {
+    points: Vec<[f64; 2]>,
+    expected_loss: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct FieldEstimatorOut {
+    key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean_x: Option<Vec<Vec<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean_y: Option<Vec<Vec<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr_x: Option<Vec<Vec<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr_y: Option<Vec<Vec<f64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trajectory: Option<PathOut>,
+}
+
+#[derive(Serialize)]
+struct FieldOut {
+    x: AxisOut,
+    y: AxisOut,
+    grid: usize,
+    /// Rows: the y values in order; columns: the x values.
+    expected_loss: Vec<Vec<f64>>,
+    gradient_x: Vec<Vec<f64>>,
+    gradient_y: Vec<Vec<f64>>,
+    estimators: Vec<FieldEstimatorOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact_descent: Option<PathOut>,
+    steps: u64,
+    lr: f64,
+    optimizer: &'static str,
+    seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    samples: Option<u64>,
+    notes: Vec<String>,
+}
+
+/// `stochgrad field`.
+fn field_command(a: &FieldArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
+    for key in &a.estimators {
+        find_estimator(key)?;
+    }
+    let hp = hyper_params(&a.hyper);
+    hp.validate()?;
+    let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
+    let ix = field::parameter(&model, &a.x)?;
+    let iy = field::parameter(&model, &a.y)?;
+    let mut spec = field::Spec::new(&model, ix, iy);
+    if let Some([x0, x1, y0, y1]) = a.range {
+        (spec.x.lo, spec.x.hi, spec.y.lo, spec.y.hi) = (x0, x1, y0, y1);
+    }
+    spec.grid = a.grid.unwrap_or(spec.grid);
+    spec.estimators = a.estimators.clone();
+    spec.hp = hp;
+    spec.samples = a.samples.unwrap_or(spec.samples);
+    spec.seed = a.seed;
+    spec.steps = a.steps;
+    spec.lr = a.lr;
+    spec.optimizer = a.optimizer;
+    let f = field::Field::new(&model, spec)?;
+    let rows = f.rows()?;
+    let paths = f.trajectories()?;
+    let grid = |get: &dyn Fn(&field::Point) -> f64| -> Result<Vec<Vec<f64>>, CliError> {
+        let g: Vec<Vec<f64>> = rows.iter().map(|r| r.iter().map(get).collect()).collect();
+        for r in &g {
+            finite("the field", r)?;
+        }
+        Ok(g)
+    };
+    let mut notes = vec![format!(
+        "rows are the {} values, columns the {} values; E[f] and the gradient (∂E[f]/∂x, ∂E[f]/∂y) are exact (enumeration) at every point; descent moves along −gradient",
+        a.y, a.x
+    )];
+    let mc = f.estimators().iter().any(|e| e.method == Some(Method::MonteCarlo));
+    let mut outs = Vec::new();
+    let mut k = 0;
+    for e in f.estimators() {
+        let meta = estimators::find(&e.key).map(|est| est.meta());
+        if let Some(meta) = meta {
+            for n in ignored_flags(meta, &a.hyper) {
+                notes.push(n);
+            }
+        }
+        let mut out = FieldEstimatorOut {
+            key: e.key.clone(),
+            method: e.method.map(Method::key),
+            skipped: e.skipped.clone(),
+            note: e.note.clone(),
+            mean_x: None,
+            mean_y: None,
+            stderr_x: None,
+            stderr_y: None,
+            trajectory: None,
+        };
+        if e.skipped.is_none() {
+            out.mean_x = Some(grid(&|p| p.means[k][0])?);
+            out.mean_y = Some(grid(&|p| p.means[k][1])?);
+            if e.method == Some(Method::MonteCarlo) {
+                out.stderr_x = Some(grid(&|p| p.stderr[k].map_or(0.0, |s| s[0]))?);
+                out.stderr_y = Some(grid(&|p| p.stderr[k].map_or(0.0, |s| s[1]))?);
+            }
+            out.trajectory = paths
+                .iter()
+                .find(|t| t.key == e.key)
+                .map(|t| PathOut { points: t.points.clone(), expected_loss: t.expected_loss.clone() });
+            k += 1;
+        }
+        outs.push(out);
+    }
+    if mc {
+        notes.push(format!(
+            "monte-carlo means: {} draws per grid point with seed {} at every point (stderr_x, stderr_y)",
+            f.spec().samples,
+            a.seed
+        ));
+    } else if a.samples.is_some() {
+        notes.push("--samples is ignored: every mean is exact or quadrature".to_string());
+    }
+    for t in &paths {
+        for p in &t.points {
+            finite("a trajectory", p)?;
+        }
+        finite("a trajectory's E[f]", &t.expected_loss)?;
+    }
+    let (xs, ys) = (f.xs(), f.ys());
+    let theta = stochgrad_core::train::parameters(&model);
+    let spec = f.spec();
+    match a.format {
+        Format::Json => to_json(&FieldOut {
+            x: AxisOut { parameter: a.x.clone(), value: theta[ix], range: [spec.x.lo, spec.x.hi], values: xs },
+            y: AxisOut { parameter: a.y.clone(), value: theta[iy], range: [spec.y.lo, spec.y.hi], values: ys },
+            grid: spec.grid,
+            expected_loss: grid(&|p| p.expected_loss)?,
+            gradient_x: grid(&|p| p.gradient[0])?,
+            gradient_y: grid(&|p| p.gradient[1])?,
+            estimators: outs,
+            exact_descent: paths
+                .iter()
+                .find(|t| t.key == "exact")
+                .map(|t| PathOut { points: t.points.clone(), expected_loss: t.expected_loss.clone() }),
+            steps: spec.steps,
+            lr: spec.lr,
+            optimizer: spec.optimizer.key(),
+            seed: spec.seed,
+            samples: if mc { Some(spec.samples) } else { None },
+            notes,
+        }),
+        Format::Csv => {
+            let used: Vec<&field::EstimatorField> = f.estimators().iter().filter(|e| e.skipped.is_none()).collect();
+            let mut out = String::from("x,y,expected_loss,gradient_x,gradient_y");
+            for e in &used {
+                out.push_str(&format!(",{0}_mean_x,{0}_mean_y", e.key));
+                if e.method == Some(Method::MonteCarlo) {
+                    out.push_str(&format!(",{0}_stderr_x,{0}_stderr_y", e.key));
+                }
+            }
+            out.push('\n');
+            for p in rows.iter().flatten() {
+                finite("the field", &[p.x, p.y, p.expected_loss, p.gradient[0], p.gradient[1]])?;
+                out.push_str(&format!(
+                    "{},{},{},{},{}",
+                    num(p.x),
+                    num(p.y),
+                    num(p.expected_loss),
+                    num(p.gradient[0]),
+                    num(p.gradient[1])
+                ));
+                for (k, e) in used.iter().enumerate() {
+                    finite("an estimator's mean", &p.means[k])?;
+                    out.push_str(&format!(",{},{}", num(p.means[k][0]), num(p.means[k][1])));
+                    if e.method == Some(Method::MonteCarlo) {
+                        let se = p.stderr[k].unwrap_or([0.0, 0.0]);
+                        finite("a standard error", &se)?;
+                        out.push_str(&format!(",{},{}", num(se[0]), num(se[1])));
+                    }
+                }
+                out.push('\n');
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// `stochgrad gating`.

@@ -158,5 +158,25 @@ fn digits(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores, digits);
+/// The gradient field (`stochgrad field`, the page's view): a 20 × 20 grid over two biases, the
+/// exact E[f] and ∇ and the exact means of reinforce and st at every point, no trajectories; 4 and
+/// 8 units in one layer (the page's target: on screen within 1 s for up to 8 units).
+fn field(c: &mut Criterion) {
+    use stochgrad_core::field::{Field, Spec};
+    let mut g = c.benchmark_group("field_20x20");
+    g.sample_size(10);
+    for units in [4, 8] {
+        let m = network(&[units]);
+        let x = stochgrad_core::field::parameter(&m, "c1[0]").unwrap();
+        let y = stochgrad_core::field::parameter(&m, "c1[1]").unwrap();
+        let spec = Spec { estimators: vec!["reinforce".into(), "st".into()], steps: 0, ..Spec::new(&m, x, y) };
+        let f = Field::new(&m, spec).unwrap();
+        g.bench_function(BenchmarkId::from_parameter(format!("{units} units")), |b| {
+            b.iter(|| black_box(f.rows().unwrap()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores, digits, field);
 criterion_main!(benches);

@@ -12,6 +12,7 @@
 //!   ([`chacha`]: ChaCha8 with `simd128` lanes for the browser);
 //! * [`units`] — networks of other unit types (STS, noisy rectifier) and their own objectives;
 //! * [`train`] — training races: one Monte-Carlo gradient estimate per step, exact figures per step;
+//! * [`field`] — the gradient field over two parameters: exact `E[f]`, `∇` and estimator means on a grid;
 //! * [`gating`] — the seed paper's conditional-computation experiment in miniature;
 //! * [`sweep`] — the sweep over a unit's firing probability: figures, optimum, stationary points.
 
@@ -24,6 +25,7 @@ pub mod error;
 pub mod estimators;
 pub mod exact;
 pub mod expr;
+pub mod field;
 pub mod gating;
 pub mod jobs;
 pub mod json;

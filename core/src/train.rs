@@ -103,21 +103,84 @@ pub fn single_unit_probability(model: &Model) -> Option<f64> {
     Some(math::sigmoid(a[0]))
 }
 
+/// An update rule with its state: SGD `θ ← θ − lr·g`, or Adam (β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸,
+/// bias-corrected), on every parameter or only on a chosen few ([`Update::free`]).
+#[derive(Clone, Debug)]
+pub struct Update {
+    optimizer: Optimizer,
+    lr: f64,
+    /// Updates made so far.
+    t: u64,
+    /// Adam's moments.
+    m: Vec<f64>,
+    v: Vec<f64>,
+    /// The parameters that move (`None`: all).
+    free: Option<Vec<usize>>,
+}
+
+impl Update {
+    /// A fresh rule for `params` parameters.
+    pub fn new(optimizer: Optimizer, lr: f64, params: usize) -> Update {
+        Update { optimizer, lr, t: 0, m: vec![0.0; params], v: vec![0.0; params], free: None }
+    }
+
+    /// Move only the parameters `free` (distinct indices below `params`).
+    pub fn free(&mut self, free: &[usize], params: usize) -> Result<()> {
+        for (k, &i) in free.iter().enumerate() {
+            if i >= params || free[..k].contains(&i) {
+                return Err(Error::Hyper(format!(
+                    "the parameters to train must be distinct indices below {params}, got {free:?}"
+                )));
+            }
+        }
+        self.free = Some(free.to_vec());
+        Ok(())
+    }
+
+    /// One update of `theta` by the gradient (or estimate) `g`.
+    pub fn apply(&mut self, theta: &mut [f64], g: &[f64]) {
+        self.t += 1;
+        let all: Vec<usize>;
+        let idx: &[usize] = match &self.free {
+            Some(f) => f,
+            None => {
+                all = (0..theta.len()).collect();
+                &all
+            }
+        };
+        match self.optimizer {
+            Optimizer::Sgd => {
+                for &i in idx {
+                    theta[i] -= self.lr * g[i];
+                }
+            }
+            Optimizer::Adam => {
+                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                let t = self.t as i32;
+                let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+                for &i in idx {
+                    let (m, v) = (&mut self.m[i], &mut self.v[i]);
+                    *m = b1 * *m + (1.0 - b1) * g[i];
+                    *v = b2 * *v + (1.0 - b2) * g[i] * g[i];
+                    theta[i] -= self.lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            }
+        }
+    }
+}
+
 /// One race: an estimator training a copy of a network.
 pub struct Race {
     model: Model,
     est: &'static dyn Estimator,
     hp: HyperParams,
-    optimizer: Optimizer,
-    lr: f64,
     seed: u64,
     step: u64,
     evaluations: f64,
     /// The sampler's carried-over state.
     state: Vec<f64>,
-    /// Adam's moments.
-    m: Vec<f64>,
-    v: Vec<f64>,
+    /// The update rule (and Adam's moments).
+    update: Update,
     /// The exact solution at the current parameters, once computed.
     current: Option<(ExactSolution, Method)>,
     estimate: Vec<f64>,
@@ -144,17 +207,22 @@ impl Race {
             model,
             est,
             hp,
-            optimizer,
-            lr,
             seed,
             step: 0,
             evaluations: 0.0,
             state: Vec::new(),
-            m: vec![0.0; np],
-            v: vec![0.0; np],
+            update: Update::new(optimizer, lr, np),
             current: None,
             estimate: vec![0.0; np],
         })
+    }
+
+    /// The same race moving only the parameters `free` (indices in parameter order; the others
+    /// stay at their values): the estimates are drawn as before, only their `free` components are
+    /// used. The gradient field's trajectories train two parameters this way.
+    pub fn freeze_all_but(mut self, free: &[usize]) -> Result<Race> {
+        self.update.free(free, self.model.num_params())?;
+        Ok(self)
     }
 
     /// The network with the current parameters.
@@ -248,23 +316,7 @@ impl Race {
         self.evaluations += est.loss_evaluations(&self.model, &self.hp);
         let mut theta = parameters(&self.model);
         self.step += 1;
-        match self.optimizer {
-            Optimizer::Sgd => {
-                for (t, g) in theta.iter_mut().zip(&self.estimate) {
-                    *t -= self.lr * g;
-                }
-            }
-            Optimizer::Adam => {
-                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-                let t = self.step as i32;
-                let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-                for (((th, m), v), &g) in theta.iter_mut().zip(&mut self.m).zip(&mut self.v).zip(&self.estimate) {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *v = b2 * *v + (1.0 - b2) * g * g;
-                    *th -= self.lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                }
-            }
-        }
+        self.update.apply(&mut theta, &self.estimate);
         if theta.iter().any(|t| !t.is_finite()) {
             return Err(Error::Numerical(format!("the parameters overflowed at step {}", self.step)));
         }
