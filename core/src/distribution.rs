@@ -210,7 +210,8 @@ fn exact_shape(job: &dyn ExactJob, index: usize, offset: f64, progress: Progress
         }
     }
     let weight: f64 = atoms.iter().map(|a| a.1).chain(pieces.iter().map(|p| p.2)).sum();
-    if !(weight > 0.0)
+    if weight.is_nan()
+        || weight <= 0.0
         || atoms.iter().any(|a| !a.0.is_finite())
         || pieces.iter().any(|p| !(p.0 - p.1).is_finite() || !(p.0 + p.1).is_finite())
     {
@@ -295,7 +296,7 @@ pub fn histogram(x: &[f64]) -> (Vec<f64>, Vec<u64>) {
     if x.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    if !(hi > lo) {
+    if hi <= lo {
         return (vec![lo, hi], vec![x.len() as u64]);
     }
     let bins = ((2.0 * (x.len() as f64).cbrt()).ceil() as usize).clamp(1, MAX_BINS);
