@@ -210,6 +210,11 @@ for (const key of ['reinforce', 'st']) {
   add(`exact moments, 16 units, ${key}, 1 thread`, jointFlops([8, 8], key), one, 1, wasmOf(`exact_moments_16_units/${key}`),
     p128 == null ? null : `128-bit lanes natively: wasm ×${p128.toFixed(2)}${p128 <= 2 ? ' ✓' : ' ✗'}`, null, pairedOf(`exact_moments_16_units/${key}`));
 }
+for (const key of ['reinforce', 'st', 'ar']) {
+  // The exact distribution of one estimate (issue 20): the joint states visited, sorted, merged.
+  const ms = native[`distribution_16_units/${key}`];
+  if (ms != null) add(`exact distribution of one estimate, 16 units, ${key}, 1 thread`, jointFlops([8, 8], key), ms, 1, null, null, null);
+}
 {
   const all = native['exact_moments_20_units/reinforce'];
   const one = native['exact_moments_20_units/reinforce_1_thread'];

@@ -88,7 +88,9 @@ impl Control {
                 self.inbox.push(*r);
                 Ok(())
             }
-            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) | Cmd::Digits(_) => Err(Stop::Next(cmd)),
+            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) | Cmd::Digits(_) | Cmd::Distribution(_) => {
+                Err(Stop::Next(cmd))
+            }
             Cmd::Cancel => Err(Stop::Cancelled),
             Cmd::Ping(x) => {
                 port.send(Out::Pong(x)).await;

@@ -202,6 +202,51 @@ pub struct DigitsImages {
     pub samples: Vec<Vec<u8>>,
 }
 
+/// The exact distribution of one parameter's estimate by each selected estimator
+/// (`stochgrad_core::distribution`), for the parameter the convergence plot shows. Runs in its own
+/// worker (`side.rs`), restarted when what it is computed from changes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DistSpec {
+    /// The run's own id (a sequence separate from the other jobs').
+    pub id: u64,
+    pub settings: Settings,
+    pub estimators: Vec<String>,
+    pub hp: HyperParams,
+    pub rao_k: u32,
+    /// The parameter's index (clamped to the model's parameters by the worker).
+    pub param: usize,
+    /// Seed of the Monte-Carlo histograms (the page's sampling seed).
+    pub seed: u64,
+}
+
+impl DistSpec {
+    /// The hyper-parameters of one estimator.
+    pub fn hp_for(&self, key: &str) -> HyperParams {
+        hp_for(self.hp, self.rao_k, key)
+    }
+}
+
+/// One estimator's distribution of the estimate, as the page draws it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DistView {
+    /// "exact" or "monte-carlo".
+    pub method: String,
+    /// Exact: distinct values, ascending, and their probabilities.
+    pub values: Vec<f64>,
+    pub probabilities: Vec<f64>,
+    /// Exact: uniform pieces `(from, to, probability)`.
+    pub pieces: Vec<(f64, f64, f64)>,
+    /// Monte Carlo: bin edges (one more than the counts) and counts of `samples` draws.
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub samples: u64,
+    /// The distribution's mean and variance, and the exact gradient's entry (unit types: of their
+    /// own objective).
+    pub mean: f64,
+    pub variance: f64,
+    pub exact_gradient: f64,
+}
+
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cmd {
@@ -232,6 +277,8 @@ pub enum Cmd {
     Digits(Box<DigitsSpec>),
     /// Digits: stop training the current trainer of run `id` and go on with the next.
     Skip { id: u64 },
+    /// Compute the distributions of an estimate (cancels the current job of this worker).
+    Distribution(Box<DistSpec>),
 }
 
 /// Chunks `first_chunk .. first_chunk + chunks` of an estimator's exact job, for a helper worker.
@@ -411,6 +458,13 @@ pub enum Out {
     GatingFailed {
         id: u64,
         message: String,
+    },
+    /// One estimator's distribution of the estimate (run `id` of [`Cmd::Distribution`]), or why
+    /// there is none.
+    Distribution {
+        id: u64,
+        key: String,
+        result: Result<Box<DistView>, String>,
     },
     /// Digits: `done` of `total` training steps (all trainers together); `key` is training.
     DigitsProgress {

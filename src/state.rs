@@ -7,8 +7,8 @@
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
 use crate::protocol::{
-    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, GatingSpec, JobSpec, LogitMark, MomentsView, Out, RaceSpec,
-    Refusal, SweepKind, SweepPoint,
+    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, DistSpec, DistView, GatingSpec, JobSpec, LogitMark, MomentsView, Out,
+    RaceSpec, Refusal, SweepKind, SweepPoint,
 };
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
@@ -301,6 +301,11 @@ pub struct State {
     /// Predict, then reveal: the story whose question was answered and the choice made (display
     /// only; a loaded page asks again).
     pub answer: Option<(String, usize)>,
+    /// The distributions' run id (its own sequence), what it was computed from (without its id),
+    /// and each estimator's distribution as it arrives.
+    pub dist_id: u64,
+    dist_basis: Option<DistSpec>,
+    pub dist: Vec<(String, Result<Box<DistView>, String>)>,
 }
 
 impl Default for State {
@@ -426,10 +431,14 @@ impl State {
             digits_skips: 0,
             digits_stops: 0,
             answer: None,
+            dist_id: 1,
+            dist_basis: None,
+            dist: Vec::new(),
         };
         s.notes = s.sanitize();
         s.clear_results();
         s.race_basis = Some(s.race_basis_now());
+        s.dist_basis = Some(DistSpec { id: 0, ..s.dist_spec() });
         s
     }
 
@@ -692,7 +701,33 @@ impl State {
         if edited {
             self.settle(before);
         }
+        self.settle_dist();
         self
+    }
+
+    /// The distributions worker's request: the parameter the convergence plot shows.
+    pub fn dist_spec(&self) -> DistSpec {
+        let p = &self.page;
+        DistSpec {
+            id: self.dist_id,
+            settings: p.model.clone(),
+            estimators: p.estimators.clone(),
+            hp: p.hp(),
+            rao_k: p.rao_k,
+            param: p.param,
+            seed: p.sampling_seed,
+        }
+    }
+
+    /// A new distributions run when what it is computed from changed (any action: the settings,
+    /// the selection, the parameter shown).
+    fn settle_dist(&mut self) {
+        let basis = DistSpec { id: 0, ..self.dist_spec() };
+        if self.dist_basis.as_ref() != Some(&basis) {
+            self.dist_id += 1;
+            self.dist.clear();
+            self.dist_basis = Some(basis);
+        }
     }
 
     /// Load a whole page: the job starts over, the race and the gating run if what they compute
@@ -1035,6 +1070,10 @@ impl State {
                 self.gating.progress = Some((gate, done, total));
             }
             Out::GatingRow { id, row } if id == self.gating_id => self.gating.rows.push(*row),
+            Out::Distribution { id, key, result } if id == self.dist_id => {
+                self.dist.retain(|(k, _)| *k != key);
+                self.dist.push((key, result));
+            }
             Out::GatingDone { id } if id == self.gating_id => {
                 self.gating.done = true;
                 self.gating.progress = None;
@@ -1262,6 +1301,32 @@ mod tests {
         let s2 = s.clone().reduce(Action::ToggleVarXEvals);
         assert_eq!(s2.job_id, s.job_id);
         assert!(s2.exact.is_some());
+    }
+
+    #[test]
+    fn distributions_restart_with_their_inputs_and_stale_ones_are_dropped() {
+        let s = State::default();
+        let id = s.dist_id;
+        let dist = |id: u64, key: &str| {
+            Action::Worker(Box::new(Out::Distribution { id, key: key.into(), result: Err("why".into()) }))
+        };
+        // A worker frame, a display-only toggle: the same run; its messages are kept.
+        let s = s.reduce(dist(id, "reinforce")).reduce(Action::ToggleVarXEvals);
+        assert_eq!((s.dist_id, s.dist.len()), (id, 1));
+        assert_eq!(s.dist_spec().param, s.page.param);
+        // The parameter shown, a setting, the selection: a new run, the old results dropped.
+        let s = s.reduce(Action::SetInputs(2));
+        assert_eq!((s.dist_id, s.dist.len()), (id + 1, 0));
+        let s = s.reduce(Action::SetParam(1));
+        assert_eq!(s.dist_id, id + 2);
+        assert_eq!(s.dist_spec().param, 1);
+        let s = s.reduce(Action::ToggleEstimator("arm".into()));
+        assert_eq!(s.dist_id, id + 3);
+        // A message of an old run is ignored; one of the current run replaces the key's.
+        let s = s.reduce(dist(id, "reinforce"));
+        assert!(s.dist.is_empty());
+        let s = s.reduce(dist(id + 3, "arm")).reduce(dist(id + 3, "arm"));
+        assert_eq!(s.dist.len(), 1);
     }
 
     #[test]

@@ -565,3 +565,59 @@ fn digits_skip_moves_on_to_the_next_trainer_and_a_new_run_replaces_the_old() {
         assert!(matches!(out.as_slice(), [Out::DigitsFailed { id: 5, .. }]), "{out:?}");
     }
 }
+
+#[test]
+fn distributions_equal_the_core_and_a_new_run_replaces_the_old() {
+    use stochgrad_app::engine::DIST_SAMPLES;
+    use stochgrad_core::distribution::{distribution, Shape};
+    use stochgrad_core::moments::{MethodChoice, Request};
+    let state = State::new(Page::default()).reduce(stochgrad_app::state::Action::ToggleEstimator("arm".into()));
+    let spec = state.dist_spec();
+    let keys = spec.estimators.clone();
+    let out = run(vec![(0, Cmd::Distribution(Box::new(spec.clone())))]);
+    let got: Vec<(String, _)> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Distribution { id, key, result } if *id == spec.id => Some((key.clone(), result.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(), keys, "one message per estimator, in order");
+    let model = spec.settings.to_model();
+    let sol = stochgrad_core::exact::solve(&model).unwrap();
+    for (key, result) in got {
+        let v = result.unwrap_or_else(|e| panic!("{key}: {e}"));
+        let req = Request { hp: spec.hp_for(&key), method: MethodChoice::Auto, samples: DIST_SAMPLES, seed: spec.seed };
+        let est = stochgrad_core::estimators::find(&key).unwrap();
+        let d = distribution(&model, &sol, est, spec.param, &req, &mut |_, _| true).unwrap();
+        assert_eq!((v.mean, v.variance, v.exact_gradient), (d.mean, d.variance, d.exact_gradient), "{key}");
+        match d.shape {
+            Shape::Exact { values, probabilities, pieces } => {
+                assert_eq!(v.method, "exact", "{key}");
+                assert_eq!((v.values.clone(), v.probabilities.clone()), (values, probabilities), "{key}");
+                assert_eq!(v.pieces.len(), pieces.len(), "{key}");
+            }
+            Shape::MonteCarlo { edges, counts, samples, .. } => {
+                assert_eq!(v.method, "monte-carlo", "{key}");
+                assert_eq!((v.edges.clone(), v.counts.clone(), v.samples), (edges, counts, samples), "{key}");
+            }
+        }
+    }
+    // The toy's selection has both kinds: exact (reinforce, arm) and Monte Carlo (concrete).
+    let method = |k: &str| {
+        out.iter().find_map(|o| match o {
+            Out::Distribution { key, result: Ok(v), .. } if key == k => Some(v.method.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(method("arm").as_deref(), Some("exact"));
+    assert_eq!(method("concrete").as_deref(), Some("monte-carlo"));
+    // A second run sent after the first message replaces the first.
+    let mut second = spec.clone();
+    second.id = spec.id + 1;
+    let out = run(vec![(0, Cmd::Distribution(Box::new(spec.clone()))), (1, Cmd::Distribution(Box::new(second)))]);
+    let ids: Vec<u64> =
+        out.iter().filter_map(|o| if let Out::Distribution { id, .. } = o { Some(*id) } else { None }).collect();
+    assert!(ids.len() < 2 * keys.len() && ids.last() == Some(&(spec.id + 1)), "{ids:?}");
+    assert_eq!(ids.iter().filter(|&&i| i == spec.id + 1).count(), keys.len());
+}

@@ -95,6 +95,22 @@ pub struct MomentsArgs {
     pub wrt: Wrt,
 }
 
+/// `stochgrad distribution MODEL.json --estimator KEY --param NAME [...]`: the distribution of one
+/// parameter's estimate (flags as for `moments`, without `--wrt`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistributionArgs {
+    pub model: String,
+    pub estimator: String,
+    pub param: String,
+    pub hyper: HyperArgs,
+    pub samples: Option<u64>,
+    pub seed: Option<u64>,
+    pub method: MethodChoice,
+    pub format: Format,
+    /// Overrides the loss's `"extension"`.
+    pub extension: Option<Extension>,
+}
+
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -103,6 +119,7 @@ pub enum Command {
     Estimators(ListFormat),
     Exact(ExactArgs),
     Moments(MomentsArgs),
+    Distribution(DistributionArgs),
     Train(TrainArgs),
     Field(FieldArgs),
     Gating(GatingArgs),
@@ -149,7 +166,7 @@ pub struct DigitsCompareArgs {
 
 const DIGITS: &str = "info, train, compare";
 
-const COMMANDS: &str = "estimators, exact, moments, train, field, gating, digits, help";
+const COMMANDS: &str = "estimators, exact, moments, distribution, train, field, gating, digits, help";
 
 /// Parse the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -170,6 +187,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "estimators" => On::Estimators,
         "exact" => On::Exact,
         "moments" => On::Moments,
+        "distribution" => On::Distribution,
         "train" => On::Train,
         "field" => On::Field,
         "gating" => On::Gating,
@@ -217,6 +235,22 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 format: g.format.unwrap_or(Format::Json),
                 extension: g.extension,
                 wrt: g.wrt.unwrap_or_default(),
+            })
+        }
+        On::Distribution => {
+            let model = one_model("distribution", pos)?;
+            Command::Distribution(DistributionArgs {
+                model,
+                estimator: need_estimator(&g)?,
+                param: g.param.clone().ok_or_else(|| {
+                    "distribution needs --param NAME (W1[0][2], c1[0]: the names of `moments --format csv`)".to_string()
+                })?,
+                hyper: g.hyper,
+                samples: g.samples,
+                seed: g.seed,
+                method: g.method.unwrap_or(MethodChoice::Auto),
+                format: g.format.unwrap_or(Format::Json),
+                extension: g.extension,
             })
         }
         On::Train => {

@@ -20,6 +20,7 @@ pub enum On {
     Estimators,
     Exact,
     Moments,
+    Distribution,
     Train,
     Gating,
     Digits,
@@ -29,10 +30,11 @@ pub enum On {
 }
 
 impl On {
-    pub const ALL: [On; 9] = [
+    pub const ALL: [On; 10] = [
         On::Estimators,
         On::Exact,
         On::Moments,
+        On::Distribution,
         On::Train,
         On::Field,
         On::Gating,
@@ -46,6 +48,7 @@ impl On {
             On::Estimators => "estimators",
             On::Exact => "exact",
             On::Moments => "moments",
+            On::Distribution => "distribution",
             On::Train => "train",
             On::Gating => "gating",
             On::Digits => "digits",
@@ -108,6 +111,7 @@ pub struct HyperArgs {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Given {
     pub estimator: Option<String>,
+    pub param: Option<String>,
     pub hyper: HyperArgs,
     pub samples: Option<u64>,
     pub seed: Option<u64>,
@@ -188,7 +192,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "estimator",
         value: "KEY",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Distribution, On::Train],
         required: true,
         meaning: || "the estimator (its key: `stochgrad estimators`)".into(),
         range: || "".into(),
@@ -282,9 +286,24 @@ pub static FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        name: "param",
+        value: "NAME",
+        on: &[On::Distribution],
+        required: true,
+        meaning: || {
+            "the parameter whose estimate's distribution is shown (`W1[0][2]`, `c1[0]`: the names of `moments --format csv`)".into()
+        },
+        range: || "".into(),
+        default: || "required".into(),
+        set: |v, g| {
+            g.param = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Flag {
         name: "tau",
         value: "T",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature of {}", users(Hyper::Tau)),
         range: || interval(estimators::TAU_RANGE),
@@ -297,7 +316,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "k",
         value: "K",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("number of samples: {}", users(Hyper::K)),
         range: || interval(K_RANGE),
@@ -321,7 +340,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "decay",
         value: "D",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("decay of the running averages of {}", users(Hyper::Decay)),
         range: || "[0, 1)".into(),
@@ -334,7 +353,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "gap",
         value: "G",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("gap of {}, in logit units", users(Hyper::Gap)),
         range: || interval(estimators::GAP_RANGE),
@@ -347,7 +366,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "eta",
         value: "E",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || {
             format!("scale η of the control variate η f(σ_λ(z)) of {} (relax: its initial η)", users(Hyper::Eta))
@@ -362,7 +381,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "lambda",
         value: "L",
-        on: &[On::Moments, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
+        on: &[On::Moments, On::Distribution, On::Train, On::Field, On::DigitsTrain, On::DigitsCompare],
         required: false,
         meaning: || format!("temperature λ of the relaxation σ_λ(z) = σ(z/λ) of {}", users(Hyper::Lambda)),
         range: || interval(estimators::LAMBDA_RANGE),
@@ -375,7 +394,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "noise",
         value: "gaussian|logistic",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Distribution, On::Train],
         required: false,
         meaning: || {
             format!(
@@ -396,7 +415,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "noise-scale",
         value: "S",
-        on: &[On::Moments, On::Train],
+        on: &[On::Moments, On::Distribution, On::Train],
         required: false,
         meaning: || format!("scale of that noise (z = S·ε) for {}", users(Hyper::NoiseScale)),
         range: || interval(estimators::NOISE_SCALE_RANGE),
@@ -409,12 +428,19 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "samples",
         value: "N",
-        on: &[On::Exact, On::Moments],
+        on: &[On::Exact, On::Moments, On::Distribution],
         required: false,
         meaning: || {
             "Monte-Carlo draws (exact: only for a network of other units whose objective has no exact form)".into()
         },
-        range: || format!("[{}, {}]", 2 * estimators::MC_CHUNK, stochgrad_core::limits::MAX_SAMPLES),
+        range: || {
+            format!(
+                "[{}, {}] (distribution: at most {}, kept for the histogram)",
+                2 * estimators::MC_CHUNK,
+                stochgrad_core::limits::MAX_SAMPLES,
+                stochgrad_core::distribution::MAX_DRAWS
+            )
+        },
         default: || {
             format!("{} (exact: {})", Request::default().samples, stochgrad_core::units::McOptions::default().samples)
         },
@@ -426,7 +452,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "seed",
         value: "S",
-        on: &[On::Exact, On::Moments],
+        on: &[On::Exact, On::Moments, On::Distribution],
         required: false,
         meaning: || "Monte-Carlo seed: the draws depend only on (seed, estimator key)".into(),
         range: || "0 to 2^64 − 1".into(),
@@ -439,7 +465,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "method",
         value: "auto|exact|monte-carlo",
-        on: &[On::Moments],
+        on: &[On::Moments, On::Distribution],
         required: false,
         meaning: || {
             "auto: exact or quadrature where available, else Monte Carlo; exact: exact or quadrature, or an error; monte-carlo: always sample".into()
@@ -464,9 +490,12 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "format",
         value: "json|csv",
-        on: &[On::Exact, On::Moments],
+        on: &[On::Exact, On::Moments, On::Distribution],
         required: false,
-        meaning: || "output: JSON, or CSV (a header row, then one row per parameter)".into(),
+        meaning: || {
+            "output: JSON, or CSV (a header row, then one row per parameter; distribution: one per value, piece or bin)"
+                .into()
+        },
         range: || "".into(),
         default: || "`json`".into(),
         set: |v, g| {
@@ -481,7 +510,7 @@ pub static FLAGS: &[Flag] = &[
     Flag {
         name: "extension",
         value: "curved|multilinear",
-        on: &[On::Exact, On::Moments, On::Train, On::Field],
+        on: &[On::Exact, On::Moments, On::Distribution, On::Train, On::Field],
         required: false,
         meaning: || "the loss's real-valued extension (what ∂f/∂h means), overriding the model's loss.extension".into(),
         range: || "".into(),

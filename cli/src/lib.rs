@@ -7,6 +7,8 @@
 //! * `stochgrad exact MODEL.json` — `E[f]`, `∇θ E[f]` and the optimal per-unit baselines;
 //! * `stochgrad moments MODEL.json --estimator KEY …` — an estimator's mean and variance against the
 //!   exact gradient, with bias², variance trace, MSE and cosine;
+//! * `stochgrad distribution MODEL.json --estimator KEY --param NAME …` — the distribution of one
+//!   parameter's estimate: exact (values and probabilities) or a Monte-Carlo histogram;
 //! * `stochgrad train MODEL.json --estimator KEY …` — a training race, one CSV row per step with the
 //!   exact expected loss and gradient norm at the current parameters;
 //! * `stochgrad gating …` — the seed paper's conditional-computation comparison in miniature.
@@ -19,7 +21,7 @@ pub mod flags;
 mod pretty;
 
 use args::{
-    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, ExactArgs, FieldArgs, Format, GatingArgs, GatingFormat,
+    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, DistributionArgs, ExactArgs, FieldArgs, Format, GatingArgs, GatingFormat,
     HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt,
 };
 use flags::On;
@@ -70,6 +72,9 @@ COMMANDS:
                  gradient: bias², variance trace, MSE, cosine, variance × loss evaluations.
                  The unit types sts and noisy-rectifier are a different network compared on
                  its own objective (the output says so).
+    distribution The distribution of one parameter's estimate (--param): exact where the
+                 moments are exact by enumeration (distinct values and their probabilities,
+                 and uniform pieces for AR's and ARM's noise), else a Monte-Carlo histogram.
     field        The gradient field over two parameters (the others fixed): on a grid, the exact
                  E[f], the exact gradient's two components and each estimator's mean (exact or
                  quadrature, else Monte Carlo, labelled); trajectories of each estimator and of
@@ -186,6 +191,7 @@ pub fn run(args: &[String], stdin: &mut dyn Read) -> Result<String, CliError> {
         Command::Estimators(ListFormat::Markdown) => Ok(estimators_markdown()),
         Command::Exact(a) => exact_command(&a, stdin),
         Command::Moments(a) => moments_command(&a, stdin),
+        Command::Distribution(a) => distribution_command(&a, stdin),
         Command::Train(a) => train_command(&a, stdin),
         Command::Field(a) => field_command(&a, stdin),
         Command::Gating(a) => gating_command(&a),
@@ -756,6 +762,124 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
             }
             Ok(out)
         }
+    }
+}
+
+#[derive(Serialize)]
+struct PieceOut {
+    from: f64,
+    to: f64,
+    probability: f64,
+}
+
+#[derive(Serialize)]
+struct BinsOut {
+    edges: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+#[derive(Serialize)]
+struct DistributionOut {
+    estimator: &'static str,
+    parameter: String,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probabilities: Option<Vec<f64>>,
+    /// Exact: uniform pieces (AR's and ARM's noise inside a cell), each `probability` spread evenly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pieces: Option<Vec<PieceOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bins: Option<BinsOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    samples: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    mean: f64,
+    variance: f64,
+    exact_gradient: f64,
+    notes: Vec<String>,
+}
+
+/// `stochgrad distribution`.
+fn distribution_command(a: &DistributionArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
+    let est = find_estimator(&a.estimator)?;
+    let defaults = Request::default();
+    let hp = hyper_params(&a.hyper);
+    hp.validate()?;
+    let req = Request {
+        hp,
+        method: a.method,
+        samples: a.samples.unwrap_or(defaults.samples),
+        seed: a.seed.unwrap_or(defaults.seed),
+    };
+    let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
+    let index = stochgrad_core::distribution::find_param(&model, &a.param)?;
+    est.check(&model)?;
+    let sol = if model.is_binary() {
+        solve(&model)?
+    } else {
+        ExactSolution {
+            expected_loss: 0.0,
+            gradient: vec![0.0; model.num_params()],
+            optimal_baseline: Vec::new(),
+            score_second_moment: Vec::new(),
+        }
+    };
+    let d = stochgrad_core::distribution::distribution(&model, &sol, est, index, &req, &mut |_, _| true)?;
+    let mut notes = d.notes.clone();
+    notes.extend(ignored_flags(est.meta(), &a.hyper));
+    let mc = d.method == Method::MonteCarlo;
+    if !mc && (a.samples.is_some() || a.seed.is_some()) {
+        notes.push(format!("--samples and --seed are ignored: the distribution is {}", d.method.key()));
+    }
+    finite("the distribution's moments", &[d.mean, d.variance, d.exact_gradient])?;
+    use stochgrad_core::distribution::Shape;
+    let mut out = DistributionOut {
+        estimator: d.estimator,
+        parameter: d.parameter.clone(),
+        method: d.method.key(),
+        values: None,
+        probabilities: None,
+        pieces: None,
+        bins: None,
+        samples: None,
+        seed: None,
+        mean: d.mean,
+        variance: d.variance,
+        exact_gradient: d.exact_gradient,
+        notes,
+    };
+    let mut csv = String::from("kind,from,to,probability,count\n");
+    match &d.shape {
+        Shape::Exact { values, probabilities, pieces } => {
+            finite("a value", values)?;
+            for (v, p) in values.iter().zip(probabilities) {
+                csv.push_str(&format!("value,{},{},{},\n", num(*v), num(*v), num(*p)));
+            }
+            for p in pieces {
+                finite("a piece", &[p.from, p.to])?;
+                csv.push_str(&format!("uniform,{},{},{},\n", num(p.from), num(p.to), num(p.probability)));
+            }
+            out.values = Some(values.clone());
+            out.probabilities = Some(probabilities.clone());
+            out.pieces =
+                Some(pieces.iter().map(|p| PieceOut { from: p.from, to: p.to, probability: p.probability }).collect());
+        }
+        Shape::MonteCarlo { samples, seed, edges, counts } => {
+            finite("a bin edge", edges)?;
+            for (i, c) in counts.iter().enumerate() {
+                csv.push_str(&format!("bin,{},{},,{c}\n", num(edges[i]), num(edges[i + 1])));
+            }
+            out.bins = Some(BinsOut { edges: edges.clone(), counts: counts.clone() });
+            out.samples = Some(*samples);
+            out.seed = Some(*seed);
+        }
+    }
+    match a.format {
+        Format::Json => to_json(&out),
+        Format::Csv => Ok(csv),
     }
 }
 

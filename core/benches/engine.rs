@@ -1,4 +1,5 @@
-//! Criterion benchmarks: the exact layer chain, exact joint moments, and Monte-Carlo draws per second
+//! Criterion benchmarks: the exact layer chain, exact joint moments, the exact distribution of one
+//! estimate, and Monte-Carlo draws per second
 //! (every estimator with one sampler on one thread; the stateless `reinforce` and `st` also on every
 //! core, one sampler per thread, as `stochgrad moments` runs them). Run with `make bench` (or
 //! `cargo bench -p stochgrad-core`), which also runs the same workloads in WebAssembly in headless
@@ -6,9 +7,10 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
+use stochgrad_core::distribution::distribution;
 use stochgrad_core::estimators::{registry, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::solve;
-use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo_independent};
+use stochgrad_core::moments::{mc_chunk, run_exact, run_monte_carlo_independent, MethodChoice, Request};
 use stochgrad_core::parallel;
 use stochgrad_core::settings::{LossKind, Settings};
 use stochgrad_core::Model;
@@ -79,6 +81,23 @@ fn joint_moments(c: &mut Criterion) {
                 let job = est.exact_job(&m, &hp, &sol).unwrap();
                 parallel::with_threads(threads, || black_box(run_exact(job.as_ref(), &mut |_, _| true).unwrap()))
             })
+        });
+    }
+    g.finish();
+}
+
+/// The exact distribution of one estimate (issue 20): the first weight's, at 16 units (2^16 joint
+/// states visited, sorted and merged; sequential, as the page's worker runs it).
+fn distributions(c: &mut Criterion) {
+    let mut g = c.benchmark_group("distribution_16_units");
+    g.sample_size(10);
+    let m = network(&[8, 8]);
+    let sol = solve(&m).unwrap();
+    let req = Request { method: MethodChoice::Exact, ..Request::default() };
+    for key in ["reinforce", "st", "ar"] {
+        let est = stochgrad_core::estimators::find(key).unwrap();
+        g.bench_function(key, |b| {
+            b.iter(|| black_box(distribution(&m, &sol, est, 0, &req, &mut |_, _| true).unwrap()))
         });
     }
     g.finish();
@@ -178,5 +197,5 @@ fn field(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, exact_gradient, joint_moments, monte_carlo, monte_carlo_all_cores, digits, field);
+criterion_group!(benches, exact_gradient, joint_moments, distributions, monte_carlo, monte_carlo_all_cores, digits, field);
 criterion_main!(benches);

@@ -31,7 +31,25 @@ pub trait ExactJob: Send + Sync {
     fn finish(&self, acc: &Weighted) -> (Vec<f64>, Vec<f64>) {
         acc.finish()
     }
+    /// Whether [`ExactJob::visit`] shows the items (the job's moments are those of a distribution
+    /// over its items: joint states, ARM's cells), so that the exact distribution of an estimate
+    /// follows ([`crate::distribution`]). `false` by default (moment expansions, quadrature).
+    fn visits(&self) -> bool {
+        false
+    }
+    /// Call `visit` on each item of `range` with non-zero probability, in order, with the same
+    /// numbers [`ExactJob::run`] accumulates: see [`Visit`]. Does nothing unless
+    /// [`ExactJob::visits`].
+    fn visit(&self, _range: Range<u64>, _visit: Visit) {}
 }
+
+/// What [`ExactJob::visit`] calls per item: `(probability, estimate, conditional variance)`. The
+/// estimate is a vector over the parameters; where the estimate still varies within the item (AR's
+/// and ARM's uniform inside its cell) it is the conditional mean, and the conditional variance is
+/// given: each parameter's estimate is then **uniform** over the item, on
+/// `mean ± √(3·variance)` (it is linear in one uniform: the jobs that pass a variance guarantee
+/// this). A trait object: one copy of each job's loop serves `run` and `visit`.
+pub type Visit<'a> = &'a mut dyn FnMut(f64, &[f64], Option<&[f64]>);
 
 /// Items per exact chunk. Fixed: chunking never depends on the number of workers.
 pub const EXACT_CHUNK: u64 = 4096;

@@ -20,6 +20,7 @@ pub mod benchmark;
 pub mod chacha;
 pub mod chain;
 pub mod digits;
+pub mod distribution;
 pub mod elbo;
 pub mod error;
 pub mod estimators;

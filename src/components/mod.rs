@@ -165,6 +165,7 @@ pub fn app() -> Html {
     let race_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let gating_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let digits_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
+    let dist_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
     let help = use_state(|| false);
     let controls_open = use_state(|| false);
@@ -177,11 +178,13 @@ pub fn app() -> Html {
         let race_tx = race_tx.clone();
         let gating_tx = gating_tx.clone();
         let digits_tx = digits_tx.clone();
+        let dist_tx = dist_tx.clone();
         let first = state.clone();
         use_effect_with((), move |_| {
             *race_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *gating_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *digits_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
+            *dist_tx.borrow_mut() = crate::side::spawn(dispatcher.clone());
             *tx.borrow_mut() = crate::pool::spawn(dispatcher);
             if tx.borrow().is_none() {
                 worker_ok.set(false);
@@ -237,6 +240,16 @@ pub fn app() -> Html {
         let requested = state.gating.requested;
         use_effect_with(state.gating_id, move |_| {
             send(&tx, if requested { Cmd::Gating(Box::new(spec)) } else { Cmd::Cancel });
+            || ()
+        });
+    }
+    // The distributions of the estimate: a new run whenever what they are computed from changes
+    // (after the spawn effect above, so the first run finds its worker).
+    {
+        let tx = dist_tx.clone();
+        let spec = state.dist_spec();
+        use_effect_with(state.dist_id, move |_| {
+            send(&tx, Cmd::Distribution(Box::new(spec)));
             || ()
         });
     }

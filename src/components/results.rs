@@ -6,7 +6,7 @@ use super::plot::{Plot, PlotRef};
 use super::widgets::{heads, Column, Select};
 use crate::format::{cell, method, sig, squared};
 use crate::page::Page;
-use crate::plots::{look, Agreement, Bars, Convergence, LogitSweep, OneDraw, TauSweep, WidthSweep};
+use crate::plots::{look, Agreement, Bars, Convergence, DistPlot, LogitSweep, OneDraw, TauSweep, WidthSweep};
 use crate::protocol::{Fig, MomentsView};
 use crate::state::{Action, Row, State};
 use std::rc::Rc;
@@ -136,6 +136,13 @@ pub fn results(p: &ResultsProps) -> Html {
             html! {
                 <Plot id="plot-agreement" data={PlotRef::new(Agreement::from_state(view))} {epoch} {lecture} {hold} export={Some(export.clone())}
                     focused={focus == "agreement"} onfocus={on_focus("agreement")} />
+            },
+        ),
+        (
+            "dist",
+            html! {
+                <Plot id="plot-dist" data={PlotRef::new(DistPlot::from_state(st))} {epoch} {lecture} export={Some(export.clone())}
+                    focused={focus == "dist"} onfocus={on_focus("dist")} />
             },
         ),
         (

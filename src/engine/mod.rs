@@ -13,6 +13,7 @@
 //! frames while playing, with the τ and width sweeps computed point by point in between.
 
 mod digits;
+mod distribution;
 mod exact;
 mod gating;
 mod monte_carlo;
@@ -27,6 +28,7 @@ pub use digits::{
     bar_images, bar_steps, digits_trainer, grey, is_checkpoint, run_digits, shown_images, DIGITS_BAR_CHECKPOINTS,
     DIGITS_BAR_SAMPLES, DIGITS_CHECKPOINTS, DIGITS_MAX_LATENTS, DIGITS_SHOWN,
 };
+pub use distribution::{run_distribution, DIST_SAMPLES};
 pub use gating::{run_gating, GATING_CHUNK};
 pub use race::{race_too_large, run_race, RACE_CHAIN_LOG2, RACE_FRAMES};
 use stochgrad_core::estimators::{HyperParams, MC_CHUNK};
@@ -72,6 +74,11 @@ pub async fn serve<P: Port>(port: &mut P) {
                 Stop::Cancelled => {}
             },
             Cmd::Gating(spec) => match run_gating(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Distribution(spec) => match run_distribution(*spec, port).await {
                 Stop::Next(c) => next = Some(c),
                 Stop::Closed => return,
                 Stop::Cancelled => {}

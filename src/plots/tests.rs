@@ -1133,3 +1133,74 @@ fn the_keyboard_steps_through_the_probes_and_the_pointer_finds_the_nearest() {
     let bar = Probe::new("DisARM", 3.3, 0.0).se(Some(f64::NAN)).names("", "variance");
     assert_eq!(bar.text(), "DisARM — variance = 0");
 }
+
+fn dist_view(method: &str) -> crate::protocol::DistView {
+    crate::protocol::DistView {
+        method: method.into(),
+        values: vec![],
+        probabilities: vec![],
+        pieces: vec![],
+        edges: vec![],
+        counts: vec![],
+        samples: 0,
+        mean: 0.0196,
+        variance: 0.015,
+        exact_gradient: 0.0196,
+    }
+}
+
+#[test]
+fn distribution_stems_pieces_and_histograms() {
+    let mut s = full_state();
+    // Atoms (reinforce), atoms and uniform pieces (reinforce-optimal), a Monte-Carlo histogram
+    // (concrete), a refusal (st).
+    let mut atoms = dist_view("exact");
+    atoms.values = vec![-0.0545, 0.2211];
+    atoms.probabilities = vec![0.731, 0.269];
+    let mut pieces = dist_view("exact");
+    pieces.values = vec![0.0];
+    pieces.probabilities = vec![0.46];
+    pieces.pieces = vec![(0.023, 0.05, 0.54)];
+    let mut hist = dist_view("monte-carlo");
+    hist.edges = vec![-0.16, -0.1, -0.04, 0.02, 0.08];
+    hist.counts = vec![500, 300, 150, 50];
+    hist.samples = 1000;
+    s.dist = vec![
+        ("reinforce".into(), Ok(Box::new(atoms))),
+        ("reinforce-optimal".into(), Ok(Box::new(pieces))),
+        ("concrete".into(), Ok(Box::new(hist))),
+        ("st".into(), Err("not applicable".into())),
+    ];
+    let d = DistPlot::from_state(&s);
+    assert_eq!(d.series.len(), 3);
+    assert_eq!(d.refused.len(), 1);
+    assert_eq!(d.param_name, "c1[0]");
+    let svg = render(&d);
+    for text in
+        ["reinforce: exact", "concrete: Monte Carlo, 1,000 draws", "exact ∂E[f]/∂c1[0]", "mean E[ĝ]", "probability"]
+    {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    let csv = d.csv();
+    let rows = csv_rows(&csv);
+    assert_eq!(rows[0], "estimator,parameter,method,kind,from,to,probability,mean,variance,exact_gradient");
+    assert_eq!(rows.len(), 1 + 2 + 2 + 4);
+    assert!(rows.iter().any(|r| r.starts_with("reinforce-optimal,c1[0],exact,uniform,0.023,0.05,0.54,")));
+    assert!(rows.iter().any(|r| r.starts_with("concrete,c1[0],monte-carlo,bin,-0.16,-0.1,0.5,")));
+    assert!(d.describe().contains("a histogram of 1,000 Monte-Carlo draws"));
+    assert!(d.describe().contains("exact, 1 value and 1 uniform piece"));
+    assert_eq!(d.file_stem(), "distribution-c1_0");
+
+    // Nothing yet; a single atom (zero-width range); a NaN mean.
+    let s = State::default();
+    let d = DistPlot::from_state(&s);
+    assert!(render(&d).contains("computing"));
+    assert_eq!(csv_rows(&d.csv()).len(), 1);
+    let mut s = full_state();
+    let mut one = dist_view("exact");
+    one.values = vec![0.0];
+    one.probabilities = vec![1.0];
+    one.mean = f64::NAN;
+    s.dist = vec![("reinforce".into(), Ok(Box::new(one)))];
+    render(&DistPlot::from_state(&s));
+}

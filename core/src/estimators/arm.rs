@@ -10,6 +10,7 @@
 use super::common::{chain_params, sample_with_uniforms, single_layer_params, LossTables};
 use super::{Depth, ExactJob, Family, Meta, Plan, Sampler};
 use crate::error::{Error, Reason, Result};
+use crate::jobs::Visit;
 use crate::limits;
 use crate::model::Model;
 use crate::rng::Stream;
@@ -103,11 +104,28 @@ impl ExactJob for CellJob<'_> {
         self.model.num_params()
     }
     fn run(&self, range: Range<u64>) -> Weighted {
+        let mut acc = Weighted::new(self.model.num_params());
+        self.walk(range, &mut |w, mean, var| match var {
+            Some(v) => acc.add_with_variance(w, mean, v),
+            None => acc.add(w, mean),
+        });
+        acc
+    }
+    fn visits(&self) -> bool {
+        true
+    }
+    fn visit(&self, range: Range<u64>, visit: Visit) {
+        self.walk(range, visit)
+    }
+}
+
+impl CellJob<'_> {
+    /// The one loop over cells behind [`ExactJob::run`] and [`ExactJob::visit`].
+    fn walk(&self, range: Range<u64>, visit: Visit) {
         let model = self.model;
         let n = model.units();
         let np = model.num_params();
         let x = &model.input;
-        let mut acc = Weighted::new(np);
         let mut mean = vec![0.0; np];
         let mut var = vec![0.0; np];
         let mut ga = vec![0.0; n];
@@ -152,12 +170,11 @@ impl ExactJob for CellJob<'_> {
             }
             single_layer_params(x, &ga, &gv, &mut mean, &mut var);
             if self.kind == Kind::Arm {
-                acc.add_with_variance(w, &mean, &var);
+                visit(w, &mean, Some(&var));
             } else {
-                acc.add(w, &mean);
+                visit(w, &mean, None);
             }
         }
-        acc
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::{Estimator, ExactJob, HyperParams, Meta, Plan, Sampler};
 use crate::error::Result;
+use crate::jobs::Visit;
 use crate::kernels;
 use crate::limits;
 use crate::model::Model;
@@ -224,8 +225,25 @@ impl ExactJob for JointJob<'_> {
         self.model.num_params()
     }
     fn run(&self, range: Range<u64>) -> Weighted {
+        let mut acc = Weighted::new(self.model.num_params());
+        self.walk(range, &mut |w, out, var| match var {
+            Some(v) => acc.add_with_variance(w, out, v),
+            None => acc.add(w, out),
+        });
+        acc
+    }
+    fn visits(&self) -> bool {
+        true
+    }
+    fn visit(&self, range: Range<u64>, visit: Visit) {
+        self.walk(range, visit)
+    }
+}
+
+impl JointJob<'_> {
+    /// The one loop over joint states behind [`ExactJob::run`] and [`ExactJob::visit`].
+    fn walk(&self, range: Range<u64>, visit: Visit) {
         let model = self.model;
-        let mut acc = Weighted::new(model.num_params());
         let mut t = Trace::new(model);
         let mut ga = vec![0.0; model.units()];
         let mut gv = vec![0.0; model.units()];
@@ -251,12 +269,11 @@ impl ExactJob for JointJob<'_> {
             chain_params(model, &t, &ga, &mut out);
             if self.rule.unit_variance(&t, f, &mut gv) {
                 chain_params_variance(model, &t, &gv, &mut out_var);
-                acc.add_with_variance(w, &out, &out_var);
+                visit(w, &out, Some(&out_var));
             } else {
-                acc.add(w, &out);
+                visit(w, &out, None);
             }
         }
-        acc
     }
 }
 
