@@ -60,8 +60,9 @@ pub(crate) struct Spec<'a> {
     pub marks: &'a [XMark],
 }
 
-/// A marked place on a sweep's x axis: a dotted vertical line, labelled at the bottom, in an
-/// estimator's colour (`key`) or the foreground's.
+/// A marked place on a sweep's x axis: a dotted vertical line in an estimator's colour (`key`, with
+/// its hollow marker on the floor; the legend says what it is) or the foreground's (the legend
+/// names it with `label`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct XMark {
     pub x: f64,
@@ -125,6 +126,19 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
     if any_mc {
         entries.push(Entry::new(Swatch::ErrorBar { color: th.fg, marker: Marker::Circle }, "Monte Carlo ± 2 s.e."));
+    }
+    // The marks are named in the legend (labels inside the plot would cross the curves).
+    for m in spec.marks.iter().filter(|m| m.key.is_none()) {
+        entries.push(Entry::new(
+            Swatch::Line { color: th.fg, dashed: true, width: th.thin * 2, marker: None },
+            m.label.clone(),
+        ));
+    }
+    if spec.marks.iter().any(|m| m.key.is_some()) {
+        entries.push(Entry::new(
+            Swatch::Line { color: th.muted, dashed: true, width: th.thin * 2, marker: Some((Marker::Circle, false)) },
+            "E[ĝ] = 0 (estimator's colour)",
+        ));
     }
     let Some(area) = kit::layout(root, &th, spec.subtitle, &entries)? else {
         return Ok(());
@@ -197,31 +211,14 @@ fn content<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType =
             kit::label_at(pa, (*x, fr.y.hi), (th.px(4.0), th.px(3.0)), label, style)?;
         }
     }
-    for (i, m) in spec.marks.iter().enumerate() {
+    for m in spec.marks {
         if fr.x.contains(m.x) {
             let color = m.key.as_deref().map_or(th.fg, |k| look(k).color);
-            kit::polyline(
-                pa,
-                fr,
-                &[(m.x, fr.y.lo), (m.x, fr.y.hi)],
-                color.stroke_width(th.thin * 2),
-                Some((th.px(2.0), th.px(3.0))),
-            )?;
+            let dots = Some((th.px(2.0), th.px(3.0)));
+            kit::polyline(pa, fr, &[(m.x, fr.y.lo), (m.x, fr.y.hi)], color.stroke_width(th.thin * 2), dots)?;
             if let Some(k) = &m.key {
-                kit::markers(pa, fr, &[(m.x, fr.y.lo)], look(k).marker, color, true, th)?;
+                kit::markers(pa, fr, &[(m.x, fr.y.lo)], look(k).marker, color, false, th)?;
             }
-            // Labels stacked downwards from the top (under the current value's label), so that
-            // neighbouring marks stay readable; a mark in the right half is labelled to its left.
-            let right = if fr.x.log {
-                2.0 * m.x.log10() > fr.x.lo.log10() + fr.x.hi.log10()
-            } else {
-                2.0 * m.x > fr.x.lo + fr.x.hi
-            };
-            let h = if right { HPos::Right } else { HPos::Left };
-            let style = th.text(th.small, color).pos(kit::anchor(h, VPos::Top));
-            let dy = th.px(3.0) + (i as i32 + 1) * th.px(13.0);
-            let dx = if right { -th.px(4.0) } else { th.px(4.0) };
-            kit::label_at(pa, (m.x, fr.y.hi), (dx, dy), &m.label, style)?;
         }
     }
     for s in series {

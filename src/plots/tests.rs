@@ -536,12 +536,12 @@ fn logit_sweep_marks_the_optimum_and_the_stationary_points() {
         "firing probability p = σ(c)",
         "p = 0.269",
         "optimum of E[f] (edge of the range)",
-        "st: E[ĝ] = 0",
+        "E[ĝ] = 0 (estimator",
         "Monte Carlo",
     ] {
         assert!(svg.contains(text), "missing {text:?}");
     }
-    assert!(!svg.contains("arm:"));
+    assert!(l.stationary.iter().all(|m| m.key != "arm"));
     let caption = l.caption();
     assert!(caption.contains("E[f] is lowest at p = 0.00247, at the range's edge"), "{caption}");
     assert!(caption.contains("st's expected gradient crosses zero at p = 0.45 (exact, by bisection)"), "{caption}");
