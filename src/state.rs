@@ -7,8 +7,8 @@
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
 use crate::protocol::{
-    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, DistSpec, DistView, GatingSpec, JobSpec, LogitMark, MomentsView, Out,
-    RaceSpec, Refusal, SweepKind, SweepPoint,
+    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, DistSpec, DistView, GatingSpec, JobSpec, LogitMark, MomentsView,
+    Out, RaceSpec, Refusal, SweepKind, SweepPoint,
 };
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};

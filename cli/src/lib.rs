@@ -21,8 +21,8 @@ pub mod flags;
 mod pretty;
 
 use args::{
-    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, DistributionArgs, ExactArgs, FieldArgs, Format, GatingArgs, GatingFormat,
-    HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt,
+    Command, DigitsCommand, DigitsCompareArgs, DigitsTrainArgs, DistributionArgs, ExactArgs, FieldArgs, Format,
+    GatingArgs, GatingFormat, HyperArgs, ListFormat, MomentsArgs, TrainArgs, Wrt,
 };
 use flags::On;
 use serde::Serialize;

@@ -197,5 +197,14 @@ fn field(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, exact_gradient, joint_moments, distributions, monte_carlo, monte_carlo_all_cores, digits, field);
+criterion_group!(
+    benches,
+    exact_gradient,
+    joint_moments,
+    distributions,
+    monte_carlo,
+    monte_carlo_all_cores,
+    digits,
+    field
+);
 criterion_main!(benches);

@@ -7,6 +7,7 @@
 //! variance the bars show.
 
 use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme};
+use super::probe::{self, Probe};
 use super::{csv_text, look, num, PlotData, Style};
 use crate::format;
 use crate::protocol::DistView;
@@ -161,6 +162,9 @@ impl PlotData for DistPlot {
                 let rect = [(a, 0.0), (a, p), (b, p), (b, 0.0)];
                 kit::polygon(pa, &fr, &rect, l.color.mix(0.18))?;
                 kit::polyline(pa, &fr, &rect, l.color.stroke_width(th.thin * 2), None)?;
+                let what = if s.is_mc() { "bin" } else { "piece" };
+                let series = format!("{} · {what} {} to {}", probe::name(&s.key), format::sig(a, 4), format::sig(b, 4));
+                probe::point(pa, &fr, &th, Probe::new(series, (a + b) / 2.0, p).names("", "probability"));
             }
         }
         for s in &self.series {
@@ -170,9 +174,20 @@ impl PlotData for DistPlot {
                 kit::polyline(pa, &fr, &[(x, 0.0), (x, p)], l.color.stroke_width(th.line), None)?;
             }
             kit::markers(pa, &fr, &tops, l.marker, l.color, true, &th)?;
+            for &(x, p) in &tops {
+                probe::point(pa, &fr, &th, Probe::new(probe::name(&s.key), x, p).names("value", "probability"));
+            }
         }
         if let Some(g) = self.gradient {
             kit::polyline(pa, &fr, &[(g, ylo), (g, yhi)], th.exact.stroke_width(th.thick), None)?;
+            let mid = (ylo + yhi) / 2.0;
+            if fr.contains((g, mid)) {
+                probe::at_pixel(
+                    &th,
+                    pa.map_coordinate(&(g, mid)),
+                    Probe::new("exact gradient", g, g).names("", "value"),
+                );
+            }
         }
         for s in &self.series {
             let m = s.view.mean;
@@ -185,6 +200,11 @@ impl PlotData for DistPlot {
                     l.color.stroke_width(th.line),
                     Some((th.px(6.0), th.px(4.0))),
                 )?;
+                let at = (m, ylo + (yhi - ylo) * 0.4);
+                if fr.contains(at) {
+                    let p = Probe::new(format!("{} · mean", probe::name(&s.key)), m, m).names("", "value");
+                    probe::at_pixel(&th, pa.map_coordinate(&at), p);
+                }
             }
         }
         if self.series.is_empty() {

@@ -529,6 +529,10 @@ fn logit_sweep_marks_the_optimum_and_the_stationary_points() {
     });
     let l = LogitSweep::from_state(&s);
     assert_eq!(l.series.len(), 2);
+    // The sweep's points under the pointer (x in p = σ(c) on this one-unit page, the CSV's in c).
+    let pr = recorded(|| to_svg(&l, W, H, &Style::default())).1;
+    assert!(pr.iter().any(|p| p.y_name == "variance" && p.x > 0.0 && p.x < 1.0), "{pr:?}");
+    assert!(pr.iter().all(|p| p.x.is_finite() && p.y.is_finite() && !p.text().contains("NaN")));
     assert_eq!(l.series[0].key, "reinforce", "selection order");
     assert_eq!(l.stationary.len(), 2);
     let svg = render(&l);
@@ -1173,6 +1177,13 @@ fn distribution_stems_pieces_and_histograms() {
     ];
     let d = DistPlot::from_state(&s);
     assert_eq!(d.series.len(), 3);
+    // The values under the pointer: stems, pieces and bins, the exact gradient and each mean.
+    let probes = probes_of(&d, &[]);
+    assert!(probes.iter().any(|p| p.x_name == "value" && p.y == 0.731), "{probes:?}");
+    assert!(probes.iter().any(|p| p.series.contains("· piece 0.023 to 0.05") && p.y == 0.54));
+    assert!(probes.iter().any(|p| p.series.contains("· bin -0.16 to -0.1") && p.y == 0.5));
+    assert!(probes.iter().any(|p| p.series == "exact gradient"));
+    assert!(probes.iter().any(|p| p.series.ends_with("· mean")));
     assert_eq!(d.refused.len(), 1);
     assert_eq!(d.param_name, "c1[0]");
     let svg = render(&d);
