@@ -91,9 +91,9 @@ export const tests = [
     assert.ok(st.mean[0] < 0 && g > 0, `straight-through has the wrong sign: ${st.mean[0]} vs ${g}`);
     const concrete = await waitRow(page, 'concrete', (r) => r.method === 'quadrature');
     assert.ok(concrete.bias > 0);
-    // It samples by itself (playing on load) and draws the five plots.
+    // It samples by itself (playing on load) and draws the seven plots (convergence, bars, agreement, distribution, τ and firing-probability sweeps, …).
     await page.waitForFunction(() => /samples per estimator/.test(document.querySelector('.status').textContent), null, { timeout: 15000 });
-    assert.equal(await page.locator('.plot-grid figure.plot canvas').count(), 5);
+    assert.equal(await page.locator('.plot-grid figure.plot canvas').count(), 7);
     const blank = await page.locator('#plot-convergence canvas').evaluate((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let ink = 0;

@@ -815,7 +815,7 @@ fn distribution_command(a: &DistributionArgs, stdin: &mut dyn Read) -> Result<St
         seed: a.seed.unwrap_or(defaults.seed),
     };
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
-    let index = stochgrad_core::distribution::find_param(&model, &a.param)?;
+    let index = stochgrad_core::params::find(&model, &a.param)?;
     est.check(&model)?;
     let sol = if model.is_binary() {
         solve(&model)?
@@ -1010,8 +1010,8 @@ fn field_command(a: &FieldArgs, stdin: &mut dyn Read) -> Result<String, CliError
     let hp = hyper_params(&a.hyper);
     hp.validate()?;
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
-    let ix = field::parameter(&model, &a.x)?;
-    let iy = field::parameter(&model, &a.y)?;
+    let ix = stochgrad_core::params::find(&model, &a.x)?;
+    let iy = stochgrad_core::params::find(&model, &a.y)?;
     let mut spec = field::Spec::new(&model, ix, iy);
     if let Some([x0, x1, y0, y1]) = a.range {
         (spec.x.lo, spec.x.hi, spec.y.lo, spec.y.hi) = (x0, x1, y0, y1);

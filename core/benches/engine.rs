@@ -186,8 +186,8 @@ fn field(c: &mut Criterion) {
     g.sample_size(10);
     for units in [4, 8] {
         let m = network(&[units]);
-        let x = stochgrad_core::field::parameter(&m, "c1[0]").unwrap();
-        let y = stochgrad_core::field::parameter(&m, "c1[1]").unwrap();
+        let x = stochgrad_core::params::find(&m, "c1[0]").unwrap();
+        let y = stochgrad_core::params::find(&m, "c1[1]").unwrap();
         let spec = Spec { estimators: vec!["reinforce".into(), "st".into()], steps: 0, ..Spec::new(&m, x, y) };
         let f = Field::new(&m, spec).unwrap();
         g.bench_function(BenchmarkId::from_parameter(format!("{units} units")), |b| {

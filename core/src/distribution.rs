@@ -70,18 +70,6 @@ pub struct Distribution {
     pub notes: Vec<String>,
 }
 
-/// The index of the parameter named `name` (`W1[0][2]`, `c1[0]`, as [`params::name`] writes them).
-pub fn find_param(model: &Model, name: &str) -> Result<usize> {
-    let n = model.num_params();
-    (0..n).find(|&i| params::name(model, i) == name).ok_or_else(|| {
-        let first = params::name(model, 0);
-        let last = params::name(model, n.saturating_sub(1));
-        Error::Hyper(format!(
-            "no parameter named {name:?}; this model's are {first} … {last} (as `moments --format csv` lists them)"
-        ))
-    })
-}
-
 /// The distribution of parameter `index`'s estimate by `est` (exact where its moments are exact by
 /// enumeration, else a Monte-Carlo histogram; `req.method` as in [`crate::moments::moments`]).
 pub fn distribution(

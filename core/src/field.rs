@@ -86,20 +86,6 @@ impl Spec {
     }
 }
 
-/// The index of the parameter called `name` (`W1[0][2]`, `c2[1]`: [`params::name`]).
-pub fn parameter(model: &Model, name: &str) -> Result<usize> {
-    (0..model.num_params()).find(|&i| params::name(model, i) == name).ok_or_else(|| {
-        let n = model.num_params();
-        let names: Vec<String> = (0..n.min(8)).map(|i| params::name(model, i)).collect();
-        let more = if n > 8 { format!(", … ({n} in all)") } else { String::new() };
-        Error::Hyper(format!(
-            "no parameter named \"{}\" in this network (its parameters: {}{more})",
-            name.chars().take(40).collect::<String>(),
-            names.join(", ")
-        ))
-    })
-}
-
 /// One estimator on the field: how its means are obtained, or why it is left out.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EstimatorField {

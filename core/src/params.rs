@@ -22,6 +22,21 @@ pub fn layered(model: &Model, flat: &[f64]) -> Value {
     json!({ "layers": layers })
 }
 
+/// The index of the parameter called `name` (`W1[0][2]`, `c2[1]`, as [`name`] writes them): the one
+/// reading of a parameter's name (`stochgrad distribution --param`, `stochgrad field --x/--y`).
+pub fn find(model: &Model, name: &str) -> crate::error::Result<usize> {
+    (0..model.num_params()).find(|&i| self::name(model, i) == name).ok_or_else(|| {
+        let n = model.num_params();
+        let names: Vec<String> = (0..n.min(8)).map(|i| self::name(model, i)).collect();
+        let more = if n > 8 { format!(", … ({n} in all)") } else { String::new() };
+        crate::error::Error::Hyper(format!(
+            "no parameter named \"{}\" in this network (its parameters: {}{more})",
+            name.chars().take(40).collect::<String>(),
+            names.join(", ")
+        ))
+    })
+}
+
 /// Human-readable name of parameter `index` (`W1[0][2]`, `c2[1]`; layers and units 1-based for layers only).
 pub fn name(model: &Model, index: usize) -> String {
     let inputs = model.layers.first().map_or(0, |l| l.fan_in);

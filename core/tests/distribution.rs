@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use stochgrad_core::distribution::{distribution, find_param, histogram, Shape, MAX_BINS};
+use stochgrad_core::distribution::{distribution, histogram, Shape, MAX_BINS};
 use stochgrad_core::estimators::{find, registry, HyperParams};
 use stochgrad_core::exact::solve;
 use stochgrad_core::moments::{moments, MethodChoice, Request};
@@ -208,10 +208,10 @@ fn parameters_are_found_by_name_and_bad_ones_refused() {
     let mut rng = XorShift::new(3);
     let model: Model = Net::random(&mut rng, 3, &[2, 2], "toy").model();
     for j in 0..model.num_params() {
-        assert_eq!(find_param(&model, &stochgrad_core::params::name(&model, j)).unwrap(), j);
+        assert_eq!(stochgrad_core::params::find(&model, &stochgrad_core::params::name(&model, j)).unwrap(), j);
     }
-    assert_eq!(find_param(&model, "W2[1][0]").unwrap(), 2 * 3 + 2 + 2);
-    let e = find_param(&model, "W3[0][0]").unwrap_err().to_string();
+    assert_eq!(stochgrad_core::params::find(&model, "W2[1][0]").unwrap(), 2 * 3 + 2 + 2);
+    let e = stochgrad_core::params::find(&model, "W3[0][0]").unwrap_err().to_string();
     assert!(e.contains("W3[0][0]") && e.contains("W1[0][0]") && !e.contains('\n'), "{e}");
     let sol = solve(&model).unwrap();
     let e = distribution(&model, &sol, find("reinforce").unwrap(), 99, &req(MethodChoice::Auto), &mut |_, _| true);

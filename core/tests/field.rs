@@ -30,8 +30,8 @@ fn close(a: f64, b: f64, scale: f64, what: &str) {
 fn every_grid_point_equals_solve_and_moments_of_the_model_with_those_parameters() {
     let net = net();
     let model = net.model();
-    let ix = field::parameter(&model, "W1[1][0]").unwrap();
-    let iy = field::parameter(&model, "c2[0]").unwrap();
+    let ix = stochgrad_core::params::find(&model, "W1[1][0]").unwrap();
+    let iy = stochgrad_core::params::find(&model, "c2[0]").unwrap();
     assert_eq!((ix, iy), (net.w_idx(0, 1, 0), net.c_idx(1, 0)), "names are params::name's");
     let keys = ["reinforce", "reinforce-optimal", "st", "disarm", "concrete", "sts", "muprop"];
     let spec = Spec {
@@ -178,7 +178,7 @@ fn bad_specs_are_typed_one_line_errors() {
     assert!(err(Spec { estimators: vec!["nope".into()], ..base.clone() }).1.contains("unknown estimator"));
     let (e, _) = err(Spec { estimators: vec!["concrete".into()], samples: 5, ..base.clone() });
     assert!(matches!(e, Error::Hyper(_)));
-    let e = field::parameter(&model, "W9[0][0]").unwrap_err().to_string();
+    let e = stochgrad_core::params::find(&model, "W9[0][0]").unwrap_err().to_string();
     assert!(e.contains("no parameter named \"W9[0][0]\"") && e.contains("c1[0]"), "{e}");
     // A network of other units has no exact field here.
     let sts = stochgrad_core::Model::from_json_str(
