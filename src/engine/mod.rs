@@ -14,6 +14,7 @@
 
 mod digits;
 mod exact;
+mod field;
 mod gating;
 mod monte_carlo;
 mod race;
@@ -27,6 +28,7 @@ pub use digits::{
     bar_images, bar_steps, digits_trainer, grey, is_checkpoint, run_digits, shown_images, DIGITS_BAR_CHECKPOINTS,
     DIGITS_BAR_SAMPLES, DIGITS_CHECKPOINTS, DIGITS_MAX_LATENTS, DIGITS_SHOWN,
 };
+pub use field::{field_of, run_field};
 pub use gating::{run_gating, GATING_CHUNK};
 pub use race::{race_too_large, run_race, RACE_CHAIN_LOG2, RACE_FRAMES};
 use stochgrad_core::estimators::{HyperParams, MC_CHUNK};
@@ -72,6 +74,11 @@ pub async fn serve<P: Port>(port: &mut P) {
                 Stop::Cancelled => {}
             },
             Cmd::Gating(spec) => match run_gating(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Field(spec) => match run_field(*spec, port).await {
                 Stop::Next(c) => next = Some(c),
                 Stop::Closed => return,
                 Stop::Cancelled => {}
