@@ -528,15 +528,16 @@ pub static FIELDS: [Field; 50] = [
         .race_optimizer =
         Optimizer::from_key(v).ok_or("an optimizer (sgd, adam)")?),
     field!(
-        "fx",
-        "gradient field: first parameter (c1[0], W1[0][1]; empty: default)",
+        "fieldx",
+        "gradient field: the first parameter (c1[0], W1[0][1]; empty: the default)",
         Range::Free,
         View,
-        |p| p.field_x.clone(),
-        |p, v| p.field_x = v.trim().to_string()
+        |p| escape(&p.field_x),
+        |p, v| p.field_x = v.to_string()
     ),
-    field!("fy", "gradient field: second parameter", Range::Free, View, |p| p.field_y.clone(), |p, v| p.field_y =
-        v.trim().to_string()),
+    field!("fieldy", "gradient field: the second parameter", Range::Free, View, |p| escape(&p.field_y), |p, v| p
+        .field_y =
+        v.to_string()),
     field!("field", "gradient field view open (0/1)", Range::Free, View, |p| b(p.field_open), |p, v| p.field_open =
         bool01(v)?),
     field!("rplay", "race playing (0/1)", Range::Free, View, |p| b(p.race_playing), |p, v| p.race_playing = bool01(v)?),
