@@ -16,8 +16,19 @@ use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 10] =
-    ["convergence", "draw", "bars", "agreement", "tau", "logit", "width", "race", "digits-race", "digits-bars"];
+pub const PLOTS: [&str; 11] = [
+    "convergence",
+    "draw",
+    "bars",
+    "agreement",
+    "tau",
+    "logit",
+    "width",
+    "race",
+    "digits-race",
+    "digits-bars",
+    "field",
+];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
 

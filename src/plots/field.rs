@@ -8,7 +8,8 @@ use super::kit::{self, err, Axis, AxisLabels, Coord, Entry, Frame, Swatch, Theme
 use super::probe::{self, Probe};
 use super::{csv_text, look, num, PlotData, Style};
 use crate::format;
-use crate::state::State;
+use crate::page::Page;
+use crate::state::{FieldView, State};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use stochgrad_core::field::{Point, Trajectory};
@@ -40,8 +41,11 @@ pub struct FieldPlot {
 
 impl FieldPlot {
     pub fn from_state(state: &State) -> Self {
-        let f = &state.field;
-        let (x_name, y_name) = state.page.field_axes();
+        FieldPlot::new(&state.page, &state.field)
+    }
+
+    pub fn new(page: &Page, f: &FieldView) -> Self {
+        let (x_name, y_name) = page.field_axes();
         let estimators = f
             .estimators
             .iter()
@@ -57,7 +61,7 @@ impl FieldPlot {
             estimators,
             trajectories: f.trajectories.clone(),
             error: f.error.clone(),
-            open: state.page.field_open,
+            open: page.field_open,
         }
     }
 
