@@ -572,9 +572,7 @@ fn digits_skip_moves_on_to_the_next_trainer_and_a_new_run_replaces_the_old() {
 #[test]
 fn the_field_worker_streams_the_cores_rows_bit_for_bit() {
     use stochgrad_app::engine::field_of;
-    let mut page = Page::default();
-    page.field_open = true;
-    page.race_steps = 5;
+    let mut page = Page { field_open: true, race_steps: 5, ..Page::default() };
     page.model.widths = vec![2, 1];
     page.model.inputs = 1;
     page.estimators = vec!["reinforce".into(), "st".into(), "concrete".into()];

@@ -231,16 +231,17 @@ impl PlotData for FieldPlot {
             vec![vec![t, h], vec![barb(c, s), h, barb(c, -s)]]
         };
         for p in self.points() {
-            if let Some(a) = self.arrow((p.x, p.y), p.gradient, longest) {
-                for piece in head(a) {
-                    kit::polyline(pa, &fr, &piece, th.exact.stroke_width(th.thin.max(1)), None)?;
-                }
-            }
+            // The estimators' first, the exact one on top (thicker).
             for ((k, _), g) in self.estimators.iter().zip(&p.means) {
                 if let Some(a) = self.arrow((p.x, p.y), *g, longest) {
                     for piece in head(a) {
                         kit::polyline(pa, &fr, &piece, look(k).color.stroke_width(th.thin.max(1)), None)?;
                     }
+                }
+            }
+            if let Some(a) = self.arrow((p.x, p.y), p.gradient, longest) {
+                for piece in head(a) {
+                    kit::polyline(pa, &fr, &piece, th.exact.stroke_width(th.line.max(1)), None)?;
                 }
             }
             let g = p.gradient;
