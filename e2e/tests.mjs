@@ -1168,4 +1168,71 @@ export const tests = [
       await page.close();
     }
   }],
+  ['gradient field: rows stream into the open view, and its CSV is what `stochgrad field` computes', async (ctx) => {
+    const { page, errors } = await openPage(ctx);
+    await page.selectOption('#layers', '1');
+    await setInput(page, '#width-1', '2');
+    await waitRow(page, 'st', (r) => r.method === 'exact' && r.mean && r.mean.length === 2);
+    // Closed by default: nothing is computed, and the view says so.
+    assert.match(await page.locator('#field-status').textContent(), /computed only while this view is open/);
+    const t0 = Date.now();
+    await page.locator('#field-open').click();
+    assert.equal(await page.locator('#field-x').inputValue(), 'c1[0]');
+    assert.equal(await page.locator('#field-y').inputValue(), 'c1[1]');
+    await page.waitForFunction(() => /Computing: 20 of 20 rows|Done: 20 of 20/.test(document.querySelector('#field-status')?.textContent || ''), null, { timeout: 20000 });
+    const gridMs = Date.now() - t0;
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('#field-status')?.textContent || ''), null, { timeout: 60000 });
+    const dl = page.waitForEvent('download');
+    await page.locator('#plot-field button:text("CSV")').click();
+    const d = await dl;
+    const csvFile = path.join(ctx.tmp, d.suggestedFilename());
+    await d.saveAs(csvFile);
+    const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n').filter((l) => !l.startsWith('#'));
+    assert.equal(lines[0], 'kind,key,step,x,y,expected_loss,gx,gy,se_x,se_y,method');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    const grid = rows.filter((r) => r[0] === 'grid' && r[1] === 'exact');
+    assert.equal(grid.length, 400);
+    const mdl = page.waitForEvent('download');
+    await page.locator('#export-model').click();
+    const model = path.join(ctx.tmp, (await mdl).suggestedFilename());
+    await (await mdl).saveAs(model);
+    const xs = [...new Set(grid.map((r) => Number(r[3])))].sort((a, b) => a - b);
+    const ys = [...new Set(grid.map((r) => Number(r[4])))].sort((a, b) => a - b);
+    const range = [xs[0], xs[xs.length - 1], ys[0], ys[ys.length - 1]].join(',');
+    const keys = ['reinforce', 'reinforce-optimal', 'st', 'st-sigmoid', 'concrete'];
+    const common = ['field', model, '--x', 'c1[0]', '--y', 'c1[1]', '--range', range, '--grid', '20', '--estimators', keys.join(','),
+      '--steps', '1000', '--lr', '0.3', '--optimizer', 'sgd', '--seed', '1'];
+    const cli = ctx.execFileSync(ctx.cli, [...common, '--format', 'csv']).toString().trim().split('\n');
+    const head = cli[0].split(',');
+    assert.equal(cli.length, 401);
+    // A few grid points: E[f], the exact gradient and each estimator's mean.
+    for (const n of [0, 57, 210, 399]) {
+      const c = cli[1 + n].split(',').map(Number);
+      const at = (r) => Number(r[3]) === c[0] && Number(r[4]) === c[1];
+      const e = grid.find(at);
+      assert.ok(e, `grid point ${c[0]}, ${c[1]} on the page`);
+      close(Number(e[5]), c[head.indexOf('expected_loss')], 1e-12, `E[f] at ${n}`);
+      close(Number(e[6]), c[head.indexOf('gradient_x')], 1e-12, `∂x at ${n}`);
+      close(Number(e[7]), c[head.indexOf('gradient_y')], 1e-12, `∂y at ${n}`);
+      for (const k of keys) {
+        const r = rows.find((r) => r[0] === 'grid' && r[1] === k && at(r));
+        close(Number(r[6]), c[head.indexOf(`${k}_mean_x`)], 1e-12, `${k} mean x at ${n}`);
+        close(Number(r[7]), c[head.indexOf(`${k}_mean_y`)], 1e-12, `${k} mean y at ${n}`);
+      }
+    }
+    // The trajectories' last points (the race's seed, learning rate, optimizer and steps).
+    const json = JSON.parse(ctx.execFileSync(ctx.cli, common).toString());
+    for (const e of json.estimators.filter((e) => e.trajectory)) {
+      const pts = e.trajectory.points;
+      const last = rows.filter((r) => r[0] === 'trajectory' && r[1] === e.key).pop();
+      assert.equal(Number(last[2]), pts.length - 1, `${e.key} steps`);
+      close(Number(last[3]), pts[pts.length - 1][0], 1e-12, `${e.key} final x`);
+      close(Number(last[4]), pts[pts.length - 1][1], 1e-12, `${e.key} final y`);
+    }
+    console.log(`    field: 20 rows in ${gridMs} ms (budget 1000 ms for ≤ 8 units)`);
+    await page.screenshot({ path: path.join(ctx.shots, 'field-1280.png'), fullPage: false });
+    await page.locator('#field').screenshot({ path: path.join(ctx.shots, 'field-panel.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
 ];

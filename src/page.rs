@@ -11,12 +11,25 @@ use stochgrad_core::estimators::HyperParams;
 use stochgrad_core::gating::GatingConfig;
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
+use stochgrad_core::params::Slot;
 use stochgrad_core::settings::{bounds, LossKind, Settings};
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 11] =
-    ["convergence", "draw", "bars", "agreement", "dist", "tau", "logit", "width", "race", "digits-race", "digits-bars"];
+pub const PLOTS: [&str; 12] = [
+    "convergence",
+    "draw",
+    "bars",
+    "agreement",
+    "dist",
+    "tau",
+    "logit",
+    "width",
+    "race",
+    "digits-race",
+    "digits-bars",
+    "field",
+];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
 
@@ -94,6 +107,14 @@ pub struct Page {
     pub lecture: bool,
     /// Control panels hidden (one of [`PANELS`] each), for lecture links.
     pub hide: Vec<String>,
+    /// Gradient field: the two parameters by name (empty: [`Page::field_axes`]'s default).
+    #[serde(default)]
+    pub field_x: String,
+    #[serde(default)]
+    pub field_y: String,
+    /// Gradient field: its view is open (it is computed only then).
+    #[serde(default)]
+    pub field_open: bool,
     /// Training race: steps budget per estimator.
     pub race_steps: u64,
     /// Training race: learning rate.
@@ -153,6 +174,9 @@ impl Default for Page {
             focus: String::new(),
             lecture: false,
             hide: Vec::new(),
+            field_x: String::new(),
+            field_y: String::new(),
+            field_open: false,
             race_steps: 1000,
             race_lr: 0.3,
             race_optimizer: Optimizer::Sgd,
@@ -171,6 +195,24 @@ impl Default for Page {
 }
 
 impl Page {
+    /// The gradient field's two parameters: the chosen names, else the defaults — the first two
+    /// units' biases when the network has two units or more, else its first weight and the bias.
+    pub fn field_axes(&self) -> (String, String) {
+        let model = &self.model;
+        let n = model.widths.iter().sum::<usize>();
+        let names: Vec<Slot> = (0..).map_while(|i| Slot::of(&model.widths, model.inputs, i)).collect();
+        let biases: Vec<String> = names.iter().filter(|s| s.from.is_none()).map(|s| s.name()).collect();
+        let (dx, dy) = if n >= 2 && biases.len() >= 2 {
+            (biases[0].clone(), biases[1].clone())
+        } else {
+            // One unit: its first weight and its bias (no second parameter: none).
+            let name = |i: usize| names.get(i).map(|s| s.name()).unwrap_or_default();
+            (name(0), if names.len() >= 2 { name(names.len() - 1) } else { String::new() })
+        };
+        let pick = |chosen: &str, d: String| if chosen.is_empty() { d } else { chosen.to_string() };
+        (pick(&self.field_x, dx), pick(&self.field_y, dy))
+    }
+
     /// The gating miniature's configuration from its two settings.
     pub fn gating_config(&self) -> GatingConfig {
         GatingConfig { seed: self.gating_seed, steps: self.gating_steps, ..GatingConfig::default() }
@@ -294,7 +336,7 @@ macro_rules! field {
 }
 
 /// Every setting, in the order the URL writes them.
-pub static FIELDS: [Field; 47] = [
+pub static FIELDS: [Field; 50] = [
     field!("est", "selected estimators", Range::Free, Job, |p| p.estimators.join(","), |p, v| p.estimators =
         v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
     field!("tau", "τ", Range::Real(limits::TAU.0, limits::TAU.1), Job, |p| p.tau.to_string(), |p, v| p.tau =
@@ -497,6 +539,19 @@ pub static FIELDS: [Field; 47] = [
     field!("ropt", "race optimizer (sgd, adam)", Range::Free, Race, |p| p.race_optimizer.key().to_string(), |p, v| p
         .race_optimizer =
         Optimizer::from_key(v).ok_or("an optimizer (sgd, adam)")?),
+    field!(
+        "fieldx",
+        "gradient field: the first parameter (c1[0], W1[0][1]; empty: the default)",
+        Range::Free,
+        View,
+        |p| escape(&p.field_x),
+        |p, v| p.field_x = v.to_string()
+    ),
+    field!("fieldy", "gradient field: the second parameter", Range::Free, View, |p| escape(&p.field_y), |p, v| p
+        .field_y =
+        v.to_string()),
+    field!("field", "gradient field view open (0/1)", Range::Free, View, |p| b(p.field_open), |p, v| p.field_open =
+        bool01(v)?),
     field!("rplay", "race playing (0/1)", Range::Free, View, |p| b(p.race_playing), |p, v| p.race_playing = bool01(v)?),
     field!(
         "rx",

@@ -88,7 +88,7 @@ impl Control {
                 self.inbox.push(*r);
                 Ok(())
             }
-            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) | Cmd::Digits(_) | Cmd::Distribution(_) => {
+            Cmd::Start(_) | Cmd::Race(_) | Cmd::Gating(_) | Cmd::Digits(_) | Cmd::Distribution(_) | Cmd::Field(_) => {
                 Err(Stop::Next(cmd))
             }
             Cmd::Cancel => Err(Stop::Cancelled),

@@ -7,6 +7,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use stochgrad_core::estimators::HyperParams;
+use stochgrad_core::field::{EstimatorField, Point, Trajectory};
 use stochgrad_core::gating::{GatingConfig, GatingRow};
 use stochgrad_core::settings::Settings;
 use stochgrad_core::stats::Weighted;
@@ -279,6 +280,8 @@ pub enum Cmd {
     Skip { id: u64 },
     /// Compute the distributions of an estimate (cancels the current job of this worker).
     Distribution(Box<DistSpec>),
+    /// Start a gradient field (cancels the current job of this worker).
+    Field(Box<FieldSpec>),
 }
 
 /// Chunks `first_chunk .. first_chunk + chunks` of an estimator's exact job, for a helper worker.
@@ -501,6 +504,55 @@ pub enum Out {
         id: u64,
         message: String,
     },
+    /// Field: the grid's values and how each estimator's means are obtained (or why skipped).
+    FieldStart {
+        id: u64,
+        xs: Vec<f64>,
+        ys: Vec<f64>,
+        estimators: Vec<EstimatorField>,
+    },
+    /// Field: row `j` of the grid (`stochgrad_core::field::Field::row`).
+    FieldRow {
+        id: u64,
+        j: usize,
+        points: Vec<Point>,
+    },
+    /// Field: one trajectory on the plane (exact descent first, then each estimator's).
+    FieldTrajectory {
+        id: u64,
+        trajectory: Trajectory,
+    },
+    /// Field: every row and trajectory was sent.
+    FieldDone {
+        id: u64,
+    },
+    /// Field: it cannot be computed (the sentence).
+    FieldFailed {
+        id: u64,
+        message: String,
+    },
+}
+
+/// The gradient field (`stochgrad_core::field`) of the page's network over two of its parameters,
+/// with trajectories under the race's seed, learning rate and optimizer. Runs in its own worker
+/// (`side.rs`), and only while its view is open.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldSpec {
+    /// The field's own id (a sequence separate from the other jobs').
+    pub id: u64,
+    pub settings: Settings,
+    /// The two parameters, by name (`c1[0]`, `W1[0][1]`).
+    pub x: String,
+    pub y: String,
+    /// `[x0, x1, y0, y1]`; `None`: each parameter's value ± `field::DEFAULT_SPAN`.
+    pub range: Option<[f64; 4]>,
+    pub grid: usize,
+    pub estimators: Vec<String>,
+    pub hp: HyperParams,
+    pub seed: u64,
+    pub steps: u64,
+    pub lr: f64,
+    pub optimizer: Optimizer,
 }
 
 /// Why an estimator has no exact moments on the page.

@@ -7,8 +7,8 @@
 pub use crate::page::{limits, Page, DEFAULT_ESTIMATORS};
 use crate::page::{PANELS, PLOTS};
 use crate::protocol::{
-    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, DistSpec, DistView, GatingSpec, JobSpec, LogitMark, MomentsView,
-    Out, RaceSpec, Refusal, SweepKind, SweepPoint,
+    DigitsBar, DigitsImages, DigitsPoint, DigitsSpec, DistSpec, DistView, FieldSpec, GatingSpec, JobSpec, LogitMark,
+    MomentsView, Out, RaceSpec, Refusal, SweepKind, SweepPoint,
 };
 use std::rc::Rc;
 use stochgrad_core::estimators::{catalogue, find_meta, HyperParams};
@@ -306,6 +306,31 @@ pub struct State {
     pub dist_id: u64,
     dist_basis: Option<DistSpec>,
     pub dist: Vec<(String, Result<Box<DistView>, String>)>,
+    /// The gradient field's id (its own sequence) and what its worker last computed.
+    pub field_id: u64,
+    field_basis: Option<FieldSpec>,
+    pub field: FieldView,
+}
+
+/// What the field's worker has reported for the current field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldView {
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    pub estimators: Vec<stochgrad_core::field::EstimatorField>,
+    /// Row `j` (the `j`-th y value) once it has arrived.
+    pub rows: Vec<Option<Vec<stochgrad_core::field::Point>>>,
+    /// Exact descent's, then each estimator's.
+    pub trajectories: Vec<stochgrad_core::field::Trajectory>,
+    pub done: bool,
+    pub error: Option<String>,
+}
+
+impl FieldView {
+    /// Rows arrived, of the grid's.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.rows.iter().filter(|r| r.is_some()).count(), self.rows.len())
+    }
 }
 
 impl Default for State {
@@ -367,6 +392,10 @@ pub enum Action {
     /// Start over with the same seeds.
     Reset,
     SetRaceSteps(u64),
+    /// The gradient field's parameters by name, and its view open.
+    SetFieldX(String),
+    SetFieldY(String),
+    SetFieldOpen(bool),
     SetRaceLr(f64),
     SetRaceOptimizer(Optimizer),
     RacePlay,
@@ -434,6 +463,9 @@ impl State {
             dist_id: 1,
             dist_basis: None,
             dist: Vec::new(),
+            field_id: 1,
+            field_basis: None,
+            field: FieldView::default(),
         };
         s.notes = s.sanitize();
         s.clear_results();
@@ -550,6 +582,41 @@ impl State {
             steps: p.race_steps,
             seed: p.sampling_seed,
             playing: p.race_playing,
+        }
+    }
+
+    /// The field worker's request: the page's network, the two parameters, a
+    /// [`field::DEFAULT_GRID`](stochgrad_core::field::DEFAULT_GRID)² grid around their values, the
+    /// selected estimators, and the race's seed, learning rate, optimizer and steps (at most
+    /// [`field::MAX_STEPS`](stochgrad_core::field::MAX_STEPS)).
+    pub fn field_spec(&self) -> FieldSpec {
+        let p = &self.page;
+        let (x, y) = p.field_axes();
+        FieldSpec {
+            id: self.field_id,
+            settings: p.model.clone(),
+            x,
+            y,
+            range: None,
+            grid: stochgrad_core::field::DEFAULT_GRID,
+            estimators: p.estimators.clone(),
+            hp: p.hp(),
+            seed: p.sampling_seed,
+            steps: p.race_steps.min(stochgrad_core::field::MAX_STEPS),
+            lr: p.race_lr,
+            optimizer: p.race_optimizer,
+        }
+    }
+
+    /// A new field when the view is open and what it computes changed (or it was just opened).
+    fn settle_field(&mut self) {
+        let now = FieldSpec { id: 0, ..self.field_spec() };
+        if !self.page.field_open {
+            self.field_basis = None;
+        } else if self.field_basis.as_ref() != Some(&now) {
+            self.field_id += 1;
+            self.field = FieldView::default();
+            self.field_basis = Some(now);
         }
     }
 
@@ -702,6 +769,7 @@ impl State {
             self.settle(before);
         }
         self.settle_dist();
+        self.settle_field();
         self
     }
 
@@ -897,6 +965,9 @@ impl State {
                 return false;
             }
             SetRaceSteps(n) => self.page.race_steps = n,
+            SetFieldX(v) => self.page.field_x = v,
+            SetFieldY(v) => self.page.field_y = v,
+            SetFieldOpen(v) => self.page.field_open = v,
             SetRaceLr(lr) => self.page.race_lr = lr,
             SetRaceOptimizer(o) => self.page.race_optimizer = o,
             RacePlay => self.page.race_playing = true,
@@ -1077,6 +1148,22 @@ impl State {
             Out::GatingDone { id } if id == self.gating_id => {
                 self.gating.done = true;
                 self.gating.progress = None;
+            }
+            Out::FieldStart { id, xs, ys, estimators } if id == self.field_id => {
+                self.field = FieldView { rows: vec![None; ys.len()], xs, ys, estimators, ..FieldView::default() };
+            }
+            Out::FieldRow { id, j, points } if id == self.field_id => {
+                if let Some(r) = self.field.rows.get_mut(j) {
+                    *r = Some(points);
+                }
+            }
+            Out::FieldTrajectory { id, trajectory } if id == self.field_id => {
+                self.field.trajectories.push(trajectory);
+            }
+            Out::FieldDone { id } if id == self.field_id => self.field.done = true,
+            Out::FieldFailed { id, message } if id == self.field_id => {
+                self.field.error = Some(message);
+                self.field.done = true;
             }
             Out::GatingFailed { id, message } if id == self.gating_id => {
                 self.gating.failure = Some(message);

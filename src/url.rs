@@ -208,6 +208,9 @@ mod tests {
         p.digits_seed = 3;
         p.digits_by_evals = true;
         p.digits_bar_step = Some(100);
+        p.field_x = "W1[0][1]".into();
+        p.field_y = "c1[1]".into();
+        p.field_open = true;
         let (back, notes) = from_hash(&to_hash(&p));
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(back, p);

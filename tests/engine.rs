@@ -621,3 +621,61 @@ fn distributions_equal_the_core_and_a_new_run_replaces_the_old() {
     assert!(ids.len() < 2 * keys.len() && ids.last() == Some(&(spec.id + 1)), "{ids:?}");
     assert_eq!(ids.iter().filter(|&&i| i == spec.id + 1).count(), keys.len());
 }
+
+/// The field's worker streams rows that are the core's `Field::row`, bit for bit (the page's
+/// default network, its default parameters, an exact and a Monte-Carlo-free estimator set), then
+/// exact descent's trajectory and each estimator's, then `FieldDone`.
+#[test]
+fn the_field_worker_streams_the_cores_rows_bit_for_bit() {
+    use stochgrad_app::engine::field_of;
+    let mut page = Page { field_open: true, race_steps: 5, ..Page::default() };
+    page.model.widths = vec![2, 1];
+    page.model.inputs = 1;
+    page.estimators = vec!["reinforce".into(), "st".into(), "concrete".into()];
+    let state = State::new(page);
+    let mut fs = state.field_spec();
+    fs.grid = 4;
+    let field = field_of(&fs).unwrap();
+    let out = run(vec![(0, Cmd::Field(Box::new(fs.clone())))]);
+    let rows: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::FieldRow { j, points, .. } => Some((*j, points.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    for (j, points) in &rows {
+        let want = field.row(*j).unwrap();
+        assert_eq!(points.len(), 4);
+        for (p, w) in points.iter().zip(&want) {
+            assert_eq!(p.expected_loss.to_bits(), w.expected_loss.to_bits(), "row {j}");
+            assert_eq!(p.gradient.map(f64::to_bits), w.gradient.map(f64::to_bits), "row {j}");
+            for (a, b) in p.means.iter().zip(&w.means) {
+                assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "row {j}");
+            }
+        }
+        assert_eq!(points, &want);
+    }
+    let keys: Vec<String> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::FieldTrajectory { trajectory, .. } => Some(trajectory.key.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, ["exact", "reinforce", "st", "concrete"]);
+    let exact = out.iter().find_map(|o| match o {
+        Out::FieldTrajectory { trajectory, .. } if trajectory.key == "exact" => Some(trajectory.clone()),
+        _ => None,
+    });
+    assert_eq!(exact.unwrap(), field.trajectory("exact").unwrap());
+    assert!(matches!(out.last(), Some(Out::FieldDone { .. })), "{:?}", out.last());
+    // A bad parameter name is one sentence, no rows.
+    let bad = stochgrad_app::protocol::FieldSpec { x: "c9[9]".into(), ..fs.clone() };
+    let out = run(vec![(0, Cmd::Field(Box::new(bad)))]);
+    assert!(
+        matches!(&out[..], [Out::FieldFailed { message, .. }] if message.contains("no parameter named")),
+        "{out:?}"
+    );
+}

@@ -5,8 +5,8 @@ use super::plot::{Plot, PlotRef};
 use super::widgets::{heads, Column, NumberInput, Select, Slider};
 use crate::format::{sig, thousands, with_se};
 use crate::page::Page;
-use crate::plots::{look, RacePlot};
-use crate::state::{limits, Action, GatingView, RaceRow, RaceView, State};
+use crate::plots::{look, FieldPlot, RacePlot};
+use crate::state::{limits, Action, FieldView, GatingView, RaceRow, RaceView, State};
 use std::rc::Rc;
 use stochgrad_core::estimators::{find_meta, Family};
 use stochgrad_core::gating::GatingRow;
@@ -344,3 +344,77 @@ const PAPER_COLUMNS: [Column; 4] = [
     ("valid %", "validation error %"),
     ("test %", "test error %"),
 ];
+
+/// The gradient field's part: the settings (its two parameters) and what its worker sent.
+#[derive(Properties, PartialEq)]
+pub struct FieldProps {
+    pub page: Rc<Page>,
+    pub field: FieldView,
+    pub epoch: u32,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+/// The gradient field: two parameter pickers, and the plot drawn row by row. Computed (in its own
+/// worker) only while open.
+#[function_component(FieldPanel)]
+pub fn field_panel(p: &FieldProps) -> Html {
+    let (st, page, f) = (&p.dispatch, &p.page, &p.field);
+    let open = page.field_open;
+    let m = &page.model;
+    let names: Vec<(String, String)> = (0..)
+        .map_while(|i| stochgrad_core::params::Slot::of(&m.widths, m.inputs, i))
+        .map(|s| (s.name(), s.name()))
+        .collect();
+    let (x, y) = page.field_axes();
+    let on_x = {
+        let s = st.clone();
+        Callback::from(move |v: String| s.dispatch(Action::SetFieldX(v)))
+    };
+    let on_y = {
+        let s = st.clone();
+        Callback::from(move |v: String| s.dispatch(Action::SetFieldY(v)))
+    };
+    let toggle = {
+        let s = st.clone();
+        Callback::from(move |_| s.dispatch(Action::SetFieldOpen(!open)))
+    };
+    let (done, total) = f.progress();
+    let status = if !open {
+        "Closed: the field (a grid of exact solutions) is computed only while this view is open.".to_string()
+    } else if let Some(e) = &f.error {
+        format!("No field: {e}")
+    } else if f.done {
+        format!("Done: {total} of {total} rows and {} trajectories.", f.trajectories.len())
+    } else {
+        format!("Computing: {done} of {total} rows…")
+    };
+    let focused = page.focus == "field";
+    let on_focus = {
+        let s = st.clone();
+        Callback::from(move |_| s.dispatch(Action::SetFocus(if focused { String::new() } else { "field".into() })))
+    };
+    html! {
+        <section class="field" aria-labelledby="h-field" id="field">
+            <h2 id="h-field">{ "Gradient field" }</h2>
+            <p class="legend-note">{ "Two parameters of the network on a grid (the others fixed): the exact E[f] shaded, the exact −∇ and each selected estimator's expected −ĝ as arrows, and the trajectories of exact descent and of each estimator training only these two parameters from the current point, with the race's seed, learning rate, optimizer and steps." }</p>
+            <div class="race-controls">
+                <div class="buttons">
+                    <button id="field-open" class={classes!("primary", open.then_some("active"))} aria-expanded={open.to_string()}
+                        onclick={toggle}>{ if open { "Hide the field" } else { "Show the field" } }</button>
+                </div>
+                if open {
+                    <Select label="Horizontal parameter" id={Some(AttrValue::from("field-x"))}
+                        options={names.clone()} value={x} onchange={on_x} />
+                    <Select label="Vertical parameter" id={Some(AttrValue::from("field-y"))}
+                        options={names} value={y} onchange={on_y} />
+                }
+            </div>
+            <p class="race-status" id="field-status" role="status">{ status }</p>
+            if open {
+                <Plot id="plot-field" data={PlotRef::new(FieldPlot::new(page, f))} epoch={p.epoch} lecture={page.lecture}
+                    {focused} onfocus={on_focus} />
+                <p class="legend-note" id="field-caption">{ FieldPlot::new(page, f).caption() }</p>
+            }
+        </section>
+    }
+}

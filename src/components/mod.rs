@@ -166,6 +166,7 @@ pub fn app() -> Html {
     let gating_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let digits_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let dist_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
+    let field_tx: Rc<RefCell<Option<UnboundedSender<Cmd>>>> = use_mut_ref(|| None);
     let worker_ok = use_state(|| true);
     let help = use_state(|| false);
     let controls_open = use_state(|| false);
@@ -250,6 +251,21 @@ pub fn app() -> Html {
         let spec = state.dist_spec();
         use_effect_with(state.dist_id, move |_| {
             send(&tx, Cmd::Distribution(Box::new(spec)));
+            || ()
+        });
+    }
+    // The gradient field: computed while its view is open, afresh when what it computes changes.
+    {
+        // Its worker is spawned when the view is first opened (a closed view costs nothing).
+        let tx = field_tx.clone();
+        let spec = state.field_spec();
+        let open = state.page.field_open;
+        let dispatcher = state.dispatcher();
+        use_effect_with((state.field_id, open), move |_| {
+            if open && tx.borrow().is_none() {
+                *tx.borrow_mut() = crate::side::spawn(dispatcher);
+            }
+            send(&tx, if open { Cmd::Field(Box::new(spec)) } else { Cmd::Cancel });
             || ()
         });
     }

@@ -1,7 +1,7 @@
 //! The results side: the exact answer, the plots, the readout table and the estimator cards.
 
 use super::digits::DigitsPanel;
-use super::experiments::{GatingPanel, RacePanel};
+use super::experiments::{FieldPanel, GatingPanel, RacePanel};
 use super::plot::{Plot, PlotRef};
 use super::widgets::{heads, Column, Select};
 use crate::format::{cell, method, sig, squared};
@@ -233,6 +233,7 @@ pub fn results(p: &ResultsProps) -> Html {
             <div class="plot-grid">{ for plots }</div>
             <Readout state={st.clone()} />
             <RacePanel page={page.clone()} race={st.race.clone()} {epoch} dispatch={dispatch.clone()} />
+            <FieldPanel page={page.clone()} field={st.field.clone()} {epoch} dispatch={dispatch.clone()} />
             <GatingPanel page={page.clone()} gating={st.gating.clone()} dispatch={dispatch.clone()} />
             <DigitsPanel page={page.clone()} digits={st.digits.clone()} {epoch} dispatch={dispatch.clone()} />
             <Cards ..CardsProps::of(st) />

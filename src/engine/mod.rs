@@ -15,6 +15,7 @@
 mod digits;
 mod distribution;
 mod exact;
+mod field;
 mod gating;
 mod monte_carlo;
 mod race;
@@ -29,6 +30,7 @@ pub use digits::{
     DIGITS_BAR_SAMPLES, DIGITS_CHECKPOINTS, DIGITS_MAX_LATENTS, DIGITS_SHOWN,
 };
 pub use distribution::{run_distribution, DIST_SAMPLES};
+pub use field::{field_of, run_field};
 pub use gating::{run_gating, GATING_CHUNK};
 pub use race::{race_too_large, run_race, RACE_CHAIN_LOG2, RACE_FRAMES};
 use stochgrad_core::estimators::{HyperParams, MC_CHUNK};
@@ -79,6 +81,11 @@ pub async fn serve<P: Port>(port: &mut P) {
                 Stop::Cancelled => {}
             },
             Cmd::Distribution(spec) => match run_distribution(*spec, port).await {
+                Stop::Next(c) => next = Some(c),
+                Stop::Closed => return,
+                Stop::Cancelled => {}
+            },
+            Cmd::Field(spec) => match run_field(*spec, port).await {
                 Stop::Next(c) => next = Some(c),
                 Stop::Closed => return,
                 Stop::Cancelled => {}

@@ -1101,6 +1101,12 @@ fn every_plot_records_its_points_for_the_hover() {
     );
     let race = probes_of(&RacePlot::from_state(&r), &[]);
     assert!(race.len() > 10 && race.iter().all(|p| p.y_name == "E[f]"));
+    // The field: every grid point and the trajectories' points.
+    let field = probes_of(&FieldPlot::from_state(&field_state(None)), &[]);
+    let names = series_of(&field);
+    assert_eq!(field.iter().filter(|p| p.series.starts_with("grid point · E[f] = ")).count(), 36, "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("exact descent · step 30, E[f] = ")), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("Straight-through")), "{names:?}");
     // Nothing drawn, nothing to probe.
     assert!(probes_of(&Convergence::from_state(&State::default()), &[]).iter().all(|p| p.series == "exact gradient"));
 }
@@ -1214,4 +1220,72 @@ fn distribution_stems_pieces_and_histograms() {
     one.mean = f64::NAN;
     s.dist = vec![("reinforce".into(), Ok(Box::new(one)))];
     render(&DistPlot::from_state(&s));
+}
+
+/// A small field computed by the worker's function and fed to the reducer as the worker would:
+/// `rows` of the grid's rows arrived (all of them with the trajectories when `None`).
+fn field_state(rows: Option<usize>) -> State {
+    use crate::protocol::Out;
+    use crate::state::Action;
+    let mut s = State::default();
+    s.page.model.widths = vec![2];
+    s.page.model.inputs = 0;
+    s.page.estimators = vec!["reinforce".into(), "st".into()];
+    s.page.race_steps = 30;
+    let s = s.reduce(Action::SetFieldOpen(true));
+    let mut spec = s.field_spec();
+    spec.grid = 6;
+    let field = crate::engine::field_of(&spec).unwrap();
+    let id = s.field_id;
+    let mut outs =
+        vec![Out::FieldStart { id, xs: field.xs(), ys: field.ys(), estimators: field.estimators().to_vec() }];
+    for j in 0..rows.unwrap_or(spec.grid) {
+        outs.push(Out::FieldRow { id, j, points: field.row(j).unwrap() });
+    }
+    if rows.is_none() {
+        for t in field.trajectories().unwrap() {
+            outs.push(Out::FieldTrajectory { id, trajectory: t });
+        }
+        outs.push(Out::FieldDone { id });
+    }
+    outs.into_iter().fold(s, |s, o| s.reduce(Action::Worker(Box::new(o))))
+}
+
+#[test]
+fn field_draws_cells_arrows_and_trajectories_inside_the_picture() {
+    let s = field_state(None);
+    assert!(s.field.done && s.field.error.is_none());
+    let f = FieldPlot::from_state(&s);
+    assert_eq!((f.x_name.as_str(), f.y_name.as_str()), ("c1[0]", "c1[1]"));
+    assert_eq!(f.rows.iter().flatten().count(), 6);
+    assert_eq!(f.trajectories.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["exact", "reinforce", "st"]);
+    let svg = render(&f);
+    assert!(svg.contains("polygon") || svg.contains("<path"), "cells drawn");
+    // The exact descent starts at the current point, the grid's centre.
+    let c = f.current().unwrap();
+    let start = f.trajectories[0].points[0];
+    assert!((start[0] - c.0).abs() < 1e-12 && (start[1] - c.1).abs() < 1e-12, "{start:?} vs {c:?}");
+    // The CSV: one exact row and one row per estimator per grid point, then every trajectory point.
+    let csv = f.csv();
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.iter().filter(|r| r.starts_with("grid,exact,")).count(), 36);
+    assert_eq!(rows.iter().filter(|r| r.starts_with("grid,st,")).count(), 36);
+    assert_eq!(rows.iter().filter(|r| r.starts_with("trajectory,exact,")).count(), 31);
+    let (lo, hi) = f.loss_range().unwrap();
+    assert!(lo.is_finite() && lo < hi && f.caption().contains("shading"));
+}
+
+#[test]
+fn field_draws_rows_as_they_arrive_and_says_why_it_is_empty() {
+    let part = FieldPlot::from_state(&field_state(Some(2)));
+    assert_eq!(part.rows.iter().flatten().count(), 2);
+    assert!(part.caption().contains("2 of 6 rows"), "{}", part.caption());
+    render(&part);
+    let mut closed = State::default();
+    closed.page.field_open = false;
+    let f = FieldPlot::from_state(&closed);
+    assert!(render(&f).contains("only while this view is open"));
+    let mut failed = field_state(Some(0));
+    failed.field.error = Some("the two parameters must differ (both are c1[0])".into());
+    assert!(render(&FieldPlot::from_state(&failed)).contains("no field: the two parameters must differ"));
 }
