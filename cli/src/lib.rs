@@ -617,18 +617,7 @@ fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliE
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
     let per_p = wrt_p(&model, a.wrt)?;
     est.check(&model)?;
-    // A network with STS / noisy-rectifier layers: only the unit-type estimators apply to it
-    // (checked above), and they are compared on their own objective, which `moments` computes.
-    let sol = if model.is_binary() {
-        solve(&model)?
-    } else {
-        ExactSolution {
-            expected_loss: 0.0,
-            gradient: vec![0.0; model.num_params()],
-            optimal_baseline: Vec::new(),
-            score_second_moment: Vec::new(),
-        }
-    };
+    let sol = reference_solution(&model)?;
     let report = moments::moments(&model, &sol, est, &req, &mut |_, _| true)?;
     // The reference the figures are against: the estimator's own objective for the unit types.
     let (reference, objective) = match &report.objective {
@@ -817,16 +806,7 @@ fn distribution_command(a: &DistributionArgs, stdin: &mut dyn Read) -> Result<St
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
     let index = stochgrad_core::params::find(&model, &a.param)?;
     est.check(&model)?;
-    let sol = if model.is_binary() {
-        solve(&model)?
-    } else {
-        ExactSolution {
-            expected_loss: 0.0,
-            gradient: vec![0.0; model.num_params()],
-            optimal_baseline: Vec::new(),
-            score_second_moment: Vec::new(),
-        }
-    };
+    let sol = reference_solution(&model)?;
     let d = stochgrad_core::distribution::distribution(&model, &sol, est, index, &req, &mut |_, _| true)?;
     let mut notes = d.notes.clone();
     notes.extend(ignored_flags(est.meta(), &a.hyper));
@@ -1264,6 +1244,21 @@ fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CliError> {
     let compact = serde_json::to_string(v)
         .map_err(|e| CliError::Core(CoreError::Numerical(format!("cannot write the JSON output: {e}"))))?;
     Ok(pretty::layout(&compact).unwrap_or_else(|| compact + "\n"))
+}
+
+/// The exact solution the estimators are measured against: the binary network's; for a network of
+/// STS / noisy-rectifier layers only the unit-type estimators apply, and they are compared on their
+/// own objective (which `moments` computes), so a zero placeholder of the right size.
+fn reference_solution(model: &Model) -> Result<ExactSolution, CliError> {
+    if model.is_binary() {
+        return solve(model);
+    }
+    Ok(ExactSolution {
+        expected_loss: 0.0,
+        gradient: vec![0.0; model.num_params()],
+        optimal_baseline: Vec::new(),
+        score_second_moment: Vec::new(),
+    })
 }
 
 #[cfg(test)]
