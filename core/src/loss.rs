@@ -230,41 +230,10 @@ impl Loss {
                 true
             }
             Loss::Softmax { weights, bias, label, extension } => {
-                let width = h.len();
                 match extension {
                     Extension::Curved => softmax_gradient(weights, bias, *label, h, out),
-                    Extension::Multilinear if is_binary(h) => {
-                        // f(h, h_i = 1) − f(h, h_i = 0): the partial derivative of the extension
-                        // that is affine in h_i.
-                        let mut x = h.to_vec();
-                        for i in 0..width {
-                            let keep = x[i];
-                            x[i] = 1.0;
-                            let on = softmax_value(weights, bias, *label, &x);
-                            x[i] = 0.0;
-                            let off = softmax_value(weights, bias, *label, &x);
-                            x[i] = keep;
-                            out[i] = on - off;
-                        }
-                    }
                     Extension::Multilinear => {
-                        // Σ_s f(s) ∂π(s)/∂h_i, π(s) = Π_j h_j^{s_j}(1 − h_j)^{1−s_j}.
-                        out.iter_mut().take(width).for_each(|o| *o = 0.0);
-                        let (mut pre, mut suf) = (vec![1.0; width + 1], vec![1.0; width + 1]);
-                        for s in 0..1u64 << width {
-                            let f = softmax_value(weights, bias, *label, &bits_to_h(s, width));
-                            let factor = |j: usize| if s >> j & 1 == 1 { h[j] } else { 1.0 - h[j] };
-                            for j in 0..width {
-                                pre[j + 1] = pre[j] * factor(j);
-                            }
-                            for j in (0..width).rev() {
-                                suf[j] = suf[j + 1] * factor(j);
-                            }
-                            for (i, o) in out.iter_mut().enumerate().take(width) {
-                                let others = pre[i] * suf[i + 1];
-                                *o += if s >> i & 1 == 1 { f * others } else { -f * others };
-                            }
-                        }
+                        multilinear_gradient(h, out, |s| softmax_value(weights, bias, *label, &bits_to_h(s, h.len())))
                     }
                 }
                 true
