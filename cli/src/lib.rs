@@ -604,16 +604,8 @@ struct ObjectiveOut {
 fn moments_command(a: &MomentsArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
     // Everything that can be checked without the model is checked before reading it.
     let est = find_estimator(&a.estimator)?;
-    let defaults = Request::default();
     let flags = a.hyper.clone();
-    let hp = hyper_params(&flags);
-    hp.validate()?;
-    let req = Request {
-        hp,
-        method: a.method,
-        samples: a.samples.unwrap_or(defaults.samples),
-        seed: a.seed.unwrap_or(defaults.seed),
-    };
+    let req = request(&flags, a.method, a.samples, a.seed)?;
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
     let per_p = wrt_p(&model, a.wrt)?;
     est.check(&model)?;
@@ -794,15 +786,7 @@ struct DistributionOut {
 /// `stochgrad distribution`.
 fn distribution_command(a: &DistributionArgs, stdin: &mut dyn Read) -> Result<String, CliError> {
     let est = find_estimator(&a.estimator)?;
-    let defaults = Request::default();
-    let hp = hyper_params(&a.hyper);
-    hp.validate()?;
-    let req = Request {
-        hp,
-        method: a.method,
-        samples: a.samples.unwrap_or(defaults.samples),
-        seed: a.seed.unwrap_or(defaults.seed),
-    };
+    let req = request(&a.hyper, a.method, a.samples, a.seed)?;
     let model = with_extension(load_model(&a.model, stdin)?, a.extension)?;
     let index = stochgrad_core::params::find(&model, &a.param)?;
     est.check(&model)?;
@@ -1244,6 +1228,20 @@ fn to_json<T: Serialize + ?Sized>(v: &T) -> Result<String, CliError> {
     let compact = serde_json::to_string(v)
         .map_err(|e| CliError::Core(CoreError::Numerical(format!("cannot write the JSON output: {e}"))))?;
     Ok(pretty::layout(&compact).unwrap_or_else(|| compact + "\n"))
+}
+
+/// The moments request of `moments` and `distribution`: the hyper-parameter flags (validated
+/// before the model is read), the method, and the Monte-Carlo draws and seed or their defaults.
+fn request(
+    hyper: &HyperArgs,
+    method: stochgrad_core::moments::MethodChoice,
+    samples: Option<u64>,
+    seed: Option<u64>,
+) -> Result<Request, CliError> {
+    let defaults = Request::default();
+    let hp = hyper_params(hyper);
+    hp.validate()?;
+    Ok(Request { hp, method, samples: samples.unwrap_or(defaults.samples), seed: seed.unwrap_or(defaults.seed) })
 }
 
 /// The exact solution the estimators are measured against: the binary network's; for a network of
