@@ -41,6 +41,9 @@ impl std::error::Error for Error {}
 pub enum Reason {
     /// An estimator of binary units on a network with a layer of another unit type.
     NeedsBinaryUnits { estimator: String, layer: usize, unit: String },
+    /// An estimator with no categorical form (ARM, DisARM, AR, …) on a network with a categorical
+    /// layer (`layer`, 1-based).
+    BinaryUnitsOnly { estimator: String, layer: usize },
     /// An estimator that differentiates `f`, and a loss without `∂f/∂h` (`why` says which).
     NeedsLossGradient { estimator: String, why: String },
     /// An estimator defined here for one stochastic layer, on a deeper network.
@@ -68,6 +71,10 @@ impl fmt::Display for Reason {
             Reason::NeedsBinaryUnits { estimator, layer, unit } => write!(
                 f,
                 "{estimator} needs binary units, but layer {layer} has {unit} units (their own objective is computed by `exact`; the unit-type estimators sts and noisy-rectifier train them)"
+            ),
+            Reason::BinaryUnitsOnly { estimator, layer } => write!(
+                f,
+                "binary units only: {estimator} has no categorical form here, and layer {layer} is categorical"
             ),
             Reason::NeedsLossGradient { estimator, why } => write!(f, "{estimator} needs ∂f/∂h, but {why}"),
             Reason::BinaryLatents { estimator } => write!(

@@ -1,4 +1,5 @@
-//! The exact answer for any model: the layer chain ([`crate::chain`]) for binary networks, the
+//! The exact answer for any model: the layer chain ([`crate::chain`]) for binary networks, its
+//! categorical form ([`crate::categorical`]) for networks with categorical layers, the
 //! unit types' own objective ([`crate::units`]) for networks with STS or noisy-rectifier layers.
 //! For an `elbo` model ([`crate::loss::Loss::Elbo`]) the chain gives `E_q[g]` and its gradient,
 //! and [`exact_term`] (the exact `−H(q)`) is added: the solution is of `−ELBO`.
@@ -15,6 +16,9 @@ pub use crate::solution::ExactSolution;
 /// `expected_loss` and `gradient` are of `−ELBO = E_q[g] − H(q)`; the optimal baselines are for
 /// `g`, the part the estimators estimate.
 pub fn solve(model: &Model) -> Result<ExactSolution> {
+    if model.has_categorical() {
+        return crate::categorical::solve(model);
+    }
     if model.is_binary() {
         let mut sol = crate::chain::solve(model)?;
         if let Some(term) = exact_term(model) {

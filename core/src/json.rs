@@ -13,6 +13,10 @@ pub const MAX_LAYERS: usize = 8;
 pub const MAX_WIDTH: usize = 30;
 pub const MAX_INPUT: usize = 4096;
 pub const MAX_CLASSES: usize = 256;
+/// Classes per categorical unit (`"classes"` of a layer with `"unit": "categorical"`): `2 ≤ K ≤ 16`.
+pub const MAX_CATEGORIES: usize = 16;
+/// Outputs (`n·K`, the one-hot vectors of its `n` units) of a categorical layer.
+pub const MAX_CATEGORICAL_WIDTH: usize = 48;
 
 /// An error in a model file: the JSON path of the offending field and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,6 +17,7 @@
 //! * [`sweep`] — the sweep over a unit's firing probability: figures, optimum, stationary points.
 
 pub mod benchmark;
+pub mod categorical;
 pub mod chacha;
 pub mod chain;
 pub mod digits;

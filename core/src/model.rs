@@ -13,7 +13,9 @@
 //! nothing panics, whatever the input.
 
 use crate::json::{number, number_array, reject_unknown};
-pub use crate::json::{ModelError, MAX_CLASSES, MAX_INPUT, MAX_LAYERS, MAX_WIDTH};
+pub use crate::json::{
+    ModelError, MAX_CATEGORICAL_WIDTH, MAX_CATEGORIES, MAX_CLASSES, MAX_INPUT, MAX_LAYERS, MAX_WIDTH,
+};
 use crate::loss::Loss;
 use serde_json::{json, Map, Value};
 
@@ -60,6 +62,10 @@ pub enum UnitKind {
     Sts,
     /// Noisy rectifier (Bengio et al. 2013, §2.1): `h = max(0, a + z)`, `z = scale · noise`.
     NoisyRectifier { noise: Noise, scale: f64 },
+    /// Categorical units of `classes` classes each (a K-way stochastic neuron): the layer's
+    /// `n·K` outputs are `n` one-hot vectors; unit `i` reads its logits from rows `i·K … i·K + K − 1`
+    /// and takes class `c` with probability `softmax(a_i)_c`.
+    Categorical { classes: usize },
 }
 
 // The scale is always finite (validated), so equality is reflexive.
@@ -71,6 +77,14 @@ impl UnitKind {
             UnitKind::Binary => "binary",
             UnitKind::Sts => "sts",
             UnitKind::NoisyRectifier { .. } => "noisy-rectifier",
+            UnitKind::Categorical { .. } => "categorical",
+        }
+    }
+    /// Outputs per unit: `K` for a categorical unit, 1 otherwise.
+    pub fn outputs_per_unit(self) -> usize {
+        match self {
+            UnitKind::Categorical { classes } => classes,
+            _ => 1,
         }
     }
     /// Whether the unit's value is discrete given its pre-activation (binary, STS), so that the
@@ -91,8 +105,13 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// Number of outputs (`n·K` for `n` categorical units of `K` classes).
     pub fn width(&self) -> usize {
         self.bias.len()
+    }
+    /// Number of stochastic units (`n`; the width for every unit type but categorical).
+    pub fn units(&self) -> usize {
+        self.bias.len() / self.unit.outputs_per_unit()
     }
     /// Row `i` of `W` (the weights into unit `i`).
     #[inline]
@@ -161,6 +180,12 @@ impl Model {
         self.layers.iter().all(|l| l.unit == UnitKind::Binary)
     }
 
+    /// Whether some layer is categorical (then every layer is binary or categorical, and the exact
+    /// answer and the estimators' categorical forms come from [`crate::categorical`]).
+    pub fn has_categorical(&self) -> bool {
+        self.layers.iter().any(|l| matches!(l.unit, UnitKind::Categorical { .. }))
+    }
+
     /// Parse and validate a MODEL.json text.
     pub fn from_json_str(text: &str) -> Result<Model, ModelError> {
         let v: Value = serde_json::from_str(text).map_err(|e| ModelError::new("", format!("not valid JSON ({e})")))?;
@@ -193,6 +218,21 @@ impl Model {
             fan_in = layer.width();
             layers.push(layer);
         }
+        if layers.iter().any(|l| matches!(l.unit, UnitKind::Categorical { .. })) {
+            if let Some((k, l)) = layers
+                .iter()
+                .enumerate()
+                .find(|(_, l)| matches!(l.unit, UnitKind::Sts | UnitKind::NoisyRectifier { .. }))
+            {
+                return Err(ModelError::new(
+                    format!("layers[{k}].unit"),
+                    format!(
+                        "a network with categorical layers may mix them only with binary layers, not {} units",
+                        l.unit.key()
+                    ),
+                ));
+            }
+        }
         let loss_v = obj.get("loss").ok_or_else(|| ModelError::new("loss", "missing"))?;
         if loss_v.get("kind").and_then(Value::as_str) == Some("elbo") {
             if layers.len() != 1 {
@@ -210,7 +250,7 @@ impl Model {
         }
         let loss = Loss::from_value(loss_v, fan_in, &input)?;
         if let (Loss::Expression { .. }, Some(last)) = (&loss, layers.last()) {
-            if last.unit != UnitKind::Binary {
+            if !matches!(last.unit, UnitKind::Binary | UnitKind::Categorical { .. }) {
                 return Err(ModelError::new(
                     "loss.kind",
                     format!(
@@ -221,7 +261,7 @@ impl Model {
             }
         }
         if let (Some(reason), Some(last)) = (loss.not_differentiable_reason(), layers.last()) {
-            if last.unit != UnitKind::Binary {
+            if !matches!(last.unit, UnitKind::Binary | UnitKind::Categorical { .. }) {
                 return Err(ModelError::new(
                     "loss.kind",
                     format!("a last layer of {} units needs a differentiable loss, but {reason}", last.unit.key()),
@@ -248,6 +288,9 @@ impl Model {
                     m.insert("noise".into(), json!(noise.key()));
                     m.insert("noise_scale".into(), json!(scale));
                 }
+                if let UnitKind::Categorical { classes } = l.unit {
+                    m.insert("classes".into(), json!(classes));
+                }
                 Value::Object(m)
             })
             .collect();
@@ -263,7 +306,7 @@ impl Model {
 fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError> {
     let p = format!("layers[{k}]");
     let obj = lv.as_object().ok_or_else(|| ModelError::new(&p, "expected an object with \"weights\" and \"bias\""))?;
-    reject_unknown(obj, &p, &["weights", "bias", "unit", "noise", "noise_scale"])?;
+    reject_unknown(obj, &p, &["weights", "bias", "unit", "noise", "noise_scale", "classes"])?;
     let unit = parse_unit(obj, &p)?;
     let bias = number_array(
         obj.get("bias").ok_or_else(|| ModelError::new(format!("{p}.bias"), "missing"))?,
@@ -273,7 +316,20 @@ fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError>
     if width == 0 {
         return Err(ModelError::new(format!("{p}.bias"), "a layer needs at least one unit"));
     }
-    if width > MAX_WIDTH {
+    if let UnitKind::Categorical { classes } = unit {
+        if width % classes != 0 {
+            return Err(ModelError::new(
+                format!("{p}.bias"),
+                format!("{width} entries is not a multiple of the {classes} classes (n units × K classes: one row and one bias per class)"),
+            ));
+        }
+        if width > MAX_CATEGORICAL_WIDTH {
+            return Err(ModelError::new(
+                format!("{p}.bias"),
+                format!("{width} outputs (units × classes); at most {MAX_CATEGORICAL_WIDTH} per categorical layer are supported"),
+            ));
+        }
+    } else if width > MAX_WIDTH {
         return Err(ModelError::new(
             format!("{p}.bias"),
             format!("{width} units; at most {MAX_WIDTH} per layer are supported"),
@@ -303,11 +359,26 @@ fn parse_layer(lv: &Value, k: usize, fan_in: usize) -> Result<Layer, ModelError>
 /// `"unit"` (default binary) and, for noisy rectifiers, `"noise"` (default gaussian) and
 /// `"noise_scale"` (default 1).
 fn parse_unit(obj: &Map<String, Value>, p: &str) -> Result<UnitKind, ModelError> {
-    const KNOWN: &str = "known: \"binary\", \"sts\", \"noisy-rectifier\"";
+    const KNOWN: &str = "known: \"binary\", \"sts\", \"noisy-rectifier\", \"categorical\"";
     let unit = match obj.get("unit") {
         None => UnitKind::Binary,
         Some(Value::String(s)) if s == "binary" => UnitKind::Binary,
         Some(Value::String(s)) if s == "sts" => UnitKind::Sts,
+        Some(Value::String(s)) if s == "categorical" => {
+            let v = obj.get("classes").ok_or_else(|| {
+                ModelError::new(format!("{p}.classes"), "missing (a categorical layer needs its number of classes K)")
+            })?;
+            let classes = v.as_u64().filter(|&k| (2..=MAX_CATEGORIES as u64).contains(&k)).ok_or_else(|| {
+                ModelError::new(
+                    format!("{p}.classes"),
+                    format!(
+                        "expected an integer from 2 to {MAX_CATEGORIES}, got {}",
+                        v.to_string().chars().take(40).collect::<String>()
+                    ),
+                )
+            })?;
+            UnitKind::Categorical { classes: classes as usize }
+        }
         Some(Value::String(s)) if s == "noisy-rectifier" => {
             let noise = match obj.get("noise") {
                 None => Noise::default(),
@@ -337,6 +408,9 @@ fn parse_unit(obj: &Map<String, Value>, p: &str) -> Result<UnitKind, ModelError>
         }
         Some(_) => return Err(ModelError::new(format!("{p}.unit"), "expected a string")),
     };
+    if !matches!(unit, UnitKind::Categorical { .. }) && obj.contains_key("classes") {
+        return Err(ModelError::new(format!("{p}.classes"), "only a layer with \"unit\": \"categorical\" has classes"));
+    }
     if !matches!(unit, UnitKind::NoisyRectifier { .. }) {
         for field in ["noise", "noise_scale"] {
             if obj.contains_key(field) {

@@ -47,6 +47,30 @@ impl LossKind {
     }
 }
 
+/// The unit type of every layer the page builds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnitChoice {
+    /// Binary units: the sigmoid belief network.
+    #[default]
+    Binary,
+    /// Categorical units of [`Settings::categories`] classes each.
+    Categorical,
+}
+
+impl UnitChoice {
+    pub const ALL: [UnitChoice; 2] = [UnitChoice::Binary, UnitChoice::Categorical];
+    pub fn key(self) -> &'static str {
+        match self {
+            UnitChoice::Binary => "binary",
+            UnitChoice::Categorical => "categorical",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<UnitChoice> {
+        UnitChoice::ALL.into_iter().find(|k| k.key() == s)
+    }
+}
+
 /// Bounds the page (and URL) accept; values outside are clamped with a note.
 pub mod bounds {
     pub const LAYERS: (usize, usize) = (1, 3);
@@ -57,6 +81,22 @@ pub mod bounds {
     pub const LOGIT: (f64, f64) = (-30.0, 30.0);
     pub const SCALE: (f64, f64) = (0.0, 10.0);
     pub const CLASSES: (usize, usize) = (2, 10);
+    /// Classes K of a categorical unit.
+    pub const CATEGORIES: (usize, usize) = (2, 10);
+    /// States `K^n` of one categorical layer: at most `2^12` (four units of K = 8), so that two
+    /// adjacent layers stay within the chain's `2^24`.
+    pub const CATEGORICAL_STATES_LOG2: u32 = 12;
+
+    /// The most units a categorical layer of `k` classes may have: `k^n ≤ 2^12`.
+    pub fn categorical_width(k: usize) -> usize {
+        let mut n = 0;
+        let mut states: u64 = 1;
+        while states * k as u64 <= 1 << CATEGORICAL_STATES_LOG2 {
+            states *= k as u64;
+            n += 1;
+        }
+        n.max(1)
+    }
 }
 
 /// The model part of the page's settings.
@@ -90,6 +130,20 @@ pub struct Settings {
     /// widths by [`Settings::sanitize`].
     #[serde(default = "default_expression")]
     pub expression: String,
+    /// The unit type of every layer (binary, or categorical: then `widths` count units of
+    /// [`Settings::categories`] classes, each layer has `n·K` outputs).
+    #[serde(default)]
+    pub unit: UnitChoice,
+    /// Categorical: classes `K` per unit.
+    #[serde(default = "default_categories")]
+    pub categories: usize,
+}
+
+/// The number of classes the page's categorical units start from (the simplex picture's K = 3).
+pub const DEFAULT_CATEGORIES: usize = 3;
+
+fn default_categories() -> usize {
+    DEFAULT_CATEGORIES
 }
 
 /// The expression the page starts from: the toy loss of one unit at t = 0.45.
@@ -115,6 +169,8 @@ impl Default for Settings {
             network_seed: 1,
             extension: Extension::Curved,
             expression: default_expression(),
+            unit: UnitChoice::Binary,
+            categories: DEFAULT_CATEGORIES,
         }
     }
 }
@@ -156,8 +212,13 @@ impl Settings {
             ));
             self.widths.truncate(bounds::LAYERS.1);
         }
+        clamp_usize(&mut self.categories, bounds::CATEGORIES, "number of classes per unit", &mut notes);
+        let width = match self.unit {
+            UnitChoice::Binary => bounds::WIDTH,
+            UnitChoice::Categorical => (1, bounds::categorical_width(self.categories)),
+        };
         for (k, w) in self.widths.iter_mut().enumerate() {
-            clamp_usize(w, bounds::WIDTH, &format!("width of layer {}", k + 1), &mut notes);
+            clamp_usize(w, width, &format!("width of layer {}", k + 1), &mut notes);
         }
         clamp_usize(&mut self.inputs, bounds::INPUTS, "number of inputs", &mut notes);
         clamp_f64(&mut self.target, bounds::TARGET, d.target, "target", &mut notes);
@@ -214,7 +275,23 @@ impl Settings {
 
     /// The expression parsed for the last layer's width (the error as `loss.f`'s message).
     pub fn expression_formula(&self) -> Result<Formula, String> {
-        Formula::new(&self.expression, self.widths.last().copied().unwrap_or(0))
+        Formula::new(&self.expression, self.widths.last().copied().unwrap_or(0) * self.outputs_per_unit())
+    }
+
+    /// Outputs of one unit: `K` for categorical units, 1 for binary ones.
+    pub fn outputs_per_unit(&self) -> usize {
+        match self.unit {
+            UnitChoice::Binary => 1,
+            UnitChoice::Categorical => self.categories,
+        }
+    }
+
+    /// The layers' unit kind.
+    pub fn unit_kind(&self) -> UnitKind {
+        match self.unit {
+            UnitChoice::Binary => UnitKind::Binary,
+            UnitChoice::Categorical => UnitKind::Categorical { classes: self.categories },
+        }
     }
 
     /// The model these settings describe (call [`Settings::sanitize`] first for untrusted values).
@@ -223,19 +300,37 @@ impl Settings {
         let input: Vec<f64> = (0..self.inputs).map(|_| rng.normal()).collect();
         let mut layers = Vec::with_capacity(self.widths.len());
         let mut fan_in = self.inputs;
-        for &w in &self.widths {
+        // A categorical unit's first class takes the role of a binary unit's "on": its bias is
+        // `logit` (plus the spread), the other classes' biases 0 (plus the spread), so that K = 2
+        // is the binary network's firing probability σ(logit).
+        let k = self.outputs_per_unit();
+        let categorical = self.unit == UnitChoice::Categorical;
+        for &n in &self.widths {
+            let w = n * k;
             let scale = if fan_in > 0 { self.weight_scale / (fan_in as f64).sqrt() } else { 0.0 };
             let weights: Vec<f64> =
                 (0..w * fan_in).map(|_| if scale > 0.0 { rng.normal() * scale } else { 0.0 }).collect();
             let bias: Vec<f64> = (0..w)
-                .map(|_| if self.bias_spread > 0.0 { self.logit + rng.normal() * self.bias_spread } else { self.logit })
+                .map(|i| {
+                    let centre = if !categorical || i % k == 0 { self.logit } else { 0.0 };
+                    if self.bias_spread > 0.0 {
+                        centre + rng.normal() * self.bias_spread
+                    } else {
+                        centre
+                    }
+                })
                 .collect();
-            layers.push(Layer { weights, bias, fan_in, unit: UnitKind::Binary });
+            layers.push(Layer { weights, bias, fan_in, unit: self.unit_kind() });
             fan_in = w;
         }
         let width = fan_in;
+        // The toy's target: `t` for every binary unit; for a categorical unit the distribution
+        // `(t, (1 − t)/(K − 1), …)` (its first class t, the rest sharing 1 − t).
+        let target: Vec<f64> = (0..width)
+            .map(|i| if !categorical || i % k == 0 { self.target } else { (1.0 - self.target) / (k - 1) as f64 })
+            .collect();
         let loss = match self.loss {
-            LossKind::Toy => Loss::Toy { target: vec![self.target; width], extension: self.extension },
+            LossKind::Toy => Loss::Toy { target, extension: self.extension },
             LossKind::Readout => Loss::Readout {
                 weights: (0..width).map(|_| rng.normal()).collect(),
                 bias: 0.0,

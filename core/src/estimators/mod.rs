@@ -12,6 +12,7 @@ use crate::model::{Model, Noise};
 use crate::solution::ExactSolution;
 use serde::Serialize;
 
+pub mod categorical;
 pub mod common;
 
 mod ar;
@@ -250,7 +251,9 @@ pub trait Estimator: Sync {
 
 /// Applicability rules shared by all estimators.
 pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
-    if meta.family != Family::UnitType {
+    if model.has_categorical() {
+        categorical::check(meta, model)?;
+    } else if meta.family != Family::UnitType {
         if let Some((k, l)) = model.layers.iter().enumerate().find(|(_, l)| l.unit != crate::model::UnitKind::Binary) {
             return Err(Error::NotApplicable(Reason::NeedsBinaryUnits {
                 estimator: meta.key.into(),
@@ -276,29 +279,29 @@ pub fn check_common(meta: &Meta, model: &Model) -> Result<()> {
 /// Every estimator, in display order.
 pub fn registry() -> &'static [&'static dyn Estimator] {
     static ALL: [&dyn Estimator; 23] = [
-        &reinforce::Reinforce,
-        &reinforce_ma::ReinforceMa,
-        &reinforce_optimal::ReinforceOptimal,
-        &reinforce_loo::ReinforceLoo,
-        &arm::Arm,
-        &disarm::Disarm,
-        &local_expectation::LocalExpectation,
-        &muprop::Muprop,
-        &st::St,
-        &st_sigmoid::StSigmoid,
-        &st_tempered::StTempered,
-        &concrete::Concrete,
-        &st_gumbel::StGumbel,
-        &ar::Ar,
-        &darn::Darn,
-        &reinmax::ReinMax,
-        &gapped_st::GappedSt,
-        &gumbel_rao::GumbelRao,
-        &rebar::Rebar,
-        &relax::Relax,
-        &learned_predictor::LearnedPredictor,
-        &sts::Sts,
-        &noisy_rectifier::NoisyRectifier,
+        &categorical::Routed(&reinforce::Reinforce),
+        &categorical::Routed(&reinforce_ma::ReinforceMa),
+        &categorical::Routed(&reinforce_optimal::ReinforceOptimal),
+        &categorical::Routed(&reinforce_loo::ReinforceLoo),
+        &categorical::Routed(&arm::Arm),
+        &categorical::Routed(&disarm::Disarm),
+        &categorical::Routed(&local_expectation::LocalExpectation),
+        &categorical::Routed(&muprop::Muprop),
+        &categorical::Routed(&st::St),
+        &categorical::Routed(&st_sigmoid::StSigmoid),
+        &categorical::Routed(&st_tempered::StTempered),
+        &categorical::Routed(&concrete::Concrete),
+        &categorical::Routed(&st_gumbel::StGumbel),
+        &categorical::Routed(&ar::Ar),
+        &categorical::Routed(&darn::Darn),
+        &categorical::Routed(&reinmax::ReinMax),
+        &categorical::Routed(&gapped_st::GappedSt),
+        &categorical::Routed(&gumbel_rao::GumbelRao),
+        &categorical::Routed(&rebar::Rebar),
+        &categorical::Routed(&relax::Relax),
+        &categorical::Routed(&learned_predictor::LearnedPredictor),
+        &categorical::Routed(&sts::Sts),
+        &categorical::Routed(&noisy_rectifier::NoisyRectifier),
     ];
     &ALL
 }

@@ -89,6 +89,7 @@ pub fn describe(model: &Model) -> String {
         let d = match l.unit {
             UnitKind::Binary => "binary".to_string(),
             UnitKind::Sts => "STS".to_string(),
+            UnitKind::Categorical { classes } => format!("categorical (K = {classes})"),
             UnitKind::NoisyRectifier { noise, scale } => {
                 format!("noisy-rectifier ({} noise, scale {scale})", noise.key())
             }

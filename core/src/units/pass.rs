@@ -44,7 +44,9 @@ pub(crate) struct Pass {
 /// A draw of a unit's noise given its kind and pre-activation.
 pub(crate) fn sample_noise(kind: UnitKind, a: f64, rng: &mut Stream) -> f64 {
     match kind {
-        UnitKind::Binary => f64::from(u8::from(rng.uniform() < math::sigmoid(a))),
+        // The unit types' networks never hold categorical layers (refused when the model is read);
+        // a categorical output is drawn like a binary one here only to keep the match total.
+        UnitKind::Binary | UnitKind::Categorical { .. } => f64::from(u8::from(rng.uniform() < math::sigmoid(a))),
         UnitKind::Sts => f64::from(u8::from(rng.uniform() < math::sqrt(math::sigmoid(a)))),
         UnitKind::NoisyRectifier { noise, scale } => {
             scale
@@ -127,7 +129,7 @@ impl Pass {
     #[inline]
     fn set_unit(&mut self, u: usize, kind: UnitKind, a: f64, e: f64) {
         match kind {
-            UnitKind::Binary => {
+            UnitKind::Binary | UnitKind::Categorical { .. } => {
                 let (p, q) = (math::sigmoid(a), math::sigmoid(-a));
                 let on = e > 0.5;
                 self.h[u] = if on { 1.0 } else { 0.0 };
