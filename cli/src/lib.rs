@@ -419,7 +419,7 @@ fn exact_command(a: &ExactArgs, stdin: &mut dyn Read) -> Result<String, CliError
     let per_p = wrt_p(&model, a.wrt)?;
     let defaults = McOptions::default();
     let mc = McOptions { samples: a.samples.unwrap_or(defaults.samples), seed: a.seed.unwrap_or(defaults.seed) };
-    let (sol, objective) = if model.is_binary() {
+    let (sol, objective) = if model.is_binary() || model.has_categorical() {
         (solve(&model)?, None)
     } else {
         let o = units::objective(&model, &mc)?;
@@ -1244,11 +1244,11 @@ fn request(
     Ok(Request { hp, method, samples: samples.unwrap_or(defaults.samples), seed: seed.unwrap_or(defaults.seed) })
 }
 
-/// The exact solution the estimators are measured against: the binary network's; for a network of
+/// The exact solution the estimators are measured against: the binary (or categorical) network's; for a network of
 /// STS / noisy-rectifier layers only the unit-type estimators apply, and they are compared on their
 /// own objective (which `moments` computes), so a zero placeholder of the right size.
 fn reference_solution(model: &Model) -> Result<ExactSolution, CliError> {
-    if model.is_binary() {
+    if model.is_binary() || model.has_categorical() {
         return solve(model);
     }
     Ok(ExactSolution {

@@ -473,6 +473,7 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
             let (mut num, mut den) = (vec![0.0; shape.groups], vec![0.0; shape.groups]);
             let mut h = vec![0.0; prev.map_or(0, |p| p.width)];
             let mut a = vec![0.0; shape.width];
+            let mut active: Vec<usize> = Vec::with_capacity(64);
             let mut scratch = Scratch {
                 probs: vec![0.0; shape.groups * shape.radix],
                 row: vec![0.0; if loss.is_some() { 0 } else { n }],
@@ -494,7 +495,22 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
                     }
                     None => &model.input,
                 };
-                layer.preactivation(input, &mut a);
+                // A previous layer's output is 0/1 with few ones: sum the columns of the ones.
+                let sparse = prev.is_some();
+                if sparse {
+                    active.clear();
+                    active.extend(input.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(j, _)| j));
+                    for (i, o) in a.iter_mut().enumerate() {
+                        let row = layer.row(i);
+                        let mut t = layer.bias[i];
+                        for &j in &active {
+                            t += row[j];
+                        }
+                        *o = t;
+                    }
+                } else {
+                    layer.preactivation(input, &mut a);
+                }
                 c.ga.fill(0.0);
                 contribute(shape, &a, loss, beta_next, &mut scratch, &mut c);
                 betas.push(c.beta);
@@ -505,11 +521,17 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
                 for (i, &g) in c.ga.iter().enumerate() {
                     let d = w * g;
                     gc[i] += d;
-                    if d != 0.0 {
-                        for (o, &x) in gw[i * fan_in..(i + 1) * fan_in].iter_mut().zip(input) {
-                            if x != 0.0 {
-                                *o += d * x;
-                            }
+                    if d == 0.0 {
+                        continue;
+                    }
+                    let row = &mut gw[i * fan_in..(i + 1) * fan_in];
+                    if sparse {
+                        for &j in &active {
+                            row[j] += d;
+                        }
+                    } else {
+                        for (o, &x) in row.iter_mut().zip(input) {
+                            *o += d * x;
                         }
                     }
                 }

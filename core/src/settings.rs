@@ -253,11 +253,17 @@ impl Settings {
         }
     }
 
-    /// A benchmark network from its text form `W1,W2,…[:LOSS]` (`"10,10,10"`, `"12,12:softmax"`):
-    /// [`Settings::benchmark`] with another loss if one is named. The benchmarks time the readout
+    /// A benchmark network from its text form `[cK/]W1,W2,…[:LOSS]` (`"10,10,10"`, `"12,12:softmax"`,
+    /// `"c8/4,4"`: two layers of four categorical units of K = 8): [`Settings::benchmark`] with another
+    /// loss if one is named, and categorical units of K classes after `cK/`. The benchmarks time the readout
     /// network, whose last layer the layer chain takes in closed form, and the softmax one, whose
     /// every layer it enumerates.
     pub fn benchmark_spec(spec: &str) -> Result<Settings, String> {
+        // `cK/…`: categorical units of K classes (widths count units).
+        let (categories, spec) = match spec.strip_prefix('c').and_then(|s| s.split_once('/')) {
+            Some((k, rest)) => (Some(k.parse::<usize>().map_err(|_| format!("not a number of classes: {k:?}"))?), rest),
+            None => (None, spec),
+        };
         let (widths, loss) = match spec.split_once(':') {
             Some((w, l)) => (w, Some(LossKind::from_key(l.trim()).ok_or_else(|| format!("not a loss: {l:?}"))?)),
             None => (spec, None),
@@ -269,6 +275,10 @@ impl Settings {
         let mut s = Settings::benchmark(&widths);
         if let Some(loss) = loss {
             s.loss = loss;
+        }
+        if let Some(k) = categories {
+            s.unit = UnitChoice::Categorical;
+            s.categories = k;
         }
         Ok(s)
     }
