@@ -57,6 +57,8 @@ export function plan(estimators, { quick = false, trainers = [] } = {}) {
     { name: 'exact_gradient/[12, 12]', kind: 'exact', widths: '12,12', reps: r(10) },
     { name: 'exact_gradient/[10, 10, 10] softmax', kind: 'exact', widths: '10,10,10:softmax', reps: r(20) },
     { name: 'exact_gradient/[12, 12] softmax', kind: 'exact', widths: '12,12:softmax', reps: r(10) },
+    { name: 'exact_gradient_categorical/c8/4,4', kind: 'exact', widths: 'c8/4,4', reps: r(20) },
+    { name: 'exact_gradient_categorical/c8/4,4:softmax', kind: 'exact', widths: 'c8/4,4:softmax', reps: r(5) },
     { name: 'exact_moments_16_units/reinforce', kind: 'moments', key: 'reinforce', widths: '8,8', reps: r(10) },
     { name: 'exact_moments_16_units/st', kind: 'moments', key: 'st', widths: '8,8', reps: r(10) },
   ];

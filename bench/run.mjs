@@ -202,6 +202,17 @@ for (const [w, loss] of chains) {
       pairedOf(`exact_gradient/${id}`, true));
   }
 }
+for (const [spec, label] of [['c8/4,4', 'readout (last layer in closed form)'], ['c8/4,4:softmax', 'softmax (every layer enumerated)'], ['c3/7,7', 'readout']]) {
+  // Issue 19: two layers of four categorical units of K = 8 (4096 states per layer): ≤ 20 ms natively, wasm ≤ 2×.
+  const all = native[`exact_gradient_categorical/${spec}`];
+  const one = native[`exact_gradient_categorical_1_thread/${spec}`];
+  const wasm = wasmOf(`exact_gradient_categorical/${spec}`);
+  const paired = pairedOf(`exact_gradient_categorical/${spec}`);
+  const aim = spec === 'c8/4,4';
+  add(`exact E[f], ∇ categorical ${spec} ${label}, ${cores} threads`, null, all, cores, null, aim ? '≤ 20 ms' : null, aim && all != null ? all <= 20 : null);
+  add(`exact E[f], ∇ categorical ${spec} ${label}, 1 thread (wasm: 1 worker)`, null, one, 1, wasm,
+    aim ? 'wasm ≤ 2× native' : null, aim && paired != null ? paired <= 2 : null, paired);
+}
 for (const key of ['reinforce', 'st']) {
   const all = native[`exact_moments_16_units/${key}`];
   const one = native[`exact_moments_16_units/${key}_1_thread`];

@@ -45,6 +45,23 @@ fn exact_gradient(c: &mut Criterion) {
     }
 }
 
+/// The categorical chain (issue 19): two layers of four units of K = 8 (4096 states per layer), the
+/// readout loss (last layer in closed form) and the softmax loss (every layer enumerated), and
+/// seven units of K = 3; every core, then one thread.
+fn categorical_gradient(c: &mut Criterion) {
+    for (group, threads) in [("exact_gradient_categorical", parallel::threads()), ("exact_gradient_categorical_1_thread", 1)] {
+        let mut g = c.benchmark_group(group);
+        g.sample_size(20);
+        for spec in ["c8/4,4", "c8/4,4:softmax", "c3/7,7"] {
+            let m = Settings::benchmark_spec(spec).expect("a benchmark network").to_model();
+            g.bench_with_input(BenchmarkId::from_parameter(spec), &m, |b, m| {
+                b.iter(|| parallel::with_threads(threads, || black_box(solve(m).unwrap())))
+            });
+        }
+        g.finish();
+    }
+}
+
 fn joint_moments(c: &mut Criterion) {
     let mut g = c.benchmark_group("exact_moments_16_units");
     g.sample_size(10);
@@ -200,6 +217,7 @@ fn field(c: &mut Criterion) {
 criterion_group!(
     benches,
     exact_gradient,
+    categorical_gradient,
     joint_moments,
     distributions,
     monte_carlo,

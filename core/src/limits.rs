@@ -4,6 +4,7 @@
 //! | computation | cost | limit |
 //! |---|---|---|
 //! | E[f] and ∇ (layer chain) | Σ_k 2^(w_{k−1}+w_k) | every `w_{k−1} + w_k ≤ 24` (and `w_1 ≤ 24`) |
+//! | E[f] and ∇ of a categorical network ([`crate::categorical`]) | Σ_k S_{k−1}·S_k, `S_k = K_k^{n_k}` states | every `S_{k−1}·S_k ≤ 2^24` (and `S_1 ≤ 2^24`; the last layer's states do not count for the toy and readout losses) |
 //! | exact moments of joint-sample estimators | 2^(Σ w_k) × parameters | `Σ w_k ≤ 20` |
 //! | ARM / DisARM exact moments (one layer) | 3^n × parameters | `n ≤ 13` |
 //! | Monte Carlo | samples × cost of one draw | `samples ≤ 10^9`; units `≤ 64` |
