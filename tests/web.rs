@@ -74,6 +74,26 @@ fn exact_answers_match_the_reference_in_wasm() {
 }
 
 #[wasm_bindgen_test]
+fn categorical_answers_have_the_same_bits_in_wasm() {
+    // The shared categorical reference's worked example (K = 3), to its printed digits.
+    let m = Model::from_json_str(
+        r#"{"layers": [{"unit": "categorical", "classes": 3, "weights": [[],[],[]], "bias": [0.5, -0.2, 0.1]}],
+            "loss": {"kind": "toy", "target": [0.2, 0.5, 0.3]}}"#,
+    )
+    .unwrap();
+    let sol = solve(&m).unwrap();
+    for (g, r) in sol.gradient.iter().zip([0.0920066324, -0.0918116415, -0.0001949909]) {
+        assert!((g - r).abs() < 5e-11, "{g} vs {r}");
+    }
+    // Two layers of categorical units, the softmax loss: the bits core/src/categorical.rs's
+    // native test pins.
+    let m = stochgrad_core::settings::Settings::benchmark_spec("c3/2,2:softmax").unwrap().to_model();
+    let sol = solve(&m).unwrap();
+    let sum: f64 = sol.gradient.iter().enumerate().map(|(i, g)| (i + 1) as f64 * g).sum();
+    assert_eq!((sol.expected_loss.to_bits(), sum.to_bits()), (4_615_175_238_060_527_174, 13_847_929_930_071_891_624));
+}
+
+#[wasm_bindgen_test]
 fn a_plot_draws_on_a_canvas() {
     let canvas: HtmlCanvasElement = document().create_element("canvas").unwrap().dyn_into().unwrap();
     canvas.set_width(600);

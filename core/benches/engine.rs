@@ -49,7 +49,9 @@ fn exact_gradient(c: &mut Criterion) {
 /// readout loss (last layer in closed form) and the softmax loss (every layer enumerated), and
 /// seven units of K = 3; every core, then one thread.
 fn categorical_gradient(c: &mut Criterion) {
-    for (group, threads) in [("exact_gradient_categorical", parallel::threads()), ("exact_gradient_categorical_1_thread", 1)] {
+    for (group, threads) in
+        [("exact_gradient_categorical", parallel::threads()), ("exact_gradient_categorical_1_thread", 1)]
+    {
         let mut g = c.benchmark_group(group);
         g.sample_size(20);
         for spec in ["c8/4,4", "c8/4,4:softmax", "c3/7,7"] {

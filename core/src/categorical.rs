@@ -174,6 +174,10 @@ pub fn shapes(model: &Model) -> Vec<Shape> {
 pub fn chain_log2(model: &Model) -> f64 {
     let s = shapes(model);
     let closed = closed_form(&model.loss);
+    if s.len() == 1 && closed {
+        // One layer in closed form: no state is enumerated.
+        return (s[0].width as f64).log2();
+    }
     let mut worst = s[0].states_log2();
     for k in 1..s.len() {
         let last = if k + 1 == s.len() && closed { (s[k].width as f64).log2() } else { s[k].states_log2() };
@@ -275,7 +279,14 @@ fn last_layer_expectations(loss: &Loss, shape: &Shape, probs: &[f64], cond: &mut
 /// the groups' probability vectors. `L_0 = β`, `L_{g+1} = L_g` with dimension `g` contracted; group
 /// `g`'s sums are `L_g` with every dimension above `g` contracted, times `p_g(c)`. About `2.3·K^n`
 /// multiply-adds instead of `K^n` for the row and `(n + 1)·K^n` for the sums.
-fn group_sums(shape: &Shape, probs: &[f64], beta: &[f64], m: &mut [f64], low: &mut Vec<f64>, tmp: &mut Vec<f64>) -> f64 {
+fn group_sums(
+    shape: &Shape,
+    probs: &[f64],
+    beta: &[f64],
+    m: &mut [f64],
+    low: &mut Vec<f64>,
+    tmp: &mut Vec<f64>,
+) -> f64 {
     let (r, groups) = (shape.radix, shape.groups);
     low.clear();
     low.extend_from_slice(beta);
@@ -721,5 +732,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The bits `tests/web.rs` pins in wasm (`categorical_answers_have_the_same_bits_in_wasm`): a
+    /// two-layer categorical network with the softmax loss (every layer enumerated).
+    #[test]
+    fn pinned_bits_are_the_wasm_test_s() {
+        let m = crate::settings::Settings::benchmark_spec("c3/2,2:softmax").unwrap().to_model();
+        let sol = solve(&m).unwrap();
+        let sum: f64 = sol.gradient.iter().enumerate().map(|(i, g)| (i + 1) as f64 * g).sum();
+        assert_eq!(
+            (sol.expected_loss.to_bits(), sum.to_bits()),
+            (4_615_175_238_060_527_174, 13_847_929_930_071_891_624)
+        );
     }
 }
