@@ -343,10 +343,16 @@ fn find_estimator(key: &str) -> Result<&'static dyn estimators::Estimator, CliEr
 /// `stochgrad estimators --format markdown`: the README's table of the estimators, from the registry.
 pub fn estimators_markdown() -> String {
     let mut out = String::from(
-        "| key | name | unbiased | needs ∂f/∂h | uses τ | loss evaluations | formula (per unit, gradient w.r.t. the logit) |\n|---|---|---|---|---|---|---|\n",
+        "| key | name | unbiased | needs ∂f/∂h | uses τ | loss evaluations | categorical units | formula (per unit, gradient w.r.t. the logit) |\n|---|---|---|---|---|---|---|---|\n",
     );
     let yes = |b: bool| if b { "yes" } else { "no" };
+    // Whether the estimator has a categorical form: asked of one categorical unit (K = 3).
+    let categorical = Model::from_json_str(
+        r#"{"layers":[{"unit":"categorical","classes":3,"weights":[[],[],[]],"bias":[0,0,0]}],"loss":{"kind":"toy","target":[0.5,0.5,0.5]}}"#,
+    )
+    .ok();
     for m in estimators::registry().iter().map(|e| e.meta()) {
+        let cat = categorical.as_ref().is_some_and(|c| estimators::categorical::check(m, c).is_ok());
         let own = m.family == estimators::Family::UnitType;
         let name = if own { format!("{} — **a different unit**", m.name) } else { m.name.to_string() };
         let unbiased = match (own, m.unbiased) {
@@ -361,10 +367,11 @@ pub fn estimators_markdown() -> String {
             (false, _) => "no".to_string(),
         };
         out.push_str(&format!(
-            "| `{}` | {name} | {unbiased} | {} | {tau} | {} | {} |\n",
+            "| `{}` | {name} | {unbiased} | {} | {tau} | {} | {} | {} |\n",
             m.key,
             yes(m.needs_loss_gradient),
             m.evaluations,
+            yes(cat),
             m.formula.replace('|', "\\|")
         ));
     }
