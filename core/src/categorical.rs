@@ -602,6 +602,74 @@ pub fn solve(model: &Model) -> Result<ExactSolution> {
     Ok(sol)
 }
 
+/// A binary network as the categorical network of K = 2 whose second classes have zero
+/// weights and biases and are read by nothing downstream.
+#[cfg(test)]
+pub(crate) fn as_k2(m: &Model) -> Model {
+    let mut out = m.clone();
+    for (k, l) in out.layers.iter_mut().enumerate() {
+        let src = &m.layers[k];
+        let fan_in = if k == 0 { src.fan_in } else { 2 * src.fan_in };
+        let mut weights = vec![0.0; 2 * src.width() * fan_in];
+        let mut bias = vec![0.0; 2 * src.width()];
+        for i in 0..src.width() {
+            bias[2 * i] = src.bias[i];
+            for j in 0..src.fan_in {
+                let jj = if k == 0 { j } else { 2 * j };
+                weights[2 * i * fan_in + jj] = src.row(i)[j];
+            }
+        }
+        *l = Layer { weights, bias, fan_in, unit: UnitKind::Categorical { classes: 2 } };
+    }
+    let spread = |v: &[f64], rows: usize| -> Vec<f64> {
+        let w = v.len() / rows;
+        let mut o = vec![0.0; 2 * v.len()];
+        for r in 0..rows {
+            for j in 0..w {
+                o[r * 2 * w + 2 * j] = v[r * w + j];
+            }
+        }
+        o
+    };
+    out.loss = match &m.loss {
+        Loss::Readout { weights, bias, target, extension } => {
+            Loss::Readout { weights: spread(weights, 1), bias: *bias, target: *target, extension: *extension }
+        }
+        Loss::Softmax { weights, bias, label, extension } => Loss::Softmax {
+            weights: spread(weights, bias.len()),
+            bias: bias.clone(),
+            label: *label,
+            extension: *extension,
+        },
+        _ => unreachable!(),
+    };
+    out
+}
+
+/// Where binary parameter `index` of `m` sits in [`as_k2`]`(m)`.
+#[cfg(test)]
+pub(crate) fn k2_index(m: &Model, index: usize) -> usize {
+    let c = as_k2(m);
+    let mut off = 0;
+    for (k, l) in m.layers.iter().enumerate() {
+        let size = l.weights.len() + l.bias.len();
+        if index < off + size {
+            let local = index - off;
+            let cl = &c.layers[k];
+            let base = c.param_offset(k);
+            return if local < l.weights.len() {
+                let (i, j) = (local / l.fan_in, local % l.fan_in);
+                let jj = if k == 0 { j } else { 2 * j };
+                base + 2 * i * cl.fan_in + jj
+            } else {
+                base + cl.weights.len() + 2 * (local - l.weights.len())
+            };
+        }
+        off += size;
+    }
+    unreachable!("a parameter index of the model")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,49 +716,6 @@ mod tests {
             // ∂/∂a_c = π_c (φ_c − E).
             assert!((sol.gradient[c] - p[c] * (phi[c] - e)).abs() < 1e-15);
         }
-    }
-
-    /// A binary network as the categorical network of K = 2 whose second classes have zero
-    /// weights and biases and are read by nothing downstream.
-    fn as_k2(m: &Model) -> Model {
-        let mut out = m.clone();
-        for (k, l) in out.layers.iter_mut().enumerate() {
-            let src = &m.layers[k];
-            let fan_in = if k == 0 { src.fan_in } else { 2 * src.fan_in };
-            let mut weights = vec![0.0; 2 * src.width() * fan_in];
-            let mut bias = vec![0.0; 2 * src.width()];
-            for i in 0..src.width() {
-                bias[2 * i] = src.bias[i];
-                for j in 0..src.fan_in {
-                    let jj = if k == 0 { j } else { 2 * j };
-                    weights[2 * i * fan_in + jj] = src.row(i)[j];
-                }
-            }
-            *l = Layer { weights, bias, fan_in, unit: UnitKind::Categorical { classes: 2 } };
-        }
-        let spread = |v: &[f64], rows: usize| -> Vec<f64> {
-            let w = v.len() / rows;
-            let mut o = vec![0.0; 2 * v.len()];
-            for r in 0..rows {
-                for j in 0..w {
-                    o[r * 2 * w + 2 * j] = v[r * w + j];
-                }
-            }
-            o
-        };
-        out.loss = match &m.loss {
-            Loss::Readout { weights, bias, target, extension } => {
-                Loss::Readout { weights: spread(weights, 1), bias: *bias, target: *target, extension: *extension }
-            }
-            Loss::Softmax { weights, bias, label, extension } => Loss::Softmax {
-                weights: spread(weights, bias.len()),
-                bias: bias.clone(),
-                label: *label,
-                extension: *extension,
-            },
-            _ => unreachable!(),
-        };
-        out
     }
 
     #[test]
