@@ -101,7 +101,7 @@ impl Net {
                 } else {
                     0
                 };
-                let units = if k == 0 { c.len() } else { c.len() / k };
+                let units = c.len().checked_div(k).unwrap_or(c.len());
                 Lay { k, units, w, c }
             })
             .collect();
@@ -398,11 +398,11 @@ fn estimate(net: &Net, st: &State, key: &str, hp: &HyperParams, ef: f64, baselin
             for k in 0..nl {
                 let l = &net.layers[k];
                 let s = score(net, st, k);
-                for u in 0..l.units {
+                for (u, &optimal) in baselines[k].iter().enumerate().take(l.units) {
                     let b = match key {
                         "reinforce" => 0.0,
                         "reinforce-ma" => ef,
-                        _ => baselines[k][u],
+                        _ => optimal,
                     };
                     let per = if l.k == 0 { 1 } else { l.k };
                     for j in u * per..(u + 1) * per {
