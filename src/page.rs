@@ -12,11 +12,11 @@ use stochgrad_core::gating::GatingConfig;
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::params::Slot;
-use stochgrad_core::settings::{bounds, LossKind, Settings};
+use stochgrad_core::settings::{bounds, LossKind, Settings, UnitChoice};
 use stochgrad_core::train::Optimizer;
 
 /// The plots that can be focused, by URL name.
-pub const PLOTS: [&str; 12] = [
+pub const PLOTS: [&str; 13] = [
     "convergence",
     "draw",
     "bars",
@@ -29,6 +29,7 @@ pub const PLOTS: [&str; 12] = [
     "digits-race",
     "digits-bars",
     "field",
+    "simplex",
 ];
 /// The control panels that can be hidden, by URL name.
 pub const PANELS: [&str; 8] = ["presets", "sampling", "estimators", "hyper", "network", "loss", "seeds", "share"];
@@ -199,8 +200,9 @@ impl Page {
     /// units' biases when the network has two units or more, else its first weight and the bias.
     pub fn field_axes(&self) -> (String, String) {
         let model = &self.model;
-        let n = model.widths.iter().sum::<usize>();
-        let names: Vec<Slot> = (0..).map_while(|i| Slot::of(&model.widths, model.inputs, i)).collect();
+        let widths = model.output_widths();
+        let n = widths.iter().sum::<usize>();
+        let names: Vec<Slot> = (0..).map_while(|i| Slot::of(&widths, model.inputs, i)).collect();
         let biases: Vec<String> = names.iter().filter(|s| s.from.is_none()).map(|s| s.name()).collect();
         let (dx, dy) = if n >= 2 && biases.len() >= 2 {
             (biases[0].clone(), biases[1].clone())
@@ -336,7 +338,7 @@ macro_rules! field {
 }
 
 /// Every setting, in the order the URL writes them.
-pub static FIELDS: [Field; 50] = [
+pub static FIELDS: [Field; 52] = [
     field!("est", "selected estimators", Range::Free, Job, |p| p.estimators.join(","), |p, v| p.estimators =
         v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()),
     field!("tau", "τ", Range::Real(limits::TAU.0, limits::TAU.1), Job, |p| p.tau.to_string(), |p, v| p.tau =
@@ -400,6 +402,22 @@ pub static FIELDS: [Field; 50] = [
             }
             p.model.widths = ws
         }
+    ),
+    field!(
+        "unit",
+        "unit type of every layer (binary, categorical)",
+        Range::Free,
+        Job,
+        |p| p.model.unit.key().to_string(),
+        |p, v| p.model.unit = UnitChoice::from_key(v).ok_or("a unit type (binary, categorical)")?
+    ),
+    field!(
+        "kc",
+        "classes K of each categorical unit",
+        Range::Model(|| format!("{}–{}", bounds::CATEGORIES.0, bounds::CATEGORIES.1)),
+        Job,
+        |p| p.model.categories.to_string(),
+        |p, v| p.model.categories = parse(v, "a whole number")?
     ),
     field!(
         "in",

@@ -51,7 +51,9 @@ impl State {
     /// Whether the network's only parameter is one unit's logit (one unit, no inputs), so that
     /// "with respect to p" can be offered.
     pub fn single_logit(&self) -> bool {
-        self.page.model.widths == [1] && self.page.model.inputs == 0
+        self.page.model.widths == [1]
+            && self.page.model.inputs == 0
+            && self.page.model.unit == stochgrad_core::settings::UnitChoice::Binary
     }
 
     /// The conversion to derivatives w.r.t. p, when the page asks for it and it applies.

@@ -16,7 +16,7 @@ use stochgrad_core::gating::{GatingConfig, GatingRow, GATES};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
 use stochgrad_core::params::Slot;
-use stochgrad_core::settings::{bounds, LossKind, Settings};
+use stochgrad_core::settings::{bounds, LossKind, Settings, UnitChoice};
 use stochgrad_core::train::{Optimizer, StepReport};
 
 /// A running-mean snapshot for the convergence plot.
@@ -351,6 +351,10 @@ pub enum Action {
     SetLayers(usize),
     SetWidth(usize, usize),
     SetInputs(usize),
+    /// The unit type of every layer (binary or categorical).
+    SetUnit(UnitChoice),
+    /// Classes K of each categorical unit.
+    SetCategories(usize),
     SetLoss(LossKind),
     SetTarget(f64),
     SetLogit(f64),
@@ -531,7 +535,7 @@ impl State {
     /// in the new shape, or to the nearest that exists — not whatever now has its old index.
     fn reshape(&mut self, change: impl FnOnce(&mut Settings)) {
         let m = &self.page.model;
-        let slot = Slot::of(&m.widths, m.inputs, self.page.param);
+        let slot = Slot::of(&m.output_widths(), m.inputs, self.page.param);
         let was_one_layer = m.widths.len() == 1;
         change(&mut self.page.model);
         // From the toy (weight scale 0) to several layers: connect them, or every layer but the
@@ -540,8 +544,8 @@ impl State {
             self.page.model.weight_scale = 1.0;
         }
         let _ = self.sanitize();
-        let m = &self.page.model;
-        self.page.param = slot.map_or(0, |s| s.clamped(&m.widths, m.inputs).index(&m.widths, m.inputs));
+        let (w, inputs) = (self.page.model.output_widths(), self.page.model.inputs);
+        self.page.param = slot.map_or(0, |s| s.clamped(&w, inputs).index(&w, inputs));
     }
 
     /// New results are needed (settings changed, reset, new seed). The race restarts too if what it
@@ -867,6 +871,8 @@ impl State {
                 }
             }),
             SetInputs(n) => self.reshape(|m| m.inputs = n),
+            SetUnit(u) => self.reshape(|m| m.unit = u),
+            SetCategories(k) => self.reshape(|m| m.categories = k),
             SetLoss(l) => {
                 self.page.model.loss = l;
             }

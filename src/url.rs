@@ -118,6 +118,7 @@ mod tests {
             "p",
             "logit",
             "binary",
+            "categorical",
         ]
         .iter()
         .map(|s| s.to_string())

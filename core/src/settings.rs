@@ -296,6 +296,12 @@ impl Settings {
         }
     }
 
+    /// The layers' output widths `w_k` of the model (`n_k·K` for categorical units): what the
+    /// parameters' layout (`params::Slot`) counts.
+    pub fn output_widths(&self) -> Vec<usize> {
+        self.widths.iter().map(|n| n * self.outputs_per_unit()).collect()
+    }
+
     /// The layers' unit kind.
     pub fn unit_kind(&self) -> UnitKind {
         match self.unit {

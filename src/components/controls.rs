@@ -7,7 +7,7 @@ use crate::state::{limits, Action, State};
 use stochgrad_core::estimators::{catalogue, find_meta, Meta};
 use stochgrad_core::loss::Extension;
 use stochgrad_core::model::Noise;
-use stochgrad_core::settings::{bounds, LossKind};
+use stochgrad_core::settings::{bounds, LossKind, UnitChoice};
 use stochgrad_core::{Error, Reason};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -129,6 +129,7 @@ fn short_reason(err: &Error) -> String {
         Error::NotApplicable(Reason::NeedsBinaryUnits { layer, unit, .. }) => {
             format!("needs binary units (layer {layer} has {unit} units)")
         }
+        Error::NotApplicable(Reason::BinaryUnitsOnly { .. }) => "binary units only (no categorical form)".into(),
         Error::NotApplicable(r) => r.to_string(),
         e => e.to_string(),
     }
@@ -225,17 +226,49 @@ pub fn network_controls(p: &PanelProps) -> Html {
     let (st, page) = (&p.dispatch, &*p.page);
     let m = &page.model;
     let layers = m.widths.len();
+    let categorical = m.unit == UnitChoice::Categorical;
+    let (k, max_width) =
+        if categorical { (m.categories, bounds::categorical_width(m.categories)) } else { (1, bounds::WIDTH.1) };
+    let units = vec![
+        ("binary".to_string(), "binary (sigmoid belief network)".to_string()),
+        ("categorical".to_string(), "categorical (K-way, one-hot)".to_string()),
+    ];
+    let width_text = move |w: usize| {
+        let units = format!("{w} unit{}", if w == 1 { "" } else { "s" });
+        if k > 1 {
+            format!("{units} of {k} classes ({} states)", (k as u64).saturating_pow(w as u32))
+        } else {
+            units
+        }
+    };
+    let logit_text = if categorical {
+        let mut pi = vec![0.0; k];
+        let mut a = vec![0.0; k];
+        a[0] = m.logit;
+        stochgrad_core::categorical::softmax(&a, &mut pi);
+        format!("first class's bias a = {:.1} (the others 0): π₁ = {:.3}", m.logit, pi[0])
+    } else {
+        format!("a = {:.1}, σ(a) = {:.3}", m.logit, stochgrad_core::math::sigmoid(m.logit))
+    };
     html! {
         <section class="panel" aria-labelledby="h-network">
             <h2 id="h-network">{ "Network" }</h2>
+            <Select label="Units" id={Some(AttrValue::from("unit-type"))} options={units} value={m.unit.key().to_string()}
+                onchange={dispatch(st, |v: String| Action::SetUnit(UnitChoice::from_key(&v).unwrap_or_default()))} />
+            if categorical {
+                <Slider label="Classes K per unit" id={Some(AttrValue::from("classes-k"))}
+                    value={m.categories as f64} min={bounds::CATEGORIES.0 as f64} max={bounds::CATEGORIES.1 as f64} step={1.0}
+                    value_text={format!("K = {} (at most {} units per layer: K^n ≤ 4096 states)", m.categories, bounds::categorical_width(m.categories))}
+                    onchange={dispatch(st, |v: f64| Action::SetCategories(v.round() as usize))} />
+            }
             <Select label="Stochastic layers" id={Some(AttrValue::from("layers"))}
                 options={(bounds::LAYERS.0..=bounds::LAYERS.1).map(|n| (n.to_string(), n.to_string())).collect::<Vec<_>>()}
                 value={layers.to_string()}
                 onchange={dispatch(st, |v: String| Action::SetLayers(v.parse().unwrap_or(1)))} />
             { for m.widths.iter().enumerate().map(|(k, w)| html! {
                 <Slider label={format!("Width of layer {}", k + 1)} id={Some(AttrValue::from(format!("width-{}", k + 1)))}
-                    value={*w as f64} min={bounds::WIDTH.0 as f64} max={bounds::WIDTH.1 as f64} step={1.0}
-                    value_text={format!("{w} unit{}", if *w == 1 { "" } else { "s" })}
+                    value={*w as f64} min={bounds::WIDTH.0 as f64} max={max_width as f64} step={1.0}
+                    value_text={width_text(*w)}
                     onchange={dispatch(st, move |v: f64| Action::SetWidth(k, v.round() as usize))} />
             }) }
             <Slider label="Inputs x" id={Some(AttrValue::from("inputs"))}
@@ -244,7 +277,7 @@ pub fn network_controls(p: &PanelProps) -> Html {
                 onchange={dispatch(st, |v: f64| Action::SetInputs(v.round() as usize))} />
             <Slider label="Logit a (every bias)" id={Some(AttrValue::from("logit"))}
                 value={m.logit} min={-10.0} max={10.0} step={0.1}
-                value_text={format!("a = {:.1}, σ(a) = {:.3}", m.logit, stochgrad_core::math::sigmoid(m.logit))}
+                value_text={logit_text}
                 onchange={dispatch(st, |v: f64| Action::SetLogit((v * 10.0).round() / 10.0))} />
             <Slider label="Weight scale" id={Some(AttrValue::from("weight-scale"))}
                 value={m.weight_scale} min={0.0} max={3.0} step={0.1}
@@ -290,7 +323,7 @@ pub fn loss_controls(p: &PanelProps) -> Html {
                         <p class="note">{ crate::texts::MATCH_NOTE }</p>
                     },
                     LossKind::Expression => html! {
-                        <ExpressionInput value={m.expression.clone()} width={m.widths.last().copied().unwrap_or(1)}
+                        <ExpressionInput value={m.expression.clone()} width={m.output_widths().last().copied().unwrap_or(1)}
                             onchange={dispatch(st, |v: String| Action::Set("fx", v))} />
                     },
                 }

@@ -362,7 +362,7 @@ pub fn field_panel(p: &FieldProps) -> Html {
     let open = page.field_open;
     let m = &page.model;
     let names: Vec<(String, String)> = (0..)
-        .map_while(|i| stochgrad_core::params::Slot::of(&m.widths, m.inputs, i))
+        .map_while(|i| stochgrad_core::params::Slot::of(&m.output_widths(), m.inputs, i))
         .map(|s| (s.name(), s.name()))
         .collect();
     let (x, y) = page.field_axes();

@@ -58,7 +58,7 @@ pub fn results(p: &ResultsProps) -> Html {
         let s = st.clone();
         let m = &st.page.model;
         let param = st.page.param;
-        let slot = Slot::of(&m.widths, m.inputs, param);
+        let slot = Slot::of(&m.output_widths(), m.inputs, param);
         let name = slot.map_or(String::new(), |s| s.name());
         let value = exact.and_then(|e| e.gradient.get(param)).map_or("…".to_string(), |g| sig(*g, 6));
         let per_p = view.per_p();
@@ -73,7 +73,7 @@ pub fn results(p: &ResultsProps) -> Html {
         };
         html! {
             <div class="param-row">
-                <ParamPicker widths={m.widths.clone()} inputs={m.inputs} value={param}
+                <ParamPicker widths={m.output_widths()} per_unit={m.outputs_per_unit()} inputs={m.inputs} value={param}
                     onchange={Callback::from(move |i: usize| s.dispatch(Action::SetParam(i)))} />
                 <span class="param-gradient" id="param-gradient">{ label }</span>
                 if st.single_logit() {
@@ -183,6 +183,21 @@ pub fn results(p: &ResultsProps) -> Html {
             ),
         );
     }
+    // Categorical units: the probability simplex of one unit of three classes (a note says how to
+    // get it otherwise).
+    if st.page.model.unit == stochgrad_core::settings::UnitChoice::Categorical {
+        let simplex = crate::plots::Simplex::from_state(view);
+        plots.push((
+            "simplex",
+            html! {
+                <>
+                    <Plot id="plot-simplex" data={PlotRef::new(simplex.clone())} {epoch} {lecture} export={Some(export.clone())}
+                        focused={focus == "simplex"} onfocus={on_focus("simplex")} />
+                    <p class="note" id="simplex-caption">{simplex.caption()}</p>
+                </>
+            },
+        ));
+    }
     if let Some(i) = plots.iter().position(|(n, _)| *n == first) {
         let p = plots.remove(i);
         plots.insert(0, p);
@@ -248,6 +263,9 @@ pub struct ParamPickerProps {
     pub inputs: usize,
     /// The parameter's index in the model's order.
     pub value: usize,
+    /// Outputs per unit: K for categorical units (then an output is "unit u, class c"), else 1.
+    #[prop_or(1)]
+    pub per_unit: usize,
     pub onchange: Callback<usize>,
 }
 
@@ -267,8 +285,11 @@ pub fn param_picker(p: &ParamPickerProps) -> Html {
     };
     // Layers are numbered from 1 on the page (W1, c1), in the option values too.
     let layers: Vec<(String, String)> = (1..=widths.len()).map(|k| (k.to_string(), k.to_string())).collect();
-    let units: Vec<(String, String)> = (0..widths[slot.layer]).map(|i| (i.to_string(), i.to_string())).collect();
-    let source = |j: usize| if slot.layer == 0 { format!("input x[{j}]") } else { format!("h{}[{j}]", slot.layer) };
+    let k = p.per_unit.max(1);
+    let class = |i: usize| if k > 1 { format!("{i} (unit {}, class {})", i / k, i % k) } else { i.to_string() };
+    let units: Vec<(String, String)> = (0..widths[slot.layer]).map(|i| (i.to_string(), class(i))).collect();
+    let source =
+        |j: usize| if slot.layer == 0 { format!("input x[{j}]") } else { format!("h{}[{}]", slot.layer, class(j)) };
     let mut sources: Vec<(String, String)> =
         (0..fan_in).map(|j| (j.to_string(), format!("weight from {}", source(j)))).collect();
     sources.push(("bias".to_string(), "bias".to_string()));
@@ -278,7 +299,7 @@ pub fn param_picker(p: &ParamPickerProps) -> Html {
             <legend>{ "Parameter shown in the convergence plot" }</legend>
             <Select label="layer" id={Some(AttrValue::from("param-layer"))} options={layers} value={(slot.layer + 1).to_string()}
                 onchange={change(|s, v| Slot { layer: v.parse::<usize>().unwrap_or(1).saturating_sub(1), ..s })} />
-            <Select label="unit" id={Some(AttrValue::from("param-unit"))} options={units} value={slot.unit.to_string()}
+            <Select label={if k > 1 { "output" } else { "unit" }} id={Some(AttrValue::from("param-unit"))} options={units} value={slot.unit.to_string()}
                 onchange={change(|s, v| Slot { unit: v.parse().unwrap_or(0), ..s })} />
             <Select label="parameter" id={Some(AttrValue::from("param-from"))} options={sources} value={from}
                 onchange={change(|s, v| Slot { from: v.parse().ok(), ..s })} />

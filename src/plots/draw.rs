@@ -62,7 +62,8 @@ impl OneDraw {
                 Some(DrawSeries { key: key.clone(), values, exact })
             })
             .collect();
-        let curve = (state.page.model.widths == [1]).then(|| {
+        let binary = state.page.model.unit == stochgrad_core::settings::UnitChoice::Binary;
+        let curve = (state.page.model.widths == [1] && binary).then(|| {
             let model = state.page.model.to_model();
             let f = |h: f64| model.loss.value(&[h]);
             let points = (0..=60).map(|i| -0.25 + 1.5 * i as f64 / 60.0).map(|h| (h, f(h))).collect();

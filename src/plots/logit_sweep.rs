@@ -43,6 +43,8 @@ pub struct LogitSweep {
     pub any_selected: bool,
     /// The network has few enough units for the sweep.
     pub small: bool,
+    /// The swept bias is one class's of a categorical unit (its probability is a softmax).
+    pub categorical: bool,
 }
 
 impl LogitSweep {
@@ -75,6 +77,7 @@ impl LogitSweep {
             stationary,
             any_selected: !state.page.estimators.is_empty(),
             small: units <= MAX_UNITS,
+            categorical: state.page.model.unit == stochgrad_core::settings::UnitChoice::Categorical,
         }
     }
 
@@ -202,6 +205,12 @@ impl PlotData for LogitSweep {
             None => ("the swept unit's bias", None),
         };
         let x_desc = match &self.optimum {
+            Some(o) if !o.logit && self.categorical => {
+                format!(
+                    "bias {} (one class's logit; the class's probability is the softmax of its unit's logits)",
+                    o.unit
+                )
+            }
             Some(o) if !o.logit => format!("bias {} (the unit's firing probability is σ of its logit)", o.unit),
             _ => desc.to_string(),
         };

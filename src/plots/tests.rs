@@ -4,6 +4,7 @@
 #![allow(clippy::field_reassign_with_default)]
 
 use super::kit::{self, Axis, Frame};
+use super::simplex::SAMPLES as SIMPLEX_SAMPLES;
 use super::*;
 use crate::protocol::{Fig, LogitMark, MomentsView, Refusal, SweepKind, SweepPoint};
 use crate::state::{ExactView, HistPoint, Row, State};
@@ -1107,8 +1108,71 @@ fn every_plot_records_its_points_for_the_hover() {
     assert_eq!(field.iter().filter(|p| p.series.starts_with("grid point · E[f] = ")).count(), 36, "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("exact descent · step 30, E[f] = ")), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("Straight-through")), "{names:?}");
+    // The simplex: every sample, the three corners and π.
+    let simplex = probes_of(&Simplex::from_state(&categorical_state(0.5)), &[]);
+    assert_eq!(simplex.iter().filter(|p| p.series.starts_with("Gumbel-softmax sample y = (")).count(), SIMPLEX_SAMPLES);
+    assert_eq!(simplex.iter().filter(|p| p.series.starts_with("one-hot sample: class ")).count(), 3);
+    assert!(simplex.iter().any(|p| p.series.starts_with("π = softmax(a) = (")));
     // Nothing drawn, nothing to probe.
     assert!(probes_of(&Convergence::from_state(&State::default()), &[]).iter().all(|p| p.series == "exact gradient"));
+    assert!(probes_of(&Simplex::from_state(&State::default()), &[]).is_empty());
+}
+
+/// One categorical unit of three classes at temperature τ.
+fn categorical_state(tau: f64) -> State {
+    let mut s = State::default();
+    s.page.model.unit = stochgrad_core::settings::UnitChoice::Categorical;
+    s.page.model.categories = 3;
+    s.page.model.widths = vec![1];
+    s.page.tau = tau;
+    s
+}
+
+#[test]
+fn the_simplex_shows_pi_and_gumbel_softmax_samples_that_leave_the_corners_as_tau_grows() {
+    let s = Simplex::from_state(&categorical_state(0.1));
+    assert!(s.applies());
+    for tau in [0.1, 1.0, 10.0] {
+        let svg = render(&Simplex::from_state(&categorical_state(tau)));
+        assert!(svg.contains("class 2: π = "), "the corners are labelled");
+        render_at(&Simplex::from_state(&categorical_state(tau)), 300, 600);
+    }
+    render(&Simplex::from_state(&State::default()));
+    // π is the softmax of the unit's logits, which the model's first class bias sets.
+    let model = categorical_state(0.1).page.model.to_model();
+    let mut a = [0.0; 3];
+    model.layers[0].preactivation(&model.input, &mut a);
+    let pi: Vec<f64> = a.iter().map(|x| x.exp() / a.iter().map(|y| y.exp()).sum::<f64>()).collect();
+    let csv = s.csv();
+    let row: Vec<f64> = csv.lines().nth(1).unwrap().split(',').skip(2).map(|v| v.parse().unwrap()).collect();
+    for c in 0..3 {
+        assert!((row[c] - pi[c]).abs() < 1e-12, "{row:?} {pi:?}");
+    }
+    // The one-hot classes are samples of π: their frequencies within 4 s.e.
+    let samples = s.samples();
+    assert_eq!(samples.len(), SIMPLEX_SAMPLES);
+    for (c, p) in pi.iter().enumerate() {
+        let freq = samples.iter().filter(|(_, h)| *h == c).count() as f64 / SIMPLEX_SAMPLES as f64;
+        let se = (p * (1.0 - p) / SIMPLEX_SAMPLES as f64).sqrt();
+        assert!((freq - p).abs() < 4.0 * se, "class {c}: {freq} vs {p}");
+    }
+    // Each y is a distribution whose largest class is the one-hot sample's (argmax is kept by /τ).
+    for (y, h) in &samples {
+        assert!((y.iter().sum::<f64>() - 1.0).abs() < 1e-12 && y.iter().all(|v| *v >= 0.0));
+        assert!((0..3).all(|c| y[*h] >= y[c]));
+    }
+    // Small τ: near the corners; large τ: near the centre; the caption says how far.
+    let spread = |tau| Simplex::from_state(&categorical_state(tau)).spread();
+    let (cold, mid, hot) = (spread(0.1), spread(1.0), spread(10.0));
+    assert!(cold > 0.9 && cold > mid && mid > hot && hot < 0.2, "{cold} {mid} {hot}");
+    assert!(s.caption().contains(&format!("{}% of the way", (100.0 * cold).round())), "{}", s.caption());
+    // Not one unit of three classes: nothing to draw, and the caption says what to set.
+    for edit in [|s: &mut State| s.page.model.categories = 4, |s: &mut State| s.page.model.widths = vec![2]] {
+        let mut st = categorical_state(1.0);
+        edit(&mut st);
+        let x = Simplex::from_state(&st);
+        assert!(!x.applies() && x.samples().is_empty() && x.caption().contains("K = 3"));
+    }
 }
 
 #[test]
