@@ -3,7 +3,7 @@
 
 use crate::state::Page;
 use stochgrad_core::loss::Extension;
-use stochgrad_core::settings::LossKind;
+use stochgrad_core::settings::{LossKind, UnitChoice};
 
 /// A preset: a title, the story to tell, and the settings.
 pub struct Preset {
@@ -105,6 +105,30 @@ fn reward_only() -> Page {
     })
 }
 
+/// One categorical unit of `k` classes with logits (−1, 0, …, 0) and the toy loss.
+fn categorical(k: usize, estimators: &[&str], f: impl FnOnce(&mut Page)) -> Page {
+    with(estimators, |p| {
+        p.model.unit = UnitChoice::Categorical;
+        p.model.categories = k;
+        f(p)
+    })
+}
+
+fn two_classes() -> Page {
+    categorical(2, &["reinforce", "st", "st-sigmoid", "reinmax"], |p| p.tau = 1.0)
+}
+
+fn gumbel_softmax() -> Page {
+    categorical(3, &["reinforce-optimal", "concrete", "st-gumbel", "gumbel-rao"], |p| p.focus = "simplex".into())
+}
+
+fn reinmax_k8() -> Page {
+    categorical(8, &["reinforce", "reinforce-optimal", "st", "st-sigmoid", "reinmax"], |p| {
+        p.tau = 1.0;
+        p.focus = "bars".into();
+    })
+}
+
 /// What a story is about: the network and its loss, the estimators and their hyper-parameters. A
 /// story stays active until one of these changes; what changes by itself or only changes the
 /// view (sampling and its seed, auto-pause, the training race, the gating run, lecture mode,
@@ -138,7 +162,7 @@ pub fn neighbour(page: &Page, step: i32) -> &'static Preset {
 
 /// All presets, in the order the page lists them. Every number a story states, and every claim
 /// about an estimator's behaviour, is computed from the engine by `tests/claims.rs`.
-pub const PRESETS: [Preset; 10] = [
+pub const PRESETS: [Preset; 13] = [
     Preset {
         key: "wrong-sign",
         title: "Wrong sign (t = 0.45, a = −1)",
@@ -209,6 +233,27 @@ pub const PRESETS: [Preset; 10] = [
         page: reward_only,
         annotate: None,
     },
+    Preset {
+        key: "two-classes",
+        title: "Categorical units: K = 2 is the binary case",
+        story: "One categorical unit of two classes with logits (a, 0), a = −1: class 0 has probability softmax(a, 0)₀ = σ(a) = 0.269, so h₀ is a Bernoulli unit's h. The toy loss Σ_c (h_c − t_c)² with t = (0.45, 0.55) is (h₀ − 0.45)² + (0.45 − h₀)², twice the binary toy, and the exact gradient with respect to a is twice the binary one: 0.0393 (binary: 0.0197); the second logit's is its negative (a softmax sees only differences of logits). Straight-through × the softmax Jacobian diag(π) − ππᵀ doubles with it (−0.142; binary: −0.071), but straight-through (identity) stays at −0.362: its identity Jacobian misses that raising a also lowers h₁. Both still point the wrong way. REINFORCE and ReinMax (τ = 1) are exact.",
+        page: two_classes,
+        annotate: Some("st"),
+    },
+    Preset {
+        key: "gumbel-softmax",
+        title: "Gumbel-softmax on the simplex",
+        story: "One categorical unit of three classes with logits (−1, 0, 0): π = (0.155, 0.422, 0.422), and the toy loss with t = (0.45, 0.275, 0.275). The simplex plot shows Gumbel-softmax samples y = softmax((a + G)/τ), each coloured by its one-hot sample argmax(a + G): at τ = 0.5 they lie on average 73 % of the way from the centre to a corner; at τ = 0.1, 95 % (nearly the discrete samples); at τ = 10, 7 % (near the centre). Gumbel-softmax differentiates f at y instead of h, so it is biased: at τ = 0.5 its mean for the first logit is ≈ −0.071 (Monte Carlo) against the exact −0.0459. ST Gumbel-softmax evaluates f at the one-hot sample and back-propagates through y; Gumbel-Rao averages that backward pass over the Gumbels given the sample: the same mean, less variance. All three relaxations are Monte Carlo here (± s.e. on the bars).",
+        page: gumbel_softmax,
+        annotate: None,
+    },
+    Preset {
+        key: "reinmax-k8",
+        title: "ReinMax vs straight-through at K = 8",
+        story: "One unit of eight classes with logits (−1, 0, …, 0), the toy loss, τ = 1. ReinMax (Liu et al., 2023) replaces straight-through's identity Jacobian by 2·J(s) − ½·J(π) with s = ½(softmax(a/τ) + h) and J(p) = diag(p) − ppᵀ: at τ = 1 it is exact here (bias² 0), and biased at the slider's other temperatures (open the τ plot). Straight-through (identity) is far off: its bias² 0.669 is 471 times the squared gradient (0.00142). Straight-through × the softmax Jacobian is nearly right (bias² 7.6·10⁻⁵). Unbiased is not cheap: ReinMax's variance (0.869) is 34 times that of REINFORCE with Bengio's optimal per-unit baseline (0.0253), which is exact too; plain REINFORCE's is 0.973.",
+        page: reinmax_k8,
+        annotate: None,
+    },
 ];
 
 /// Predict, then reveal: a question a story asks before it shows the plots that answer it. The
@@ -232,7 +277,7 @@ pub struct Question {
 }
 
 /// Every story's question, in the page's order of stories.
-pub const QUESTIONS: [Question; 5] = [
+pub const QUESTIONS: [Question; 6] = [
     Question {
         story: "extension",
         setup: "The same toy, with f extended to real h by its multilinear extension t² + (1 − 2t)h instead of (h − t)²: the two agree at h = 0 and h = 1, so E[f] and the exact gradient do not change. On the curved f, straight-through pointed the wrong way.",
@@ -277,6 +322,15 @@ pub const QUESTIONS: [Question; 5] = [
         answer: 0,
         why: "Bengio's estimator: it needs no back-propagation and is unbiased at any depth. Straight-through and straight-through × σ′ back-propagate their surrogates through every layer and leave the diagonal; straight-through × σ′ even gives 7 of the 29 parameters the wrong sign.",
         hides: &["agreement"],
+    },
+    Question {
+        story: "two-classes",
+        setup: "One categorical unit of two classes with logits (a, 0), a = −1, and the toy loss Σ_c (h_c − t_c)² with t = (0.45, 0.55): twice the binary toy, so the exact gradient with respect to a is twice the binary one. On the binary unit, straight-through (identity) had mean −0.362.",
+        prompt: "With two classes, what will straight-through (identity)'s mean with respect to a be?",
+        choices: &["Twice the binary one: −0.724", "The binary one: −0.362", "The exact gradient"],
+        answer: 1,
+        why: "The binary one, −0.362: its estimate for a is ∂f/∂h₀ = 2(h₀ − 0.45), exactly the binary unit's, because its identity Jacobian misses that raising a also lowers h₁. Straight-through × the softmax Jacobian sees it, and doubles with the loss (−0.142).",
+        hides: &["convergence"],
     },
 ];
 

@@ -488,6 +488,176 @@ fn claims() -> Vec<Claim> {
                 Ok(())
             }),
         ),
+        // ---- Categorical units: K = 2 is the binary case ----
+        c("story:two-classes", "σ(a) = {}, so", Value(|| class_probabilities(&preset("two-classes"))[0])),
+        c(
+            "story:two-classes",
+            "softmax(a, 0)₀ = σ(a)",
+            Holds(|| {
+                let (p, q) =
+                    (class_probabilities(&preset("two-classes"))[0], sigmoid(preset("two-classes").model.logit));
+                ensure((p - q).abs() < 1e-15, || format!("{p} vs {q}"))
+            }),
+        ),
+        c("story:two-classes", "twice the binary one: {} (binary", Value(|| gradient(&preset("two-classes"))[0])),
+        c("story:two-classes", "(binary: {}); the second", Value(|| gradient(&toy_at(-1.0))[0])),
+        c(
+            "story:two-classes",
+            "twice the binary toy, and the exact gradient with respect to a is twice",
+            Holds(twice_binary),
+        ),
+        c(
+            "story:two-classes",
+            "the second logit's is its negative",
+            Holds(|| {
+                let g = gradient(&preset("two-classes"));
+                ensure(g.len() == 2 && (g[0] + g[1]).abs() < 1e-15, || format!("{g:?}"))
+            }),
+        ),
+        c(
+            "story:two-classes",
+            "doubles with it ({}; binary",
+            Value(|| on(&preset("two-classes"), "st-sigmoid").mean[0]),
+        ),
+        c("story:two-classes", "binary: {}), but", Value(|| on(&toy_at(-1.0), "st-sigmoid").mean[0])),
+        c("story:two-classes", "stays at {}: its", Value(|| on(&preset("two-classes"), "st").mean[0])),
+        c(
+            "story:two-classes",
+            "Straight-through × the softmax Jacobian diag(π) − ππᵀ doubles with it",
+            Holds(|| {
+                let (c, b) =
+                    (on(&preset("two-classes"), "st-sigmoid").mean[0], on(&toy_at(-1.0), "st-sigmoid").mean[0]);
+                ensure((c - 2.0 * b).abs() < 1e-14, || format!("{c} vs 2 × {b}"))?;
+                let (c, b) = (on(&preset("two-classes"), "st").mean[0], on(&toy_at(-1.0), "st").mean[0]);
+                ensure((c - b).abs() < 1e-14, || format!("straight-through: {c} vs {b}"))
+            }),
+        ),
+        c(
+            "story:two-classes",
+            "Both still point the wrong way",
+            Holds(|| {
+                let p = preset("two-classes");
+                let g = gradient(&p)[0];
+                for k in ["st", "st-sigmoid"] {
+                    let m = on(&p, k).mean[0];
+                    ensure(m * g < 0.0, || format!("{k}: {m} vs {g}"))?;
+                }
+                Ok(())
+            }),
+        ),
+        c(
+            "story:two-classes",
+            "REINFORCE and ReinMax (τ = 1) are exact",
+            Holds(|| exact_everywhere("two-classes", &["reinforce", "reinmax"])),
+        ),
+        // ---- Gumbel-softmax on the simplex ----
+        c("story:gumbel-softmax", "π = ({}, 0.422", Value(|| class_probabilities(&preset("gumbel-softmax"))[0])),
+        c("story:gumbel-softmax", "0.155, {}, 0.422)", Value(|| class_probabilities(&preset("gumbel-softmax"))[1])),
+        c("story:gumbel-softmax", "0.422, {}), and", Value(|| class_probabilities(&preset("gumbel-softmax"))[2])),
+        c(
+            "story:gumbel-softmax",
+            "t = (0.45, {}, 0.275)",
+            Value(|| (1.0 - preset("gumbel-softmax").model.target) / 2.0),
+        ),
+        c("story:gumbel-softmax", "0.275, {}). The", Value(|| (1.0 - preset("gumbel-softmax").model.target) / 2.0)),
+        c("story:gumbel-softmax", "on average {} % of the way", Value(|| 100.0 * simplex_spread(0.5))),
+        c("story:gumbel-softmax", "at τ = 0.1, {} % (nearly", Value(|| 100.0 * simplex_spread(0.1))),
+        c("story:gumbel-softmax", "at τ = 10, {} % (near", Value(|| 100.0 * simplex_spread(10.0))),
+        c(
+            "story:gumbel-softmax",
+            "its mean for the first logit is ≈ {} (Monte Carlo)",
+            Near(|| mc(&preset("gumbel-softmax"), "concrete", 1 << 16).mean[0], 0.02),
+        ),
+        c("story:gumbel-softmax", "against the exact {}. ST", Value(|| gradient(&preset("gumbel-softmax"))[0])),
+        c(
+            "story:gumbel-softmax",
+            "so it is biased",
+            Holds(|| {
+                let p = preset("gumbel-softmax");
+                let (g, r) = (gradient(&p), mc(&p, "concrete", 1 << 16));
+                let se = r.stderr.clone().unwrap();
+                ensure((r.mean[0] - g[0]).abs() > 8.0 * se[0], || format!("{} ± {} vs {}", r.mean[0], se[0], g[0]))
+            }),
+        ),
+        c("story:gumbel-softmax", "the same mean, less variance", Holds(gumbel_rao_vs_st_gumbel_categorical)),
+        c(
+            "story:gumbel-softmax",
+            "All three relaxations are Monte Carlo here",
+            Holds(|| {
+                let p = preset("gumbel-softmax");
+                for k in ["concrete", "st-gumbel", "gumbel-rao"] {
+                    let m = on(&p, k).method;
+                    ensure(m == stochgrad_core::stats::Method::MonteCarlo, || format!("{k}: {m:?}"))?;
+                }
+                Ok(())
+            }),
+        ),
+        // ---- ReinMax vs straight-through at K = 8 ----
+        c(
+            "story:reinmax-k8",
+            "at τ = 1 it is exact here (bias² 0), and biased at the slider's other temperatures",
+            Holds(|| {
+                let p = preset("reinmax-k8");
+                let g2: f64 = gradient(&p).iter().map(|x| x * x).sum();
+                for tau in slider_taus() {
+                    let b = at_tau(&p, "reinmax", tau).figures.bias_sq_norm.value;
+                    if (tau - 1.0).abs() < 1e-9 {
+                        ensure(is_zero(b, g2.sqrt()), || format!("ReinMax at τ = 1: bias² {b}"))?;
+                    } else {
+                        ensure(b > 1e-10 * g2, || format!("ReinMax at τ = {tau}: bias² {b}"))?;
+                    }
+                }
+                Ok(())
+            }),
+        ),
+        c("story:reinmax-k8", "its bias² {} is", Value(|| on(&preset("reinmax-k8"), "st").figures.bias_sq_norm.value)),
+        c(
+            "story:reinmax-k8",
+            "is {} times the squared gradient",
+            Value(|| {
+                let p = preset("reinmax-k8");
+                on(&p, "st").figures.bias_sq_norm.value / gradient(&p).iter().map(|x| x * x).sum::<f64>()
+            }),
+        ),
+        c(
+            "story:reinmax-k8",
+            "the squared gradient ({})",
+            Value(|| gradient(&preset("reinmax-k8")).iter().map(|x| x * x).sum()),
+        ),
+        c(
+            "story:reinmax-k8",
+            "nearly right (bias² {})",
+            Value(|| on(&preset("reinmax-k8"), "st-sigmoid").figures.bias_sq_norm.value),
+        ),
+        c(
+            "story:reinmax-k8",
+            "ReinMax's variance ({}) is",
+            Value(|| on(&preset("reinmax-k8"), "reinmax").figures.variance_trace.value),
+        ),
+        c(
+            "story:reinmax-k8",
+            "is {} times that of REINFORCE",
+            Value(|| {
+                let p = preset("reinmax-k8");
+                on(&p, "reinmax").figures.variance_trace.value
+                    / on(&p, "reinforce-optimal").figures.variance_trace.value
+            }),
+        ),
+        c(
+            "story:reinmax-k8",
+            "per-unit baseline ({}), which",
+            Value(|| on(&preset("reinmax-k8"), "reinforce-optimal").figures.variance_trace.value),
+        ),
+        c(
+            "story:reinmax-k8",
+            "which is exact too",
+            Holds(|| exact_everywhere("reinmax-k8", &["reinforce-optimal", "reinmax"])),
+        ),
+        c(
+            "story:reinmax-k8",
+            "plain REINFORCE's is {}.",
+            Value(|| on(&preset("reinmax-k8"), "reinforce").figures.variance_trace.value),
+        ),
         // ---- Predict, then reveal: the stories' questions (their answers: `every_question_is_answered_by_the_engine`) ----
         c("question:extension", "mean is now {},", Value(|| on(&preset("extension"), "st").mean[0])),
         c("question:extension", "from {}, and", Value(|| on(&preset("wrong-sign"), "st").mean[0])),
@@ -611,6 +781,30 @@ fn claims() -> Vec<Claim> {
         ),
         c("question:deeper", "gives {} of the", Value(|| wrong_signs("deeper", "st-sigmoid") as f64)),
         c("question:deeper", "of the {} parameters", Value(|| gradient(&preset("deeper")).len() as f64)),
+        c("question:two-classes", "had mean {}. —", Value(|| on(&toy_at(-1.0), "st").mean[0])),
+        c("question:two-classes", "Twice the binary one: {} ·", Value(|| 2.0 * on(&toy_at(-1.0), "st").mean[0])),
+        c("question:two-classes", "The binary one: {} ·", Value(|| on(&toy_at(-1.0), "st").mean[0])),
+        c("question:two-classes", "The binary one, {}: its", Value(|| on(&preset("two-classes"), "st").mean[0])),
+        c(
+            "question:two-classes",
+            "doubles with the loss ({})",
+            Value(|| on(&preset("two-classes"), "st-sigmoid").mean[0]),
+        ),
+        c(
+            "question:two-classes",
+            "its estimate for a is ∂f/∂h₀ = 2(h₀ − 0.45), exactly the binary unit's",
+            Holds(|| {
+                // Straight-through's estimate at each state equals the binary unit's at the same h₀.
+                let (c, b) = (preset("two-classes").model.to_model(), toy_at(-1.0).model.to_model());
+                for h0 in [0.0, 1.0] {
+                    let (mut dc, mut db) = (vec![0.0; 2], vec![0.0; 1]);
+                    c.loss.gradient(&[h0, 1.0 - h0], &mut dc);
+                    b.loss.gradient(&[h0], &mut db);
+                    ensure(dc[0] == db[0] && dc[0] == 2.0 * (h0 - 0.45), || format!("h₀ = {h0}: {dc:?} vs {db:?}"))?;
+                }
+                Ok(())
+            }),
+        ),
         // ---- Help: the temperature sweep ----
         c("help:Temperature sweep", "lowering τ raises the variance", Holds(|| variance_falls_with_tau(&grid()[..3]))),
         c(
@@ -964,6 +1158,65 @@ fn claims() -> Vec<Claim> {
 
 // ---- Shared computations of the claims ----
 
+/// The class probabilities `softmax(a)` of a page's first categorical unit (no inputs).
+fn class_probabilities(page: &Page) -> Vec<f64> {
+    let model = page.model.to_model();
+    let k = page.model.categories;
+    let mut a = vec![0.0; model.layers[0].width()];
+    model.layers[0].preactivation(&model.input, &mut a);
+    let z: f64 = a[..k].iter().map(|x| x.exp()).sum();
+    a[..k].iter().map(|x| x.exp() / z).collect()
+}
+
+/// The two-class story's loss is twice the binary toy's at every state, and so are E[f] and the
+/// exact gradient with respect to a.
+fn twice_binary() -> Result<(), String> {
+    let (c, b) = (preset("two-classes"), toy_at(-1.0));
+    let (mc, mb) = (c.model.to_model(), b.model.to_model());
+    for h0 in [0.0, 1.0] {
+        let (fc, fb) = (mc.loss.value(&[h0, 1.0 - h0]), mb.loss.value(&[h0]));
+        ensure((fc - 2.0 * fb).abs() < 1e-15, || format!("h₀ = {h0}: {fc} vs 2 × {fb}"))?;
+    }
+    let (sc, sb) = (solve(&mc).unwrap(), solve(&mb).unwrap());
+    ensure((sc.expected_loss - 2.0 * sb.expected_loss).abs() < 1e-15, || "E[f]".into())?;
+    ensure((sc.gradient[0] - 2.0 * sb.gradient[0]).abs() < 1e-15, || format!("{:?} vs {:?}", sc.gradient, sb.gradient))
+}
+
+/// Each estimator's exact mean is the exact gradient in every parameter.
+fn exact_everywhere(story: &str, keys: &[&str]) -> Result<(), String> {
+    let p = preset(story);
+    let g = gradient(&p);
+    for k in keys {
+        let r = on(&p, k);
+        ensure(r.method == stochgrad_core::stats::Method::Exact, || format!("{k}: {:?}", r.method))?;
+        let d: f64 = r.mean.iter().zip(&g).map(|(a, b)| (a - b).abs()).sum();
+        ensure(d < 1e-14, || format!("{k}: {:?} vs {g:?}", r.mean))?;
+    }
+    Ok(())
+}
+
+/// How far the simplex plot's Gumbel-softmax samples sit from the centre at τ (the Gumbel-softmax
+/// story's settings and sampling seed), as its caption says.
+fn simplex_spread(tau: f64) -> f64 {
+    let mut page = preset("gumbel-softmax");
+    page.tau = tau;
+    stochgrad_app::plots::Simplex::from_state(&stochgrad_app::state::State::new(page)).spread()
+}
+
+/// On the Gumbel-softmax story: Gumbel-Rao's Monte-Carlo mean equals ST Gumbel-softmax's within 4
+/// combined standard errors in every parameter, and its variance is lower.
+fn gumbel_rao_vs_st_gumbel_categorical() -> Result<(), String> {
+    let p = preset("gumbel-softmax");
+    let (s, g) = (mc(&p, "st-gumbel", 1 << 16), mc(&p, "gumbel-rao", 1 << 16));
+    let (ss, gs) = (s.stderr.clone().unwrap(), g.stderr.clone().unwrap());
+    for i in 0..s.mean.len() {
+        let tol = 4.0 * (ss[i] * ss[i] + gs[i] * gs[i]).sqrt();
+        ensure((s.mean[i] - g.mean[i]).abs() < tol, || format!("{i}: {} vs {} (4 s.e. {tol})", s.mean[i], g.mean[i]))?;
+    }
+    let (vs, vg) = (s.figures.variance_trace.value, g.figures.variance_trace.value);
+    ensure(vg < 0.8 * vs, || format!("variance {vg} vs {vs}"))
+}
+
 fn exact_here(story: &str, key: &str) -> Result<(), String> {
     let p = preset(story);
     let (g, m) = (gradient(&p)[0], on(&p, key).mean[0]);
@@ -1268,6 +1521,9 @@ fn declared(text: &str) -> Vec<&'static str> {
         "question:toy-0499" => vec!["0.499"],
         "story:toy-0499" => vec!["0.499", "0.5"],
         "story:tau" => vec!["−1", "0.05", "10"],
+        "story:two-classes" | "question:two-classes" => vec!["−1", "0.45", "0.55", "0"],
+        "story:gumbel-softmax" => vec!["−1", "0.45", "0.5", "0.1", "10", "0"],
+        "story:reinmax-k8" => vec!["−1", "0"],
         "story:learned-predictor" => vec!["2013", "10,000", "100,000"],
         "help:Temperature sweep" => vec!["−1"],
         "help:Convergence" => vec!["−1"],
@@ -1725,6 +1981,21 @@ fn every_question_is_answered_by_the_engine() {
                 })
             }
             "deeper" => the_one(q.story, &["reinforce-optimal", "st", "st-sigmoid"], unbiased),
+            // Twice the binary mean, the binary mean, or the exact gradient.
+            "two-classes" => {
+                let p = preset(q.story);
+                let (m, b, g) = (on(&p, "st").mean[0], on(&toy_at(-1.0), "st").mean[0], gradient(&p)[0]);
+                let hits: Vec<usize> = [2.0 * b, b, g]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| (*x - m).abs() < 1e-12)
+                    .map(|(i, _)| i)
+                    .collect();
+                match hits[..] {
+                    [i] => Ok(i),
+                    _ => Err(format!("two-classes: choices {hits:?} qualify")),
+                }
+            }
             other => Err(format!("{other}: no computation of this question's answer")),
         };
         match engine {
