@@ -569,6 +569,57 @@ export const tests = [
     await page.close();
   }],
 
+  ['categorical units: the Units control, exact figures equal to the CLI\'s on the exported model, binary-only estimators greyed, the simplex drawn', async (ctx) => {
+    const { page, errors } = await openPage(ctx, { url: ctx.base + '#est=reinforce,st-sigmoid,reinmax,concrete,arm' });
+    await page.selectOption('#unit-type', 'categorical');
+    await page.waitForFunction(() => /[#&]unit=categorical(&|$)/.test(location.hash) && /[#&]kc=3(&|$)/.test(location.hash));
+    // One unit of three classes: three parameters (the classes' biases), named by unit and class.
+    await page.waitForFunction(() => /3 parameters/.test(document.querySelector('#results')?.textContent || ''));
+    assert.match(await page.locator('.param-picker').textContent(), /unit 0, class 0/);
+    // ARM has no categorical form: greyed, with the reason; REINFORCE and ReinMax exact; Gumbel-softmax Monte Carlo.
+    const arm = await waitRow(page, 'arm', (r) => /not applicable/.test(r.text));
+    assert.match(arm.text, /binary units only/);
+    const reinforce = await waitRow(page, 'reinforce', (r) => r.method === 'exact');
+    const reinmax = await waitRow(page, 'reinmax', (r) => r.method === 'exact');
+    await waitRow(page, 'concrete', (r) => r.method === 'monte-carlo');
+    // The exported MODEL.json is categorical, and the CLI gives the page's numbers on it.
+    const download = page.waitForEvent('download');
+    await page.locator('#export-model').click();
+    const file = path.join(ctx.tmp, `categorical-${(await download).suggestedFilename()}`);
+    await (await download).saveAs(file);
+    const model = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(model.layers[0].unit, 'categorical');
+    assert.equal(model.layers[0].classes, 3);
+    assert.equal(model.layers[0].bias.length, 3);
+    const cli = (args) => JSON.parse(ctx.execFileSync(ctx.cli, args).toString());
+    const exact = cli(['exact', file]);
+    close(exact.expected_loss, Number(await page.locator('#expected-loss').getAttribute('data-value')), 1e-12, 'E[f]');
+    const g = flatten(exact.gradient);
+    assert.equal(g.length, 3);
+    assert.ok(Math.abs(g[0] + g[1] + g[2]) < 1e-12, `a softmax sees only differences of logits: ${g}`);
+    reinforce.mean.forEach((m, i) => close(m, g[i], 1e-12, `reinforce mean ${i} = the exact gradient`));
+    const rm = cli(['moments', file, '--estimator', 'reinmax', '--tau', '0.5']);
+    flatten(rm.mean).forEach((m, i) => close(m, reinmax.mean[i], 1e-12, `reinmax mean ${i} vs CLI`));
+    close(rm.variance_trace, reinmax.variance, 1e-12, 'reinmax variance vs CLI');
+    // The simplex: drawn below the other plots, its caption stating π.
+    await page.waitForSelector('#plot-simplex canvas');
+    const p0 = Math.exp(-1) / (Math.exp(-1) + 2);
+    assert.match(await page.locator('#simplex-caption').textContent(), new RegExp(`π = softmax\\(a\\) = \\(${p0.toFixed(3)}, `));
+    // K = 5 by its slider: the simplex says what it needs, the CLI still agrees.
+    await setInput(page, '#classes-k', '5');
+    await page.waitForFunction(() => /[#&]kc=5(&|$)/.test(location.hash));
+    await page.waitForFunction(() => /for one categorical unit of K = 3/.test(document.querySelector('#simplex-caption')?.textContent || ''));
+    await waitRow(page, 'reinforce', (r) => r.method === 'exact' && r.mean.length === 5);
+    // The story: the simplex enlarged, its caption at the story's τ.
+    await page.locator('#preset-gumbel-softmax').click();
+    await page.waitForFunction(() => /[#&]focus=simplex(&|$)/.test(location.hash));
+    await page.waitForFunction(() => /73% of the way/.test(document.querySelector('#simplex-caption')?.textContent || ''));
+    fs.mkdirSync(ctx.shots, { recursive: true });
+    await page.locator('#plot-simplex').screenshot({ path: path.join(ctx.shots, 'simplex.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }],
+
   ['the extension of f flips straight-through\'s sign, and "w.r.t. p" shows the CLI\'s --wrt p numbers', async (ctx) => {
     const { page, errors } = await openPage(ctx);
     const exported = async () => {
@@ -657,6 +708,7 @@ export const tests = [
       `#est=${keys}&tau=0.05&a=30`,
       `#est=${keys}&tau=10&a=-30&w=12`,
       `#est=${keys}&tau=0.05&w=3,3&in=4&ws=3&loss=softmax&spf=1024`,
+      `#est=${keys}&tau=0.05&a=30&unit=categorical&kc=10&w=3`,
     ];
     for (const hash of hashes) {
       const { page, errors } = await openPage(ctx, { url: ctx.base + hash });

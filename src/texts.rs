@@ -44,7 +44,7 @@ pub const HOW_TO_READ: [(&str, &str); 8] = [
 ];
 
 /// Under the readout table.
-pub const READOUT_NOTE: &str = "Exact figures come from enumerating every binary configuration (or quadrature over the relaxations' noise); Monte-Carlo figures are shown ± one standard error, with bias² debiased so that an unbiased estimator's sampling noise does not show up as bias.";
+pub const READOUT_NOTE: &str = "Exact figures come from enumerating every discrete configuration (or quadrature over the relaxations' noise); Monte-Carlo figures are shown ± one standard error, with bias² debiased so that an unbiased estimator's sampling noise does not show up as bias.";
 
 /// Under the readout table: why a Monte-Carlo bias² can be shown as "≈ 0".
 pub const DEBIASED_NOTE: &str = "A Monte-Carlo bias² is debiased: the share of the sampling noise, tr Var/n, is subtracted from ‖mean − ∇‖². For an unbiased estimator it then scatters around 0 and can come out below 0; such a value is shown as ≈ 0 with its standard error.";
@@ -81,14 +81,24 @@ pub const PAPER_GATING_CAPTION: &str =
 pub const PAPER_GATING_SETUP: &str = "Theirs, in the paper's words: “Comparison of training criteria and valid/test classification error (%) for stochastic (top) and baseline (bottom) gaters.” The stochastic gaters have “a gater of 400 hidden units and 2000 output units”, with “a sparsity constraint … such that each is non-zero 10% of the time”; the Baseline Sigmoid “has no sparsity constraint and only 200 output units for the gater and main part”, and the Baseline Sigmoid with Noise is “the same, but with Gaussian noise added during training”.";
 
 /// A note for the one-unit toy, where two estimators are constants (shown when one is selected).
+/// On one categorical unit, local expectation is a constant for every K, Bengio's estimator only
+/// for K = 2 (its per-unit baseline cannot cancel K − 1 > 1 directions of the score).
 pub fn degenerate_note(st: &State) -> Option<String> {
+    let m = &st.page.model;
+    let categorical = m.unit == stochgrad_core::settings::UnitChoice::Categorical;
     let constant: Vec<&str> = ["reinforce-optimal", "local-expectation"]
         .into_iter()
+        .filter(|k| !(categorical && *k == "reinforce-optimal" && m.categories != 2))
         .filter(|k| st.page.estimators.iter().any(|e| e == k))
         .collect();
-    (st.page.model.widths == [1] && !constant.is_empty()).then(|| {
+    (m.widths == [1] && !constant.is_empty()).then(|| {
+        let (value, states) = if categorical {
+            ("Σ_c f(h = class c)·∂π_c/∂a", "every sample")
+        } else {
+            ("σ′(a)(f(1) − f(0))", "h = 0 and h = 1")
+        };
         format!(
-            "One unit, and a loss of that unit only: {} the same constant σ′(a)(f(1) − f(0)) for h = 0 and h = 1 — zero variance. This toy is degenerate for comparing baselines (the Baselines story uses three units).",
+            "One unit, and a loss of that unit only: {} the same constant {value} for {states} — zero variance. This toy is degenerate for comparing baselines (the Baselines story uses three units).",
             match constant.as_slice() {
                 [one] if *one == "reinforce-optimal" => "Bengio's estimator with the exact L̄ (reinforce-optimal) is".to_string(),
                 [_] => "local expectation's estimate is".to_string(),

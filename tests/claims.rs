@@ -1141,6 +1141,14 @@ fn claims() -> Vec<Claim> {
                 ensure(values.windows(2).all(|w| w[1] > w[0]), || format!("not increasing in a: {values:?}"))
             }),
         ),
+        c(
+            "readme",
+            "at most `K^n ≤ {}` states",
+            Value(|| (1u64 << stochgrad_core::settings::bounds::CATEGORICAL_STATES_LOG2) as f64),
+        ),
+        c("readme", "at most {} outputs per layer", Value(|| stochgrad_core::json::MAX_CATEGORICAL_WIDTH as f64)),
+        c("readme", "\"classes\": K` (2 to {}, at most", Value(|| stochgrad_core::json::MAX_CATEGORIES as f64)),
+        c("readme", "**Classes K** slider (2–{}; URL", Value(|| stochgrad_core::settings::bounds::CATEGORIES.1 as f64)),
         c("readme", "(λ = {}) on each gate's", Value(|| stochgrad_core::gating::GatingConfig::default().penalty)),
         c("readme", "(Adam, lr {}, 3000 steps", Value(|| stochgrad_core::gating::GatingConfig::default().lr)),
         c("readme", "lr 0.03, {} steps of", Value(|| stochgrad_core::gating::GatingConfig::default().steps as f64)),
@@ -1546,6 +1554,8 @@ fn declared(text: &str) -> Vec<&'static str> {
 /// The README's numbers that are not engine output: versions, limits, settings of the examples and
 /// the gating miniature, tolerances of the tests, quotations of the paper.
 const README_DECLARED: &[&str] = &[
+    // the categorical brute force's random networks (core/tests/categorical.rs)
+    "36",
     // versions (trunk 0.21.14, binaryen 132) and timings of the setup; PNG export at 2×
     "0.21",
     "132",
@@ -2012,5 +2022,31 @@ fn the_readme_quotes_the_papers_table_as_the_page_does() {
     for (name, train, valid, test) in texts::PAPER_GATING {
         let row = format!("| {name} | {train} | {valid} | {test} |");
         assert!(README.contains(&row), "README lacks the paper's row {row}");
+    }
+}
+
+/// The one-unit note says which estimators are constants (zero variance): true for each it names,
+/// on binary units and on categorical units of 2 to 5 classes, and the estimator it leaves out for
+/// K > 2 (Bengio's) does vary.
+#[test]
+fn the_one_unit_note_names_exactly_the_constant_estimators() {
+    use stochgrad_app::state::State;
+    use stochgrad_core::settings::UnitChoice;
+    let mut pages = vec![Page::default()];
+    for k in 2..=5 {
+        let mut p = Page::default();
+        p.model.unit = UnitChoice::Categorical;
+        p.model.categories = k;
+        pages.push(p);
+    }
+    for mut p in pages {
+        p.estimators = vec!["reinforce-optimal".into(), "local-expectation".into()];
+        let note = texts::degenerate_note(&State::new(p.clone())).expect("one unit: a note");
+        for (key, name) in [("reinforce-optimal", "Bengio's estimator"), ("local-expectation", "local expectation")] {
+            let v = on(&p, key).figures.variance_trace.value;
+            let named = note.contains(name);
+            let what = format!("{} K = {}: {key} variance {v}, note: {note}", p.model.unit.key(), p.model.categories);
+            assert!(if named { v < 1e-20 } else { v > 1e-6 }, "{what}");
+        }
     }
 }

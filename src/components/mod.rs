@@ -431,7 +431,7 @@ pub fn app() -> Html {
         <header class="top">
             <div class="title">
                 <h1>{ "stochgrad" }</h1>
-                <p class="tagline">{ "Gradient estimators for stochastic binary neurons, against the exact gradient (computed by enumerating every binary configuration)." }</p>
+                <p class="tagline">{ "Gradient estimators for stochastic binary and categorical neurons, against the exact gradient (computed by enumerating every discrete configuration)." }</p>
             </div>
             <div class="status" id="status">{ state.status_line() }</div>
             <div class="sr-only" role="status" aria-live="polite">{ announcement(&state) }</div>
