@@ -372,7 +372,7 @@ fn malformed_models_each_get_their_own_error() {
         ("match pattern wrong length", MATCH2.replace("[1, 0]", "[1, 0, 1]"), vec!["loss.pattern: has 3 entries but the last layer has 2 units"]),
         ("toy target wrong length", valid.replace("[0.45]", "[0.45, 0.5]"), vec!["loss.target: has 2 entries but the last layer has 1 units"]),
         ("readout missing target", READOUT3.replace(r#", "target": 1.0"#, ""), vec!["loss.target: missing"]),
-        ("unknown field", valid.replace(r#""bias""#, r#""bais""#), vec!["layers[0].bais: unknown field (expected one of: weights, bias, unit, noise, noise_scale)"]),
+        ("unknown field", valid.replace(r#""bias""#, r#""bais""#), vec!["layers[0].bais: unknown field (expected one of: weights, bias, unit, noise, noise_scale, classes)"]),
         ("unknown top-level field", valid.replacen('{', r#"{"lossy": 1, "#, 1), vec!["lossy: unknown field (expected one of: input, layers, loss)"]),
         ("unknown loss field", valid.replace(r#""target""#, r#""targets""#), vec!["loss.targets: unknown field"]),
         (
