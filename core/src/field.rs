@@ -133,13 +133,15 @@ pub struct Field {
 }
 
 impl Field {
-    /// Check the spec against the model: binary units, two distinct parameters, finite ranges
+    /// Check the spec against the model: binary or categorical units, two distinct parameters, finite ranges
     /// with `lo < hi`, the grid, samples, steps and learning rate in range, known estimators
     /// (those that do not apply are kept as skipped, with the reason).
     pub fn new(model: &Model, spec: Spec) -> Result<Field> {
-        if let Some((k, l)) = model.layers.iter().enumerate().find(|(_, l)| l.unit != crate::model::UnitKind::Binary) {
+        use crate::model::UnitKind;
+        let exact_kind = |u: &UnitKind| matches!(u, UnitKind::Binary | UnitKind::Categorical { .. });
+        if let Some((k, l)) = model.layers.iter().enumerate().find(|(_, l)| !exact_kind(&l.unit)) {
             return Err(Error::NotApplicable(Reason::MonteCarloOnly(format!(
-                "the gradient field is drawn for networks of binary units (layer {} has {} units)",
+                "the gradient field is drawn for networks of binary or categorical units (layer {} has {} units)",
                 k + 1,
                 l.unit.key()
             ))));

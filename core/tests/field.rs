@@ -187,3 +187,55 @@ fn bad_specs_are_typed_one_line_errors() {
     .unwrap();
     assert!(matches!(Field::new(&sts, Spec::new(&sts, 0, 1)), Err(Error::NotApplicable(_))));
 }
+
+/// A network with a categorical layer (2 inputs → one unit of 3 classes → 2 binary units, toy
+/// loss): the field's exact gradient is the central difference of its exact `E[f]` along each axis,
+/// REINFORCE's exact mean is the gradient, the binary-only estimators are left out with their
+/// reason, the relaxations are sampled, and exact descent lowers `E[f]`.
+#[test]
+fn a_categorical_network_has_a_field_too() {
+    let model = stochgrad_core::Model::from_json_str(
+        r#"{"input": [0.5, -1.0], "layers": [
+            {"unit": "categorical", "classes": 3, "weights": [[0.4, -0.3], [-0.8, 0.2], [0.1, 0.9]], "bias": [0.3, -0.5, 0.0]},
+            {"weights": [[1.2, -0.7, 0.3], [-0.4, 0.9, -1.1]], "bias": [0.2, -0.3]}],
+          "loss": {"kind": "toy", "target": [0.3, 0.7]}}"#,
+    )
+    .unwrap();
+    let ix = stochgrad_core::params::find(&model, "W1[2][1]").unwrap();
+    let iy = stochgrad_core::params::find(&model, "c1[0]").unwrap();
+    let keys = ["reinforce", "arm", "st", "concrete"];
+    let spec = Spec {
+        grid: 3,
+        estimators: keys.iter().map(|k| k.to_string()).collect(),
+        samples: 2048,
+        steps: 20,
+        lr: 0.5,
+        ..Spec::new(&model, ix, iy)
+    };
+    let f = Field::new(&model, spec.clone()).unwrap();
+    let skipped: Vec<(&str, &str)> =
+        f.estimators().iter().filter_map(|e| e.skipped.as_deref().map(|s| (e.key.as_str(), s))).collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].0 == "arm" && skipped[0].1.contains("binary units only"), "{skipped:?}");
+    let method = |k: &str| f.estimators().iter().find(|e| e.key == k).unwrap().method;
+    assert_eq!((method("reinforce"), method("st")), (Some(Method::Exact), Some(Method::Exact)));
+    assert_eq!(method("concrete"), Some(Method::MonteCarlo));
+    let e = |x: f64, y: f64| solve(&f.model_at(x, y)).unwrap().expected_loss;
+    let h = 1e-5;
+    for p in f.rows().unwrap().iter().flatten() {
+        let dx = (e(p.x + h, p.y) - e(p.x - h, p.y)) / (2.0 * h);
+        let dy = (e(p.x, p.y + h) - e(p.x, p.y - h)) / (2.0 * h);
+        assert!(
+            (p.gradient[0] - dx).abs() < 1e-8 && (p.gradient[1] - dy).abs() < 1e-8,
+            "{:?} vs ({dx}, {dy})",
+            p.gradient
+        );
+        assert_eq!(p.expected_loss, e(p.x, p.y));
+        close(p.means[0][0], p.gradient[0], 1.0, "reinforce is unbiased (x)");
+        close(p.means[0][1], p.gradient[1], 1.0, "reinforce is unbiased (y)");
+        assert!(p.means.iter().flatten().all(|v| v.is_finite()));
+    }
+    let ts = f.trajectories().unwrap();
+    assert_eq!(ts.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["exact", "reinforce", "st", "concrete"]);
+    assert!(ts[0].expected_loss[20] < ts[0].expected_loss[0], "exact descent lowers E[f]");
+}
