@@ -123,7 +123,7 @@ fn gumbel_softmax() -> Page {
 }
 
 fn reinmax_k8() -> Page {
-    categorical(8, &["reinforce", "reinforce-optimal", "st", "st-sigmoid", "reinmax"], |p| {
+    categorical(8, &["reinforce", "reinforce-optimal", "st", "st-sigmoid", "reinmax", "concrete"], |p| {
         p.tau = 1.0;
         p.focus = "bars".into();
     })
@@ -243,14 +243,14 @@ pub const PRESETS: [Preset; 13] = [
     Preset {
         key: "gumbel-softmax",
         title: "Gumbel-softmax on the simplex",
-        story: "One categorical unit of three classes with logits (−1, 0, 0): π = (0.155, 0.422, 0.422), and the toy loss with t = (0.45, 0.275, 0.275). The simplex plot shows Gumbel-softmax samples y = softmax((a + G)/τ), each coloured by its one-hot sample argmax(a + G): at τ = 0.5 they lie on average 73 % of the way from the centre to a corner; at τ = 0.1, 95 % (nearly the discrete samples); at τ = 10, 7 % (near the centre). Gumbel-softmax differentiates f at y instead of h, so it is biased: at τ = 0.5 its mean for the first logit is ≈ −0.071 (Monte Carlo) against the exact −0.0459. ST Gumbel-softmax evaluates f at the one-hot sample and back-propagates through y; Gumbel-Rao averages that backward pass over the Gumbels given the sample: the same mean, less variance. All three relaxations are Monte Carlo here (± s.e. on the bars).",
+        story: "One categorical unit of three classes with logits (−1, 0, 0): π = (0.155, 0.422, 0.422), and the toy loss with t = (0.45, 0.275, 0.275). The simplex plot shows Gumbel-softmax samples y = softmax((a + G)/τ), each coloured by its one-hot sample argmax(a + G): at τ = 0.5 they lie on average 73 % of the way from the centre to a corner; at τ = 0.1, 95 % (nearly the discrete samples); at τ = 10, 7 % (near the centre). Gumbel-softmax differentiates f at y instead of h, so it is biased: at τ = 0.5 its mean for the first logit is ≈ −0.072 (Monte Carlo) against the exact −0.0459. ST Gumbel-softmax evaluates f at the one-hot sample and back-propagates through y; Gumbel-Rao averages that backward pass over the Gumbels given the sample: the same mean, less variance. The τ plot shows the trade-off, and that it is not a simple one: Gumbel-softmax's variance falls as τ grows (≈ 0.85 at τ = 0.1, ≈ 0.040 at τ = 1, below 10⁻⁴ at τ = 10), but its bias does not: at τ = 0.1 its bias² is within two standard errors of 0, at τ = 10 its mean for the first logit is ≈ −0.0089, a fifth of the gradient. All three relaxations are Monte Carlo here (± s.e. on the bars).",
         page: gumbel_softmax,
         annotate: None,
     },
     Preset {
         key: "reinmax-k8",
-        title: "ReinMax vs straight-through at K = 8",
-        story: "One unit of eight classes with logits (−1, 0, …, 0), the toy loss, τ = 1. ReinMax (Liu et al., 2023) replaces straight-through's identity Jacobian by 2·J(s) − ½·J(π) with s = ½(softmax(a/τ) + h) and J(p) = diag(p) − ppᵀ: at τ = 1 it is exact here (bias² 0), and biased at the slider's other temperatures (open the τ plot). Straight-through (identity) is far off: its bias² 0.669 is 471 times the squared gradient (0.00142). Straight-through × the softmax Jacobian is nearly right (bias² 7.6·10⁻⁵). Unbiased is not cheap: ReinMax's variance (0.869) is 34 times that of REINFORCE with Bengio's optimal per-unit baseline (0.0253), which is exact too; plain REINFORCE's is 0.973.",
+        title: "ReinMax, straight-through and Gumbel-softmax at K = 8",
+        story: "One unit of eight classes with logits (−1, 0, …, 0), the toy loss, τ = 1. ReinMax (Liu et al., 2023) replaces straight-through's identity Jacobian by 2·J(s) − ½·J(π) with s = ½(softmax(a/τ) + h) and J(p) = diag(p) − ppᵀ: at τ = 1 it is exact here (bias² 0), and biased at the slider's other temperatures (open the τ plot). Straight-through (identity) is far off: its bias² 0.669 is 471 times the squared gradient (0.00142). Straight-through × the softmax Jacobian is much closer (bias² 7.6·10⁻⁵, 5 % of the squared gradient). Exact here is not cheap for ReinMax: its variance (0.869) is 34 times that of REINFORCE with Bengio's optimal per-unit baseline (0.0253), which is exact too; plain REINFORCE's is 0.973. Gumbel-softmax (Monte Carlo) has the second-smallest variance here (≈ 0.036, after Bengio's) and a small bias: its mean for the first logit is ≈ −0.0392 against the exact −0.0352.",
         page: reinmax_k8,
         annotate: None,
     },

@@ -5,8 +5,8 @@
 //! as τ grows.
 //!
 //! The samples are drawn here from a fixed stream (the page's sampling seed, key "simplex"):
-//! [`SAMPLES`] of them, three logistic-free Gumbel draws each — a few hundred exponentials, so on
-//! the page's thread like the plots' other arithmetic.
+//! [`SAMPLES`] of them, three Gumbel draws `−ln(−ln U)` each — 900 draws, so on the page's thread
+//! like the plots' other arithmetic.
 
 use super::kit::{self, err, Entry, Swatch, Theme};
 use super::probe;
@@ -203,7 +203,7 @@ impl PlotData for Simplex {
             mark(pa, &th, p, Probe::new(what, 0.0, top).names("", "largest y_c"));
         }
         for c in 0..3 {
-            // The one-hot sample at the corner, its area proportional to its probability π_c.
+            // The one-hot sample at the corner, its radius growing with its probability π_c.
             let r = th.px(3.0 + 12.0 * pi[c].sqrt());
             pa.draw(&Circle::new(CORNERS[c], r, CLASS_COLORS[c].stroke_width(th.line))).map_err(err)?;
             let (dx, dy) = match c {
