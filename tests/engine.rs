@@ -7,7 +7,7 @@ use common::over_the_wire;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use stochgrad_app::engine::{serve, Port};
-use stochgrad_app::protocol::{Cmd, JobSpec, LogitMark, Out, SweepKind};
+use stochgrad_app::protocol::{Cmd, JobSpec, LogitMark, Out, SweepKind, SweepPoint};
 use stochgrad_app::state::{Page, State};
 
 /// Commands are delivered in order; `after` says how many yields must pass before each.
@@ -229,6 +229,62 @@ fn sweeps_cover_tau_and_width() {
     assert_eq!(width.len(), 5);
     for (key, n) in &width {
         assert_eq!(*n, stochgrad_app::engine::SWEEP_MAX_WIDTH, "{key}");
+    }
+}
+
+/// Categorical units of K = 10 classes: the width sweep covers the widths the page offers (K^n ≤
+/// 4096 states: 1 to 3 units), each point computed on the network of that width (REINFORCE's exact
+/// bias² is 0 and its variance that network's).
+#[test]
+fn the_width_sweep_of_categorical_units_stays_within_their_widths() {
+    let mut page = Page::default();
+    page.model.unit = stochgrad_core::settings::UnitChoice::Categorical;
+    page.model.categories = 10;
+    page.estimators = vec!["reinforce".into(), "st".into()];
+    let mut s = State::new(page.clone()).job_spec();
+    s.playing = false;
+    s.sweeps = true;
+    s.max_samples = 0;
+    let out = run(vec![(0, Cmd::Start(Box::new(s)))]);
+    let width: Vec<(String, Vec<SweepPoint>)> = out
+        .iter()
+        .filter_map(|o| match o {
+            Out::Sweep { kind: SweepKind::Width, key, points, .. } => Some((key.clone(), points.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(width.iter().map(|w| w.0.as_str()).collect::<Vec<_>>(), ["reinforce", "st"]);
+    let max = stochgrad_core::settings::bounds::categorical_width(10);
+    assert_eq!(max, 3);
+    for (key, points) in &width {
+        assert_eq!(points.iter().map(|p| p.x).collect::<Vec<_>>(), [1.0, 2.0, 3.0], "{key}");
+    }
+    for p in &width[0].1 {
+        let mut at = page.model.clone();
+        at.widths = vec![p.x as usize];
+        let m = at.to_model();
+        let sol = stochgrad_core::exact::solve(&m).unwrap();
+        let req = stochgrad_core::moments::Request {
+            hp: page.hp(),
+            method: stochgrad_core::moments::MethodChoice::Auto,
+            samples: 1 << 12,
+            seed: 1,
+        };
+        let r = stochgrad_core::moments::moments(
+            &m,
+            &sol,
+            stochgrad_core::estimators::find("reinforce").unwrap(),
+            &req,
+            &mut |_, _| true,
+        )
+        .unwrap();
+        assert_eq!(p.method, "exact");
+        assert!(
+            (p.variance_trace.value - r.figures.variance_trace.value).abs() <= 1e-12 * r.figures.variance_trace.value,
+            "width {}",
+            p.x
+        );
+        assert!(p.bias_sq.value.abs() < 1e-20, "width {}: bias² {:?}", p.x, p.bias_sq);
     }
 }
 

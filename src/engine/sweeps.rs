@@ -11,6 +11,7 @@ use crate::protocol::{JobSpec, LogitMark, MomentsView, Out, SweepKind, SweepPoin
 use stochgrad_core::estimators::{find, Estimator, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::{solve, ExactSolution};
 use stochgrad_core::moments::mc_chunk;
+use stochgrad_core::settings::{bounds, UnitChoice};
 use stochgrad_core::stats::{Figures, McAccumulator, Method};
 use stochgrad_core::sweep::{self as logit, Bisection, Bracket, Unit};
 use stochgrad_core::Model;
@@ -81,8 +82,13 @@ pub(super) fn tasks(spec: &JobSpec, setup: &Setup, applicable: &[Applicable<'_>]
                 });
             }
         }
+        // Categorical units: the widths the page offers for K classes (K^n ≤ 4096 states).
+        let max_width = match setup.settings.unit {
+            UnitChoice::Categorical => bounds::categorical_width(setup.settings.categories).min(SWEEP_MAX_WIDTH),
+            UnitChoice::Binary => SWEEP_MAX_WIDTH,
+        };
         for a in applicable {
-            let xs = (1..=SWEEP_MAX_WIDTH).map(|w| w as f64).collect();
+            let xs = (1..=max_width).map(|w| w as f64).collect();
             sweeps.push(SweepTask {
                 kind: SweepKind::Width,
                 key: a.est.meta().key.into(),
@@ -216,6 +222,7 @@ pub(super) async fn step<P: Port>(
         let est = find(&task.key).expect("key from the registry");
         let est_hp = spec.hp_for(&task.key);
         let (m, s, h);
+        let mut unsolved = false;
         let mut slope: Option<f64> = None;
         let (model_ref, sol_ref, hp_ref): (&Model, &ExactSolution, &HyperParams) = match task.kind {
             SweepKind::Tau => {
@@ -229,7 +236,11 @@ pub(super) async fn step<P: Port>(
                 s = solve(&m);
                 match &s {
                     Ok(sol_w) => (&m, sol_w, &est_hp),
-                    Err(_) => (model, sol, &est_hp),
+                    // Dropped below (never the current network's figures under another width).
+                    Err(_) => {
+                        unsolved = true;
+                        (model, sol, &est_hp)
+                    }
                 }
             }
             SweepKind::Logit => {
@@ -254,7 +265,7 @@ pub(super) async fn step<P: Port>(
             seed: spec.sampling_seed,
             samples: SWEEP_SAMPLES,
         };
-        let r = if task.kind == SweepKind::Logit && slope.is_none() {
+        let r = if (task.kind == SweepKind::Logit && slope.is_none()) || unsolved {
             Err(String::new())
         } else {
             point(ps, ctl, port).await?
