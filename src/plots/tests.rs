@@ -382,6 +382,16 @@ fn bars_full_and_modes() {
     }
     // Exact zero bias² is written as 0 and the negative Monte-Carlo bias² as ≈0.
     assert!(svg.contains("\n0\n") && svg.contains("\n≈0\n"));
+    // A biased estimator whose exact bias² is zero on this model (ReinMax at τ = 1) is "exact here",
+    // never "unbiased".
+    let mut exact_here = b.clone();
+    exact_here.groups.truncate(1);
+    exact_here.groups[0].key = "reinmax".into();
+    exact_here.groups[0].unbiased = false;
+    exact_here.groups[0].method = "exact".into();
+    exact_here.groups[0].bias_sq = Fig { value: 0.0, stderr: None };
+    let svg_here = render(&exact_here);
+    assert!(svg_here.contains("exact here") && !svg_here.contains("unbiased"), "{svg_here}");
     let csv = b.csv();
     let rows = csv_rows(&csv);
     assert_eq!(
