@@ -213,10 +213,7 @@ impl Settings {
             self.widths.truncate(bounds::LAYERS.1);
         }
         clamp_usize(&mut self.categories, bounds::CATEGORIES, "number of classes per unit", &mut notes);
-        let width = match self.unit {
-            UnitChoice::Binary => bounds::WIDTH,
-            UnitChoice::Categorical => (1, bounds::categorical_width(self.categories)),
-        };
+        let width = self.width_bounds();
         for (k, w) in self.widths.iter_mut().enumerate() {
             clamp_usize(w, width, &format!("width of layer {}", k + 1), &mut notes);
         }
@@ -293,6 +290,15 @@ impl Settings {
         match self.unit {
             UnitChoice::Binary => 1,
             UnitChoice::Categorical => self.categories,
+        }
+    }
+
+    /// The widths a layer may have: [`bounds::WIDTH`] for binary units, for categorical units at
+    /// most [`bounds::categorical_width`] of K (K^n ≤ 2^[`bounds::CATEGORICAL_STATES_LOG2`] states).
+    pub fn width_bounds(&self) -> (usize, usize) {
+        match self.unit {
+            UnitChoice::Binary => bounds::WIDTH,
+            UnitChoice::Categorical => (bounds::WIDTH.0, bounds::categorical_width(self.categories)),
         }
     }
 

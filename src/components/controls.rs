@@ -227,8 +227,8 @@ pub fn network_controls(p: &PanelProps) -> Html {
     let m = &page.model;
     let layers = m.widths.len();
     let categorical = m.unit == UnitChoice::Categorical;
-    let (k, max_width) =
-        if categorical { (m.categories, bounds::categorical_width(m.categories)) } else { (1, bounds::WIDTH.1) };
+    let k = if categorical { m.categories } else { 1 };
+    let (min_width, max_width) = m.width_bounds();
     let units = vec![
         ("binary".to_string(), "binary (sigmoid belief network)".to_string()),
         ("categorical".to_string(), "categorical (K-way, one-hot)".to_string()),
@@ -258,7 +258,7 @@ pub fn network_controls(p: &PanelProps) -> Html {
             if categorical {
                 <Slider label="Classes K per unit" id={Some(AttrValue::from("classes-k"))}
                     value={m.categories as f64} min={bounds::CATEGORIES.0 as f64} max={bounds::CATEGORIES.1 as f64} step={1.0}
-                    value_text={format!("K = {} (at most {} units per layer: K^n ≤ 4096 states)", m.categories, bounds::categorical_width(m.categories))}
+                    value_text={format!("K = {} (at most {max_width} units per layer: K^n ≤ {} states)", m.categories, 1u64 << bounds::CATEGORICAL_STATES_LOG2)}
                     onchange={dispatch(st, |v: f64| Action::SetCategories(v.round() as usize))} />
             }
             <Select label="Stochastic layers" id={Some(AttrValue::from("layers"))}
@@ -267,7 +267,7 @@ pub fn network_controls(p: &PanelProps) -> Html {
                 onchange={dispatch(st, |v: String| Action::SetLayers(v.parse().unwrap_or(1)))} />
             { for m.widths.iter().enumerate().map(|(k, w)| html! {
                 <Slider label={format!("Width of layer {}", k + 1)} id={Some(AttrValue::from(format!("width-{}", k + 1)))}
-                    value={*w as f64} min={bounds::WIDTH.0 as f64} max={max_width as f64} step={1.0}
+                    value={*w as f64} min={min_width as f64} max={max_width as f64} step={1.0}
                     value_text={width_text(*w)}
                     onchange={dispatch(st, move |v: f64| Action::SetWidth(k, v.round() as usize))} />
             }) }

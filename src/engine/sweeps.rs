@@ -11,7 +11,6 @@ use crate::protocol::{JobSpec, LogitMark, MomentsView, Out, SweepKind, SweepPoin
 use stochgrad_core::estimators::{find, Estimator, HyperParams, MC_CHUNK};
 use stochgrad_core::exact::{solve, ExactSolution};
 use stochgrad_core::moments::mc_chunk;
-use stochgrad_core::settings::{bounds, UnitChoice};
 use stochgrad_core::stats::{Figures, McAccumulator, Method};
 use stochgrad_core::sweep::{self as logit, Bisection, Bracket, Unit};
 use stochgrad_core::Model;
@@ -82,11 +81,8 @@ pub(super) fn tasks(spec: &JobSpec, setup: &Setup, applicable: &[Applicable<'_>]
                 });
             }
         }
-        // Categorical units: the widths the page offers for K classes (K^n ≤ 4096 states).
-        let max_width = match setup.settings.unit {
-            UnitChoice::Categorical => bounds::categorical_width(setup.settings.categories).min(SWEEP_MAX_WIDTH),
-            UnitChoice::Binary => SWEEP_MAX_WIDTH,
-        };
+        // The widths the page offers (for categorical units fewer: K^n states at most 4096).
+        let max_width = setup.settings.width_bounds().1.min(SWEEP_MAX_WIDTH);
         for a in applicable {
             let xs = (1..=max_width).map(|w| w as f64).collect();
             sweeps.push(SweepTask {
